@@ -1,0 +1,31 @@
+"""Turn any text into the printable ASCII the FaxOut protocol demands."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from anyascii import anyascii
+
+_SPACES = re.compile(r"[ \t]+")
+
+
+def to_ascii(text: str, *, keep_newlines: bool = False) -> str:
+    """Transliterate ``text`` to printable ASCII and drop control characters.
+
+    ``José Müller`` becomes ``Jose Muller``; CJK and Cyrillic become their usual Latin
+    spellings. Runs of blanks fold into one space. With ``keep_newlines`` line breaks
+    survive (as ``\\r\\n``, the form HTTP bodies use); otherwise they become spaces.
+    """
+    text = unicodedata.normalize("NFC", text)
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    cleaned = [_clean_line(line) for line in lines]
+    if keep_newlines:
+        return "\r\n".join(cleaned).strip("\r\n ")
+    return " ".join(part for part in cleaned if part)
+
+
+def _clean_line(line: str) -> str:
+    ascii_text = anyascii(line)
+    printable = "".join(ch if 32 <= ord(ch) < 127 else " " for ch in ascii_text)
+    return _SPACES.sub(" ", printable).strip()

@@ -1,0 +1,201 @@
+"""The FaxOut protocol (RingCentral "Send Fax Web API"): one multipart POST, one digit back.
+
+Building the request and reading the answer are pure functions; :class:`FaxOutTransport`
+is the one place that speaks HTTP, and :func:`_translate` the one place where requests'
+exceptions become faxprint's.
+
+Which failures may be retried:
+
+- codes 1 and 2 (authorization failed, faxing prohibited): permanent, the admin must act;
+- codes 3 and 4 (no recipients, no fax data): permanent, the job itself is wrong;
+- code 5 (generic error): transient. The answer says the fax was *not* accepted, so sending
+  again cannot double it, and the service gives this code for its own passing troubles.
+  Retries are bounded by the retry policy, after which the job fails with this message;
+- network errors and timeouts: transient while the request body had not been fully sent
+  (the service cannot accept half a request); uncertain once it had, since the service may
+  have accepted the fax and lost only its answer;
+- HTTP 5xx, 408, 429: transient; 401/403: the account; 404/405: the URL is wrong.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from faxprint import protocol
+from faxprint.config import Account
+from faxprint.documents import Document
+from faxprint.errors import (
+    AccountError,
+    ConfigError,
+    FaxPrintError,
+    RejectedError,
+    ServiceError,
+    ServiceUnavailable,
+    UncertainError,
+)
+from faxprint.protocol import ResultCode
+from faxprint.sendtime import format_send_time
+from faxprint.ticket import Ticket
+from faxprint.transports import Progress, Receipt
+from faxprint.transports.multipart import Field, FileField, MultipartBody, TextField
+
+if TYPE_CHECKING:
+    import requests
+
+logger = logging.getLogger(__name__)
+
+EXCERPT_LENGTH = 120
+
+MESSAGES: dict[ResultCode, str] = {
+    ResultCode.SUCCESSFUL: "fax accepted by the service",
+    ResultCode.AUTHORIZATION_FAILED: (
+        "authorization failed: check the account's username and password"
+    ),
+    ResultCode.FAXING_PROHIBITED: (
+        "faxing is prohibited for this account: ask the account holder to enable faxing"
+    ),
+    ResultCode.NO_RECIPIENTS: "the service found no recipients in the fax",
+    ResultCode.NO_FAX_DATA: "the service found no fax data (no document it could use)",
+    ResultCode.GENERIC_ERROR: "the service reported a generic error; the fax was not accepted",
+}
+
+_ERRORS: dict[ResultCode, type[FaxPrintError]] = {
+    ResultCode.AUTHORIZATION_FAILED: AccountError,
+    ResultCode.FAXING_PROHIBITED: AccountError,
+    ResultCode.NO_RECIPIENTS: RejectedError,
+    ResultCode.NO_FAX_DATA: RejectedError,
+    ResultCode.GENERIC_ERROR: ServiceError,
+}
+
+
+def request_fields(
+    account: Account, ticket: Ticket, documents: Sequence[Document], *, now: datetime
+) -> list[Field]:
+    """Return the form fields of one FaxOut request, in the spec's order."""
+    fields: list[Field] = [TextField(protocol.USERNAME, account.username)]
+    if account.password:
+        fields.append(TextField(protocol.PASSWORD, account.password))
+    fields += [TextField(protocol.RECIPIENT, r.wire()) for r in ticket.recipients]
+    fields.append(TextField(protocol.COVERPAGE, ticket.cover))
+    if ticket.cover_text:
+        fields.append(TextField(protocol.COVERPAGETEXT, ticket.cover_text))
+    if ticket.resolution is not None:
+        fields.append(TextField(protocol.RESOLUTION, ticket.resolution.value))
+    if ticket.send_at is not None:
+        if ticket.send_at > now:
+            fields.append(TextField(protocol.SENDTIME, format_send_time(ticket.send_at)))
+        else:
+            logger.warning(
+                "send time %s has passed; the fax is sent now", ticket.send_at.isoformat()
+            )
+    fields += [
+        FileField(protocol.ATTACHMENT, d.path, d.filename, d.content_type, d.size)
+        for d in documents
+    ]
+    return fields
+
+
+def parse_answer(status: int, body: bytes) -> Receipt:
+    """Turn the service's HTTP status and body into a receipt, or raise what it means."""
+    excerpt = _excerpt(body)
+    if status in (401, 403):
+        raise AccountError(f"the service refused the account (HTTP {status})", code=status)
+    if status in (404, 405):
+        raise ConfigError(f"no FaxOut service at the account's URL (HTTP {status})", code=status)
+    if status >= 500 or status in (408, 429):
+        raise ServiceUnavailable(f"the service is unavailable (HTTP {status})", code=status)
+    if not 200 <= status < 300:
+        raise ServiceError(f"the service answered HTTP {status}: {excerpt}", code=status)
+    text = body.strip()
+    if not (len(text) == 1 and text.isdigit() and int(text) in ResultCode._value2member_map_):
+        shown = excerpt or "an empty answer"
+        raise ServiceError(
+            f"the service answered {shown!r} instead of a result code", excerpt=shown
+        )
+    code = ResultCode(int(text))
+    if code is ResultCode.SUCCESSFUL:
+        return Receipt(code=int(code), message=MESSAGES[code])
+    raise _ERRORS[code](MESSAGES[code], code=int(code))
+
+
+def _excerpt(body: bytes) -> str:
+    text = body[: EXCERPT_LENGTH * 4].decode("utf-8", "replace")
+    return " ".join(text.split())[:EXCERPT_LENGTH]
+
+
+class FaxOutTransport:
+    """Send faxes to a FaxOut endpoint over HTTPS."""
+
+    def __init__(self, account: Account, session: requests.Session | None = None) -> None:
+        self.account = account
+        self._session = session
+
+    def send(
+        self,
+        ticket: Ticket,
+        documents: Sequence[Document],
+        *,
+        now: datetime,
+        progress: Progress | None = None,
+    ) -> Receipt:
+        """Upload one fax and return the service's receipt."""
+        body = MultipartBody(request_fields(self.account, ticket, documents, now=now))
+        body.progress = progress
+        status, answer = self._post(body)
+        return parse_answer(status, answer)
+
+    def _post(self, body: MultipartBody) -> tuple[int, bytes]:
+        import requests  # a job pays for requests only when it really sends
+
+        session = self._session or requests.Session()
+        try:
+            response = session.post(
+                self.account.url,
+                data=body,
+                headers={"Content-Type": body.content_type, "Accept": "text/plain, */*"},
+                timeout=(self.account.connect_timeout, self.account.read_timeout),
+                verify=self.account.verify,
+                allow_redirects=False,
+            )
+            return response.status_code, response.content[:4096]
+        except requests.RequestException as exc:
+            raise _translate(exc, body) from exc
+        finally:
+            if self._session is None:
+                session.close()
+
+
+def _translate(exc: Exception, body: MultipartBody) -> FaxPrintError:
+    """Map a requests exception to faxprint's tree; the body says how far the upload got."""
+    import requests
+
+    if isinstance(exc, requests.exceptions.InvalidURL | requests.exceptions.MissingSchema):
+        return ConfigError("the account's URL is not usable")
+    if isinstance(exc, requests.exceptions.SSLError):
+        return ServiceUnavailable(
+            "the service's TLS certificate could not be verified; check the account's URL"
+        )
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return ServiceUnavailable("the service did not answer the connection (timeout)")
+    if body.complete:
+        return UncertainError(
+            "the whole fax was uploaded but the service's answer was lost: it may have been "
+            "accepted. Check the account's sent faxes before sending it again"
+        )
+    if isinstance(exc, requests.exceptions.Timeout):
+        return ServiceUnavailable("the service stopped responding during the upload")
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        return ServiceUnavailable(f"cannot reach the service: {_reason(exc)}")
+    return ServiceUnavailable(f"the upload failed: {_reason(exc)}")
+
+
+def _reason(exc: Exception) -> str:
+    # requests' messages repeat the URL; the URL holds no secret, but keep lines short.
+    text = str(exc)
+    for marker in ("Connection refused", "Name or service not known", "Connection reset"):
+        if marker in text:
+            return marker.lower()
+    return type(exc).__name__

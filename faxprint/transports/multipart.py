@@ -1,0 +1,157 @@
+"""A multipart/form-data body (RFC 7578) that streams its files from disk.
+
+The body knows its length before a byte is sent (so the request carries a
+Content-Length, as the FaxOut service expects) and reads each file in 64 KiB chunks while
+it is being sent, so memory stays flat whatever the size of the documents. It also counts
+what it has handed out: after a lost connection, that count says whether the whole request
+reached the wire, which is what separates "not sent" from "maybe sent".
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from faxprint.errors import DocumentError
+
+CHUNK_SIZE = 64 * 1024
+CRLF = b"\r\n"
+
+Progress = Callable[[int, int], None]
+
+
+def _param(value: str) -> str:
+    if not value.isascii() or any(ch in value for ch in '"\\\r\n') or not value.isprintable():
+        raise ValueError(f"header parameter {value!r} must be printable ASCII without quotes")
+    return value
+
+
+@dataclass(frozen=True)
+class TextField:
+    """A form field whose value is ASCII text."""
+
+    name: str
+    value: str
+
+    def head(self) -> bytes:
+        """Render the part's headers and the blank line that ends them."""
+        return f'Content-Disposition: form-data; name="{_param(self.name)}"\r\n\r\n'.encode()
+
+    def payload_size(self) -> int:
+        """Return the size of the value in bytes."""
+        return len(self.value.encode("ascii"))
+
+    def payload(self) -> Iterator[bytes]:
+        """Yield the value."""
+        yield self.value.encode("ascii")
+
+
+@dataclass(frozen=True)
+class FileField:
+    """A form field whose value is a file on disk, sent with its name and type."""
+
+    name: str
+    path: Path
+    filename: str
+    content_type: str
+    size: int
+
+    def head(self) -> bytes:
+        """Render the part's headers and the blank line that ends them."""
+        return (
+            f'Content-Disposition: form-data; name="{_param(self.name)}"; '
+            f'filename="{_param(self.filename)}"\r\n'
+            f"Content-Type: {_param(self.content_type)}\r\n\r\n"
+        ).encode()
+
+    def payload_size(self) -> int:
+        """Return the file size the Content-Length was computed from."""
+        return self.size
+
+    def payload(self) -> Iterator[bytes]:
+        """Yield the file in chunks; fail if it is not the size it was when measured."""
+        remaining = self.size
+        with self.path.open("rb") as stream:
+            while remaining:
+                chunk = stream.read(min(CHUNK_SIZE, remaining))
+                if not chunk:
+                    raise DocumentError(f"{self.filename}: the file shrank while it was sent")
+                remaining -= len(chunk)
+                yield chunk
+            if stream.read(1):
+                raise DocumentError(f"{self.filename}: the file grew while it was sent")
+
+
+Field = TextField | FileField
+
+
+class MultipartBody:
+    """A file-like request body: ``len()`` is its Content-Length, ``read()`` streams it."""
+
+    def __init__(
+        self,
+        fields: Sequence[Field],
+        *,
+        boundary: str | None = None,
+        progress: Progress | None = None,
+    ) -> None:
+        self.fields = tuple(fields)
+        self.boundary = boundary or f"faxprint-{secrets.token_hex(16)}"
+        self.progress = progress
+        self.sent = 0
+        self._length = sum(self._part_size(field) for field in self.fields) + len(self._closing())
+        self._chunks: Iterator[bytes] | None = None
+        self._buffer = memoryview(b"")
+
+    @property
+    def content_type(self) -> str:
+        """Return the request's Content-Type header value."""
+        return f"multipart/form-data; boundary={self.boundary}"
+
+    @property
+    def complete(self) -> bool:
+        """Tell whether every byte of the body has been handed out."""
+        return self.sent >= self._length
+
+    def __len__(self) -> int:
+        return self._length
+
+    def __iter__(self) -> Iterator[bytes]:
+        for field in self.fields:
+            yield self._delimiter() + field.head()
+            yield from field.payload()
+            yield CRLF
+        yield self._closing()
+
+    def read(self, size: int = -1) -> bytes:
+        """Return up to ``size`` bytes of the body (all that is left for -1)."""
+        if self._chunks is None:
+            self._chunks = iter(self)
+        if size < 0:
+            rest = bytes(self._buffer) + b"".join(self._chunks)
+            self._buffer = memoryview(b"")
+            return self._take(rest)
+        while not self._buffer:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                return b""
+            self._buffer = memoryview(chunk)
+        piece, self._buffer = self._buffer[:size], self._buffer[size:]
+        return self._take(bytes(piece))
+
+    def _take(self, piece: bytes) -> bytes:
+        self.sent += len(piece)
+        if self.progress is not None and piece:
+            self.progress(self.sent, self._length)
+        return piece
+
+    def _delimiter(self) -> bytes:
+        return b"--" + self.boundary.encode("ascii") + CRLF
+
+    def _closing(self) -> bytes:
+        return b"--" + self.boundary.encode("ascii") + b"--" + CRLF
+
+    def _part_size(self, field: Field) -> int:
+        return len(self._delimiter()) + len(field.head()) + field.payload_size() + len(CRLF)
