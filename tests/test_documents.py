@@ -13,7 +13,11 @@ from tests.helpers import as_unprivileged_user, make_pdf
 
 def test_a_pdf_is_described_with_its_pages(tmp_path: Path) -> None:
     doc = inspect(make_pdf(tmp_path / "Rechnung März.pdf", pages=3))
-    assert (doc.filename, doc.content_type, doc.pages) == ("Rechnung Marz.pdf", "application/pdf", 3)
+    assert (doc.filename, doc.content_type, doc.pages) == (
+        "Rechnung Marz.pdf",
+        "application/pdf",
+        3,
+    )
     assert doc.size == (tmp_path / "Rechnung März.pdf").stat().st_size
 
 
@@ -33,7 +37,11 @@ def test_other_types_pass_through_without_a_page_count(tmp_path: Path) -> None:
         (b"\x89PNG\r\n\x1a\n....", "x", "image/png"),
         (b"\xff\xd8\xff\xe0", "x", "image/jpeg"),
         (b"II*\x00", "x", "image/tiff"),
-        (b"PK\x03\x04", "letter.docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+        (
+            b"PK\x03\x04",
+            "letter.docx",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        ),
         (b"\xd0\xcf\x11\xe0", "x", "application/octet-stream"),
         (b"plain words", "x", "text/plain"),
     ],
@@ -63,7 +71,10 @@ def test_a_directory_or_fifo_is_not_a_document(tmp_path: Path) -> None:
 def test_unreadable_file(tmp_path: Path) -> None:
     path = make_pdf(tmp_path / "secret.pdf")
     path.chmod(0)
-    assert as_unprivileged_user(lambda: _complaint(path)) == "secret.pdf: cannot be read (Permission denied)"
+    assert (
+        as_unprivileged_user(lambda: _complaint(path))
+        == "secret.pdf: cannot be read (Permission denied)"
+    )
 
 
 def _complaint(path: Path) -> str:

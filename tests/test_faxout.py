@@ -69,7 +69,9 @@ def test_optional_fields_are_left_out(tmp_path: Path) -> None:
     ]
 
 
-def test_a_send_time_in_the_past_is_dropped_with_a_warning(caplog: pytest.LogCaptureFixture) -> None:
+def test_a_send_time_in_the_past_is_dropped_with_a_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     ticket = Ticket.build(["5556465589"], send_at="2026-11-26T11:59Z")
     with caplog.at_level(logging.WARNING):
         fields = request_fields(ACCOUNT, ticket, [], now=NOW)
@@ -138,7 +140,11 @@ def _body(complete: bool, tmp_path: Path) -> MultipartBody:
 @pytest.mark.parametrize(
     ("exc", "complete", "kind"),
     [
-        (requests.exceptions.ConnectionError("Connection refused"), False, errors.ServiceUnavailable),
+        (
+            requests.exceptions.ConnectionError("Connection refused"),
+            False,
+            errors.ServiceUnavailable,
+        ),
         (requests.exceptions.ConnectTimeout(), False, errors.ServiceUnavailable),
         (requests.exceptions.ConnectTimeout(), True, errors.ServiceUnavailable),
         (requests.exceptions.ReadTimeout(), False, errors.ServiceUnavailable),
@@ -166,7 +172,9 @@ def _subclasses(cls: type) -> set[type]:
 
 
 def test_every_requests_exception_is_translated(tmp_path: Path) -> None:
-    for cls in _subclasses(requests.exceptions.RequestException) | {requests.exceptions.RequestException}:
+    for cls in _subclasses(requests.exceptions.RequestException) | {
+        requests.exceptions.RequestException
+    }:
         if issubclass(cls, Warning | requests.exceptions.JSONDecodeError):
             continue  # warnings are not raised; JSON decoding is not used by this transport
         for complete in (False, True):

@@ -60,7 +60,9 @@ def test_files_are_read_in_bounded_chunks(tmp_path: Path) -> None:
 def test_progress_reports_every_piece(tmp_path: Path) -> None:
     seen: list[tuple[int, int]] = []
     body = MultipartBody(
-        [_file(tmp_path, "a.pdf", b"y" * 100_000)], boundary="b", progress=lambda s, t: seen.append((s, t))
+        [_file(tmp_path, "a.pdf", b"y" * 100_000)],
+        boundary="b",
+        progress=lambda s, t: seen.append((s, t)),
     )
     while body.read(30_000):
         pass

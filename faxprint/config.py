@@ -1,0 +1,277 @@
+"""Configuration: read once at the edge, validated, then passed down as values.
+
+Precedence everywhere: command-line flag, ``FAXPRINT_*`` environment, the TOML file,
+the defaults named here. Without a config file faxprint runs on its embedded default: the
+local sandbox (``faxprint sandbox``) and a journal in the user's state folder, so a new
+user can try every command before owning an account.
+
+Example ``/etc/faxprint/faxprint.toml``::
+
+    journal = "/var/spool/faxprint/journal.sqlite"
+
+    [retry]
+    tries = 3            # uploads per run, with backoff between them
+    backoff = 2.0        # seconds before the second try; doubles each time
+    max_attempts = 20    # uploads over the job's whole life, across runs
+    max_age = 86400      # seconds after which a failing job is given up
+
+    [accounts.default]
+    url = "https://service.ringcentral.com/faxapi.asp"
+    username = "16505551234*101"
+    password_file = "/etc/faxprint/default.secret"
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import os
+import stat
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from faxprint.errors import ConfigError
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_CONFIG = Path("/etc/faxprint/faxprint.toml")
+SANDBOX_URL = "http://127.0.0.1:8025/faxapi.asp"
+SANDBOX_USERNAME = "15555550100"
+SANDBOX_PASSWORD = "sandbox"  # noqa: S105 -- the sandbox's well-known test account
+UNCERTAIN_POLICIES = ("hold", "resend")
+
+
+@dataclass(frozen=True)
+class Account:
+    """Where and as whom faxes are sent. The password never appears in ``repr``."""
+
+    name: str
+    url: str
+    username: str
+    password: str = field(default="", repr=False)
+    allow_http: bool = False
+    verify: bool | str = True
+    connect_timeout: float = 15.0
+    read_timeout: float = 120.0
+
+    def __post_init__(self) -> None:
+        _check_url(self.name, self.url, self.allow_http)
+        if not self.username or not self.username.isascii():
+            raise ConfigError(f"account {self.name!r}: username must be ASCII and not empty")
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how long a transient failure is tried again."""
+
+    tries: int = 3
+    backoff: float = 2.0
+    max_backoff: float = 60.0
+    max_attempts: int = 20
+    max_age: float = 86400.0
+
+    def delay(self, attempt: int) -> float:
+        """Seconds to wait after failed try number ``attempt`` (1-based)."""
+        return float(min(self.max_backoff, self.backoff * 2 ** (attempt - 1)))
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything faxprint was configured with."""
+
+    accounts: Mapping[str, Account]
+    journal: Path
+    retry: RetryPolicy = RetryPolicy()
+    uncertain: str = "hold"
+    source: Path | None = None
+
+    def account(self, name: str | None = None) -> Account:
+        """Return the named account, or the default one."""
+        wanted = name or "default"
+        if wanted in self.accounts:
+            return self.accounts[wanted]
+        known = ", ".join(sorted(self.accounts)) or "none"
+        where = self.source or "the embedded default configuration"
+        raise ConfigError(f"no account {wanted!r} in {where} (accounts: {known})")
+
+
+def load(
+    path: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None
+) -> Config:
+    """Read the configuration: ``path``, else ``$FAXPRINT_CONFIG``, else the default file."""
+    env = os.environ if env is None else env
+    chosen = path or env.get("FAXPRINT_CONFIG")
+    if chosen is None and not DEFAULT_CONFIG.exists():
+        return _apply_env(embedded_default(env), env)
+    source = Path(chosen) if chosen else DEFAULT_CONFIG
+    try:
+        with source.open("rb") as stream:
+            data = tomllib.load(stream)
+            mode = os.fstat(stream.fileno()).st_mode
+    except FileNotFoundError:
+        raise ConfigError(f"config file {source} does not exist") from None
+    except PermissionError:
+        raise ConfigError(f"config file {source} is not readable by this user") from None
+    except OSError as exc:
+        raise ConfigError(f"config file {source} cannot be read: {exc.strerror}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {source} is not valid TOML: {exc}") from None
+    return _apply_env(from_mapping(data, source=source, mode=mode, env=env), env)
+
+
+def embedded_default(env: Mapping[str, str]) -> Config:
+    """Return the configuration used when there is no file: the local sandbox."""
+    sandbox = Account(
+        name="default", url=SANDBOX_URL, username=SANDBOX_USERNAME, password=SANDBOX_PASSWORD
+    )
+    return Config(accounts={"default": sandbox}, journal=default_journal(env))
+
+
+def default_journal(env: Mapping[str, str]) -> Path:
+    """Pick the journal's place: a system folder for root, the state folder for others."""
+    if os.geteuid() == 0:
+        return Path("/var/lib/faxprint/journal.sqlite")
+    state = env.get("XDG_STATE_HOME") or str(
+        Path(env.get("HOME", "~")).expanduser() / ".local/state"
+    )
+    return Path(state) / "faxprint" / "journal.sqlite"
+
+
+def from_mapping(
+    data: Mapping[str, Any],
+    *,
+    source: Path | None = None,
+    mode: int = 0o600,
+    env: Mapping[str, str] | None = None,
+) -> Config:
+    """Validate parsed TOML into a Config."""
+    env = os.environ if env is None else env
+    where = str(source or "configuration")
+    _only(data, {"journal", "retry", "uncertain", "accounts"}, where)
+    accounts_data = _table(data.get("accounts", {}), f"{where}: [accounts]")
+    accounts = {
+        name: _account(name, _table(entry, f"{where}: [accounts.{name}]"), where, mode)
+        for name, entry in accounts_data.items()
+    }
+    if not accounts:
+        raise ConfigError(f"{where}: no [accounts.NAME] table; faxprint needs one account")
+    uncertain = str(data.get("uncertain", "hold"))
+    if uncertain not in UNCERTAIN_POLICIES:
+        raise ConfigError(f"{where}: uncertain must be one of {', '.join(UNCERTAIN_POLICIES)}")
+    journal = Path(data["journal"]) if "journal" in data else default_journal(env)
+    return Config(
+        accounts=accounts,
+        journal=journal,
+        retry=_retry(_table(data.get("retry", {}), f"{where}: [retry]"), where),
+        uncertain=uncertain,
+        source=source,
+    )
+
+
+def _apply_env(config: Config, env: Mapping[str, str]) -> Config:
+    if env.get("FAXPRINT_JOURNAL"):
+        return Config(
+            accounts=config.accounts,
+            journal=Path(env["FAXPRINT_JOURNAL"]),
+            retry=config.retry,
+            uncertain=config.uncertain,
+            source=config.source,
+        )
+    return config
+
+
+def _account(name: str, data: Mapping[str, Any], where: str, mode: int) -> Account:
+    context = f"{where}: [accounts.{name}]"
+    _only(
+        data,
+        {"url", "username", "password", "password_file", "allow_http", "verify"}
+        | {"connect_timeout", "read_timeout"},
+        context,
+    )
+    for key in ("url", "username"):
+        if not isinstance(data.get(key), str):
+            raise ConfigError(f"{context}: {key} is missing (a string)")
+    if "password" in data and "password_file" in data:
+        raise ConfigError(f"{context}: give password or password_file, not both")
+    if "password" in data:
+        if mode & stat.S_IROTH:
+            logger.warning("%s holds a password and is readable by every user; chmod o-r", where)
+        password = str(data["password"])
+    elif "password_file" in data:
+        password = _read_secret(Path(str(data["password_file"])), context)
+    else:
+        password = ""
+    try:
+        return Account(
+            name=name,
+            url=data["url"],
+            username=data["username"],
+            password=password,
+            allow_http=bool(data.get("allow_http", False)),
+            verify=data.get("verify", True),
+            connect_timeout=float(data.get("connect_timeout", 15.0)),
+            read_timeout=float(data.get("read_timeout", 120.0)),
+        )
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{context}: {exc}") from None
+
+
+def _read_secret(path: Path, context: str) -> str:
+    try:
+        with path.open(encoding="utf-8") as stream:
+            if os.fstat(stream.fileno()).st_mode & stat.S_IROTH:
+                logger.warning("password file %s is readable by every user; chmod o-r", path)
+            return stream.read().strip("\r\n")
+    except OSError as exc:
+        raise ConfigError(
+            f"{context}: password_file {path} cannot be read ({exc.strerror})"
+        ) from None
+
+
+def _retry(data: Mapping[str, Any], where: str) -> RetryPolicy:
+    _only(data, {"tries", "backoff", "max_backoff", "max_attempts", "max_age"}, f"{where}: [retry]")
+    try:
+        policy = RetryPolicy(**{key: type(getattr(RetryPolicy, key))(v) for key, v in data.items()})
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{where}: [retry]: {exc}") from None
+    if policy.tries < 1 or policy.max_attempts < 1 or policy.backoff < 0:
+        raise ConfigError(f"{where}: [retry]: tries and max_attempts must be at least 1")
+    return policy
+
+
+def _check_url(name: str, url: str, allow_http: bool) -> None:
+    parts = urlsplit(url)
+    if "@" in parts.netloc:
+        raise ConfigError(f"account {name!r}: put credentials in username/password, not the url")
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ConfigError(f"account {name!r}: url {url!r} is not an http(s) URL")
+    if parts.scheme == "http" and not allow_http and not _is_loopback(parts.hostname):
+        raise ConfigError(
+            f"account {name!r}: {url} is plain http to another host, which would send the "
+            "password in clear; use https, or set allow_http = true if you must"
+        )
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _table(value: Any, context: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{context} must be a table")
+    return value
+
+
+def _only(data: Mapping[str, Any], allowed: set[str], context: str) -> None:
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise ConfigError(f"{context}: unknown setting {', '.join(unknown)}")

@@ -1,0 +1,342 @@
+"""The journal: one SQLite file recording every fax job and every upload attempt.
+
+It is how faxprint keeps its promise that a fax is sent once: a job is marked ``sending``
+(durably) before its upload starts, and ``accepted`` as soon as the service says so. A job
+found ``accepted`` is never sent again; a job found ``sending`` belongs to a process that
+died mid-upload, so its fate is unknown and it becomes ``uncertain`` rather than being
+sent blindly a second time.
+
+Several processes write at once (one CUPS backend per job, the folder watcher, the CLI):
+the file runs in WAL mode, every state change is one ``BEGIN IMMEDIATE`` transaction, and
+writers wait for each other (busy timeout) instead of failing. Passwords never reach it.
+
+States::
+
+    pending -> sending -> accepted
+                  |  \\-> retry -> sending ...   (transient failure, will try again)
+                  |   \\-> failed                (permanent failure, or retries used up)
+                  \\-> uncertain                  (upload ended, answer lost)
+    any unfinished state -> cancelled
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sqlite3
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+from faxprint.errors import ConfigError
+
+BUSY_TIMEOUT = 30.0
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    id INTEGER PRIMARY KEY,
+    key TEXT NOT NULL UNIQUE,
+    source TEXT NOT NULL,
+    account TEXT NOT NULL,
+    user TEXT NOT NULL DEFAULT '',
+    title TEXT NOT NULL DEFAULT '',
+    recipients TEXT NOT NULL,
+    documents TEXT NOT NULL,
+    pages INTEGER,
+    state TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    code INTEGER,
+    message TEXT NOT NULL DEFAULT '',
+    owner TEXT NOT NULL DEFAULT '',
+    created REAL NOT NULL,
+    updated REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS jobs_updated ON jobs (updated);
+CREATE INDEX IF NOT EXISTS jobs_state ON jobs (state, updated);
+CREATE TABLE IF NOT EXISTS attempts (
+    job INTEGER NOT NULL REFERENCES jobs (id),
+    number INTEGER NOT NULL,
+    started REAL NOT NULL,
+    ended REAL,
+    state TEXT NOT NULL,
+    code INTEGER,
+    message TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (job, number)
+);
+"""
+
+
+class State(StrEnum):
+    """Where a job stands."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    RETRY = "retry"
+    ACCEPTED = "accepted"
+    FAILED = "failed"
+    UNCERTAIN = "uncertain"
+    CANCELLED = "cancelled"
+
+
+# A failed or cancelled job that is submitted again (an admin restarting a CUPS job, a
+# file moved back into the hot folder) was resubmitted on purpose: it may be sent.
+SENDABLE = frozenset({State.PENDING, State.RETRY, State.FAILED, State.CANCELLED})
+FINAL = frozenset({State.ACCEPTED, State.FAILED, State.CANCELLED})
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    """One job as the journal knows it."""
+
+    id: int
+    key: str
+    source: str
+    account: str
+    user: str
+    title: str
+    recipients: tuple[str, ...]
+    documents: tuple[str, ...]
+    pages: int | None
+    state: State
+    attempts: int
+    code: int | None
+    message: str
+    owner: str
+    created: float
+    updated: float
+
+
+@dataclass(frozen=True)
+class AttemptRecord:
+    """One upload attempt of a job."""
+
+    number: int
+    started: float
+    ended: float | None
+    state: State
+    code: int | None
+    message: str
+
+
+class Journal:
+    """The job journal in one SQLite file. Safe for many processes at once."""
+
+    def __init__(self, path: str | Path, *, clock: Callable[[], float] = time.time) -> None:
+        self.path = Path(path)
+        self.clock = clock
+        self.owner = process_identity(os.getpid())
+        try:
+            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            # SQLite gives its -wal and -shm files the mode of the database file.
+            os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
+            self._db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            with self._immediate() as db:
+                _create(db)
+        except (OSError, sqlite3.Error) as exc:
+            raise ConfigError(f"journal {self.path} cannot be opened: {exc}") from exc
+
+    def close(self) -> None:
+        """Close the database connection."""
+        self._db.close()
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _immediate(self) -> Iterator[sqlite3.Connection]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    def begin(
+        self,
+        key: str,
+        *,
+        source: str,
+        account: str,
+        recipients: Sequence[str],
+        documents: Sequence[str],
+        pages: int | None,
+        user: str = "",
+        title: str = "",
+    ) -> JobRecord:
+        """Record a job unless it is known already; return it as the journal has it."""
+        now = self.clock()
+        with self._immediate() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO jobs (key, source, account, user, title, recipients,"
+                " documents, pages, state, created, updated)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (key, source, account, user, title, json.dumps(list(recipients)),
+                 json.dumps(list(documents)), pages, State.PENDING, now, now),
+            )  # fmt: skip
+        return self._require(key)
+
+    def start_attempt(self, key: str, *, force: bool = False) -> JobRecord:
+        """Mark a sendable job ``sending`` and count the attempt; return the job after.
+
+        The job is this process's to send only if it comes back ``sending`` with
+        ``owner == self.owner``. A job found ``sending`` by a live process is left alone;
+        one left ``sending`` by a process that died mid-upload becomes ``uncertain``.
+        ``force`` sends an uncertain job all the same (a deliberate choice).
+        """
+        now = self.clock()
+        with self._immediate() as db:
+            job = self._fetch(db, key)
+            if job is None:
+                raise KeyError(key)
+            if job.state is State.SENDING:
+                if not owner_alive(job.owner, job.updated, now):
+                    self._set(db, job, State.UNCERTAIN, None, _INTERRUPTED, now)
+            elif job.state in SENDABLE or (force and job.state is State.UNCERTAIN):
+                number = job.attempts + 1
+                db.execute(
+                    "UPDATE jobs SET state = ?, attempts = ?, owner = ?, updated = ? WHERE id = ?",
+                    (State.SENDING, number, self.owner, now, job.id),
+                )
+                db.execute(
+                    "INSERT INTO attempts (job, number, started, state) VALUES (?, ?, ?, ?)",
+                    (job.id, number, now, State.SENDING),
+                )
+        return self._require(key)
+
+    def finish(
+        self, key: str, state: State, *, code: int | None = None, message: str = ""
+    ) -> JobRecord:
+        """Record how a job's latest attempt (or the job, without one) ended."""
+        now = self.clock()
+        with self._immediate() as db:
+            job = self._fetch(db, key)
+            if job is None:
+                raise KeyError(key)
+            self._set(db, job, state, code, message, now)
+        return self._require(key)
+
+    def _set(
+        self,
+        db: sqlite3.Connection,
+        job: JobRecord,
+        state: State,
+        code: int | None,
+        message: str,
+        now: float,
+    ) -> None:
+        db.execute(
+            "UPDATE jobs SET state = ?, code = ?, message = ?, updated = ? WHERE id = ?",
+            (state, code, message, now, job.id),
+        )
+        db.execute(
+            "UPDATE attempts SET ended = ?, state = ?, code = ?, message = ?"
+            " WHERE job = ? AND number = ? AND ended IS NULL",
+            (now, state, code, message, job.id, job.attempts),
+        )
+
+    def get(self, key: str) -> JobRecord | None:
+        """Return the job recorded under ``key``, if any."""
+        return self._fetch(self._db, key)
+
+    def _require(self, key: str) -> JobRecord:
+        job = self.get(key)
+        if job is None:
+            raise KeyError(key)
+        return job
+
+    def attempts(self, key: str) -> list[AttemptRecord]:
+        """Return every attempt of a job, oldest first."""
+        rows = self._db.execute(
+            "SELECT a.number, a.started, a.ended, a.state, a.code, a.message FROM attempts a"
+            " JOIN jobs j ON j.id = a.job WHERE j.key = ? ORDER BY a.number",
+            (key,),
+        )
+        return [AttemptRecord(n, s, e, State(st), c, m) for n, s, e, st, c, m in rows]
+
+    def recent(self, limit: int = 50, *, state: State | None = None) -> list[JobRecord]:
+        """Return the newest jobs first, optionally only those in one state."""
+        where, args = ("WHERE state = ?", [state.value]) if state else ("", [])
+        rows = self._db.execute(
+            f"SELECT {_COLUMNS} FROM jobs {where} ORDER BY updated DESC, id DESC LIMIT ?",  # noqa: S608
+            [*args, limit],
+        )
+        return [_record(row) for row in rows]
+
+    @staticmethod
+    def _fetch(db: sqlite3.Connection, key: str) -> JobRecord | None:
+        row = db.execute(f"SELECT {_COLUMNS} FROM jobs WHERE key = ?", (key,)).fetchone()  # noqa: S608
+        return _record(row) if row else None
+
+
+_INTERRUPTED = (
+    "an earlier attempt was interrupted during the upload: the service may have accepted "
+    "the fax. Check the account's sent faxes, then retry or cancel the job"
+)
+_COLUMNS = (
+    "id, key, source, account, user, title, recipients, documents, pages, state, attempts,"
+    " code, message, owner, created, updated"
+)
+LEASE = 3600.0  # how long a sender on another host is presumed alive
+
+
+def process_identity(pid: int) -> str:
+    """Name a process so that a reused pid is not mistaken for it: host, pid, start time."""
+    return f"{socket.gethostname()}:{pid}:{_start_time(pid)}"
+
+
+def _start_time(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stream:
+            return stream.read().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return "?"
+
+
+def owner_alive(owner: str, updated: float, now: float) -> bool:
+    """Tell whether the process that marked a job ``sending`` may still be sending it."""
+    host, _, rest = owner.partition(":")
+    pid_text, _, started = rest.partition(":")
+    if host != socket.gethostname():
+        return now - updated < LEASE
+    if not pid_text.isdigit():
+        return False
+    return process_identity(int(pid_text)) == owner and started != "?"
+
+
+def _create(db: sqlite3.Connection) -> None:
+    for statement in _SCHEMA.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
+def _record(row: tuple[object, ...]) -> JobRecord:
+    (id_, key, source, account, user, title, recipients, documents, pages, state, attempts,
+     code, message, owner, created, updated) = row  # fmt: skip
+    return JobRecord(
+        id=int(str(id_)),
+        key=str(key),
+        source=str(source),
+        account=str(account),
+        user=str(user),
+        title=str(title),
+        recipients=tuple(json.loads(str(recipients))),
+        documents=tuple(json.loads(str(documents))),
+        pages=None if pages is None else int(str(pages)),
+        state=State(str(state)),
+        attempts=int(str(attempts)),
+        code=None if code is None else int(str(code)),
+        message=str(message),
+        owner=str(owner),
+        created=float(str(created)),
+        updated=float(str(updated)),
+    )

@@ -1,0 +1,253 @@
+"""The submitter: the one path from a ticket and its documents to an outcome.
+
+Both entry points (the CUPS backend, the hot folder) and ``faxprint send`` use it. It
+checks the documents, records the job in the journal, refuses to send a job the journal
+says was accepted (or may have been), uploads through the account's transport with
+bounded retries, and records how every attempt ended. Entry points turn the
+:class:`Outcome` into what their users see.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+
+from faxprint import documents as docs
+from faxprint.config import Account, RetryPolicy
+from faxprint.documents import Document
+from faxprint.errors import (
+    AccountError,
+    CancelledError,
+    ConfigError,
+    DocumentError,
+    FaxPrintError,
+    InputError,
+    RejectedError,
+    TransientError,
+    UncertainError,
+)
+from faxprint.journal import JobRecord, Journal, State
+from faxprint.ticket import Ticket
+from faxprint.transports import Progress, Transport
+
+logger = logging.getLogger(__name__)
+
+
+class Status(StrEnum):
+    """What became of a job, as the entry points must report it."""
+
+    ACCEPTED = "accepted"  # the service accepted it (now, or in an earlier run)
+    INVALID = "invalid"  # the job is wrong: the sender must fix it
+    REJECTED = "rejected"  # the service refused the job's data
+    ACCOUNT = "account"  # credentials, permission or configuration: the admin must act
+    DEFERRED = "deferred"  # not sent yet; try again later
+    EXPIRED = "expired"  # transient failures until the retry budget ran out
+    UNCERTAIN = "uncertain"  # may have been sent; held for a person to decide
+    CANCELLED = "cancelled"  # stopped on request
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The end of one submission."""
+
+    status: Status
+    message: str
+    key: str
+    attempts: int = 0
+    pages: int | None = None
+    recipients: int = 0
+    code: int | None = None
+    already: bool = False  # the job had been settled before this run
+
+    @property
+    def ok(self) -> bool:
+        """Tell whether the fax was accepted."""
+        return self.status is Status.ACCEPTED
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a job came from, for the journal and for people asking about it."""
+
+    kind: str  # "cups", "hotfolder", "send"
+    user: str = ""
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class DocumentSource:
+    """A document to fax: where it is and the name its sender knows it by."""
+
+    path: Path
+    name: str | None = None
+
+
+_STATUS_OF: tuple[tuple[type[FaxPrintError], Status], ...] = (
+    (InputError, Status.INVALID),
+    (RejectedError, Status.REJECTED),
+    (AccountError, Status.ACCOUNT),
+    (ConfigError, Status.ACCOUNT),
+    (UncertainError, Status.UNCERTAIN),
+    (CancelledError, Status.CANCELLED),
+    (TransientError, Status.DEFERRED),
+)
+
+_SETTLED: dict[State, Status] = {
+    State.ACCEPTED: Status.ACCEPTED,
+    State.UNCERTAIN: Status.UNCERTAIN,
+}
+
+
+def status_of(error: FaxPrintError) -> Status:
+    """Classify an error by what must happen next."""
+    for kind, status in _STATUS_OF:
+        if isinstance(error, kind):
+            return status
+    raise TypeError(f"unclassified error {type(error).__name__}")
+
+
+class Submitter:
+    """Send faxes through one account's transport, recording everything in the journal."""
+
+    def __init__(
+        self,
+        account: Account,
+        journal: Journal,
+        *,
+        transport: Transport,
+        retry: RetryPolicy | None = None,
+        resend_uncertain: bool = False,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.account = account
+        self.journal = journal
+        self.transport = transport
+        self.retry = retry or RetryPolicy()
+        self.resend_uncertain = resend_uncertain
+        self.clock = clock
+        self.sleep = sleep
+
+    def submit(
+        self,
+        key: str,
+        ticket: Ticket,
+        sources: Sequence[DocumentSource],
+        *,
+        source: Source,
+        progress: Progress | None = None,
+    ) -> Outcome:
+        """Fax ``sources`` to the ticket's recipients once, whatever happened before."""
+        recipients = [r.wire() for r in ticket.recipients]
+        names = [s.name or s.path.name for s in sources]
+        known = self.journal.get(key)
+        if known is not None and known.state in _SETTLED and not self._forced(known):
+            return self._settled(known, len(recipients))
+        try:
+            documents = self.inspect(sources)
+        except InputError as error:
+            self.journal.begin(key, source=source.kind, account=self.account.name,
+                               recipients=recipients, documents=names, pages=None,
+                               user=source.user, title=source.title)  # fmt: skip
+            self.journal.finish(key, State.FAILED, message=error.message)
+            return Outcome(Status.INVALID, error.message, key, recipients=len(recipients))
+        pages = _total_pages(documents)
+        self.journal.begin(key, source=source.kind, account=self.account.name,
+                           recipients=recipients, documents=names, pages=pages,
+                           user=source.user, title=source.title)  # fmt: skip
+        return self._send(key, ticket, documents, pages, progress)
+
+    @staticmethod
+    def inspect(sources: Sequence[DocumentSource]) -> list[Document]:
+        """Check every document; raise DocumentError for the first that cannot be faxed."""
+        if not sources:
+            raise DocumentError("no document to fax")
+        return [docs.inspect(s.path, filename=s.name) for s in sources]
+
+    def _send(
+        self,
+        key: str,
+        ticket: Ticket,
+        documents: Sequence[Document],
+        pages: int | None,
+        progress: Progress | None,
+    ) -> Outcome:
+        count = len(ticket.recipients)
+        for attempt in range(1, self.retry.tries + 1):
+            job = self.journal.get(key)
+            assert job is not None
+            if self._out_of_budget(job):
+                done = self.journal.finish(key, State.FAILED, code=job.code,
+                                           message=_expired(job))  # fmt: skip
+                return self._outcome(Status.EXPIRED, done, pages, count)
+            job = self.journal.start_attempt(key, force=self.resend_uncertain)
+            if job.state is State.SENDING and job.owner != self.journal.owner:
+                return self._outcome(Status.DEFERRED, _busy(job), pages, count)
+            if job.state is not State.SENDING:
+                return self._settled(job, count)
+            logger.info("sending %s to %d recipient(s), attempt %d", key, count, job.attempts)
+            try:
+                receipt = self.transport.send(
+                    ticket, documents, now=datetime.fromtimestamp(self.clock(), UTC),
+                    progress=progress,
+                )  # fmt: skip
+            except FaxPrintError as error:
+                status = status_of(error)
+                state = _STATE_AFTER[status]
+                done = self.journal.finish(key, state, code=error.code, message=error.message)
+                if status is Status.DEFERRED and attempt < self.retry.tries:
+                    logger.warning("attempt %d failed: %s", job.attempts, error.message)
+                    self.sleep(self.retry.delay(attempt))
+                    continue
+                if status is Status.CANCELLED:
+                    raise
+                return self._outcome(status, done, pages, count)
+            done = self.journal.finish(key, State.ACCEPTED, code=receipt.code,
+                                       message=receipt.message)  # fmt: skip
+            return self._outcome(Status.ACCEPTED, done, pages, count)
+        raise AssertionError("unreachable: the last try always returns")
+
+    def _forced(self, job: JobRecord) -> bool:
+        return self.resend_uncertain and job.state is State.UNCERTAIN
+
+    def _out_of_budget(self, job: JobRecord) -> bool:
+        too_old = self.clock() - job.created > self.retry.max_age
+        return job.attempts >= self.retry.max_attempts or (job.attempts > 0 and too_old)
+
+    def _settled(self, job: JobRecord, count: int) -> Outcome:
+        status = _SETTLED[job.state]
+        return Outcome(status, job.message, job.key, job.attempts, job.pages, count,
+                       job.code, already=True)  # fmt: skip
+
+    @staticmethod
+    def _outcome(status: Status, job: JobRecord, pages: int | None, count: int) -> Outcome:
+        return Outcome(status, job.message, job.key, job.attempts, pages, count, job.code)
+
+
+_STATE_AFTER: dict[Status, State] = {
+    Status.INVALID: State.FAILED,
+    Status.REJECTED: State.FAILED,
+    Status.ACCOUNT: State.RETRY,  # fixable by the admin; the job itself is fine
+    Status.DEFERRED: State.RETRY,
+    Status.UNCERTAIN: State.UNCERTAIN,
+    Status.CANCELLED: State.CANCELLED,
+}
+
+
+def _total_pages(documents: Sequence[Document]) -> int | None:
+    counts = [d.pages for d in documents]
+    return None if any(c is None for c in counts) else sum(c for c in counts if c is not None)
+
+
+def _busy(job: JobRecord) -> JobRecord:
+    message = "another process is sending this job right now"
+    return JobRecord(**{**job.__dict__, "message": message})
+
+
+def _expired(job: JobRecord) -> str:
+    return f"gave up after {job.attempts} attempts; last error: {job.message or 'none'}"

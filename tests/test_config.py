@@ -1,0 +1,124 @@
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from faxprint import config
+from faxprint.config import SANDBOX_URL, RetryPolicy
+from faxprint.errors import ConfigError
+
+GOOD = """
+journal = "{journal}"
+uncertain = "resend"
+[retry]
+tries = 2
+backoff = 0.5
+[accounts.default]
+url = "https://service.example/faxapi.asp"
+username = "16505551234*101"
+password = "pw-in-file"
+[accounts.sales]
+url = "https://service.example/faxapi.asp"
+username = "16505559999"
+password_file = "{secret}"
+"""
+
+
+def _write(tmp_path: Path, text: str, mode: int = 0o600) -> Path:
+    path = tmp_path / "faxprint.toml"
+    path.write_text(text)
+    path.chmod(mode)
+    return path
+
+
+def test_a_full_config_is_read(tmp_path: Path) -> None:
+    secret = tmp_path / "sales.secret"
+    secret.write_text("from-file\n")
+    secret.chmod(0o600)
+    path = _write(tmp_path, GOOD.format(journal=tmp_path / "j.sqlite", secret=secret))
+    loaded = config.load(path, env={})
+    assert loaded.journal == tmp_path / "j.sqlite"
+    assert loaded.retry == RetryPolicy(tries=2, backoff=0.5)
+    assert loaded.uncertain == "resend"
+    assert loaded.account().password == "pw-in-file"
+    assert loaded.account("sales").password == "from-file"
+    assert loaded.source == path
+
+
+def test_the_environment_names_the_file_and_the_journal(tmp_path: Path) -> None:
+    path = _write(tmp_path, GOOD.format(journal="/nowhere", secret="/dev/null"))
+    loaded = config.load(env={"FAXPRINT_CONFIG": str(path), "FAXPRINT_JOURNAL": "/tmp/j.sqlite"})
+    assert (loaded.source, loaded.journal) == (path, Path("/tmp/j.sqlite"))
+
+
+def test_without_a_file_the_embedded_default_is_the_sandbox(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(config, "DEFAULT_CONFIG", Path("/nonexistent/faxprint.toml"))
+    loaded = config.load(env={"HOME": "/home/ann"})
+    assert loaded.account().url == SANDBOX_URL
+    assert loaded.source is None
+
+
+def test_an_explicit_missing_file_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="does not exist"):
+        config.load(tmp_path / "missing.toml", env={})
+
+
+@pytest.mark.parametrize(
+    ("text", "complaint"),
+    [
+        ("accounts = [", "not valid TOML"),
+        ("", "no \\[accounts.NAME\\] table"),
+        ("colour = 'blue'\n[accounts.a]\nurl='https://x/'\nusername='1'", "unknown setting colour"),
+        ("[accounts.a]\nusername='1'", "url is missing"),
+        (
+            "[accounts.a]\nurl='https://x/'\nusername='1'\npassword='a'\npassword_file='b'",
+            "not both",
+        ),
+        ("[accounts.a]\nurl='http://fax.example/'\nusername='1'", "plain http to another host"),
+        ("[accounts.a]\nurl='https://u:p@fax.example/'\nusername='1'", "not the url"),
+        ("[accounts.a]\nurl='ftp://fax.example/'\nusername='1'", "not an http"),
+        (
+            "[accounts.a]\nurl='https://x/'\nusername='1'\npassword_file='/nonexistent'",
+            "cannot be read",
+        ),
+        ("uncertain='maybe'\n[accounts.a]\nurl='https://x/'\nusername='1'", "uncertain must be"),
+        ("[retry]\ntries=0\n[accounts.a]\nurl='https://x/'\nusername='1'", "at least 1"),
+        ("[retry]\ntries='many'\n[accounts.a]\nurl='https://x/'\nusername='1'", "retry"),
+    ],
+)
+def test_bad_configs_are_refused_clearly(tmp_path: Path, text: str, complaint: str) -> None:
+    with pytest.raises(ConfigError, match=complaint) as caught:
+        config.load(_write(tmp_path, text), env={})
+    assert "u:p@" not in str(caught.value)
+
+
+def test_plain_http_is_allowed_to_loopback_and_when_asked(tmp_path: Path) -> None:
+    text = "[accounts.a]\nurl='http://127.0.0.1:8025/faxapi.asp'\nusername='1'\n"
+    text += "[accounts.b]\nurl='http://fax.example/'\nusername='1'\nallow_http=true\n"
+    loaded = config.load(_write(tmp_path, text), env={})
+    assert sorted(loaded.accounts) == ["a", "b"]
+
+
+def test_unknown_account_names_the_known_ones(tmp_path: Path) -> None:
+    loaded = config.load(_write(tmp_path, "[accounts.a]\nurl='https://x/'\nusername='1'"), env={})
+    with pytest.raises(ConfigError, match="no account 'b'.*accounts: a"):
+        loaded.account("b")
+
+
+def test_a_world_readable_password_is_warned_about(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    text = "[accounts.a]\nurl='https://x/'\nusername='1'\npassword='hunter2'\n"
+    with caplog.at_level(logging.WARNING):
+        config.load(_write(tmp_path, text, mode=0o644), env={})
+    assert "readable by every user" in caplog.text
+    assert "hunter2" not in caplog.text
+
+
+def test_backoff_doubles_up_to_a_cap() -> None:
+    policy = RetryPolicy(backoff=2.0, max_backoff=10.0)
+    assert [policy.delay(n) for n in (1, 2, 3, 4)] == [2.0, 4.0, 8.0, 10.0]

@@ -1,0 +1,140 @@
+from __future__ import annotations
+
+import multiprocessing
+import stat
+from pathlib import Path
+
+import pytest
+
+from faxprint.errors import ConfigError
+from faxprint.journal import Journal, State
+
+
+def _begin(journal: Journal, key: str = "k1") -> None:
+    journal.begin(key, source="send", account="default", recipients=["5556465589|A"],
+                  documents=["a.pdf"], pages=2, user="ann", title="report")  # fmt: skip
+
+
+def test_a_job_goes_from_pending_to_accepted(tmp_path: Path) -> None:
+    ticks = iter(range(100, 200))
+    with Journal(tmp_path / "j.sqlite", clock=lambda: float(next(ticks))) as journal:
+        _begin(journal)
+        assert journal.get("k1").state is State.PENDING
+        assert journal.start_attempt("k1").state is State.SENDING
+        done = journal.finish("k1", State.ACCEPTED, code=0, message="fax accepted")
+    assert (done.state, done.attempts, done.code, done.pages) == (State.ACCEPTED, 1, 0, 2)
+    assert (done.recipients, done.documents, done.user) == (("5556465589|A",), ("a.pdf",), "ann")
+    with Journal(tmp_path / "j.sqlite") as journal:
+        [attempt] = journal.attempts("k1")
+    assert (attempt.number, attempt.state, attempt.started, attempt.ended) == (
+        1,
+        State.ACCEPTED,
+        101.0,
+        102.0,
+    )
+
+
+def test_begin_is_idempotent(tmp_path: Path) -> None:
+    with Journal(tmp_path / "j.sqlite") as journal:
+        _begin(journal)
+        journal.start_attempt("k1")
+        journal.finish("k1", State.RETRY, message="down")
+        _begin(journal)
+        assert journal.get("k1").attempts == 1
+        assert journal.get("k1").state is State.RETRY
+
+
+def test_an_accepted_job_is_never_started_again(tmp_path: Path) -> None:
+    with Journal(tmp_path / "j.sqlite") as journal:
+        _begin(journal)
+        journal.start_attempt("k1")
+        journal.finish("k1", State.ACCEPTED, code=0)
+        again = journal.start_attempt("k1", force=True)
+    assert (again.state, again.attempts) == (State.ACCEPTED, 1)
+
+
+def _start_and_die(path: str) -> None:
+    journal = Journal(path)
+    _begin(journal)
+    journal.start_attempt("k1")  # and the process ends without finishing
+
+
+def test_a_job_left_sending_by_a_dead_process_becomes_uncertain(tmp_path: Path) -> None:
+    path = str(tmp_path / "j.sqlite")
+    child = multiprocessing.get_context("spawn").Process(target=_start_and_die, args=(path,))
+    child.start()
+    child.join(60)
+    assert child.exitcode == 0
+    with Journal(path) as journal:
+        found = journal.start_attempt("k1")
+        assert (found.state, found.attempts) == (State.UNCERTAIN, 1)
+        assert "may have accepted" in found.message
+        assert journal.start_attempt("k1").state is State.UNCERTAIN
+        forced = journal.start_attempt("k1", force=True)
+        assert (forced.state, forced.owner, forced.attempts) == (State.SENDING, journal.owner, 2)
+
+
+def test_a_job_being_sent_by_a_live_process_is_left_alone(tmp_path: Path) -> None:
+    with Journal(tmp_path / "j.sqlite") as first, Journal(tmp_path / "j.sqlite") as second:
+        _begin(first)
+        first.start_attempt("k1")
+        second.owner = "elsewhere-but-this-host-is-checked"  # a second sender's identity
+        seen = second.start_attempt("k1")
+    assert (seen.state, seen.owner, seen.attempts) == (State.SENDING, first.owner, 1)
+
+
+def test_recent_lists_newest_first_and_filters(tmp_path: Path) -> None:
+    ticks = iter(range(1000))
+    with Journal(tmp_path / "j.sqlite", clock=lambda: float(next(ticks))) as journal:
+        for key in ("a", "b", "c"):
+            _begin(journal, key)
+        journal.finish("b", State.FAILED, message="bad")
+        assert [j.key for j in journal.recent()] == ["b", "c", "a"]
+        assert [j.key for j in journal.recent(state=State.FAILED)] == ["b"]
+        assert [j.key for j in journal.recent(limit=1)] == ["b"]
+
+
+def test_the_file_is_private(tmp_path: Path) -> None:
+    with Journal(tmp_path / "sub" / "j.sqlite") as journal:
+        _begin(journal)
+    for path in (tmp_path / "sub" / "j.sqlite", tmp_path / "sub" / "j.sqlite-wal"):
+        if path.exists():
+            assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE((tmp_path / "sub").stat().st_mode) == 0o700
+
+
+def test_an_unusable_path_is_a_config_error(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("")
+    with pytest.raises(ConfigError, match="cannot be opened"):
+        Journal(tmp_path / "file" / "j.sqlite")
+
+
+def _worker(path: str, worker: int, jobs: int) -> None:
+    with Journal(path) as journal:
+        for n in range(jobs):
+            key = f"w{worker}-{n}"
+            _begin(journal, key)
+            journal.start_attempt(key)
+            journal.finish(key, State.ACCEPTED, code=0)
+            # every worker also races for one shared job: only one may send it
+            _begin(journal, "shared")
+            if journal.start_attempt("shared").state is State.SENDING:
+                journal.finish("shared", State.ACCEPTED, code=0)
+
+
+def test_many_processes_write_at_once(tmp_path: Path) -> None:
+    path = str(tmp_path / "j.sqlite")
+    Journal(path).close()
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_worker, args=(path, w, 40)) for w in range(6)]
+    for process in workers:
+        process.start()
+    for process in workers:
+        process.join(120)
+        assert process.exitcode == 0
+    with Journal(path) as journal:
+        jobs = journal.recent(limit=1000)
+        shared = journal.get("shared")
+    assert len(jobs) == 6 * 40 + 1
+    assert all(j.state is State.ACCEPTED and j.attempts == 1 for j in jobs)
+    assert shared is not None and shared.attempts == 1

@@ -1,0 +1,195 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from faxprint import errors
+from faxprint.config import Account, RetryPolicy
+from faxprint.documents import Document
+from faxprint.journal import Journal, State
+from faxprint.submitter import DocumentSource, Source, Status, Submitter
+from faxprint.ticket import Ticket
+from faxprint.transports import Progress, Receipt
+from tests.helpers import make_pdf
+
+ACCOUNT = Account("default", "https://fax.example/faxapi.asp", "15555550100", "pw")
+TICKET = Ticket.build(["5556465589|Ann", "5555568552"])
+
+
+class ScriptedTransport:
+    """Answers each send with the next scripted result: an exception or a receipt."""
+
+    def __init__(self, *script: errors.FaxPrintError | Receipt) -> None:
+        self.script = list(script)
+        self.sent: list[tuple[Ticket, list[str]]] = []
+
+    def send(
+        self, ticket: Ticket, documents: Sequence[Document], *, now: datetime,
+        progress: Progress | None = None,
+    ) -> Receipt:  # fmt: skip
+        self.sent.append((ticket, [d.filename for d in documents]))
+        result = self.script.pop(0)
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+
+OK = Receipt(0, "fax accepted by the service")
+
+
+@pytest.fixture
+def pdf(tmp_path: Path) -> DocumentSource:
+    return DocumentSource(make_pdf(tmp_path / "a.pdf", pages=3))
+
+
+def _submitter(
+    tmp_path: Path, transport: ScriptedTransport, **kw: object
+) -> tuple[Submitter, list[float]]:
+    slept: list[float] = []
+    journal = Journal(tmp_path / "journal.sqlite")
+    retry = kw.pop("retry", RetryPolicy(tries=3, backoff=1.0))
+    submitter = Submitter(ACCOUNT, journal, transport=transport, retry=retry,  # type: ignore[arg-type]
+                          sleep=slept.append, **kw)  # type: ignore[arg-type]  # fmt: skip
+    return submitter, slept
+
+
+def test_accepted_once_and_never_again(tmp_path: Path, pdf: DocumentSource) -> None:
+    transport = ScriptedTransport(OK)
+    submitter, _ = _submitter(tmp_path, transport)
+    first = submitter.submit("job-1", TICKET, [pdf], source=Source("send", user="ann"))
+    again = submitter.submit("job-1", TICKET, [pdf], source=Source("send", user="ann"))
+    assert (first.status, first.pages, first.recipients, first.attempts) == (
+        Status.ACCEPTED,
+        3,
+        2,
+        1,
+    )
+    assert (again.status, again.already) == (Status.ACCEPTED, True)
+    assert len(transport.sent) == 1
+    record = submitter.journal.get("job-1")
+    assert record is not None and (record.state, record.user, record.documents) == (
+        State.ACCEPTED,
+        "ann",
+        ("a.pdf",),
+    )
+
+
+def test_transient_failures_are_retried_with_backoff(tmp_path: Path, pdf: DocumentSource) -> None:
+    transport = ScriptedTransport(
+        errors.ServiceUnavailable("down"), errors.ServiceError("5", code=5), OK
+    )
+    submitter, slept = _submitter(tmp_path, transport)
+    outcome = submitter.submit("job-1", TICKET, [pdf], source=Source("send"))
+    assert (outcome.status, outcome.attempts) == (Status.ACCEPTED, 3)
+    assert slept == [1.0, 2.0]
+    states = [a.state for a in submitter.journal.attempts("job-1")]
+    assert states == [State.RETRY, State.RETRY, State.ACCEPTED]
+
+
+def test_transient_failures_past_the_tries_are_deferred(
+    tmp_path: Path, pdf: DocumentSource
+) -> None:
+    transport = ScriptedTransport(*[errors.ServiceUnavailable("down")] * 3)
+    submitter, slept = _submitter(tmp_path, transport)
+    outcome = submitter.submit("job-1", TICKET, [pdf], source=Source("cups"))
+    assert (outcome.status, outcome.attempts, outcome.message) == (Status.DEFERRED, 3, "down")
+    assert len(slept) == 2  # no pointless wait after the last try
+    assert submitter.journal.get("job-1").state is State.RETRY
+
+
+def test_the_retry_budget_spans_runs(tmp_path: Path, pdf: DocumentSource) -> None:
+    transport = ScriptedTransport(*[errors.ServiceUnavailable("down")] * 4)
+    submitter, _ = _submitter(
+        tmp_path, transport, retry=RetryPolicy(tries=2, backoff=0, max_attempts=4)
+    )
+    runs = [
+        submitter.submit("job-1", TICKET, [pdf], source=Source("cups")).status for _ in range(3)
+    ]
+    assert runs == [Status.DEFERRED, Status.DEFERRED, Status.EXPIRED]
+    record = submitter.journal.get("job-1")
+    assert (record.state, record.attempts) == (State.FAILED, 4)
+    assert record.message == "gave up after 4 attempts; last error: down"
+    assert len(transport.sent) == 4
+
+
+def test_old_jobs_expire(tmp_path: Path, pdf: DocumentSource) -> None:
+    now = [1000.0]
+    transport = ScriptedTransport(errors.ServiceUnavailable("down"))
+    submitter, _ = _submitter(tmp_path, transport, retry=RetryPolicy(tries=1, max_age=60))
+    submitter.journal.clock = submitter.clock = lambda: now[0]
+    assert submitter.submit("j", TICKET, [pdf], source=Source("cups")).status is Status.DEFERRED
+    now[0] += 61
+    assert submitter.submit("j", TICKET, [pdf], source=Source("cups")).status is Status.EXPIRED
+    assert len(transport.sent) == 1
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "state"),
+    [
+        (errors.RejectedError("no recipients", code=3), Status.REJECTED, State.FAILED),
+        (errors.AccountError("authorization failed", code=1), Status.ACCOUNT, State.RETRY),
+        (errors.ConfigError("no FaxOut service"), Status.ACCOUNT, State.RETRY),
+        (errors.UncertainError("answer lost"), Status.UNCERTAIN, State.UNCERTAIN),
+        (errors.DocumentError("shrank"), Status.INVALID, State.FAILED),
+    ],
+)
+def test_permanent_outcomes_are_not_retried(
+    tmp_path: Path, pdf: DocumentSource, error: errors.FaxPrintError, status: Status, state: State
+) -> None:
+    submitter, slept = _submitter(tmp_path, ScriptedTransport(error))
+    outcome = submitter.submit("j", TICKET, [pdf], source=Source("send"))
+    assert (outcome.status, outcome.message, outcome.code) == (status, error.message, error.code)
+    assert submitter.journal.get("j").state is state
+    assert slept == []
+
+
+def test_an_uncertain_job_is_held_unless_resending_is_configured(
+    tmp_path: Path, pdf: DocumentSource
+) -> None:
+    transport = ScriptedTransport(errors.UncertainError("answer lost"), OK)
+    submitter, _ = _submitter(tmp_path, transport)
+    submitter.submit("j", TICKET, [pdf], source=Source("send"))
+    held = submitter.submit("j", TICKET, [pdf], source=Source("send"))
+    assert (held.status, held.already, len(transport.sent)) == (Status.UNCERTAIN, True, 1)
+    submitter.resend_uncertain = True
+    assert submitter.submit("j", TICKET, [pdf], source=Source("send")).status is Status.ACCEPTED
+    assert len(transport.sent) == 2
+
+
+def test_bad_documents_never_reach_the_transport(tmp_path: Path) -> None:
+    transport = ScriptedTransport(OK)
+    submitter, _ = _submitter(tmp_path, transport)
+    (tmp_path / "empty.pdf").write_bytes(b"")
+    outcome = submitter.submit(
+        "j", TICKET, [DocumentSource(tmp_path / "empty.pdf")], source=Source("send")
+    )
+    assert (outcome.status, outcome.message) == (Status.INVALID, "empty.pdf: the file is empty")
+    assert transport.sent == []
+    assert submitter.journal.get("j").state is State.FAILED
+
+
+def test_no_documents_is_invalid(tmp_path: Path) -> None:
+    submitter, _ = _submitter(tmp_path, ScriptedTransport(OK))
+    assert submitter.submit("j", TICKET, [], source=Source("send")).message == "no document to fax"
+
+
+def test_a_cancel_during_the_upload_is_recorded_and_raised(
+    tmp_path: Path, pdf: DocumentSource
+) -> None:
+    submitter, _ = _submitter(tmp_path, ScriptedTransport(errors.CancelledError("job cancelled")))
+    with pytest.raises(errors.CancelledError):
+        submitter.submit("j", TICKET, [pdf], source=Source("cups"))
+    assert submitter.journal.get("j").state is State.CANCELLED
+
+
+def test_documents_keep_their_order_and_display_names(tmp_path: Path) -> None:
+    transport = ScriptedTransport(OK)
+    submitter, _ = _submitter(tmp_path, transport)
+    a = DocumentSource(make_pdf(tmp_path / "tmp1.pdf"), name="Zebra.pdf")
+    b = DocumentSource(make_pdf(tmp_path / "tmp2.pdf", pages=2), name="Aardvark.pdf")
+    outcome = submitter.submit("j", TICKET, [a, b], source=Source("cups"))
+    assert transport.sent[0][1] == ["Zebra.pdf", "Aardvark.pdf"]
+    assert outcome.pages == 3
