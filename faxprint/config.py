@@ -43,6 +43,7 @@ SANDBOX_URL = "http://127.0.0.1:8025/faxapi.asp"
 SANDBOX_USERNAME = "15555550100"
 SANDBOX_PASSWORD = "sandbox"  # noqa: S105 -- the sandbox's well-known test account
 UNCERTAIN_POLICIES = ("hold", "resend")
+SYSTEM_JOURNAL = Path("/var/spool/faxprint/journal.sqlite")
 
 
 @dataclass(frozen=True)
@@ -132,13 +133,26 @@ def embedded_default(env: Mapping[str, str]) -> Config:
 
 
 def default_journal(env: Mapping[str, str]) -> Path:
-    """Pick the journal's place: a system folder for root, the state folder for others."""
-    if os.geteuid() == 0:
-        return Path("/var/lib/faxprint/journal.sqlite")
+    """Pick the journal's place: the system journal for root and lp, else the state folder.
+
+    The CUPS backend runs as ``lp`` and the admin's commands as root: both use the system
+    journal, so ``faxprint`` commands see printed jobs too.
+    """
+    if os.geteuid() in (0, _uid_of("lp")):
+        return SYSTEM_JOURNAL
     state = env.get("XDG_STATE_HOME") or str(
         Path(env.get("HOME", "~")).expanduser() / ".local/state"
     )
     return Path(state) / "faxprint" / "journal.sqlite"
+
+
+def _uid_of(user: str) -> int | None:
+    import pwd
+
+    try:
+        return pwd.getpwnam(user).pw_uid
+    except KeyError:
+        return None
 
 
 def from_mapping(

@@ -135,6 +135,7 @@ class Journal:
             os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
             self._db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
+            _give_to_folder_owner(self.path)
             self._db.execute("PRAGMA synchronous=FULL")
             with self._immediate() as db:
                 _create(db)
@@ -180,9 +181,20 @@ class Journal:
                 "INSERT OR IGNORE INTO jobs (key, source, account, user, title, recipients,"
                 " documents, pages, state, created, updated)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (key, source, account, user, title, json.dumps(list(recipients)),
-                 json.dumps(list(documents)), pages, State.PENDING, now, now),
-            )  # fmt: skip
+                (
+                    key,
+                    source,
+                    account,
+                    user,
+                    title,
+                    json.dumps(list(recipients)),
+                    json.dumps(list(documents)),
+                    pages,
+                    State.PENDING,
+                    now,
+                    now,
+                ),
+            )
         return self._require(key)
 
     def start_attempt(self, key: str, *, force: bool = False) -> JobRecord:
@@ -313,6 +325,20 @@ def owner_alive(owner: str, updated: float, now: float) -> bool:
     return process_identity(int(pid_text)) == owner and started != "?"
 
 
+def _give_to_folder_owner(path: Path) -> None:
+    # Root (an admin's command) and lp (the CUPS backend) share the system journal: files
+    # root creates there must stay writable by the folder's owner.
+    if os.geteuid() != 0:
+        return
+    owner = path.parent.stat()
+    for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        try:
+            if name.stat().st_uid != owner.st_uid:
+                os.chown(name, owner.st_uid, owner.st_gid)
+        except FileNotFoundError:
+            continue
+
+
 def _create(db: sqlite3.Connection) -> None:
     for statement in _SCHEMA.split(";"):
         if statement.strip():
@@ -320,8 +346,24 @@ def _create(db: sqlite3.Connection) -> None:
 
 
 def _record(row: tuple[object, ...]) -> JobRecord:
-    (id_, key, source, account, user, title, recipients, documents, pages, state, attempts,
-     code, message, owner, created, updated) = row  # fmt: skip
+    (
+        id_,
+        key,
+        source,
+        account,
+        user,
+        title,
+        recipients,
+        documents,
+        pages,
+        state,
+        attempts,
+        code,
+        message,
+        owner,
+        created,
+        updated,
+    ) = row
     return JobRecord(
         id=int(str(id_)),
         key=str(key),

@@ -29,6 +29,7 @@ from faxprint.config import Account
 from faxprint.documents import Document
 from faxprint.errors import (
     AccountError,
+    CancelledError,
     ConfigError,
     FaxPrintError,
     RejectedError,
@@ -163,6 +164,10 @@ class FaxOutTransport:
             return response.status_code, response.content[:4096]
         except requests.RequestException as exc:
             raise _translate(exc, body) from exc
+        except CancelledError as exc:
+            if body.complete:  # cancelled while waiting for the answer: it may have gone
+                raise UncertainError(_LOST_ANSWER) from exc
+            raise
         finally:
             if self._session is None:
                 session.close()
@@ -181,15 +186,18 @@ def _translate(exc: Exception, body: MultipartBody) -> FaxPrintError:
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return ServiceUnavailable("the service did not answer the connection (timeout)")
     if body.complete:
-        return UncertainError(
-            "the whole fax was uploaded but the service's answer was lost: it may have been "
-            "accepted. Check the account's sent faxes before sending it again"
-        )
+        return UncertainError(_LOST_ANSWER)
     if isinstance(exc, requests.exceptions.Timeout):
         return ServiceUnavailable("the service stopped responding during the upload")
     if isinstance(exc, requests.exceptions.ConnectionError):
         return ServiceUnavailable(f"cannot reach the service: {_reason(exc)}")
     return ServiceUnavailable(f"the upload failed: {_reason(exc)}")
+
+
+_LOST_ANSWER = (
+    "the whole fax was uploaded but the service's answer was lost: it may have been "
+    "accepted. Check the account's sent faxes before sending it again"
+)
 
 
 def _reason(exc: Exception) -> str:

@@ -1,0 +1,276 @@
+"""The ``faxprint`` command line: thin over the library, one clear line per outcome.
+
+Exit statuses of ``faxprint send`` (sysexits.h values where one fits):
+
+====  ==========================================================================
+  0   accepted by the service
+ 64   usage error (unknown option, missing argument)
+ 65   the job is invalid: a recipient, send time, cover or document must be fixed
+ 70   internal error (a bug: please report it)
+ 75   not sent: the service was unreachable or failing; try again later
+ 76   refused by the service as bad data (no recipients, no fax data)
+ 77   the account cannot send: wrong credentials or faxing prohibited
+ 78   configuration error: unreadable, invalid or unsafe config, unknown account
+ 79   uncertain: the upload ended but the answer was lost; check before resending
+130   interrupted
+====  ==========================================================================
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import uuid
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from faxprint import __version__
+from faxprint.errors import ConfigError, FaxPrintError, TicketError
+from faxprint.submitter import Outcome, Status
+
+logger = logging.getLogger("faxprint")
+
+EX_USAGE = 64
+EX_DATAERR = 65
+EX_SOFTWARE = 70
+EX_TEMPFAIL = 75
+EX_PROTOCOL = 76
+EX_NOPERM = 77
+EX_CONFIG = 78
+EX_UNCERTAIN = 79
+EX_INTERRUPTED = 130
+
+EXIT_STATUS: dict[Status, int] = {
+    Status.ACCEPTED: 0,
+    Status.INVALID: EX_DATAERR,
+    Status.REJECTED: EX_PROTOCOL,
+    Status.ACCOUNT: EX_NOPERM,
+    Status.DEFERRED: EX_TEMPFAIL,
+    Status.EXPIRED: EX_TEMPFAIL,
+    Status.UNCERTAIN: EX_UNCERTAIN,
+    Status.CANCELLED: EX_INTERRUPTED,
+}
+
+
+FAILURE_WORDS: dict[Status, str] = {
+    Status.INVALID: "not sent",
+    Status.REJECTED: "refused by the service",
+    Status.ACCOUNT: "not sent, the account must be fixed",
+    Status.DEFERRED: "not sent, try again later",
+    Status.EXPIRED: "not sent, gave up",
+    Status.UNCERTAIN: "maybe sent",
+    Status.CANCELLED: "cancelled",
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(EX_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Describe every subcommand."""
+    parser = _Parser(prog="faxprint", description="Fax documents through a FaxOut account.")
+    parser.add_argument("--version", action="version", version=f"faxprint {__version__}")
+    parser.add_argument(
+        "--config",
+        help="config file (default: $FAXPRINT_CONFIG, then "
+        "/etc/faxprint/faxprint.toml, else the embedded sandbox default)",
+    )
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="say more")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    commands.required = True
+
+    send = commands.add_parser("send", help="fax files now", description=_send_help())
+    send.add_argument("files", nargs="+", metavar="FILE", type=Path, help="documents to fax")
+    send.add_argument(
+        "--to",
+        action="append",
+        required=True,
+        metavar="NUMBER[|NAME]",
+        help="a recipient; repeat for several",
+    )
+    send.add_argument("--account", help="account name from the config (default: default)")
+    send.add_argument("--cover", help="cover page: None, Default or a cover page's name")
+    send.add_argument("--cover-text", help="text printed on the cover page")
+    send.add_argument("--resolution", choices=["low", "high"], type=str.lower)
+    send.add_argument("--send-at", metavar="WHEN", help="ISO 8601 time, or dd:mm:yy hh:mm GMT")
+    send.set_defaults(run=run_send)
+
+    install = commands.add_parser("install", help="add the Fax printer to CUPS (as root)")
+    install.add_argument("--name", default="Fax", help="queue name (default: Fax)")
+    install.add_argument("--account", default="default", help="account the queue sends with")
+    install.add_argument("--backend-dir", type=Path, help="cupsd's backend folder")
+    install.add_argument("--location", default="", help="printer location shown to users")
+    install.add_argument("--shared", action="store_true", help="share the queue on the network")
+    install.add_argument(
+        "--fax-type",
+        action="store_true",
+        help="mark the queue as a fax (macOS-style fax dialogs; hides it "
+        "from Chrome and Electron programs)",
+    )
+    install.set_defaults(run=run_install)
+    uninstall = commands.add_parser("uninstall", help="remove the Fax printer from CUPS")
+    uninstall.add_argument("--name", default="Fax", help="queue name (default: Fax)")
+    uninstall.add_argument("--backend-dir", type=Path, help="cupsd's backend folder")
+    uninstall.set_defaults(run=run_uninstall)
+
+    sandbox = commands.add_parser("sandbox", help="run a local FaxOut server to try faxprint")
+    from faxprint import sandbox as sandbox_module
+
+    sandbox_module.add_arguments(sandbox)
+    sandbox.set_defaults(run=sandbox_module.run)
+    return parser
+
+
+def _send_help() -> str:
+    return "Fax FILEs to every --to recipient as one fax. " + __doc__.split("\n\n", 1)[1]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    args = build_parser().parse_args(argv)
+    configure_logging(args.verbose)
+    try:
+        status: int = args.run(args)
+    except KeyboardInterrupt:
+        print("faxprint: interrupted", file=sys.stderr)
+        return EX_INTERRUPTED
+    return status
+
+
+def configure_logging(verbose: int) -> None:
+    """Send log records to stderr, at the level asked for."""
+    level = {0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG)
+    level = getattr(logging, os.environ.get("FAXPRINT_LOG_LEVEL", "").upper(), level)
+    logging.basicConfig(level=level, format="faxprint: %(levelname)s: %(message)s")
+
+
+def run_send(args: argparse.Namespace) -> int:
+    """Fax files to the recipients given on the command line."""
+    from faxprint import config as configuration
+    from faxprint.journal import Journal
+    from faxprint.submitter import DocumentSource, Source, Submitter
+    from faxprint.ticket import Ticket
+    from faxprint.transports import for_account
+
+    try:
+        settings = configuration.load(args.config)
+        account = settings.account(args.account)
+        ticket = Ticket.build(
+            args.to,
+            cover=args.cover,
+            cover_text=args.cover_text,
+            resolution=args.resolution,
+            send_at=args.send_at,
+        )
+        journal = Journal(settings.journal)
+    except TicketError as error:
+        return _fail(error, EX_DATAERR)
+    except ConfigError as error:
+        return _fail(error, EX_CONFIG)
+    submitter = Submitter(
+        account,
+        journal,
+        transport=for_account(account),
+        retry=settings.retry,
+        resend_uncertain=settings.uncertain == "resend",
+    )
+    sources = [DocumentSource(path) for path in args.files]
+    user = os.environ.get("USER", "")
+    with journal, _progress_bar() as progress:
+        try:
+            outcome = submitter.submit(
+                f"send:{uuid.uuid4()}",
+                ticket,
+                sources,
+                source=Source("send", user=user),
+                progress=progress,
+            )
+        except FaxPrintError as error:  # CancelledError: interrupted mid-upload
+            return _fail(error, EX_INTERRUPTED)
+    _report(outcome)
+    return EXIT_STATUS[outcome.status]
+
+
+def run_install(args: argparse.Namespace) -> int:
+    """Install the backend and the queue on the cupsd named by CUPS_SERVER."""
+    from faxprint.cups import install as setup
+
+    plan = setup.Plan(
+        name=args.name,
+        account=args.account,
+        backend_dir=args.backend_dir or setup.cups_backend_dir(),
+        shared=args.shared,
+        fax_type=args.fax_type,
+        location=args.location,
+    )
+    return _admin(lambda: setup.install(plan), f"queue {plan.name} is installed; nothing to change")
+
+
+def run_uninstall(args: argparse.Namespace) -> int:
+    """Remove the queue (and the backend once no queue uses it)."""
+    from faxprint.cups import install as setup
+
+    backend_dir = args.backend_dir or setup.cups_backend_dir()
+    return _admin(lambda: setup.uninstall(args.name, backend_dir), "nothing to remove")
+
+
+def _admin(work: Callable[[], list[str]], unchanged: str) -> int:
+    import cups
+
+    try:
+        changes = work()
+    except ConfigError as error:
+        return _fail(error, EX_CONFIG)
+    except (cups.IPPError, RuntimeError) as exc:
+        print(f"faxprint: CUPS refused: {exc}", file=sys.stderr)
+        return EX_TEMPFAIL
+    for change in changes or [unchanged]:
+        print(f"faxprint: {change}")
+    return 0
+
+
+def _report(outcome: Outcome) -> None:
+    if outcome.ok:
+        print(f"faxprint: {describe(outcome)}")
+    else:
+        print(f"faxprint: {FAILURE_WORDS[outcome.status]}: {outcome.message}", file=sys.stderr)
+
+
+def describe(outcome: Outcome) -> str:
+    """Say in one line what was accepted: recipients, pages, job."""
+    people = f"{outcome.recipients} recipient{'s' if outcome.recipients != 1 else ''}"
+    pages = "" if outcome.pages is None else f", {outcome.pages} page" + "s" * (outcome.pages != 1)
+    return f"fax accepted for {people}{pages} (job {outcome.key})"
+
+
+def _fail(error: FaxPrintError, status: int) -> int:
+    print(f"faxprint: {error.message}", file=sys.stderr)
+    return status
+
+
+class _progress_bar:
+    """Draw upload progress on stderr when it is a terminal; do nothing otherwise."""
+
+    def __init__(self) -> None:
+        self.active = sys.stderr.isatty()
+        self.shown = -1
+
+    def __enter__(self) -> _progress_bar | None:
+        return self if self.active else None
+
+    def __call__(self, sent: int, total: int) -> None:
+        percent = sent * 100 // total if total else 100
+        if percent != self.shown:
+            self.shown = percent
+            bar = "#" * (percent // 4)
+            sys.stderr.write(f"\rfaxprint: uploading [{bar:<25}] {percent:3d}% of {total:,} bytes")
+            sys.stderr.flush()
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.active and self.shown >= 0:
+            sys.stderr.write("\n")

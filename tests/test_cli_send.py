@@ -1,0 +1,192 @@
+"""``faxprint send`` end to end: a real process, real files, a sandbox over real HTTP."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from faxprint.sandbox import Account, Fault, SandboxServer
+from tests.conftest import REPO, SandboxProcess
+from tests.helpers import make_pdf
+
+SECRET = "pw-Zq81-never-print-me"
+
+
+def _config(
+    tmp_path: Path, url: str, *, username: str = "15555550100", password: str = "sandbox"
+) -> Path:
+    path = tmp_path / "faxprint.toml"
+    path.write_text(
+        f'journal = "{tmp_path / "journal.sqlite"}"\n'
+        "[retry]\ntries = 2\nbackoff = 0.0\n"
+        f'[accounts.default]\nurl = "{url}"\nusername = "{username}"\npassword = "{password}"\n'
+        "read_timeout = 5\n"
+    )
+    path.chmod(0o600)
+    return path
+
+
+def _send(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "faxprint", "--config", str(config), "send", *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=60,
+        check=False,
+    )
+
+
+def _faxes(store: Path) -> list[dict[str, object]]:
+    return [json.loads(p.read_text()) for p in sorted(store.glob("[0-9]*/fax.json"))]
+
+
+def test_the_issue_example_is_stored_exactly_as_the_spec_says(
+    tmp_path: Path, sandbox_process: SandboxProcess
+) -> None:
+    report = make_pdf(tmp_path / "Quarterly report.pdf", pages=3)
+    terms = tmp_path / "terms.txt"
+    terms.write_text("Terms and conditions\n")
+    config = _config(tmp_path, sandbox_process.url)
+    result = _send(
+        config,
+        "--to",
+        "+1 (555) 646-5589|José Müller",
+        "--to",
+        "555.556.8552",
+        "--cover-text",
+        "Invoice 42 – thank you",
+        "--resolution",
+        "low",
+        "--send-at",
+        "2099-12-01T09:00:00+01:00",
+        str(report),
+        str(terms),
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("faxprint: fax accepted for 2 recipients (job send:")
+    [fax] = _faxes(sandbox_process.store)
+    assert [(f["name"], f.get("value", f.get("filename"))) for f in fax["fields"]] == [
+        ("Username", "15555550100"),
+        ("Recipient", "+15556465589|Jose Muller"),
+        ("Recipient", "5555568552"),
+        ("Coverpage", "Default"),
+        ("Coverpagetext", "Invoice 42 - thank you"),
+        ("Resolution", "Low"),
+        ("Sendtime", "01:12:99 08:00"),
+        ("Attachment", "Quarterly report.pdf"),
+        ("Attachment", "terms.txt"),
+    ]
+    assert fax["password_supplied"] is True
+    stored = [
+        sandbox_process.store / f"{fax['seq']:06d}" / a["stored_as"] for a in fax["attachments"]
+    ]
+    assert [p.read_bytes() for p in stored] == [report.read_bytes(), terms.read_bytes()]
+    assert [a["content_type"] for a in fax["attachments"]] == ["application/pdf", "text/plain"]
+    assert [a["sha256"] for a in fax["attachments"]] == [
+        hashlib.sha256(report.read_bytes()).hexdigest(),
+        hashlib.sha256(terms.read_bytes()).hexdigest(),
+    ]
+
+
+def test_a_pdf_only_fax_reports_its_pages(tmp_path: Path, sandbox_process: SandboxProcess) -> None:
+    config = _config(tmp_path, sandbox_process.url)
+    result = _send(config, "--to", "5556465589", str(make_pdf(tmp_path / "a.pdf", pages=2)))
+    assert result.returncode == 0, result.stderr
+    assert "fax accepted for 1 recipient, 2 pages" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "status", "message"),
+    [
+        (["--to", "555-FAX-1234", "FILE"], 65, "contains letters; type the digits"),
+        (["--to", "5556465589", "--send-at", "next tuesday", "FILE"], 65, "not a date and time"),
+        (["--to", "5556465589", "missing.pdf"], 65, "missing.pdf: no such file"),
+        (["--to", "5556465589", "EMPTY"], 65, "the file is empty"),
+        (["--to", "5556465589", "BROKEN"], 65, "the PDF is damaged"),
+        (["--account", "sales", "--to", "5556465589", "FILE"], 78, "no account 'sales'"),
+        (["FILE"], 64, "the following arguments are required: --to"),
+    ],
+)
+def test_bad_input_gets_one_clear_line_and_nothing_is_sent(
+    tmp_path: Path, sandbox: SandboxServer, args: list[str], status: int, message: str
+) -> None:
+    files = {
+        "FILE": make_pdf(tmp_path / "a.pdf"),
+        "EMPTY": tmp_path / "empty.pdf",
+        "BROKEN": tmp_path / "broken.pdf",
+    }
+    files["EMPTY"].write_bytes(b"")
+    files["BROKEN"].write_bytes(b"%PDF-1.4\n1 0 obj <<\n")
+    result = _send(_config(tmp_path, sandbox.url), *[str(files.get(a, a)) for a in args])
+    assert result.returncode == status
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert sandbox.requests == []
+
+
+@pytest.mark.parametrize(
+    ("username", "password", "status", "message"),
+    [
+        (
+            "15555550100",
+            "wrong-" + SECRET,
+            77,
+            "authorization failed: check the account's username and password",
+        ),
+        (
+            "15555550199",
+            SECRET,
+            77,
+            "faxing is prohibited for this account: ask the account holder to enable faxing",
+        ),
+    ],
+)
+def test_account_problems_are_the_admins(
+    tmp_path: Path, username: str, password: str, status: int, message: str
+) -> None:
+    accounts = {"15555550100": Account(SECRET), "15555550199": Account(SECRET, prohibited=True)}
+    with SandboxServer(port=0, store=tmp_path / "store", accounts=accounts) as server:
+        config = _config(tmp_path, server.url, username=username, password=password)
+        result = _send(config, "--to", "5556465589", str(make_pdf(tmp_path / "a.pdf")))
+    assert (result.returncode, result.stderr.strip()) == (
+        status,
+        f"faxprint: not sent, the account must be fixed: {message}",
+    )
+    assert SECRET not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("faults", "status", "message"),
+    [
+        ([Fault.html(), Fault.html()], 75, "instead of a result code"),
+        ([Fault.http_status(503), Fault.code(5)], 75, "generic error"),
+        ([Fault.code(5)], 0, ""),
+        ([Fault.accept_then_drop()], 79, "it may have been accepted"),
+    ],
+)
+def test_service_trouble(
+    tmp_path: Path, sandbox: SandboxServer, faults: list[Fault], status: int, message: str
+) -> None:
+    for fault in faults:
+        sandbox.faults.push(fault)
+    result = _send(
+        _config(tmp_path, sandbox.url), "--to", "5556465589", str(make_pdf(tmp_path / "a.pdf"))
+    )
+    assert result.returncode == status, result.stderr
+    assert message in result.stderr
+    accepted = len(sandbox.faxes())
+    assert accepted == (1 if status in (0, 79) else 0)
+
+
+def test_an_unreachable_service_is_a_temporary_failure(tmp_path: Path) -> None:
+    with SandboxServer(port=0, store=tmp_path / "store") as server:
+        url = server.url  # a port that was free a moment ago, now closed again
+    result = _send(_config(tmp_path, url), "--to", "5556465589", str(make_pdf(tmp_path / "a.pdf")))
+    assert result.returncode == 75
+    assert "cannot reach the service: connection refused" in result.stderr
