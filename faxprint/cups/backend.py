@@ -1,0 +1,236 @@
+"""The CUPS backend: ``faxprint://ACCOUNT`` print queues send their jobs as faxes.
+
+cupsd runs ``cups-backend/faxprint`` once per job with ``argv = [uri, job-id, user, title,
+copies, options, (file)]``; without arguments it lists the scheme. Everything the user
+should see goes to stderr as ``INFO:``/``ERROR:`` lines; the exit status tells cupsd
+what to do with the job, decided in :data:`EXIT_STATUS` alone:
+
+===========  ==========================  ================================================
+outcome      exit status                 why
+===========  ==========================  ================================================
+accepted     0 OK                        the job is done
+invalid      5 CANCEL                    the job is wrong (no recipient, bad number,
+                                         damaged PDF): retrying cannot help
+rejected     5 CANCEL                    the service refused the job's data
+account      4 STOP                      wrong credentials or faxing prohibited fail
+                                         every job of the queue alike: stopping the queue
+                                         keeps them all, and its state message tells the
+                                         admin, who fixes the config and runs
+                                         ``cupsenable``; holding jobs one by one would
+                                         hide the cause and need each job released
+deferred     6 RETRY                     the service is down: cupsd retries the job later
+expired      5 CANCEL                    the journal's retry budget (attempts, age) is
+                                         spent: the job ends with the last error
+uncertain    3 HOLD                      it may have been sent: held until a person
+                                         checks and releases or cancels it
+cancelled    5 CANCEL                    SIGTERM (the user cancelled the job)
+===========  ==========================  ================================================
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import signal
+import sys
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from types import FrameType
+from typing import BinaryIO, ClassVar, TextIO
+from urllib.parse import unquote, urlsplit
+
+from faxprint import config as configuration
+from faxprint.cups.jobticket import ticket_from_options
+from faxprint.cups.options import parse_options
+from faxprint.cups.spool import Spooled, spool
+from faxprint.errors import CancelledError, ConfigError, FaxPrintError, TicketError
+from faxprint.submitter import DocumentSource, Outcome, Source, Status
+
+logger = logging.getLogger(__name__)
+
+OK, FAILED, AUTH_REQUIRED, HOLD, STOP, CANCEL, RETRY = 0, 1, 2, 3, 4, 5, 6
+
+EXIT_STATUS: dict[Status, int] = {
+    Status.ACCEPTED: OK,
+    Status.INVALID: CANCEL,
+    Status.REJECTED: CANCEL,
+    Status.ACCOUNT: STOP,
+    Status.DEFERRED: RETRY,
+    Status.EXPIRED: CANCEL,
+    Status.UNCERTAIN: HOLD,
+    Status.CANCELLED: CANCEL,
+}
+
+DISCOVERY = 'network faxprint "Unknown" "Fax through a FaxOut account (faxprint)"'
+
+
+class CupsLogHandler(logging.Handler):
+    """Write log records as the ``LEVEL: message`` lines cupsd reads from stderr."""
+
+    PREFIX: ClassVar[dict[int, str]] = {
+        logging.DEBUG: "DEBUG",
+        logging.INFO: "INFO",
+        logging.WARNING: "WARNING",
+    }
+
+    def __init__(self, stream: TextIO) -> None:
+        super().__init__(logging.DEBUG)
+        self.stream = stream
+
+    def emit(self, record: logging.LogRecord) -> None:
+        prefix = self.PREFIX.get(record.levelno, "ERROR")
+        for line in record.getMessage().splitlines() or [""]:
+            self.stream.write(f"{prefix}: {line}\n")
+        self.stream.flush()
+
+
+def main(
+    argv: Sequence[str],
+    env: Mapping[str, str],
+    stdin: BinaryIO,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+) -> int:
+    """Run the backend as cupsd does; return the exit status for cupsd."""
+    stdout = stdout or sys.stdout
+    stderr = stderr or sys.stderr
+    if len(argv) == 1:
+        print(DISCOVERY, file=stdout, flush=True)
+        return OK
+    if len(argv) not in (6, 7):
+        print(f"Usage: {argv[0]} job-id user title copies options [file]", file=stderr)
+        return FAILED
+    handler = CupsLogHandler(stderr)
+    root = logging.getLogger("faxprint")
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG if env.get("FAXPRINT_DEBUG") else logging.INFO)
+    previous = signal.signal(signal.SIGTERM, _cancel)
+    try:
+        return run_job(argv, env, stdin, stderr)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        root.removeHandler(handler)
+
+
+def _cancel(signum: int, frame: FrameType | None) -> None:
+    raise CancelledError("the job was cancelled")
+
+
+def run_job(argv: Sequence[str], env: Mapping[str, str], stdin: BinaryIO, stderr: TextIO) -> int:
+    """Fax one job; report on stderr; return the exit status."""
+    job_id, user, title, options_text = argv[1], argv[2], argv[3], argv[5]
+    try:
+        account_name = account_from_uri(env.get("DEVICE_URI", ""))
+        settings = configuration.load(env=env)
+        account = settings.account(account_name)
+        ticket = ticket_from_options(parse_options(options_text))
+    except TicketError as error:
+        logger.error("%s", error.message)
+        return CANCEL
+    except ConfigError as error:
+        logger.error("faxprint is not configured right: %s", error.message)
+        return STOP
+    from faxprint.journal import Journal
+    from faxprint.submitter import Submitter
+    from faxprint.transports import for_account
+
+    folder = Path(tempfile.mkdtemp(prefix=f"faxprint-{job_id}-", dir=env.get("TMPDIR")))
+    try:
+        spooled = _spool(argv, stdin, folder)
+        key = job_key(env, job_id, spooled)
+        with Journal(settings.journal) as journal:
+            submitter = Submitter(
+                account,
+                journal,
+                transport=for_account(account),
+                retry=settings.retry,
+                resend_uncertain=settings.uncertain == "resend",
+            )
+            logger.info("Sending fax to %s", ", ".join(str(r) for r in ticket.recipients))
+            outcome = submitter.submit(
+                key, ticket, _sources(spooled, title), source=Source("cups", user=user, title=title)
+            )
+    except CancelledError:
+        logger.info("Fax cancelled")
+        return CANCEL
+    except FaxPrintError as error:
+        logger.error("%s", error.message)
+        return STOP if isinstance(error, ConfigError) else CANCEL
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return report(outcome, stderr)
+
+
+def _spool(argv: Sequence[str], stdin: BinaryIO, folder: Path) -> Spooled:
+    if len(argv) == 7:
+        with open(argv[6], "rb") as stream:
+            return spool(stream, folder)
+    return spool(stdin, folder)
+
+
+def _sources(spooled: Spooled, title: str) -> list[DocumentSource]:
+    stem = Path(title.replace("\\", "/")).stem.strip() or "fax"
+    if len(spooled.paths) == 1:
+        return [DocumentSource(spooled.paths[0], f"{stem}.pdf")]
+    return [DocumentSource(p, f"{stem}-{n}.pdf") for n, p in enumerate(spooled.paths, 1)]
+
+
+def report(outcome: Outcome, stderr: TextIO) -> int:
+    """Tell the user what happened, in the lines cupsd shows; return the exit status."""
+    if outcome.ok:
+        if outcome.pages is not None:
+            stderr.write(f"PAGE: total {outcome.pages}\n")
+            stderr.write(f"ATTR: job-impressions-completed={outcome.pages}\n")
+            stderr.flush()
+        logger.info("%s", accepted_line(outcome))
+    elif outcome.status is Status.DEFERRED:
+        logger.warning("Fax not sent yet, will retry: %s", outcome.message)
+    elif outcome.status is Status.UNCERTAIN:
+        logger.error("Fax held: %s", outcome.message)
+    else:
+        logger.error("Fax not sent: %s", outcome.message)
+    return EXIT_STATUS[outcome.status]
+
+
+def accepted_line(outcome: Outcome) -> str:
+    """Say what was accepted: "Fax accepted for 2 recipients, 3 pages"."""
+    people = f"{outcome.recipients} recipient" + "s" * (outcome.recipients != 1)
+    pages = "" if outcome.pages is None else f", {outcome.pages} page" + "s" * (outcome.pages != 1)
+    already = " (earlier)" if outcome.already else ""
+    return f"Fax accepted{already} for {people}{pages}"
+
+
+def account_from_uri(uri: str) -> str:
+    """Read the account name from ``faxprint://ACCOUNT``; credentials are refused."""
+    parts = urlsplit(uri)
+    if parts.scheme != "faxprint":
+        raise ConfigError(f"device URI {parts.scheme}://... is not a faxprint:// URI")
+    if "@" in parts.netloc:
+        raise ConfigError("the device URI must not hold credentials; put them in the config")
+    return unquote(parts.netloc or parts.path.strip("/")) or "default"
+
+
+def job_key(env: Mapping[str, str], job_id: str, spooled: Spooled) -> str:
+    """Name the job in the journal: the same on every retry, never shared with another.
+
+    Job ids start again at 1 when cupsd loses its state, so the key also carries the
+    job's UUID (asked of cupsd) or, failing that, a digest of the job's data.
+    """
+    printer = env.get("PRINTER", "")
+    return f"cups:{printer}:{job_id}:{_job_uuid(env, job_id) or spooled.digest[:32]}"
+
+
+def _job_uuid(env: Mapping[str, str], job_id: str) -> str:
+    try:
+        import cups
+
+        if env.get("CUPS_SERVER"):
+            cups.setServer(env["CUPS_SERVER"])
+        attributes = cups.Connection().getJobAttributes(
+            int(job_id), requested_attributes=["job-uuid"]
+        )
+        return str(attributes.get("job-uuid", "")).removeprefix("urn:uuid:")
+    except Exception as exc:  # the key has a fallback; any failure here only costs that
+        logger.debug("job-uuid not available (%s); keying the job by its data", type(exc).__name__)
+        return ""
