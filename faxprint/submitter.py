@@ -151,15 +151,29 @@ class Submitter:
         try:
             documents = self.inspect(sources)
         except InputError as error:
-            self.journal.begin(key, source=source.kind, account=self.account.name,
-                               recipients=recipients, documents=names, pages=None,
-                               user=source.user, title=source.title)  # fmt: skip
+            self.journal.begin(
+                key,
+                source=source.kind,
+                account=self.account.name,
+                recipients=recipients,
+                documents=names,
+                pages=None,
+                user=source.user,
+                title=source.title,
+            )
             self.journal.finish(key, State.FAILED, message=error.message)
             return Outcome(Status.INVALID, error.message, key, recipients=len(recipients))
         pages = _total_pages(documents)
-        self.journal.begin(key, source=source.kind, account=self.account.name,
-                           recipients=recipients, documents=names, pages=pages,
-                           user=source.user, title=source.title)  # fmt: skip
+        self.journal.begin(
+            key,
+            source=source.kind,
+            account=self.account.name,
+            recipients=recipients,
+            documents=names,
+            pages=pages,
+            user=source.user,
+            title=source.title,
+        )
         return self._send(key, ticket, documents, pages, progress)
 
     @staticmethod
@@ -182,8 +196,7 @@ class Submitter:
             job = self.journal.get(key)
             assert job is not None
             if self._out_of_budget(job):
-                done = self.journal.finish(key, State.FAILED, code=job.code,
-                                           message=_expired(job))  # fmt: skip
+                done = self.journal.finish(key, State.FAILED, code=job.code, message=_expired(job))
                 return self._outcome(Status.EXPIRED, done, pages, count)
             job = self.journal.start_attempt(key, force=self.resend_uncertain)
             if job.state is State.SENDING and job.owner != self.journal.owner:
@@ -193,9 +206,11 @@ class Submitter:
             logger.info("sending %s to %d recipient(s), attempt %d", key, count, job.attempts)
             try:
                 receipt = self.transport.send(
-                    ticket, documents, now=datetime.fromtimestamp(self.clock(), UTC),
+                    ticket,
+                    documents,
+                    now=datetime.fromtimestamp(self.clock(), UTC),
                     progress=progress,
-                )  # fmt: skip
+                )
             except FaxPrintError as error:
                 status = status_of(error)
                 state = _STATE_AFTER[status]
@@ -207,8 +222,9 @@ class Submitter:
                 if status is Status.CANCELLED:
                     raise
                 return self._outcome(status, done, pages, count)
-            done = self.journal.finish(key, State.ACCEPTED, code=receipt.code,
-                                       message=receipt.message)  # fmt: skip
+            done = self.journal.finish(
+                key, State.ACCEPTED, code=receipt.code, message=receipt.message
+            )
             return self._outcome(Status.ACCEPTED, done, pages, count)
         raise AssertionError("unreachable: the last try always returns")
 
@@ -221,8 +237,9 @@ class Submitter:
 
     def _settled(self, job: JobRecord, count: int) -> Outcome:
         status = _SETTLED[job.state]
-        return Outcome(status, job.message, job.key, job.attempts, job.pages, count,
-                       job.code, already=True)  # fmt: skip
+        return Outcome(
+            status, job.message, job.key, job.attempts, job.pages, count, job.code, already=True
+        )
 
     @staticmethod
     def _outcome(status: Status, job: JobRecord, pages: int | None, count: int) -> Outcome:

@@ -11,8 +11,16 @@ from faxprint.journal import Journal, State
 
 
 def _begin(journal: Journal, key: str = "k1") -> None:
-    journal.begin(key, source="send", account="default", recipients=["5556465589|A"],
-                  documents=["a.pdf"], pages=2, user="ann", title="report")  # fmt: skip
+    journal.begin(
+        key,
+        source="send",
+        account="default",
+        recipients=["5556465589|A"],
+        documents=["a.pdf"],
+        pages=2,
+        user="ann",
+        title="report",
+    )
 
 
 def test_a_job_goes_from_pending_to_accepted(tmp_path: Path) -> None:

@@ -27,9 +27,13 @@ class ScriptedTransport:
         self.sent: list[tuple[Ticket, list[str]]] = []
 
     def send(
-        self, ticket: Ticket, documents: Sequence[Document], *, now: datetime,
+        self,
+        ticket: Ticket,
+        documents: Sequence[Document],
+        *,
+        now: datetime,
         progress: Progress | None = None,
-    ) -> Receipt:  # fmt: skip
+    ) -> Receipt:
         self.sent.append((ticket, [d.filename for d in documents]))
         result = self.script.pop(0)
         if isinstance(result, Exception):
@@ -51,8 +55,14 @@ def _submitter(
     slept: list[float] = []
     journal = Journal(tmp_path / "journal.sqlite")
     retry = kw.pop("retry", RetryPolicy(tries=3, backoff=1.0))
-    submitter = Submitter(ACCOUNT, journal, transport=transport, retry=retry,  # type: ignore[arg-type]
-                          sleep=slept.append, **kw)  # type: ignore[arg-type]  # fmt: skip
+    submitter = Submitter(
+        ACCOUNT,
+        journal,
+        transport=transport,
+        retry=retry,  # type: ignore[arg-type]
+        sleep=slept.append,
+        **kw,
+    )  # type: ignore[arg-type]
     return submitter, slept
 
 
