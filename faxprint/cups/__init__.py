@@ -1,0 +1,1 @@
+"""CUPS specifics: argv, option quoting, exit statuses, PPD."""
