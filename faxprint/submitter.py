@@ -203,7 +203,7 @@ class Submitter:
                 return self._outcome(Status.DEFERRED, _busy(job), pages, count)
             if job.state is not State.SENDING:
                 return self._settled(job, count)
-            logger.info("sending %s to %d recipient(s), attempt %d", key, count, job.attempts)
+            logger.debug("sending %s to %d recipient(s), attempt %d", key, count, job.attempts)
             try:
                 receipt = self.transport.send(
                     ticket,

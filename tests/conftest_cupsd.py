@@ -8,6 +8,9 @@ Set ``FAXPRINT_TEST_KEEP_CUPSD=1`` to keep the server's folder (logs, spool, rec
 from __future__ import annotations
 
 import os
+import pwd
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,11 +23,33 @@ RECORDER_QUEUE = "FaxRecord"
 
 
 @pytest.fixture(scope="session")
-def cupsd() -> Iterator[PrivateCupsd]:
+def faxprint_root() -> Iterator[Path]:
+    """A folder lp can reach for the backend's config (etc/) and journal (spool/).
+
+    Laid out as on a server: etc/ is root:lp 0750 with the config root:lp 0640, spool/
+    is lp's own (0700). Tests write etc/faxprint.toml; the backend reads it per job.
+    """
+    root = Path(tempfile.mkdtemp(prefix="faxprint-root-", dir="/tmp"))
+    root.chmod(0o755)
+    (root / "etc").mkdir(mode=0o750)
+    (root / "spool").mkdir(mode=0o700)
+    if os.geteuid() == 0:
+        lp = pwd.getpwnam("lp")
+        os.chown(root / "etc", 0, lp.pw_gid)
+        os.chown(root / "spool", lp.pw_uid, lp.pw_gid)
+    try:
+        yield root
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def cupsd(faxprint_root: Path) -> Iterator[PrivateCupsd]:
     """Yield a running private cupsd; stop it at the end of the session, pass or fail."""
     keep = os.environ.get("FAXPRINT_TEST_KEEP_CUPSD", "") not in ("", "0")
+    backend_env = {"FAXPRINT_CONFIG": str(faxprint_root / "etc" / "faxprint.toml")}
     try:
-        server = PrivateCupsd(keep=keep)
+        server = PrivateCupsd(keep=keep, backend_env=backend_env)
     except CupsdError as exc:
         pytest.fail(str(exc), pytrace=False)
     try:

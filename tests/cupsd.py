@@ -130,6 +130,7 @@ class PrivateCupsd:
         error_policy: str = "stop-printer",
         start_timeout: float = 30.0,
         keep: bool = False,
+        backend_env: Mapping[str, str] | None = None,
     ) -> None:
         if not CUPSD.exists():
             raise CupsdError(
@@ -142,6 +143,7 @@ class PrivateCupsd:
         self.error_policy = error_policy
         self.start_timeout = start_timeout
         self.keep = keep
+        self.backend_env = dict(backend_env or {})
         self.as_root = os.geteuid() == 0
         base = Path(base_dir)
         self.dir = Path(tempfile.mkdtemp(prefix="faxprint-cupsd-", dir=base))
@@ -282,6 +284,11 @@ MaxJobs 0
 </Policy>
 """
 
+    def _set_env(self) -> str:
+        # cupsd passes nothing from its own environment to backends but what SetEnv names;
+        # CUPS 2.4 reads SetEnv from cups-files.conf (in cupsd.conf it is ignored).
+        return "".join(f"SetEnv {name} {value}\n" for name, value in self.backend_env.items())
+
     def _cups_files_conf(self) -> str:
         if self.as_root:
             who = "User lp\nGroup lp\nSystemGroup root\nLogFileGroup lp\n"
@@ -305,7 +312,7 @@ PageLog {self.log_dir}/page_log
 Printcap {self.dir}/run/printcap
 FileDevice No
 CreateSelfSignedCerts No
-"""
+{self._set_env()}"""
 
     def _cupsd_args(self) -> list[str]:
         return [str(CUPSD), "-c", str(self.cupsd_conf), "-s", str(self.cups_files_conf)]
@@ -488,6 +495,32 @@ CreateSelfSignedCerts No
                 raise TimeoutError(
                     f"job {job_id} still in state {state} after {timeout} s:\n"
                     f"{self.job_log(job_id)[-4000:]}"
+                )
+            time.sleep(0.05)
+
+    def wait_printer_stopped(self, printer: str, timeout: float = 30.0) -> None:
+        """Poll until the queue is stopped (printer-state 5)."""
+        self._poll(
+            lambda: self.connection().getPrinters()[printer]["printer-state"] == 5,
+            timeout,
+            f"queue {printer} did not stop",
+        )
+
+    def wait_job_message(self, job_id: int, words: str, timeout: float = 30.0) -> None:
+        """Poll until the job's state message contains ``words``."""
+
+        def seen() -> bool:
+            attrs = self.connection().getJobAttributes(job_id)
+            return words in str(attrs.get("job-printer-state-message", ""))
+
+        self._poll(seen, timeout, f"job {job_id} never said {words!r}")
+
+    def _poll(self, condition: Any, timeout: float, failure: str) -> None:
+        deadline = time.monotonic() + timeout
+        while not condition():
+            if time.monotonic() >= deadline:
+                raise TimeoutError(
+                    f"{failure} within {timeout} s:\n{self.error_log_text()[-4000:]}"
                 )
             time.sleep(0.05)
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import struct
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -55,3 +57,20 @@ def as_unprivileged_user(work: Callable[[], str]) -> str:
         answer = stream.read().decode()
     os.waitpid(child, 0)
     return answer
+
+
+def make_png(width: int = 48, height: int = 32) -> bytes:
+    """Build an 8-bit greyscale PNG with a horizontal gradient."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    row = b"\x00" + bytes(x * 255 // (width - 1) for x in range(width))
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(row * height))
+        + chunk(b"IEND", b"")
+    )

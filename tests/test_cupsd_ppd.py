@@ -12,10 +12,8 @@ import os
 import pwd
 import shutil
 import stat
-import struct
 import subprocess
 import tempfile
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +24,7 @@ from pypdf import PdfReader
 from faxprint.cups.options import parse_options
 from tests.conftest_cupsd import PPD
 from tests.cupsd import JOB_COMPLETED, CupsdError, PrivateCupsd, RecordedRun, Recorder
+from tests.helpers import make_png
 
 pytestmark = pytest.mark.cupsd
 
@@ -64,23 +63,6 @@ def make_pdf(pages: list[str]) -> bytes:
         xref,
     )
     return bytes(out)
-
-
-def make_png(width: int = 48, height: int = 32) -> bytes:
-    """Build an 8-bit greyscale PNG with a horizontal gradient."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
-
-    row = b"\x00" + bytes(x * 255 // (width - 1) for x in range(width))
-    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(row * height))
-        + chunk(b"IEND", b"")
-    )
 
 
 def make_ps(pages: list[str]) -> bytes:

@@ -124,7 +124,8 @@ def run_job(argv: Sequence[str], env: Mapping[str, str], stdin: BinaryIO, stderr
         account_name = account_from_uri(env.get("DEVICE_URI", ""))
         settings = configuration.load(env=env)
         account = settings.account(account_name)
-        ticket = ticket_from_options(parse_options(options_text))
+        options = parse_options(options_text)
+        ticket = ticket_from_options(options)
     except TicketError as error:
         logger.error("%s", error.message)
         return CANCEL
@@ -138,7 +139,7 @@ def run_job(argv: Sequence[str], env: Mapping[str, str], stdin: BinaryIO, stderr
     folder = Path(tempfile.mkdtemp(prefix=f"faxprint-{job_id}-", dir=env.get("TMPDIR")))
     try:
         spooled = _spool(argv, stdin, folder)
-        key = job_key(env, job_id, spooled)
+        key = job_key(env, job_id, options, spooled)
         with Journal(settings.journal) as journal:
             submitter = Submitter(
                 account,
@@ -211,26 +212,14 @@ def account_from_uri(uri: str) -> str:
     return unquote(parts.netloc or parts.path.strip("/")) or "default"
 
 
-def job_key(env: Mapping[str, str], job_id: str, spooled: Spooled) -> str:
+def job_key(
+    env: Mapping[str, str], job_id: str, options: Mapping[str, str], spooled: Spooled
+) -> str:
     """Name the job in the journal: the same on every retry, never shared with another.
 
     Job ids start again at 1 when cupsd loses its state, so the key also carries the
-    job's UUID (asked of cupsd) or, failing that, a digest of the job's data.
+    job's UUID (cupsd passes ``job-uuid`` in the options) or, failing that, a digest of
+    the job's data.
     """
-    printer = env.get("PRINTER", "")
-    return f"cups:{printer}:{job_id}:{_job_uuid(env, job_id) or spooled.digest[:32]}"
-
-
-def _job_uuid(env: Mapping[str, str], job_id: str) -> str:
-    try:
-        import cups
-
-        if env.get("CUPS_SERVER"):
-            cups.setServer(env["CUPS_SERVER"])
-        attributes = cups.Connection().getJobAttributes(
-            int(job_id), requested_attributes=["job-uuid"]
-        )
-        return str(attributes.get("job-uuid", "")).removeprefix("urn:uuid:")
-    except Exception as exc:  # the key has a fallback; any failure here only costs that
-        logger.debug("job-uuid not available (%s); keying the job by its data", type(exc).__name__)
-        return ""
+    uuid = options.get("job-uuid", "").removeprefix("urn:uuid:")
+    return f"cups:{env.get('PRINTER', '')}:{job_id}:{uuid or spooled.digest[:32]}"

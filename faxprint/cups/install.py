@@ -151,6 +151,7 @@ def ensure_queue(conn: Any, plan: Plan) -> list[str]:
             )
         changes.append(f"{'created' if current is None else 'updated'} queue {plan.name} ({uri})")
         current = conn.getPrinters()[plan.name]
+    current = conn.getPrinterAttributes(plan.name)
     if current.get("printer-state") == 5 or not current.get("printer-is-accepting-jobs", True):
         changes.append(f"enabled queue {plan.name}")
     conn.enablePrinter(plan.name)

@@ -1,0 +1,82 @@
+"""Shared fixtures: a clean environment for every test, and sandbox FaxOut servers."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from faxprint.sandbox import SandboxServer
+
+pytest_plugins = ["tests.conftest_cupsd"]
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep the caller's CUPS and faxprint settings out of every test."""
+    for name in list(os.environ):
+        if name.startswith(("FAXPRINT_", "AUTH_")) or name in (
+            "DEVICE_URI",
+            "CUPS_SERVER",
+            "PRINTER",
+        ):
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture(autouse=True)
+def _no_leaked_threads() -> Iterator[None]:
+    """Fail a test that leaves a thread running behind it."""
+    before = set(threading.enumerate())
+    yield
+    leaked = [t for t in threading.enumerate() if t not in before and t.is_alive()]
+    for thread in leaked:
+        thread.join(timeout=5)
+    still = [t.name for t in leaked if t.is_alive()]
+    assert not still, f"threads left running: {still}"
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path) -> Iterator[SandboxServer]:
+    """A sandbox FaxOut server in this process, on a free loopback port."""
+    with SandboxServer(port=0, store=tmp_path / "sandbox-store") as server:
+        yield server
+
+
+@dataclass
+class SandboxProcess:
+    url: str
+    store: Path
+    pid: int
+
+
+@pytest.fixture
+def sandbox_process(tmp_path: Path) -> Iterator[SandboxProcess]:
+    """``faxprint sandbox`` as its own process, as a user starts it; stopped by PID."""
+    store = tmp_path / "sandbox-store"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "faxprint", "sandbox", "--port", "0", "--store", str(store)],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        assert line.startswith("faxprint sandbox listening on "), line
+        url = line.split()[4]
+        yield SandboxProcess(url=url, store=store, pid=process.pid)
+    finally:
+        os.kill(process.pid, signal.SIGTERM)
+        status = process.wait(timeout=30)
+        if process.stdout is not None:
+            process.stdout.close()
+        assert status == 0

@@ -1,0 +1,289 @@
+"""The Fax printer end to end: ``faxprint install`` on a real cupsd, real ``lp`` jobs, the
+real backend running as lp, and a sandbox FaxOut server over loopback HTTP."""
+
+from __future__ import annotations
+
+import os
+import pwd
+import re
+import stat
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from faxprint.journal import Journal, State
+from faxprint.sandbox import SandboxServer
+from tests.conftest import REPO
+from tests.cupsd import JOB_CANCELED, JOB_COMPLETED, JOB_HELD, JOB_PENDING, PrivateCupsd
+from tests.helpers import make_pdf, make_png
+
+pytestmark = pytest.mark.cupsd
+
+
+def faxprint(cupsd: PrivateCupsd, root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**cupsd.env(), "FAXPRINT_CONFIG": str(root / "etc" / "faxprint.toml")}
+    return subprocess.run(
+        [sys.executable, "-m", "faxprint", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        timeout=60,
+        check=False,
+    )
+
+
+def write_config(root: Path, accounts: dict[str, tuple[str, str]], *, tries: int = 1) -> None:
+    """Point accounts at sandbox URLs: name -> (url, password). Readable by lp only."""
+    lines = [
+        f'journal = "{root / "spool" / "journal.sqlite"}"',
+        "[retry]",
+        f"tries = {tries}",
+        "backoff = 0.0",
+    ]
+    for name, (url, password) in accounts.items():
+        lines += [
+            f"[accounts.{name}]",
+            f'url = "{url}"',
+            'username = "15555550100"',
+            f'password = "{password}"',
+        ]
+    path = root / "etc" / "faxprint.toml"
+    path.write_text("\n".join(lines) + "\n")
+    path.chmod(0o640)
+    if os.geteuid() == 0:
+        os.chown(path, 0, pwd.getpwnam("lp").pw_gid)
+
+
+@pytest.fixture(scope="module")
+def installed(cupsd: PrivateCupsd, faxprint_root: Path) -> str:
+    write_config(faxprint_root, {"default": ("http://127.0.0.1:9/faxapi.asp", "sandbox")})
+    result = faxprint(cupsd, faxprint_root, "install", "--backend-dir", str(cupsd.backend_dir))
+    assert result.returncode == 0, result.stderr
+    assert (
+        "installed backend" in result.stdout
+        and "created queue Fax (faxprint://default)" in result.stdout
+    )
+    return "Fax"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_queue(cupsd: PrivateCupsd, installed: str) -> Iterator[None]:
+    """Start each test with the queue enabled and end it with no job left behind."""
+    conn = cupsd.connection()
+    conn.enablePrinter(installed)
+    yield
+    for job in conn.getJobs(which_jobs="not-completed"):
+        conn.cancelJob(job)
+    conn.enablePrinter(installed)
+
+
+@pytest.fixture
+def sandbox_for(faxprint_root: Path, tmp_path: Path) -> Iterator[SandboxServer]:
+    with SandboxServer(port=0, store=tmp_path / "store") as server:
+        write_config(faxprint_root, {"default": (server.url, "sandbox")})
+        yield server
+
+
+def job_message(cupsd: PrivateCupsd, job_id: int) -> str:
+    """Return the last state message the backend gave the job (cupsd clears it at the end)."""
+    found = re.findall(
+        r'Set job-printer-state-message to "(.*)", current level', cupsd.job_log(job_id)
+    )
+    return found[-1].replace("\\'", "'").replace('\\"', '"') if found else ""
+
+
+def attachment_pages(server: SandboxServer) -> list[int]:
+    [fax] = server.faxes()
+    return [len(PdfReader(fax.path / a["stored_as"]).pages) for a in fax.record["attachments"]]
+
+
+def test_install_is_idempotent_and_the_backend_is_safe(
+    cupsd: PrivateCupsd, faxprint_root: Path, installed: str
+) -> None:
+    again = faxprint(cupsd, faxprint_root, "install", "--backend-dir", str(cupsd.backend_dir))
+    assert (again.returncode, again.stdout) == (
+        0,
+        "faxprint: queue Fax is installed; nothing to change\n",
+    )
+    backend = cupsd.backend_dir / "faxprint"
+    info = backend.stat()
+    assert (stat.S_IMODE(info.st_mode), info.st_uid) == (0o755, os.geteuid())
+    assert backend.read_text().splitlines()[0] == f"#!{sys.executable}"
+    printer = cupsd.connection().getPrinterAttributes(installed)
+    assert printer["device-uri"] == "faxprint://default"
+    assert (printer["printer-state"], printer["printer-is-accepting-jobs"]) == (3, True)
+    discovery = subprocess.run([str(backend)], capture_output=True, text=True, check=True)
+    assert (
+        discovery.stdout == 'network faxprint "Unknown" "Fax through a FaxOut account (faxprint)"\n'
+    )
+
+
+def test_a_pdf_is_faxed_to_two_recipients(
+    cupsd: PrivateCupsd, installed: str, sandbox_for: SandboxServer, tmp_path: Path
+) -> None:
+    job = cupsd.lp(
+        installed,
+        make_pdf(tmp_path / "report.pdf", pages=2),
+        options=['fax-to="5556465589|John Doe,5555568552"'],
+        title="report.pdf",
+    )
+    assert cupsd.wait_job(job) == JOB_COMPLETED
+    [fax] = sandbox_for.faxes()
+    assert fax.record["recipients"] == [
+        {"number": "5556465589", "name": "John Doe"},
+        {"number": "5555568552", "name": None},
+    ]
+    assert [a["filename"] for a in fax.record["attachments"]] == ["report.pdf"]
+    assert attachment_pages(sandbox_for) == [2]
+    assert job_message(cupsd, job) == "Fax accepted for 2 recipients, 2 pages"
+    assert cupsd.job_attributes(job).get("job-impressions-completed") == 2
+
+
+def test_three_documents_of_mixed_types_make_one_fax_with_every_page(
+    cupsd: PrivateCupsd, installed: str, sandbox_for: SandboxServer, tmp_path: Path
+) -> None:
+    text = tmp_path / "cover-letter.txt"
+    text.write_text("Dear John,\nplease find attached.\n")
+    png = tmp_path / "signature.png"
+    png.write_bytes(make_png())
+    pdf = make_pdf(tmp_path / "invoice.pdf", pages=2)
+    job = cupsd.lp(
+        installed,
+        text,
+        pdf,
+        png,
+        options=['fax-to="5556465589|John Doe,5555568552"'],
+        title="batch",
+    )
+    assert cupsd.wait_job(job) == JOB_COMPLETED
+    assert len(sandbox_for.faxes()) == 1
+    assert attachment_pages(sandbox_for) == [1, 2, 1]
+    assert [a["filename"] for a in sandbox_for.faxes()[0].record["attachments"]] == [
+        "batch-1.pdf",
+        "batch-2.pdf",
+        "batch-3.pdf",
+    ]
+    assert job_message(cupsd, job) == "Fax accepted for 2 recipients, 4 pages"
+
+
+@pytest.mark.parametrize("order", ["text,pdf", "pdf,text", "pdf,pdf"])
+def test_every_order_of_text_and_pdf_arrives_whole(
+    cupsd: PrivateCupsd, installed: str, sandbox_for: SandboxServer, tmp_path: Path, order: str
+) -> None:
+    text = tmp_path / "note.txt"
+    text.write_text("a note\n")
+    files = {"text": [text, 1], "pdf": [make_pdf(tmp_path / "three.pdf", pages=3), 3]}
+    chosen = [files[kind] for kind in order.split(",")]
+    job = cupsd.lp(installed, *[f for f, _ in chosen], options=["fax-to=5556465589"])
+    assert cupsd.wait_job(job) == JOB_COMPLETED
+    assert attachment_pages(sandbox_for) == [pages for _, pages in chosen]
+
+
+def test_options_with_spaces_quotes_and_accents_survive(
+    cupsd: PrivateCupsd, installed: str, sandbox_for: SandboxServer, tmp_path: Path
+) -> None:
+    options = [
+        'fax-to="5556465589|José Müller, Jr.;+44 20 7946 0000|O\'Brien"',
+        'fax-cover-text="It\'s \\"urgent\\" \u2013 read today"',
+        "fax-resolution=low",
+        "fax-cover=None",
+    ]
+    job = cupsd.lp(installed, make_pdf(tmp_path / "a.pdf"), options=options)
+    assert cupsd.wait_job(job) == JOB_COMPLETED
+    record = sandbox_for.faxes()[0].record
+    assert [(r["number"], r["name"]) for r in record["recipients"]] == [
+        ("5556465589", "Jose Muller, Jr."),
+        ("+442079460000", "O'Brien"),
+    ]
+    assert (record["coverpagetext"], record["resolution"], record["coverpage"]) == (
+        'It\'s "urgent" - read today',
+        "Low",
+        "None",
+    )
+
+
+def test_print_dialog_options_and_queue_defaults(
+    cupsd: PrivateCupsd, installed: str, sandbox_for: SandboxServer, tmp_path: Path
+) -> None:
+    cupsd.connection().addPrinterOptionDefault(installed, "faxCoverPage", "Urgent")
+    try:
+        job = cupsd.lp(
+            installed,
+            make_pdf(tmp_path / "a.pdf"),
+            options=['phone="Custom.(555) 646-5589"', "faxResolution=Low"],
+        )
+        assert cupsd.wait_job(job) == JOB_COMPLETED
+    finally:
+        cupsd.connection().deletePrinterOptionDefault(installed, "faxCoverPage")
+    record = sandbox_for.faxes()[0].record
+    assert [r["number"] for r in record["recipients"]] == ["5556465589"]
+    assert (record["coverpage"], record["resolution"]) == ("Urgent", "Low")
+
+
+def test_no_recipient_cancels_the_job_with_a_reason(
+    cupsd: PrivateCupsd, installed: str, sandbox_for: SandboxServer, tmp_path: Path
+) -> None:
+    job = cupsd.lp(installed, make_pdf(tmp_path / "a.pdf"))
+    assert cupsd.wait_job(job) == JOB_CANCELED
+    assert job_message(cupsd, job).startswith("no recipient: print with -o 'fax-to=NUMBER'")
+    assert sandbox_for.requests == []
+
+
+def test_a_wrong_password_stops_the_queue_until_the_admin_fixes_it(
+    cupsd: PrivateCupsd,
+    installed: str,
+    faxprint_root: Path,
+    sandbox_for: SandboxServer,
+    tmp_path: Path,
+) -> None:
+    write_config(faxprint_root, {"default": (sandbox_for.url, "wrong-password-x1")})
+    conn = cupsd.connection()
+    job = cupsd.lp(installed, make_pdf(tmp_path / "a.pdf"), options=["fax-to=5556465589"])
+    cupsd.wait_printer_stopped(installed)
+    printer = conn.getPrinters()[installed]
+    assert (
+        "authorization failed: check the account's username and password"
+        in printer["printer-state-message"]
+    )
+    assert conn.getJobAttributes(job)["job-state"] == JOB_PENDING
+    assert "wrong-password-x1" not in cupsd.error_log_text()
+    write_config(faxprint_root, {"default": (sandbox_for.url, "sandbox")})
+    conn.enablePrinter(installed)
+    assert cupsd.wait_job(job) == JOB_COMPLETED
+    assert len(sandbox_for.faxes()) == 1
+
+
+def test_a_service_that_is_down_then_back_gets_the_job_once(
+    cupsd: PrivateCupsd, installed: str, faxprint_root: Path, tmp_path: Path
+) -> None:
+    with SandboxServer(port=0, store=tmp_path / "probe") as probe:
+        url, port = probe.url, int(probe.url.split(":")[2].split("/")[0])
+    write_config(faxprint_root, {"default": (url, "sandbox")})
+    job = cupsd.lp(installed, make_pdf(tmp_path / "a.pdf"), options=["fax-to=5556465589"])
+    cupsd.wait_job_message(job, "will retry")
+    with SandboxServer(port=port, store=tmp_path / "store") as server:
+        assert cupsd.wait_job(job, timeout=60) == JOB_COMPLETED
+        assert len(server.faxes()) == 1
+    with Journal(faxprint_root / "spool" / "journal.sqlite") as journal:
+        [record] = [
+            j for j in journal.recent(limit=500) if j.key.startswith(f"cups:{installed}:{job}:")
+        ]
+    assert record.state is State.ACCEPTED and record.attempts >= 2
+
+
+def test_a_lost_answer_holds_the_job(
+    cupsd: PrivateCupsd, installed: str, sandbox_for: SandboxServer, tmp_path: Path
+) -> None:
+    from faxprint.sandbox import Fault
+
+    sandbox_for.faults.push(Fault.accept_then_drop())
+    job = cupsd.lp(installed, make_pdf(tmp_path / "a.pdf"), options=["fax-to=5556465589"])
+    assert cupsd.wait_job(job, held=True) == JOB_HELD
+    assert "may have been accepted" in job_message(cupsd, job)
+    assert len(sandbox_for.faxes()) == 1
+    cupsd.connection().cancelJob(job)
