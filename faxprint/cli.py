@@ -147,6 +147,7 @@ def configure_logging(verbose: int) -> None:
     level = {0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG)
     level = getattr(logging, os.environ.get("FAXPRINT_LOG_LEVEL", "").upper(), level)
     logging.basicConfig(level=level, format="faxprint: %(levelname)s: %(message)s")
+    logging.getLogger("pypdf").setLevel(logging.ERROR)  # faxprint reports damaged PDFs itself
 
 
 def run_send(args: argparse.Namespace) -> int:

@@ -84,7 +84,7 @@ def sniff(head: bytes, filename: str) -> str:
         if head.startswith(magic):
             return content_type
     guessed, _ = mimetypes.guess_type(filename, strict=False)
-    if guessed:
+    if guessed and guessed != "application/pdf":  # a PDF is known by its header alone
         return guessed
     return "text/plain" if _looks_like_text(head) else "application/octet-stream"
 

@@ -105,12 +105,18 @@ def main(
     root = logging.getLogger("faxprint")
     root.addHandler(handler)
     root.setLevel(logging.DEBUG if env.get("FAXPRINT_DEBUG") else logging.INFO)
+    quiet_libraries()
     previous = signal.signal(signal.SIGTERM, _cancel)
     try:
         return run_job(argv, env, stdin, stderr)
     finally:
         signal.signal(signal.SIGTERM, previous)
         root.removeHandler(handler)
+
+
+def quiet_libraries() -> None:
+    """Keep pypdf's complaints about damaged files out of users' sight: faxprint says it."""
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
 
 
 def _cancel(signum: int, frame: FrameType | None) -> None:
@@ -171,10 +177,21 @@ def _spool(argv: Sequence[str], stdin: BinaryIO, folder: Path) -> Spooled:
 
 
 def _sources(spooled: Spooled, title: str) -> list[DocumentSource]:
-    stem = Path(title.replace("\\", "/")).stem.strip() or "fax"
-    if len(spooled.paths) == 1:
-        return [DocumentSource(spooled.paths[0], f"{stem}.pdf")]
-    return [DocumentSource(p, f"{stem}-{n}.pdf") for n, p in enumerate(spooled.paths, 1)]
+    """Name the documents after the job's title, with the extension their data calls for."""
+    name = Path(title.replace("\\", "/"))
+    stem = name.stem.strip() or "fax"
+    numbered = len(spooled.paths) > 1
+    return [
+        DocumentSource(path, f"{stem}{f'-{n}' if numbered else ''}{_extension(path, name.suffix)}")
+        for n, path in enumerate(spooled.paths, 1)
+    ]
+
+
+def _extension(path: Path, suffix: str) -> str:
+    with path.open("rb") as stream:
+        if stream.read(5) == b"%PDF-":
+            return ".pdf"
+    return suffix if suffix and suffix.lower() != ".pdf" else ".txt"
 
 
 def report(outcome: Outcome, stderr: TextIO) -> int:

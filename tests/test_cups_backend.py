@@ -1,0 +1,195 @@
+"""The backend's main() in-process (argv, env, stdin in; status and stderr lines out), and as
+a process for signals. The real-cupsd tests are in test_cupsd_backend.py."""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from faxprint.cups import backend
+from faxprint.journal import Journal, State
+from faxprint.sandbox import SandboxServer
+from tests.conftest import REPO
+from tests.helpers import make_pdf
+
+SECRET = "Xy7-secret-pw"
+
+
+def _config(tmp_path: Path, url: str, password: str = "sandbox") -> Path:
+    path = tmp_path / "faxprint.toml"
+    path.write_text(
+        f'journal = "{tmp_path / "journal.sqlite"}"\n[retry]\ntries = 1\n'
+        f'[accounts.default]\nurl = "{url}"\nusername = "15555550100"\npassword = "{password}"\n'
+        "read_timeout = 30\n"
+    )
+    path.chmod(0o600)
+    return path
+
+
+def _run(
+    tmp_path: Path,
+    url: str,
+    options: str,
+    data: bytes,
+    *,
+    uri: str = "faxprint://default",
+    password: str = "sandbox",
+) -> tuple[int, str]:
+    env = {
+        "DEVICE_URI": uri,
+        "PRINTER": "Fax",
+        "TMPDIR": str(tmp_path),
+        "FAXPRINT_CONFIG": str(_config(tmp_path, url, password)),
+    }
+    err = io.StringIO()
+    status = backend.main(
+        [uri, "7", "ann", "report.pdf", "1", options], env, io.BytesIO(data), stderr=err
+    )
+    return status, err.getvalue()
+
+
+def test_discovery_lists_the_scheme() -> None:
+    out = io.StringIO()
+    assert backend.main(["faxprint"], {}, io.BytesIO(), stdout=out) == 0
+    assert (
+        out.getvalue() == 'network faxprint "Unknown" "Fax through a FaxOut account (faxprint)"\n'
+    )
+
+
+def test_wrong_argument_count_is_a_usage_error() -> None:
+    err = io.StringIO()
+    assert backend.main(["faxprint", "1", "2"], {}, io.BytesIO(), stderr=err) == backend.FAILED
+    assert err.getvalue().startswith("Usage: faxprint job-id user title copies options [file]")
+
+
+def test_a_job_is_accepted_with_status_lines(tmp_path: Path, sandbox: SandboxServer) -> None:
+    pdf = make_pdf(tmp_path / "a.pdf", pages=3).read_bytes()
+    status, err = _run(
+        tmp_path, sandbox.url, "fax-to=5556465589|John\\ Doe job-uuid=urn:uuid:1234", pdf
+    )
+    assert status == backend.OK
+    assert err.splitlines()[-3:] == [
+        "PAGE: total 3",
+        "ATTR: job-impressions-completed=3",
+        "INFO: Fax accepted for 1 recipient, 3 pages",
+    ]
+    with Journal(tmp_path / "journal.sqlite") as journal:
+        record = journal.get("cups:Fax:7:1234")
+    assert record is not None and (record.state, record.user, record.title) == (
+        State.ACCEPTED,
+        "ann",
+        "report.pdf",
+    )
+
+
+def test_a_rerun_of_an_accepted_job_sends_nothing(tmp_path: Path, sandbox: SandboxServer) -> None:
+    pdf = make_pdf(tmp_path / "a.pdf").read_bytes()
+    assert _run(tmp_path, sandbox.url, "fax-to=5556465589 job-uuid=u1", pdf)[0] == backend.OK
+    status, err = _run(tmp_path, sandbox.url, "fax-to=5556465589 job-uuid=u1", pdf)
+    assert (status, err.splitlines()[-1]) == (
+        backend.OK,
+        "INFO: Fax accepted (earlier) for 1 recipient, 1 page",
+    )
+    assert len(sandbox.requests) == 1
+
+
+@pytest.mark.parametrize(
+    ("uri", "status", "words"),
+    [
+        ("faxprint://user:pw@default", backend.STOP, "must not hold credentials"),
+        ("faxprint://sales", backend.STOP, "no account 'sales'"),
+        ("ipp://default", backend.STOP, "is not a faxprint:// URI"),
+    ],
+)
+def test_configuration_faults_stop_the_queue(
+    tmp_path: Path, uri: str, status: int, words: str
+) -> None:
+    code, err = _run(tmp_path, "http://127.0.0.1:9/", "fax-to=5556465589", b"%PDF-1.4", uri=uri)
+    assert code == status
+    assert words in err and err.startswith("ERROR: ")
+    assert "pw@" not in err
+
+
+def test_bad_input_cancels_with_one_error_line(tmp_path: Path, sandbox: SandboxServer) -> None:
+    status, err = _run(tmp_path, sandbox.url, "fax-to=555-FAX-1234", b"%PDF-1.4")
+    assert (status, err) == (
+        backend.CANCEL,
+        "ERROR: fax number '555-FAX-1234' contains letters; type the digits\n",
+    )
+    status, err = _run(tmp_path, sandbox.url, "fax-to=5556465589", b"%PDF-1.4 broken")
+    assert status == backend.CANCEL
+    assert "ERROR: Fax not sent: report.pdf: the PDF is damaged and cannot be read" in err
+    assert sandbox.requests == []
+
+
+def test_the_password_never_reaches_the_status_lines(tmp_path: Path) -> None:
+    from faxprint.sandbox import Account
+
+    with SandboxServer(
+        port=0, store=tmp_path / "s", accounts={"15555550100": Account("other")}
+    ) as server:
+        status, err = _run(
+            tmp_path,
+            server.url,
+            "fax-to=5556465589",
+            make_pdf(tmp_path / "a.pdf").read_bytes(),
+            password=SECRET,
+        )
+    assert status == backend.STOP
+    assert "authorization failed" in err and SECRET not in err
+
+
+def test_sigterm_stops_an_upload_promptly(tmp_path: Path) -> None:
+    # A server that accepts connections but never reads: the upload blocks once the
+    # socket buffers are full, as with a stalled service.
+    with socket.socket() as stalled:
+        stalled.bind(("127.0.0.1", 0))
+        stalled.listen(1)
+        url = f"http://127.0.0.1:{stalled.getsockname()[1]}/faxapi.asp"
+        big = tmp_path / "big.txt"
+        big.write_bytes(b"a line of a long text document\n" * (1024 * 1024))
+        env = {
+            **os.environ,
+            "DEVICE_URI": "faxprint://default",
+            "PRINTER": "Fax",
+            "TMPDIR": str(tmp_path),
+            "FAXPRINT_CONFIG": str(_config(tmp_path, url)),
+            "PYTHONPATH": str(REPO),
+        }
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                str(REPO / "cups-backend" / "faxprint"),
+                "9",
+                "ann",
+                "big",
+                "1",
+                "fax-to=5556465589",
+                str(big),
+            ],
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        with Journal(tmp_path / "journal.sqlite") as journal:
+            deadline = time.monotonic() + 60
+            while not any(j.state is State.SENDING for j in journal.recent()):
+                assert time.monotonic() < deadline, "the upload never started"
+                time.sleep(0.05)
+            stopped_at = time.monotonic()
+            process.send_signal(signal.SIGTERM)
+            _, err = process.communicate(timeout=30)  # a hang fails here
+            elapsed = time.monotonic() - stopped_at
+            [record] = journal.recent()
+    assert process.returncode == backend.CANCEL
+    assert "INFO: Fax cancelled" in err
+    assert record.state is State.CANCELLED
+    assert elapsed < 10, f"took {elapsed:.1f} s to stop"
