@@ -133,7 +133,8 @@ def _send_help() -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     args = build_parser().parse_args(argv)
-    configure_logging(args.verbose)
+    # The sandbox is a server: its one line per request is what its user watches.
+    configure_logging(max(args.verbose, 1) if args.command == "sandbox" else args.verbose)
     try:
         status: int = args.run(args)
     except KeyboardInterrupt:
