@@ -102,12 +102,14 @@ def count_pdf_pages(path: Path, shown: str) -> int:
     from pypdf import PdfReader  # imported here: a job without PDFs never pays for it
 
     try:
-        reader = PdfReader(path, strict=False)
-        if reader.is_encrypted:
-            raise DocumentError(
-                f"{shown}: the PDF is encrypted; save or print an unprotected copy and fax that"
-            )
-        pages = len(reader.pages)
+        # An open file, not a path: given a path, pypdf reads the whole file into memory.
+        with path.open("rb") as stream:
+            reader = PdfReader(stream, strict=False)
+            if reader.is_encrypted:
+                raise DocumentError(
+                    f"{shown}: the PDF is encrypted; save or print an unprotected copy and fax that"
+                )
+            pages = len(reader.pages)
     except DocumentError:
         raise
     except RecursionError:
