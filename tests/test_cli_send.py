@@ -190,3 +190,52 @@ def test_an_unreachable_service_is_a_temporary_failure(tmp_path: Path) -> None:
     result = _send(_config(tmp_path, url), "--to", "5556465589", str(make_pdf(tmp_path / "a.pdf")))
     assert result.returncode == 75
     assert "cannot reach the service: connection refused" in result.stderr
+
+
+def test_a_progress_bar_shows_on_a_terminal_only(tmp_path: Path, sandbox: SandboxServer) -> None:
+    import os
+    import pty
+
+    big = tmp_path / "big.txt"
+    big.write_bytes(b"0123456789abcdef\n" * 200_000)
+    config = _config(tmp_path, sandbox.url)
+    master, slave = pty.openpty()
+    try:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "faxprint",
+                "--config",
+                str(config),
+                "send",
+                "--to",
+                "5556465589",
+                str(big),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=slave,
+            cwd=REPO,
+        )
+        os.close(slave)
+        shown = b""
+        while chunk := _read(master):
+            shown += chunk
+        assert process.wait(timeout=60) == 0
+    finally:
+        os.close(master)
+    text = shown.decode()
+    assert "\rfaxprint: uploading [" in text
+    assert "100% of 3,400," in text
+    assert text.endswith("\r\n")
+    piped = _send(config, "--to", "5556465589", str(big))
+    assert (piped.returncode, piped.stderr) == (0, "")
+
+
+def _read(fd: int) -> bytes:
+    import os
+
+    try:
+        return os.read(fd, 65536)
+    except OSError:  # EIO: the child closed the terminal
+        return b""

@@ -287,3 +287,78 @@ def test_a_lost_answer_holds_the_job(
     assert "may have been accepted" in job_message(cupsd, job)
     assert len(sandbox_for.faxes()) == 1
     cupsd.connection().cancelJob(job)
+
+
+def test_a_fax_type_queue_and_uninstall(
+    cupsd: PrivateCupsd, faxprint_root: Path, installed: str
+) -> None:
+    made = faxprint(
+        cupsd,
+        faxprint_root,
+        "install",
+        "--name",
+        "FaxType",
+        "--fax-type",
+        "--backend-dir",
+        str(cupsd.backend_dir),
+    )
+    assert made.returncode == 0, made.stderr
+    conn = cupsd.connection()
+    cups_printer_fax = 0x40000
+    assert conn.getPrinterAttributes("FaxType")["printer-type"] & cups_printer_fax
+    assert not conn.getPrinterAttributes(installed)["printer-type"] & cups_printer_fax
+    removed = faxprint(
+        cupsd,
+        faxprint_root,
+        "uninstall",
+        "--name",
+        "FaxType",
+        "--backend-dir",
+        str(cupsd.backend_dir),
+    )
+    assert (removed.returncode, removed.stdout) == (0, "faxprint: removed queue FaxType\n")
+    assert "FaxType" not in conn.getPrinters()
+    assert (cupsd.backend_dir / "faxprint").exists()  # the Fax queue still needs it
+
+
+def test_uninstall_leaves_other_queues_alone(
+    cupsd: PrivateCupsd, faxprint_root: Path, recorder_queue: str
+) -> None:
+    result = faxprint(
+        cupsd,
+        faxprint_root,
+        "uninstall",
+        "--name",
+        recorder_queue,
+        "--backend-dir",
+        str(cupsd.backend_dir),
+    )
+    assert result.returncode == 78
+    assert f"queue {recorder_queue} is not a faxprint queue; leaving it alone" in result.stderr
+    assert recorder_queue in cupsd.connection().getPrinters()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can make a file lp cannot read")
+def test_install_refuses_a_config_lp_cannot_read(
+    cupsd: PrivateCupsd, faxprint_root: Path, installed: str
+) -> None:
+    config = faxprint_root / "etc" / "faxprint.toml"
+    write_config(faxprint_root, {"default": ("http://127.0.0.1:9/faxapi.asp", "sandbox")})
+    os.chown(config, 0, 0)
+    config.chmod(0o600)
+    try:
+        result = faxprint(
+            cupsd,
+            faxprint_root,
+            "install",
+            "--name",
+            "FaxLocked",
+            "--backend-dir",
+            str(cupsd.backend_dir),
+        )
+    finally:
+        write_config(faxprint_root, {"default": ("http://127.0.0.1:9/faxapi.asp", "sandbox")})
+    assert result.returncode == 78
+    assert "user lp cannot run the backend" in result.stderr
+    assert "is not readable by this user" in result.stderr
+    assert "FaxLocked" not in cupsd.connection().getPrinters()

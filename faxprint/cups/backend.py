@@ -203,7 +203,11 @@ def report(outcome: Outcome, stderr: TextIO) -> int:
             stderr.flush()
         logger.info("%s", accepted_line(outcome))
     elif outcome.status is Status.DEFERRED:
-        logger.warning("Fax not sent yet, will retry: %s", outcome.message)
+        logger.warning(
+            "Fax not sent yet (attempt %d): %s; cupsd will retry the job",
+            outcome.attempts,
+            outcome.message,
+        )
     elif outcome.status is Status.UNCERTAIN:
         logger.error("Fax held: %s", outcome.message)
     else:
