@@ -162,16 +162,22 @@ def test_account_problems_are_the_admins(
 
 
 @pytest.mark.parametrize(
-    ("faults", "status", "message"),
+    ("faults", "status", "message", "stored"),
     [
-        ([Fault.html(), Fault.html()], 75, "instead of a result code"),
-        ([Fault.http_status(503), Fault.code(5)], 75, "generic error"),
-        ([Fault.code(5)], 0, ""),
-        ([Fault.accept_then_drop()], 79, "it may have been accepted"),
+        ([Fault.html()], 79, "instead of a result code: it may have been accepted", 0),
+        ([Fault.http_status(504)], 79, "HTTP 504", 0),
+        ([Fault.http_status(503), Fault.code(5)], 75, "generic error", 0),
+        ([Fault.code(5)], 0, "", 1),
+        ([Fault.accept_then_drop()], 79, "it may have been accepted", 1),
     ],
 )
 def test_service_trouble(
-    tmp_path: Path, sandbox: SandboxServer, faults: list[Fault], status: int, message: str
+    tmp_path: Path,
+    sandbox: SandboxServer,
+    faults: list[Fault],
+    status: int,
+    message: str,
+    stored: int,
 ) -> None:
     for fault in faults:
         sandbox.faults.push(fault)
@@ -180,8 +186,8 @@ def test_service_trouble(
     )
     assert result.returncode == status, result.stderr
     assert message in result.stderr
-    accepted = len(sandbox.faxes())
-    assert accepted == (1 if status in (0, 79) else 0)
+    assert len(sandbox.faxes()) == stored
+    assert len(sandbox.requests) == len(faults) + (status == 0)  # nothing sent blindly again
 
 
 def test_an_unreachable_service_is_a_temporary_failure(tmp_path: Path) -> None:

@@ -81,6 +81,7 @@ def test_a_send_time_in_the_past_is_dropped_with_a_warning(
 
 @pytest.mark.parametrize("body", [b"0", b" 0\r\n", b"\n0\n"])
 def test_zero_is_acceptance(body: bytes) -> None:
+    assert parse_answer(200, b"\xef\xbb\xbf" + body) == Receipt(0, MESSAGES[0])
     assert parse_answer(200, body) == Receipt(0, MESSAGES[0])
 
 
@@ -103,18 +104,21 @@ def test_every_code_has_its_own_outcome(code: int, kind: type[FaxPrintError], wo
 @pytest.mark.parametrize(
     ("status", "body", "kind", "words"),
     [
-        (200, b"<html><body>Maintenance</body></html>", errors.ServiceError, "Maintenance"),
-        (200, b"", errors.ServiceError, "an empty answer"),
-        (200, b"6", errors.ServiceError, "'6' instead of a result code"),
-        (200, b"00", errors.ServiceError, "instead of a result code"),
-        (200, b"\xff\xfe", errors.ServiceError, "instead of a result code"),
-        (500, b"boom", errors.ServiceUnavailable, "HTTP 500"),
+        (200, b"<html><body>Maintenance</body></html>", errors.UncertainError, "Maintenance"),
+        (200, b"", errors.UncertainError, "an empty answer"),
+        (200, b"6", errors.UncertainError, "answered '6' instead of a result code"),
+        (200, b"00", errors.UncertainError, "instead of a result code"),
+        (200, b"\xff\xfe", errors.UncertainError, "instead of a result code"),
+        (500, b"boom", errors.UncertainError, "HTTP 500: boom"),
+        (504, b"", errors.UncertainError, "HTTP 504"),
         (503, b"", errors.ServiceUnavailable, "HTTP 503"),
+        (502, b"", errors.ServiceUnavailable, "HTTP 502"),
         (429, b"", errors.ServiceUnavailable, "HTTP 429"),
         (401, b"", errors.AccountError, "HTTP 401"),
         (404, b"", errors.ConfigError, "no FaxOut service"),
-        (302, b"", errors.ServiceError, "HTTP 302"),
-        (400, b"bad", errors.ServiceError, "HTTP 400: bad"),
+        (302, b"", errors.ConfigError, "HTTP 302"),
+        (400, b"bad", errors.RejectedError, "HTTP 400: bad"),
+        (413, b"", errors.RejectedError, "too large"),
     ],
 )
 def test_anything_else_is_an_error_with_an_excerpt(
@@ -125,7 +129,7 @@ def test_anything_else_is_an_error_with_an_excerpt(
 
 
 def test_the_excerpt_is_short() -> None:
-    with pytest.raises(errors.ServiceError) as caught:
+    with pytest.raises(errors.UncertainError) as caught:
         parse_answer(200, b"<p>" + b"x" * 10_000)
     assert len(caught.value.excerpt) <= 120
 
@@ -152,6 +156,7 @@ def _body(complete: bool, tmp_path: Path) -> MultipartBody:
         (requests.exceptions.ConnectionError("reset"), True, errors.UncertainError),
         (requests.exceptions.ChunkedEncodingError(), True, errors.UncertainError),
         (requests.exceptions.SSLError(), False, errors.ServiceUnavailable),
+        (requests.exceptions.SSLError(), True, errors.UncertainError),
         (requests.exceptions.InvalidURL(), False, errors.ConfigError),
         (requests.exceptions.MissingSchema(), False, errors.ConfigError),
         (requests.exceptions.TooManyRedirects(), False, errors.ServiceUnavailable),

@@ -100,22 +100,32 @@ def request_fields(
 
 
 def parse_answer(status: int, body: bytes) -> Receipt:
-    """Turn the service's HTTP status and body into a receipt, or raise what it means."""
+    """Turn the service's answer to a complete upload into a receipt, or raise its meaning.
+
+    The whole request reached the service, so only answers that say "not accepted" are
+    safe to retry: a result code, or a status that intermediaries give before passing a
+    request on (502, 503, 408, 429). A 500, a 504 or a 2xx that holds no result code may
+    come after the service accepted the fax: that is uncertain, never retried blindly.
+    """
     excerpt = _excerpt(body)
     if status in (401, 403):
         raise AccountError(f"the service refused the account (HTTP {status})", code=status)
-    if status in (404, 405):
+    if status in (404, 405) or 300 <= status < 400:
         raise ConfigError(f"no FaxOut service at the account's URL (HTTP {status})", code=status)
-    if status >= 500 or status in (408, 429):
+    if status == 413:
+        raise RejectedError("the service refused the fax as too large (HTTP 413)", code=status)
+    if status in (408, 429, 502, 503):
         raise ServiceUnavailable(f"the service is unavailable (HTTP {status})", code=status)
+    if 400 <= status < 500:
+        raise RejectedError(
+            f"the service refused the request (HTTP {status}: {excerpt})", code=status
+        )
     if not 200 <= status < 300:
-        raise ServiceError(f"the service answered HTTP {status}: {excerpt}", code=status)
-    text = body.strip()
+        raise UncertainError(_answer_lost(f"HTTP {status}: {excerpt or 'no text'}"), code=status)
+    text = body.removeprefix(b"\xef\xbb\xbf").strip()  # a UTF-8 byte order mark is no answer
     if not (len(text) == 1 and text.isdigit() and int(text) in ResultCode._value2member_map_):
         shown = excerpt or "an empty answer"
-        raise ServiceError(
-            f"the service answered {shown!r} instead of a result code", excerpt=shown
-        )
+        raise UncertainError(_answer_lost(repr(shown)), excerpt=shown)
     code = ResultCode(int(text))
     if code is ResultCode.SUCCESSFUL:
         return Receipt(code=int(code), message=MESSAGES[code])
@@ -152,6 +162,10 @@ class FaxOutTransport:
         import requests  # a job pays for requests only when it really sends
 
         session = self._session or requests.Session()
+        if self.account.url.startswith("http://"):
+            # Plain http is allowed only to loopback: an http_proxy from the environment
+            # would carry the password, in clear, elsewhere.
+            session.trust_env = False
         try:
             response = session.post(
                 self.account.url,
@@ -179,14 +193,14 @@ def _translate(exc: Exception, body: MultipartBody) -> FaxPrintError:
 
     if isinstance(exc, requests.exceptions.InvalidURL | requests.exceptions.MissingSchema):
         return ConfigError("the account's URL is not usable")
-    if isinstance(exc, requests.exceptions.SSLError):
-        return ServiceUnavailable(
-            "the service's TLS certificate could not be verified; check the account's URL"
-        )
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return ServiceUnavailable("the service did not answer the connection (timeout)")
     if body.complete:
         return UncertainError(_LOST_ANSWER)
+    if isinstance(exc, requests.exceptions.SSLError):
+        return ServiceUnavailable(
+            "the service's TLS certificate could not be verified; check the account's URL"
+        )
     if isinstance(exc, requests.exceptions.Timeout):
         return ServiceUnavailable("the service stopped responding during the upload")
     if isinstance(exc, requests.exceptions.ConnectionError):
@@ -198,6 +212,13 @@ _LOST_ANSWER = (
     "the whole fax was uploaded but the service's answer was lost: it may have been "
     "accepted. Check the account's sent faxes before sending it again"
 )
+
+
+def _answer_lost(answer: str) -> str:
+    return (
+        f"the whole fax was uploaded but the service answered {answer} instead of a result "
+        "code: it may have been accepted. Check the account's sent faxes before sending it again"
+    )
 
 
 def _reason(exc: Exception) -> str:
