@@ -23,6 +23,7 @@ Example ``/etc/faxprint/faxprint.toml``::
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import logging
 import os
@@ -63,6 +64,9 @@ class Account:
         _check_url(self.name, self.url, self.allow_http)
         if not self.username or not self.username.isascii():
             raise ConfigError(f"account {self.name!r}: username must be ASCII and not empty")
+        if not (self.password.isascii() and self.password.isprintable()):
+            # The protocol sends ASCII; say so without quoting any of the password.
+            raise ConfigError(f"account {self.name!r}: the password must be printable ASCII")
 
 
 @dataclass(frozen=True)
@@ -89,6 +93,7 @@ class Config:
     retry: RetryPolicy = RetryPolicy()
     uncertain: str = "hold"
     source: Path | None = None
+    hotfolder: Mapping[str, Any] = field(default_factory=dict)  # see faxprint.hotfolder.settings
 
     def account(self, name: str | None = None) -> Account:
         """Return the named account, or the default one."""
@@ -165,7 +170,7 @@ def from_mapping(
     """Validate parsed TOML into a Config."""
     env = os.environ if env is None else env
     where = str(source or "configuration")
-    _only(data, {"journal", "retry", "uncertain", "accounts"}, where)
+    _only(data, {"journal", "retry", "uncertain", "accounts", "hotfolder"}, where)
     accounts_data = _table(data.get("accounts", {}), f"{where}: [accounts]")
     accounts = {
         name: _account(name, _table(entry, f"{where}: [accounts.{name}]"), where, mode)
@@ -183,18 +188,13 @@ def from_mapping(
         retry=_retry(_table(data.get("retry", {}), f"{where}: [retry]"), where),
         uncertain=uncertain,
         source=source,
+        hotfolder=_table(data.get("hotfolder", {}), f"{where}: [hotfolder]"),
     )
 
 
 def _apply_env(config: Config, env: Mapping[str, str]) -> Config:
     if env.get("FAXPRINT_JOURNAL"):
-        return Config(
-            accounts=config.accounts,
-            journal=Path(env["FAXPRINT_JOURNAL"]),
-            retry=config.retry,
-            uncertain=config.uncertain,
-            source=config.source,
-        )
+        return dataclasses.replace(config, journal=Path(env["FAXPRINT_JOURNAL"]))
     return config
 
 

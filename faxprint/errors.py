@@ -12,7 +12,8 @@
     │   └── ConfigError             configuration unreadable, invalid or unsafe
     ├── TransientError              not sent; safe to try again later
     │   ├── ServiceUnavailable      network error, timeout before the upload ended, 5xx
-    │   └── ServiceError            code 5, or an answer that is no code at all
+    │   ├── ServiceError            code 5: the service says it did not accept the fax
+    │   └── JournalError            the journal cannot be read or written right now
     ├── UncertainError              the upload ended but no answer came: maybe sent
     └── CancelledError              the job was cancelled while it was being sent
 
@@ -72,6 +73,10 @@ class ServiceUnavailable(TransientError):
 
 class ServiceError(TransientError):
     """The service answered with a generic error or with something that is no answer."""
+
+
+class JournalError(TransientError):
+    """The journal cannot be read or written (locked too long, disk full, damaged)."""
 
 
 class UncertainError(FaxPrintError):

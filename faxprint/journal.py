@@ -21,6 +21,7 @@ States::
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import socket
@@ -31,8 +32,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import Concatenate, ParamSpec, TypeVar
 
-from faxprint.errors import ConfigError
+from faxprint.errors import ConfigError, JournalError
 
 BUSY_TIMEOUT = 30.0
 
@@ -122,6 +124,30 @@ class AttemptRecord:
     message: str
 
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _translated(
+    method: Callable[Concatenate[Journal, P], R],
+) -> Callable[Concatenate[Journal, P], R]:
+    """Turn SQLite's errors into JournalError, the one place they are translated."""
+
+    def wrapper(self: Journal, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.Error as exc:
+            raise JournalError(f"journal {self.path} cannot be used: {exc}") from exc
+
+    functools.update_wrapper(wrapper, method)
+    return wrapper
+
+
+def _safe(text: str) -> str:
+    # File names and CUPS titles may hold bytes that are no UTF-8 (surrogates here).
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 class Journal:
     """The job journal in one SQLite file. Safe for many processes at once."""
 
@@ -162,6 +188,7 @@ class Journal:
             raise
         self._db.execute("COMMIT")
 
+    @_translated
     def begin(
         self,
         key: str,
@@ -182,13 +209,13 @@ class Journal:
                 " documents, pages, state, created, updated)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
-                    key,
+                    _safe(key),
                     source,
-                    account,
-                    user,
-                    title,
+                    _safe(account),
+                    _safe(user),
+                    _safe(title),
                     json.dumps(list(recipients)),
-                    json.dumps(list(documents)),
+                    json.dumps(list(documents)),  # json escapes what is no UTF-8
                     pages,
                     State.PENDING,
                     now,
@@ -197,6 +224,7 @@ class Journal:
             )
         return self._require(key)
 
+    @_translated
     def start_attempt(self, key: str, *, force: bool = False) -> JobRecord:
         """Mark a sendable job ``sending`` and count the attempt; return the job after.
 
@@ -225,6 +253,7 @@ class Journal:
                 )
         return self._require(key)
 
+    @_translated
     def finish(
         self, key: str, state: State, *, code: int | None = None, message: str = ""
     ) -> JobRecord:
@@ -248,14 +277,15 @@ class Journal:
     ) -> None:
         db.execute(
             "UPDATE jobs SET state = ?, code = ?, message = ?, updated = ? WHERE id = ?",
-            (state, code, message, now, job.id),
+            (state, code, _safe(message), now, job.id),
         )
         db.execute(
             "UPDATE attempts SET ended = ?, state = ?, code = ?, message = ?"
             " WHERE job = ? AND number = ? AND ended IS NULL",
-            (now, state, code, message, job.id, job.attempts),
+            (now, state, code, _safe(message), job.id, job.attempts),
         )
 
+    @_translated
     def get(self, key: str) -> JobRecord | None:
         """Return the job recorded under ``key``, if any."""
         return self._fetch(self._db, key)
@@ -266,6 +296,7 @@ class Journal:
             raise KeyError(key)
         return job
 
+    @_translated
     def attempts(self, key: str) -> list[AttemptRecord]:
         """Return every attempt of a job, oldest first."""
         rows = self._db.execute(
@@ -275,6 +306,7 @@ class Journal:
         )
         return [AttemptRecord(n, s, e, State(st), c, m) for n, s, e, st, c, m in rows]
 
+    @_translated
     def recent(self, limit: int = 50, *, state: State | None = None) -> list[JobRecord]:
         """Return the newest jobs first, optionally only those in one state."""
         where, args = ("WHERE state = ?", [state.value]) if state else ("", [])

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
+import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -141,12 +142,22 @@ class Submitter:
         *,
         source: Source,
         progress: Progress | None = None,
+        release: bool = False,
     ) -> Outcome:
-        """Fax ``sources`` to the ticket's recipients once, whatever happened before."""
+        """Fax ``sources`` to the ticket's recipients once, whatever happened before.
+
+        ``release`` sends a job an earlier run left uncertain: a person checked and chose
+        to send it again (releasing a held CUPS job says so).
+        """
         recipients = [r.wire() for r in ticket.recipients]
         names = [s.name or s.path.name for s in sources]
         known = self.journal.get(key)
-        if known is not None and known.state in _SETTLED and not self._forced(known):
+        force = self.resend_uncertain or (release and known is not None)
+        if (
+            known is not None
+            and known.state in _SETTLED
+            and not (force and known.state is State.UNCERTAIN)
+        ):
             return self._settled(known, len(recipients))
         try:
             documents = self.inspect(sources)
@@ -174,7 +185,7 @@ class Submitter:
             user=source.user,
             title=source.title,
         )
-        return self._send(key, ticket, documents, pages, progress)
+        return self._send(key, ticket, documents, pages, progress, force)
 
     @staticmethod
     def inspect(sources: Sequence[DocumentSource]) -> list[Document]:
@@ -190,6 +201,7 @@ class Submitter:
         documents: Sequence[Document],
         pages: int | None,
         progress: Progress | None,
+        force: bool,
     ) -> Outcome:
         count = len(ticket.recipients)
         for attempt in range(1, self.retry.tries + 1):
@@ -198,13 +210,13 @@ class Submitter:
             if self._out_of_budget(job):
                 done = self.journal.finish(key, State.FAILED, code=job.code, message=_expired(job))
                 return self._outcome(Status.EXPIRED, done, pages, count)
-            job = self.journal.start_attempt(key, force=self.resend_uncertain)
+            job = self.journal.start_attempt(key, force=force)
             if job.state is State.SENDING and job.owner != self.journal.owner:
                 return self._outcome(Status.DEFERRED, _busy(job), pages, count)
             if job.state is not State.SENDING:
                 return self._settled(job, count)
-            logger.debug("sending %s to %d recipient(s), attempt %d", key, count, job.attempts)
             try:
+                logger.debug("sending %s to %d recipient(s), attempt %d", key, count, job.attempts)
                 receipt = self.transport.send(
                     ticket,
                     documents,
@@ -222,14 +234,20 @@ class Submitter:
                 if status is Status.CANCELLED:
                     raise
                 return self._outcome(status, done, pages, count)
+            except Exception as exc:
+                # A bug, not a verdict of the service: where the upload got is unknown, so
+                # the job is held as uncertain rather than lost or sent again.
+                message = f"internal error ({type(exc).__name__}) while sending; please report it"
+                done = self.journal.finish(key, State.UNCERTAIN, message=message)
+                # Frames only: an exception's message may quote a value such as a password.
+                frames = "".join(traceback.format_tb(exc.__traceback__))
+                logger.debug("internal error while sending %s:\n%s", key, frames)
+                return self._outcome(Status.UNCERTAIN, done, pages, count)
             done = self.journal.finish(
                 key, State.ACCEPTED, code=receipt.code, message=receipt.message
             )
             return self._outcome(Status.ACCEPTED, done, pages, count)
         raise AssertionError("unreachable: the last try always returns")
-
-    def _forced(self, job: JobRecord) -> bool:
-        return self.resend_uncertain and job.state is State.UNCERTAIN
 
     def _out_of_budget(self, job: JobRecord) -> bool:
         too_old = self.clock() - job.created > self.retry.max_age

@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
+import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +22,32 @@ from tests.cupsd import CupsdError, PrivateCupsd, Recorder
 
 PPD = Path(__file__).resolve().parent.parent / "ppd" / "faxprint.ppd"
 RECORDER_QUEUE = "FaxRecord"
+
+
+def _installed_copy_is_current() -> None:
+    """Fail unless the faxprint that cupsd's backend imports is this checkout's code.
+
+    The backend runs as lp with the venv's Python and imports the installed package, not
+    the checkout: a stale install would make every cupsd test test old code.
+    """
+    probe = "import faxprint, pathlib; print(pathlib.Path(faxprint.__file__).parent)"
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd="/", check=True
+    )
+    installed = Path(result.stdout.strip())
+    checkout = Path(__file__).resolve().parent.parent / "faxprint"
+    stale = [
+        str(source.relative_to(checkout))
+        for source in checkout.rglob("*.py")
+        if not (installed / source.relative_to(checkout)).is_file()
+        or (installed / source.relative_to(checkout)).read_bytes() != source.read_bytes()
+    ]
+    if stale:
+        pytest.fail(
+            f"the installed faxprint ({installed}) differs from the checkout in {', '.join(stale[:5])}: "
+            f"run `{sys.executable} -m pip install .` (scripts/setup.sh test does)",
+            pytrace=False,
+        )
 
 
 @pytest.fixture(scope="session")
@@ -46,6 +74,7 @@ def faxprint_root() -> Iterator[Path]:
 @pytest.fixture(scope="session")
 def cupsd(faxprint_root: Path) -> Iterator[PrivateCupsd]:
     """Yield a running private cupsd; stop it at the end of the session, pass or fail."""
+    _installed_copy_is_current()
     keep = os.environ.get("FAXPRINT_TEST_KEEP_CUPSD", "") not in ("", "0")
     backend_env = {"FAXPRINT_CONFIG": str(faxprint_root / "etc" / "faxprint.toml")}
     try:

@@ -193,3 +193,93 @@ def test_sigterm_stops_an_upload_promptly(tmp_path: Path) -> None:
     assert "INFO: Fax cancelled" in err
     assert record.state is State.CANCELLED
     assert elapsed < 10, f"took {elapsed:.1f} s to stop"
+
+
+def test_a_cancel_after_the_upload_waits_for_the_answer(tmp_path: Path) -> None:
+    import threading
+
+    from faxprint.sandbox import Fault
+
+    release = threading.Event()
+    with SandboxServer(port=0, store=tmp_path / "store") as server:
+        server.faults.push(Fault.hold(release))
+        env = {
+            **os.environ,
+            "DEVICE_URI": "faxprint://default",
+            "PRINTER": "Fax",
+            "TMPDIR": str(tmp_path),
+            "FAXPRINT_CONFIG": str(_config(tmp_path, server.url)),
+            "PYTHONPATH": str(REPO),
+        }
+        doc = make_pdf(tmp_path / "a.pdf")
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                str(REPO / "cups-backend" / "faxprint"),
+                "9",
+                "ann",
+                "a",
+                "1",
+                "fax-to=5556465589 job-uuid=u-held",
+                str(doc),
+            ],
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        deadline = time.monotonic() + 30
+        while not server.faxes():  # the service has the whole fax and is about to answer
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        process.send_signal(signal.SIGTERM)
+        with pytest.raises(subprocess.TimeoutExpired):
+            process.wait(timeout=0.5)  # it must wait for the answer, not give up the fax
+        release.set()
+        _, err = process.communicate(timeout=30)
+    assert process.returncode == backend.OK, err
+    with Journal(tmp_path / "journal.sqlite") as journal:
+        record = journal.get("cups:Fax:9:u-held")
+    assert record is not None and record.state is State.ACCEPTED
+    assert len(server.faxes()) == 1
+
+
+def test_an_internal_error_holds_the_job_without_a_traceback(
+    tmp_path: Path, sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from faxprint.transports import faxout
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise KeyError("secret-looking detail")
+
+    monkeypatch.setattr(faxout, "parse_answer", broken)
+    status, err = _run(
+        tmp_path,
+        sandbox.url,
+        "fax-to=5556465589 job-uuid=u-bug",
+        make_pdf(tmp_path / "a.pdf").read_bytes(),
+    )
+    assert status == backend.HOLD
+    assert "ERROR: Fax held: internal error (KeyError) while sending; please report it" in err
+    assert "secret-looking detail" not in err and "Traceback" not in err
+    with Journal(tmp_path / "journal.sqlite") as journal:
+        assert journal.get("cups:Fax:7:u-bug").state is State.UNCERTAIN
+
+
+def test_a_title_that_is_no_utf8_is_recorded(tmp_path: Path, sandbox: SandboxServer) -> None:
+    env = {
+        "DEVICE_URI": "faxprint://default",
+        "PRINTER": "Fax",
+        "TMPDIR": str(tmp_path),
+        "FAXPRINT_CONFIG": str(_config(tmp_path, sandbox.url)),
+    }
+    title = b"Caf\xe9 report.pdf".decode("utf-8", "surrogateescape")
+    err = io.StringIO()
+    status = backend.main(
+        ["faxprint", "7", "ann", title, "1", "fax-to=5556465589 job-uuid=u-t"],
+        env,
+        io.BytesIO(make_pdf(tmp_path / "a.pdf").read_bytes()),
+        stderr=err,
+    )
+    assert status == backend.OK, err.getvalue()
+    with Journal(tmp_path / "journal.sqlite") as journal:
+        assert journal.get("cups:Fax:7:u-t").title == "Caf\\udce9 report.pdf"

@@ -276,7 +276,7 @@ def test_a_service_that_is_down_then_back_gets_the_job_once(
     assert record.state is State.ACCEPTED and record.attempts >= 2
 
 
-def test_a_lost_answer_holds_the_job(
+def test_a_lost_answer_holds_the_job_and_releasing_it_resends(
     cupsd: PrivateCupsd, installed: str, sandbox_for: SandboxServer, tmp_path: Path
 ) -> None:
     from faxprint.sandbox import Fault
@@ -286,7 +286,9 @@ def test_a_lost_answer_holds_the_job(
     assert cupsd.wait_job(job, held=True) == JOB_HELD
     assert "may have been accepted" in job_message(cupsd, job)
     assert len(sandbox_for.faxes()) == 1
-    cupsd.connection().cancelJob(job)
+    cupsd.connection().setJobHoldUntil(job, "no-hold")  # the admin checked, and resends it
+    assert cupsd.wait_job(job) == JOB_COMPLETED
+    assert len(sandbox_for.faxes()) == 2
 
 
 def test_a_fax_type_queue_and_uninstall(

@@ -34,6 +34,7 @@ import shutil
 import signal
 import sys
 import tempfile
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import FrameType
@@ -45,7 +46,7 @@ from faxprint.cups.jobticket import ticket_from_options
 from faxprint.cups.options import parse_options
 from faxprint.cups.spool import Spooled, spool
 from faxprint.errors import CancelledError, ConfigError, FaxPrintError, TicketError
-from faxprint.submitter import DocumentSource, Outcome, Source, Status
+from faxprint.submitter import DocumentSource, Outcome, Source, Status, status_of
 
 logger = logging.getLogger(__name__)
 
@@ -106,9 +107,17 @@ def main(
     root.addHandler(handler)
     root.setLevel(logging.DEBUG if env.get("FAXPRINT_DEBUG") else logging.INFO)
     quiet_libraries()
-    previous = signal.signal(signal.SIGTERM, _cancel)
+    cancellation = Cancellation()
+    previous = signal.signal(signal.SIGTERM, cancellation.handle)
     try:
-        return run_job(argv, env, stdin, stderr)
+        return run_job(argv, env, stdin, stderr, cancellation)
+    except CancelledError:
+        logger.info("Fax cancelled")
+        return CANCEL
+    except Exception as exc:  # a bug: keep the job, say so once, never a traceback
+        logger.error("faxprint internal error (%s); the job is held. Please report it",
+                     type(exc).__name__)  # fmt: skip
+        return HOLD
     finally:
         signal.signal(signal.SIGTERM, previous)
         root.removeHandler(handler)
@@ -119,17 +128,52 @@ def quiet_libraries() -> None:
     logging.getLogger("pypdf").setLevel(logging.ERROR)
 
 
-def _cancel(signum: int, frame: FrameType | None) -> None:
-    raise CancelledError("the job was cancelled")
+class Cancellation:
+    """SIGTERM (the job was cancelled) stops a job while its upload can still be abandoned.
+
+    Once the last byte of an upload is out, the service may accept the fax at any moment:
+    a cancel then waits until the answer is in the journal, so that an accepted fax is
+    never recorded as cancelled (and sent again when the job is restarted).
+    """
+
+    def __init__(self) -> None:
+        self.requested = False
+        self.upload_complete = False
+
+    def handle(self, signum: int, frame: FrameType | None) -> None:
+        self.requested = True
+        if not self.upload_complete:
+            raise CancelledError("the job was cancelled")
+
+    def progress(self, sent: int, total: int) -> None:
+        self.upload_complete = sent >= total
+
+    def sleep(self, seconds: float) -> None:
+        """Wait between tries; a cancel during the wait ends the job."""
+        self.upload_complete = False
+        if self.requested:
+            raise CancelledError("the job was cancelled")
+        time.sleep(seconds)
 
 
-def run_job(argv: Sequence[str], env: Mapping[str, str], stdin: BinaryIO, stderr: TextIO) -> int:
+def run_job(
+    argv: Sequence[str],
+    env: Mapping[str, str],
+    stdin: BinaryIO,
+    stderr: TextIO,
+    cancellation: Cancellation,
+) -> int:
     """Fax one job; report on stderr; return the exit status."""
     job_id, user, title, options_text = argv[1], argv[2], argv[3], argv[5]
     try:
         account_name = account_from_uri(env.get("DEVICE_URI", ""))
         settings = configuration.load(env=env)
         account = settings.account(account_name)
+        if settings.source is None:
+            logger.warning(
+                "faxprint has no %s: test mode, faxes go to the local sandbox, not to a "
+                "fax service", configuration.DEFAULT_CONFIG,
+            )  # fmt: skip
         options = parse_options(options_text)
         ticket = ticket_from_options(options)
     except TicketError as error:
@@ -153,17 +197,25 @@ def run_job(argv: Sequence[str], env: Mapping[str, str], stdin: BinaryIO, stderr
                 transport=for_account(account),
                 retry=settings.retry,
                 resend_uncertain=settings.uncertain == "resend",
+                sleep=cancellation.sleep,
             )
-            logger.info("Sending fax to %s", ", ".join(str(r) for r in ticket.recipients))
+            # Every user can read a job's messages (lpstat -l): numbers only at debug level.
+            count = len(ticket.recipients)
+            logger.info("Sending fax to %d recipient%s", count, "s" * (count != 1))
+            logger.debug("Recipients: %s", ", ".join(str(r) for r in ticket.recipients))
             outcome = submitter.submit(
-                key, ticket, _sources(spooled, title), source=Source("cups", user=user, title=title)
+                key,
+                ticket,
+                _sources(spooled, title),
+                source=Source("cups", user=user, title=title),
+                progress=cancellation.progress,
+                release=True,
             )
     except CancelledError:
-        logger.info("Fax cancelled")
-        return CANCEL
+        raise
     except FaxPrintError as error:
         logger.error("%s", error.message)
-        return STOP if isinstance(error, ConfigError) else CANCEL
+        return EXIT_STATUS[status_of(error)]
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     return report(outcome, stderr)

@@ -62,11 +62,14 @@ def install(plan: Plan) -> list[str]:
     """Set up the backend, the journal folder and the queue; return what was changed."""
     import cups
 
+    settings = configuration.load()
+    settings.account(plan.account)  # a misspelt account would stop the queue at its first job
+    warn_about_config(settings)
     changes = []
     if install_backend(plan.backend_dir):
         changes.append(f"installed backend {plan.backend_dir / SCHEME}")
     check_backend_user()
-    changes += prepare_journal()
+    changes += prepare_journal(settings.journal.parent)
     connection = cups.Connection()
     changes += ensure_queue(connection, plan)
     return changes
@@ -122,18 +125,35 @@ def _as_backend_user(command: list[str]) -> subprocess.CompletedProcess[str]:
     )
 
 
-def prepare_journal() -> list[str]:
-    """Create the journal's folder for ``lp`` (mode 0700) when faxprint runs as root."""
+def warn_about_config(settings: configuration.Config) -> None:
+    """Say what the backend will read that the admin may not expect."""
+    if settings.source is None:
+        logger.warning(
+            "no %s: the queue sends to the local sandbox (test mode) until you write one",
+            configuration.DEFAULT_CONFIG,
+        )
+    elif settings.source != configuration.DEFAULT_CONFIG:
+        logger.warning(
+            "cupsd passes no environment to backends: add 'SetEnv FAXPRINT_CONFIG %s' to "
+            "cups-files.conf, or the backend reads %s",
+            settings.source,
+            configuration.DEFAULT_CONFIG,
+        )
+
+
+def prepare_journal(folder: Path) -> list[str]:
+    """Give the journal's folder and files to ``lp`` (folder 0700) when run as root."""
     if os.geteuid() != 0:
         return []
-    folder = configuration.load().journal.parent
     user = pwd.getpwnam(BACKEND_USER)
-    if folder.is_dir() and folder.stat().st_uid == user.pw_uid:
-        return []
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    os.chown(folder, user.pw_uid, user.pw_gid)
+    # A journal root wrote first (faxprint send before install) must become lp's too.
+    owned = [folder, *(p for p in folder.iterdir() if p.name.startswith("journal"))]
+    wrong = [p for p in owned if p.stat().st_uid != user.pw_uid]
+    for path in wrong:
+        os.chown(path, user.pw_uid, user.pw_gid)
     folder.chmod(0o700)
-    return [f"prepared journal folder {folder} for {BACKEND_USER}"]
+    return [f"gave {p} to {BACKEND_USER}" for p in wrong]
 
 
 def ensure_queue(conn: Any, plan: Plan) -> list[str]:
