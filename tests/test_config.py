@@ -122,3 +122,10 @@ def test_a_world_readable_password_is_warned_about(
 def test_backoff_doubles_up_to_a_cap() -> None:
     policy = RetryPolicy(backoff=2.0, max_backoff=10.0)
     assert [policy.delay(n) for n in (1, 2, 3, 4)] == [2.0, 4.0, 8.0, 10.0]
+
+
+def test_a_non_ascii_password_is_refused_without_quoting_it(tmp_path: Path) -> None:
+    text = "[accounts.a]\nurl='https://x/'\nusername='1'\npassword='pässword'\n"
+    with pytest.raises(ConfigError, match="password must be printable ASCII") as caught:
+        config.load(_write(tmp_path, text), env={})
+    assert "ä" not in str(caught.value)

@@ -146,3 +146,12 @@ def test_many_processes_write_at_once(tmp_path: Path) -> None:
     assert len(jobs) == 6 * 40 + 1
     assert all(j.state is State.ACCEPTED and j.attempts == 1 for j in jobs)
     assert shared is not None and shared.attempts == 1
+
+
+def test_sqlite_errors_become_journal_errors(tmp_path: Path) -> None:
+    from faxprint.errors import JournalError
+
+    journal = Journal(tmp_path / "j.sqlite")
+    journal.close()
+    with pytest.raises(JournalError, match="cannot be used"):
+        journal.get("k")

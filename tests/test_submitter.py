@@ -203,3 +203,35 @@ def test_documents_keep_their_order_and_display_names(tmp_path: Path) -> None:
     outcome = submitter.submit("j", TICKET, [a, b], source=Source("cups"))
     assert transport.sent[0][1] == ["Zebra.pdf", "Aardvark.pdf"]
     assert outcome.pages == 3
+
+
+def test_a_released_uncertain_job_is_sent_again(tmp_path: Path, pdf: DocumentSource) -> None:
+    transport = ScriptedTransport(errors.UncertainError("answer lost"), OK)
+    submitter, _ = _submitter(tmp_path, transport)
+    submitter.submit("j", TICKET, [pdf], source=Source("cups"))
+    released = submitter.submit("j", TICKET, [pdf], source=Source("cups"), release=True)
+    assert (released.status, released.attempts, len(transport.sent)) == (Status.ACCEPTED, 2, 2)
+
+
+def test_release_never_resends_an_accepted_job(tmp_path: Path, pdf: DocumentSource) -> None:
+    transport = ScriptedTransport(OK)
+    submitter, _ = _submitter(tmp_path, transport)
+    submitter.submit("j", TICKET, [pdf], source=Source("cups"))
+    again = submitter.submit("j", TICKET, [pdf], source=Source("cups"), release=True)
+    assert (again.status, again.already, len(transport.sent)) == (Status.ACCEPTED, True, 1)
+
+
+def test_an_unexpected_error_holds_the_job_as_uncertain(
+    tmp_path: Path, pdf: DocumentSource
+) -> None:
+    class Broken(ScriptedTransport):
+        def send(self, *args: object, **kwargs: object) -> Receipt:
+            raise ZeroDivisionError("detail that may quote a value")
+
+    submitter, _ = _submitter(tmp_path, Broken())
+    outcome = submitter.submit("j", TICKET, [pdf], source=Source("send"))
+    assert (outcome.status, outcome.message) == (
+        Status.UNCERTAIN,
+        "internal error (ZeroDivisionError) while sending; please report it",
+    )
+    assert submitter.journal.get("j").state is State.UNCERTAIN
