@@ -178,6 +178,13 @@ def from_mapping(
     }
     if not accounts:
         raise ConfigError(f"{where}: no [accounts.NAME] table; faxprint needs one account")
+    if mode & stat.S_IROTH and any("password" in _table(a, where) for a in accounts_data.values()):
+        logger.warning("%s holds a password and is readable by every user; chmod o-r", where)
+    for account in accounts.values():
+        if account.verify is False:
+            logger.warning(
+                "account %r: TLS certificates are not verified (verify = false)", account.name
+            )
     uncertain = str(data.get("uncertain", "hold"))
     if uncertain not in UNCERTAIN_POLICIES:
         raise ConfigError(f"{where}: uncertain must be one of {', '.join(UNCERTAIN_POLICIES)}")
@@ -212,8 +219,6 @@ def _account(name: str, data: Mapping[str, Any], where: str, mode: int) -> Accou
     if "password" in data and "password_file" in data:
         raise ConfigError(f"{context}: give password or password_file, not both")
     if "password" in data:
-        if mode & stat.S_IROTH:
-            logger.warning("%s holds a password and is readable by every user; chmod o-r", where)
         password = str(data["password"])
     elif "password_file" in data:
         password = _read_secret(Path(str(data["password_file"])), context)

@@ -77,8 +77,9 @@ def inspect(path: str | os.PathLike[str], *, filename: str | None = None) -> Doc
 
 def sniff(head: bytes, filename: str) -> str:
     """Name a document's type from its first bytes, else from its file name."""
-    # A PDF may carry a little junk before its header (readers allow 1 KiB).
-    if b"%PDF-" in head:
+    # A PDF starts with its header (after white space at most): a text that quotes
+    # "%PDF-" somewhere is a text.
+    if head.lstrip(b" \t\r\n\x00\xef\xbb\xbf").startswith(b"%PDF-"):
         return "application/pdf"
     for magic, content_type in _MAGIC:
         if head.startswith(magic):

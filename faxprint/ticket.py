@@ -23,7 +23,7 @@ from faxprint.text import to_ascii
 logger = logging.getLogger(__name__)
 
 MIN_DIGITS = 5
-MAX_DIGITS = 20
+MAX_DIGITS = 18  # E.164's 15 digits after an international prefix of up to 3
 MAX_NAME = 64
 MAX_COVER_NAME = 64
 

@@ -66,6 +66,7 @@ faxprint runs on its embedded default: the sandbox below and the journal in
 
 then look in $store. README.md explains how to add the "Fax" printer and a real account.
 EOF
+    umask 077  # the stored faxes are documents: for root only
     exec "$venv/bin/faxprint" sandbox --store "$store"
     ;;
 test)

@@ -32,7 +32,8 @@ def test_other_types_pass_through_without_a_page_count(tmp_path: Path) -> None:
     ("head", "name", "content_type"),
     [
         (b"%PDF-1.7\n", "x.bin", "application/pdf"),
-        (b"junk\n%PDF-1.4", "x", "application/pdf"),
+        (b"\n %PDF-1.4", "x", "application/pdf"),
+        (b"notes about %PDF-1.7 files", "notes.txt", "text/plain"),
         (b"%!PS-Adobe-3.0", "x", "application/postscript"),
         (b"\x89PNG\r\n\x1a\n....", "x", "image/png"),
         (b"\xff\xd8\xff\xe0", "x", "image/jpeg"),
