@@ -118,6 +118,14 @@ def build_parser() -> argparse.ArgumentParser:
     uninstall.add_argument("--backend-dir", type=Path, help="cupsd's backend folder")
     uninstall.set_defaults(run=run_uninstall)
 
+    watch = commands.add_parser("watch", help="fax what is dropped into a folder (a service)")
+    watch.add_argument(
+        "dir", nargs="?", type=Path, help="the hot folder (default: [hotfolder] path)"
+    )
+    watch.add_argument("--polling", action="store_true", help="poll (for network shares)")
+    watch.add_argument("--concurrency", type=int, help="uploads at once")
+    watch.set_defaults(run=run_watch)
+
     sandbox = commands.add_parser("sandbox", help="run a local FaxOut server to try faxprint")
     from faxprint import sandbox as sandbox_module
 
@@ -134,7 +142,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     args = build_parser().parse_args(argv)
     # The sandbox is a server: its one line per request is what its user watches.
-    configure_logging(max(args.verbose, 1) if args.command == "sandbox" else args.verbose)
+    configure_logging(
+        max(args.verbose, 1) if args.command in ("sandbox", "watch") else args.verbose
+    )
     try:
         status: int = args.run(args)
     except KeyboardInterrupt:
@@ -219,6 +229,43 @@ def run_uninstall(args: argparse.Namespace) -> int:
 
     backend_dir = args.backend_dir or setup.cups_backend_dir()
     return _admin(lambda: setup.uninstall(args.name, backend_dir), "nothing to remove")
+
+
+def run_watch(args: argparse.Namespace) -> int:
+    """Serve a hot folder until SIGTERM/SIGINT (a second one leaves at once)."""
+    import dataclasses
+    import signal
+
+    from faxprint import config as configuration
+    from faxprint.hotfolder.service import HotFolder
+    from faxprint.hotfolder.settings import from_table
+
+    try:
+        settings = configuration.load(args.config)
+        folder = from_table(settings.hotfolder)
+        if args.polling:
+            folder = dataclasses.replace(folder, polling=True)
+        if args.concurrency:
+            folder = dataclasses.replace(folder, concurrency=args.concurrency)
+        root = args.dir or folder.path
+        if root is None:
+            raise ConfigError("no folder to watch: give DIR, or set [hotfolder] path")
+    except ConfigError as error:
+        return _fail(error, EX_CONFIG)
+    service = HotFolder(settings, folder, Path(root))
+
+    def stop(signum: int, frame: object) -> None:
+        if service.stopping.is_set():
+            logger.warning("second signal: leaving now; unfinished jobs resume at the next start")
+            os._exit(EX_INTERRUPTED)
+        logger.warning("stopping: finishing the uploads in hand (signal again to leave now)")
+        service.stopping.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    print(f"faxprint: watching {root}", flush=True)
+    service.run()
+    return 0
 
 
 def _admin(work: Callable[[], list[str]], unchanged: str) -> int:

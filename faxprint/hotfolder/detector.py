@@ -1,0 +1,110 @@
+"""Which dropped files are complete and may be claimed.
+
+A ticket is complete when it was closed after writing or renamed into the folder (the
+watcher's events say so); one found by a scan (at start, after a lost event, on a network
+share) must not have changed for ``stable_seconds``. A document dropped without a ticket
+into a configured subfolder must keep the same size and modification time for
+``stable_seconds``: files still being written are never sent half.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from faxprint.hotfolder.spool import RESERVED
+from faxprint.hotfolder.ticketfile import SUFFIX
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A file that may start a job."""
+
+    folder: Path
+    name: str
+    ticket: bool
+
+
+@dataclass
+class _Seen:
+    signature: tuple[int, int]
+    since: float
+    closed: bool = False
+
+
+@dataclass
+class Detector:
+    """Track dropped files until they are complete."""
+
+    root: Path
+    folders: Iterable[str]
+    stable_seconds: float
+    _seen: dict[Path, _Seen] = field(default_factory=dict)
+
+    def watched(self) -> list[Path]:
+        """Return the folders where jobs are dropped: the top and the configured ones."""
+        return [self.root, *(self.root / name for name in self.folders)]
+
+    def note(self, path: Path, now: float, *, closed: bool = False) -> None:
+        """Take in one event about ``path`` (written, closed, moved in)."""
+        if path.parent not in self.watched() or self._ignored(path):
+            return
+        signature = _signature(path)
+        if signature is None:
+            self._seen.pop(path, None)
+            return
+        seen = self._seen.get(path)
+        if seen is None or seen.signature != signature:
+            self._seen[path] = _Seen(signature, now, closed)
+        elif closed:
+            seen.closed = True
+
+    def scan(self, now: float) -> None:
+        """Look at every file in the watched folders (events can be lost)."""
+        for folder in self.watched():
+            try:
+                entries = list(os.scandir(folder))
+            except FileNotFoundError:
+                continue
+            for entry in entries:
+                self.note(Path(entry.path), now)
+
+    def ready(self, now: float) -> list[Candidate]:
+        """Return the files complete now, and forget them."""
+        found = []
+        for path, seen in list(self._seen.items()):
+            signature = _signature(path)
+            if signature is None:
+                del self._seen[path]
+                continue
+            if signature != seen.signature:
+                self._seen[path] = _Seen(signature, now)
+                continue
+            ticket = path.name.endswith(SUFFIX)
+            at_top = path.parent == self.root
+            if at_top and not ticket:
+                continue  # a document at the top waits for its ticket
+            if (ticket and seen.closed) or now - seen.since >= self.stable_seconds:
+                del self._seen[path]
+                found.append(Candidate(path.parent, path.name, ticket))
+        return found
+
+    def forget(self, path: Path) -> None:
+        """Stop tracking a file (claimed, or found to be no job)."""
+        self._seen.pop(path, None)
+
+    def _ignored(self, path: Path) -> bool:
+        name = path.name
+        return name.startswith(".") or (path.parent == self.root and name in RESERVED)
+
+
+def _signature(path: Path) -> tuple[int, int] | None:
+    try:
+        info = path.lstat()
+    except OSError:
+        return None
+    if path.is_dir() and not path.is_symlink():
+        return None
+    return (info.st_size, info.st_mtime_ns)

@@ -1,0 +1,169 @@
+"""One hot-folder job, from its claimed folder to done/, failed/ or held/.
+
+Runs in an upload worker. Everything about the job is checked again inside the private
+processing/ folder, where no one who drops files can swap a file for a link any more.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from faxprint.config import Config
+from faxprint.errors import ConfigError, InputError
+from faxprint.hotfolder import ticketfile
+from faxprint.hotfolder.settings import HotFolderSettings
+from faxprint.hotfolder.spool import TICKET, Claim, Spool, check_file, read_ticket_bytes
+from faxprint.hotfolder.ticketfile import TicketFile
+from faxprint.journal import Journal
+from faxprint.submitter import DocumentSource, Outcome, Source, Status, Submitter
+from faxprint.ticket import Ticket
+from faxprint.transports import for_account
+
+logger = logging.getLogger(__name__)
+
+_FILED = {
+    Status.ACCEPTED: "done",
+    Status.INVALID: "failed",
+    Status.REJECTED: "failed",
+    Status.EXPIRED: "failed",
+    Status.CANCELLED: "failed",
+    Status.UNCERTAIN: "held",
+}
+
+
+@dataclass(frozen=True)
+class Result:
+    """Where a job went: done, failed, held, or retry (it stays in processing/)."""
+
+    state: str
+    message: str
+
+
+@dataclass(frozen=True)
+class TicketDocuments:
+    """The documents a ticket sends, or why its ticket could not be read."""
+
+    names: tuple[str, ...]
+    error: str | None = None
+
+
+def ticket_documents(folder: Path, name: str, settings: HotFolderSettings) -> TicketDocuments:
+    """Name the documents of the ticket ``folder/name``: its list, or its NAME.* files."""
+    try:
+        parsed = ticketfile.parse(read_ticket_bytes(folder / name, ticketfile.MAX_TICKET_BYTES))
+    except (InputError, OSError) as exc:
+        return TicketDocuments((), getattr(exc, "message", None) or str(exc))
+    if parsed.documents is not None:
+        return TicketDocuments(parsed.documents)
+    prefix = ticketfile.stem_of(name) + "."
+    found = sorted(
+        entry.name
+        for entry in os.scandir(folder)
+        if entry.name.startswith(prefix) and not entry.name.endswith(ticketfile.SUFFIX)
+    )
+    return TicketDocuments(tuple(found))
+
+
+def run_job(config: Config, settings: HotFolderSettings, spool: Spool, claim: Claim) -> Result:
+    """Fax one claimed job; file it, or ask for a retry."""
+    defaults = settings.folders.get(claim.source)
+    try:
+        spec = _spec(claim, settings)
+        ticket = Ticket.build(
+            spec.to,
+            cover=spec.cover,
+            cover_text=spec.cover_text,
+            resolution=spec.resolution,
+            send_at=spec.send_at,
+        )
+        sources = [_document(claim, name, settings) for name in claim.documents]
+        if not sources:
+            raise InputError("the ticket names no document and no NAME.* file was found")
+        account = config.account(
+            spec.account or (defaults.account if defaults else None) or settings.account
+        )
+    except (InputError, ConfigError) as error:
+        return _file(spool, claim, "failed", _receipt(claim, "invalid", error.message, None, []))
+    with Journal(config.journal) as journal:
+        submitter = Submitter(
+            account,
+            journal,
+            transport=for_account(account),
+            retry=replace(config.retry, tries=1),
+            resend_uncertain=config.uncertain == "resend",
+        )
+        outcome = submitter.submit(
+            f"hotfolder:{claim.job}", ticket, sources, source=Source("hotfolder", title=claim.job)
+        )
+    where = _FILED.get(outcome.status)
+    if where is None:  # deferred, or the account needs the admin: stays, tried again later
+        return Result("retry", outcome.message)
+    recipients = [r.wire() for r in ticket.recipients]
+    return _file(
+        spool,
+        claim,
+        where,
+        _receipt(claim, str(outcome.status), outcome.message, outcome, recipients),
+    )
+
+
+def _spec(claim: Claim, settings: HotFolderSettings) -> TicketFile:
+    defaults = settings.folders.get(claim.source)
+    if not claim.ticket:
+        if defaults is None:
+            raise InputError(f"folder {claim.source!r} has no defaults in the configuration")
+        return TicketFile(
+            to=defaults.to,
+            cover=defaults.cover,
+            cover_text=defaults.cover_text,
+            resolution=defaults.resolution,
+            account=defaults.account,
+        )
+    try:
+        spec = ticketfile.parse(read_ticket_bytes(claim.path / TICKET, ticketfile.MAX_TICKET_BYTES))
+    except OSError as exc:
+        raise InputError(f"the ticket cannot be read: {exc.strerror}") from None
+    if defaults is None:
+        return spec
+    return replace(
+        spec,
+        cover=spec.cover or defaults.cover,
+        cover_text=spec.cover_text or defaults.cover_text,
+        resolution=spec.resolution or defaults.resolution,
+    )
+
+
+def _document(claim: Claim, name: str, settings: HotFolderSettings) -> DocumentSource:
+    path = claim.path / ticketfile.check_name(name)
+    try:
+        check_file(path, settings.max_document_bytes)
+    except FileNotFoundError:
+        raise InputError(f"{name}: document not found next to the ticket") from None
+    return DocumentSource(path, name)
+
+
+def _file(spool: Spool, claim: Claim, where: str, receipt: dict[str, Any]) -> Result:
+    spool.file(claim, getattr(spool, where), receipt)
+    logger.info("event=%s job=%s message=%s", where, claim.job, receipt["message"])
+    return Result(where, receipt["message"])
+
+
+def _receipt(
+    claim: Claim, outcome: str, message: str, result: Outcome | None, recipients: list[str]
+) -> dict[str, Any]:
+    return {
+        "job": claim.job,
+        "outcome": outcome,
+        "code": result.code if result else None,
+        "message": message,
+        "recipients": recipients,
+        "pages": result.pages if result else None,
+        "attempts": result.attempts if result else 0,
+        "documents": list(claim.documents),
+        "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }

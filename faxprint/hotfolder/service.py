@@ -1,0 +1,191 @@
+"""``faxprint watch``: the hot folder service.
+
+One loop owns the folder: it takes paths from the watchdog observer (whose handler only
+enqueues them), rescans every ``rescan_seconds`` (watchdog drops inotify overflows
+silently, and files present at start give no event), claims complete jobs and hands them
+to a bounded pool of upload workers. Transient failures come back to the loop with a due
+time (exponential backoff), so other jobs go on meanwhile.
+
+Shutdown has two stages: the first SIGTERM/SIGINT stops claiming and lets the uploads in
+hand finish; a second one leaves at once (unfinished jobs stay in processing/ and are
+finished, never doubled, at the next start: the journal knows what was accepted).
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+import queue
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from faxprint.config import Config
+from faxprint.errors import FaxPrintError
+from faxprint.hotfolder.detector import Candidate, Detector
+from faxprint.hotfolder.job import Result, run_job, ticket_documents
+from faxprint.hotfolder.settings import HotFolderSettings
+from faxprint.hotfolder.spool import Claim, Spool
+
+logger = logging.getLogger(__name__)
+
+TICK = 0.1  # seconds between looks at pending files and due retries
+MAX_BACKOFF = 300.0
+
+
+@dataclass(order=True)
+class _Due:
+    when: float
+    claim: Claim = field(compare=False)
+    attempt: int = field(compare=False, default=1)
+
+
+class HotFolder:
+    """Watch one folder and fax what is dropped into it."""
+
+    def __init__(self, config: Config, settings: HotFolderSettings, root: Path) -> None:
+        self.config = config
+        self.settings = settings
+        self.spool = Spool(root)
+        self.detector = Detector(root, list(settings.folders), settings.stable_seconds)
+        self.events: queue.Queue[tuple[Path, bool]] = queue.Queue()
+        self.ready = threading.Event()  # folders made and the observer watching
+        self.stopping = threading.Event()
+        self.quitting = threading.Event()
+        self._waiting: dict[Path, float] = {}  # tickets waiting for their documents
+        self._retries: list[_Due] = []
+        self._finished: queue.Queue[tuple[Claim, int, Result]] = queue.Queue()
+        self._busy: set[str] = set()
+
+    def run(self) -> None:
+        """Serve until ``stopping`` is set; finish the uploads in hand unless ``quitting``."""
+        self.spool.prepare()
+        observer = self._observer()
+        observer.start()
+        self.ready.set()
+        pool = ThreadPoolExecutor(max_workers=self.settings.concurrency, thread_name_prefix="fax")
+        try:
+            for claim in self.spool.recover():
+                logger.info("event=resume job=%s", claim.job)
+                self._start(pool, claim, 1)
+            self._loop(pool)
+        finally:
+            observer.stop()
+            pool.shutdown(wait=not self.quitting.is_set(), cancel_futures=True)
+            observer.join(timeout=10)
+            self._collect(pool)
+
+    def _loop(self, pool: ThreadPoolExecutor) -> None:
+        next_scan = 0.0
+        while not self.stopping.is_set():
+            now = time.monotonic()
+            if now >= next_scan:
+                self.detector.scan(now)
+                next_scan = now + self.settings.rescan_seconds
+            self._drain_events(now)
+            for candidate in self.detector.ready(now) + self._waiting_tickets(now):
+                self._take(pool, candidate, now)
+            while self._retries and self._retries[0].when <= now:
+                due = heapq.heappop(self._retries)
+                self._start(pool, due.claim, due.attempt)
+            self._collect(pool)
+
+    def _drain_events(self, now: float) -> None:
+        try:
+            path, closed = self.events.get(timeout=TICK)
+            while True:
+                self.detector.note(path, now, closed=closed)
+                path, closed = self.events.get_nowait()
+        except queue.Empty:
+            return
+
+    def _take(self, pool: ThreadPoolExecutor, candidate: Candidate, now: float) -> None:
+        path = candidate.folder / candidate.name
+        try:
+            if candidate.ticket:
+                documents = ticket_documents(candidate.folder, candidate.name, self.settings)
+                missing = [d for d in documents.names if not (candidate.folder / d).exists()]
+                if missing and documents.error is None:
+                    since = self._waiting.setdefault(path, now)
+                    if now - since < self.settings.ticket_wait:
+                        return
+                self._waiting.pop(path, None)
+                claim = self.spool.claim(
+                    candidate.folder, candidate.name, list(documents.names), ticket=True
+                )
+            else:
+                claim = self.spool.claim(
+                    candidate.folder, candidate.name, [candidate.name], ticket=False
+                )
+        except OSError as exc:
+            logger.warning("event=skip file=%s reason=%s", path, exc.strerror or exc)
+            return
+        if claim is not None:
+            logger.info("event=claimed job=%s file=%s", claim.job, path)
+            self._start(pool, claim, 1)
+
+    def _waiting_tickets(self, now: float) -> list[Candidate]:
+        return [Candidate(p.parent, p.name, True) for p in list(self._waiting) if p.exists()]
+
+    def _start(self, pool: ThreadPoolExecutor, claim: Claim, attempt: int) -> None:
+        if claim.job in self._busy:
+            return
+        self._busy.add(claim.job)
+        future = pool.submit(run_job, self.config, self.settings, self.spool, claim)
+        future.add_done_callback(lambda f: self._done(claim, attempt, f))
+
+    def _done(self, claim: Claim, attempt: int, future: Future[Result]) -> None:
+        try:
+            result = future.result()
+        except (FaxPrintError, OSError) as exc:  # journal or disk trouble: try again later
+            result = Result("retry", f"{type(exc).__name__}: {exc}")
+        except BaseException as exc:  # a bug: keep the job, say so, try later
+            logger.error("event=error job=%s error=%s", claim.job, type(exc).__name__)
+            result = Result("retry", f"internal error ({type(exc).__name__})")
+        self._finished.put((claim, attempt, result))
+
+    def _collect(self, pool: ThreadPoolExecutor) -> None:
+        while True:
+            try:
+                claim, attempt, result = self._finished.get_nowait()
+            except queue.Empty:
+                return
+            self._busy.discard(claim.job)
+            if result.state == "retry" and not self.stopping.is_set():
+                delay = min(MAX_BACKOFF, self.config.retry.backoff * 2 ** (attempt - 1))
+                logger.info(
+                    "event=retry job=%s in=%.1fs reason=%s", claim.job, delay, result.message
+                )
+                heapq.heappush(self._retries, _Due(time.monotonic() + delay, claim, attempt + 1))
+
+    def _observer(self) -> Any:
+        from watchdog.events import FileSystemEvent, FileSystemEventHandler
+        from watchdog.observers import Observer
+        from watchdog.observers.polling import PollingObserver
+
+        events = self.events
+
+        class Enqueue(FileSystemEventHandler):
+            # No work here: the observer thread only hands paths to the loop.
+            def on_any_event(self, event: FileSystemEvent) -> None:
+                if event.is_directory:
+                    return
+                target = getattr(event, "dest_path", "") or event.src_path
+                events.put((Path(str(target)), event.event_type in ("closed", "moved")))
+
+        if self.settings.polling:
+            observer: Any = PollingObserver(timeout=self.settings.poll_seconds)
+        else:
+            observer = Observer()
+        for folder in self.detector.watched():
+            folder.mkdir(exist_ok=True)
+            observer.schedule(Enqueue(), str(folder), recursive=False)
+        return observer
+
+
+def with_tries(config: Config, tries: int) -> Config:
+    """Return the config with a different number of in-process tries."""
+    return replace(config, retry=replace(config.retry, tries=tries))

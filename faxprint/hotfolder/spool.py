@@ -1,0 +1,167 @@
+"""The hot folder on disk: claiming jobs atomically, and filing them with a receipt.
+
+::
+
+    DIR/                    drop NAME.fax.json and its documents here
+    DIR/<folder>/           configured subfolders: every file dropped there is one fax
+    DIR/processing/<job>/   claimed jobs (private, 0700): ticket.fax.json, claim.json, documents
+    DIR/done/<job>/         accepted: documents, ticket and receipt.json
+    DIR/failed/<job>/       refused: the same, and the reason in receipt.json
+    DIR/held/<job>/         uncertain (the upload ended, its answer was lost): a person decides
+
+Claiming is a ``rename`` into ``processing/`` on the same filesystem: of two watchers
+on one folder (two servers on a shared disk) exactly one wins, and a repeated event finds
+nothing left to claim. A job's ``claim.json`` is written before its ticket is moved, so a
+watcher killed half-way through a claim finishes it at its next start.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import stat
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from faxprint.errors import DocumentError
+
+TICKET = "ticket.fax.json"
+CLAIM = "claim.json"
+RECEIPT = "receipt.json"
+RESERVED = frozenset({"processing", "done", "failed", "held"})
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A job taken out of the drop folder: its folder in processing/ and what it holds."""
+
+    job: str
+    path: Path
+    source: str  # the subfolder it was dropped in ("" for the top)
+    documents: tuple[str, ...]
+    ticket: bool  # False: a document dropped without a ticket (folder defaults apply)
+
+
+class Spool:
+    """The folders of one hot folder."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.processing = root / "processing"
+        self.done = root / "done"
+        self.failed = root / "failed"
+        self.held = root / "held"
+
+    def prepare(self) -> None:
+        """Create the working folders; processing/ is private to the watcher."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.processing.mkdir(mode=0o700, exist_ok=True)
+        self.processing.chmod(0o700)
+        for folder in (self.done, self.failed, self.held):
+            folder.mkdir(mode=0o750, exist_ok=True)
+
+    def claim(
+        self, folder: Path, trigger: str, documents: list[str], *, ticket: bool
+    ) -> Claim | None:
+        """Move a ticket (or a lone document) and its documents into processing/.
+
+        Returns None when another watcher claimed it first.
+        """
+        stem = trigger.split(".", 1)[0][:40] or "job"
+        job = f"{time.strftime('%Y%m%d-%H%M%S')}-{_safe(stem)}-{secrets.token_hex(4)}"
+        path = self.processing / job
+        path.mkdir(mode=0o700)
+        source = "" if folder == self.root else folder.name
+        record = {"source": source, "trigger": trigger, "documents": documents, "ticket": ticket}
+        (path / CLAIM).write_text(json.dumps(record))
+        try:
+            os.rename(folder / trigger, path / (TICKET if ticket else trigger))
+        except FileNotFoundError:  # someone else's now
+            shutil.rmtree(path, ignore_errors=True)
+            return None
+        claim = Claim(job, path, source, tuple(documents), ticket)
+        self._gather(claim, folder)
+        return claim
+
+    def _gather(self, claim: Claim, folder: Path) -> None:
+        for name in claim.documents:
+            if not (claim.path / name).exists():
+                try:
+                    os.rename(folder / name, claim.path / name)
+                except FileNotFoundError:
+                    continue  # reported when the job is processed: "document missing"
+
+    def recover(self) -> list[Claim]:
+        """Return the jobs a previous run claimed, finishing claims it left half-done."""
+        claims = []
+        for path in sorted(self.processing.iterdir()):
+            record = _read_claim(path)
+            trigger = None
+            if record is not None:
+                trigger = path / (
+                    TICKET if record.get("ticket") else str(record.get("trigger", ""))
+                )
+            if record is None or trigger is None or not trigger.exists():
+                shutil.rmtree(path, ignore_errors=True)  # the claim never happened
+                continue
+            source = str(record.get("source", ""))
+            claim = Claim(
+                path.name,
+                path,
+                source,
+                tuple(record.get("documents", [])),
+                bool(record.get("ticket")),
+            )
+            self._gather(claim, self.root / source if source else self.root)
+            claims.append(claim)
+        return claims
+
+    def file(self, claim: Claim, where: Path, receipt: dict[str, Any]) -> Path:
+        """Move a finished job to done/, failed/ or held/ with its receipt."""
+        (claim.path / RECEIPT).write_text(json.dumps(receipt, indent=2) + "\n")
+        target = where / claim.job
+        os.rename(claim.path, target)
+        return target
+
+
+def check_file(path: Path, limit: int) -> os.stat_result:
+    """Refuse what a hot folder must never send: links, devices, FIFOs, huge files."""
+    info = path.lstat()
+    name = path.name
+    if stat.S_ISLNK(info.st_mode):
+        raise DocumentError(f"{name}: is a symbolic link; drop the file itself")
+    if not stat.S_ISREG(info.st_mode):
+        raise DocumentError(f"{name}: is not a regular file")
+    if info.st_nlink != 1:
+        raise DocumentError(f"{name}: has other hard links; drop a copy of the file")
+    if info.st_size > limit:
+        raise DocumentError(
+            f"{name}: is {info.st_size // 1048576} MB; the limit is {limit // 1048576} MB"
+        )
+    return info
+
+
+def read_ticket_bytes(path: Path, limit: int) -> bytes:
+    """Read a ticket without following links, through the descriptor that was checked."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb") as stream:
+        info = os.fstat(stream.fileno())
+        if not stat.S_ISREG(info.st_mode) or info.st_nlink != 1:
+            raise DocumentError(f"{path.name}: a ticket must be a plain file with no other links")
+        return stream.read(limit + 1)
+
+
+def _read_claim(path: Path) -> dict[str, Any] | None:
+    try:
+        record = json.loads((path / CLAIM).read_text())
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) else None
+
+
+def _safe(text: str) -> str:
+    return "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-_") else "_" for ch in text)

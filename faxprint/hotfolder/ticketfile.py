@@ -1,0 +1,119 @@
+"""Ticket files: ``NAME.fax.json`` beside the documents it sends.
+
+::
+
+    {"to": ["5556465589|John Doe", "5555568552"], "cover": "Default",
+     "cover_text": "Invoice 42", "resolution": "high",
+     "send_at": "2026-12-01T09:00:00+01:00", "documents": ["invoice42.pdf", "terms.docx"],
+     "account": "default"}
+
+Only ``to`` is required. ``documents`` defaults to the files in the ticket's folder whose
+names start with ``NAME.``. A document name is one plain file name in the same folder:
+no ``/``, no ``..``, no hidden files.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from faxprint.errors import TicketError
+
+SUFFIX = ".fax.json"
+MAX_TICKET_BYTES = 1024 * 1024
+MAX_DOCUMENTS = 100
+_KEYS = {"to", "cover", "cover_text", "resolution", "send_at", "documents", "account"}
+_TEXT_KEYS = ("cover", "cover_text", "resolution", "send_at", "account")
+
+
+@dataclass(frozen=True)
+class TicketFile:
+    """A parsed ticket file: what to send, and which documents (None: by name prefix)."""
+
+    to: tuple[str, ...]
+    cover: str | None = None
+    cover_text: str | None = None
+    resolution: str | None = None
+    send_at: str | None = None
+    account: str | None = None
+    documents: tuple[str, ...] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the ticket as the JSON object it was read from (documents resolved)."""
+        data = {
+            k: getattr(self, k) for k in ("cover", "cover_text", "resolution", "send_at", "account")
+        }
+        data = {k: v for k, v in data.items() if v is not None}
+        data["to"] = list(self.to)
+        if self.documents is not None:
+            data["documents"] = list(self.documents)
+        return data
+
+
+def stem_of(name: str) -> str:
+    """Return NAME for ``NAME.fax.json``."""
+    return name[: -len(SUFFIX)]
+
+
+def parse(data: bytes) -> TicketFile:
+    """Read a ticket file's bytes; raise TicketError saying what is wrong."""
+    if len(data) > MAX_TICKET_BYTES:
+        raise TicketError(f"the ticket is larger than {MAX_TICKET_BYTES // 1024} KiB")
+    try:
+        raw = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise TicketError(f"the ticket is not valid JSON: {exc}") from None
+    if not isinstance(raw, dict):
+        raise TicketError('the ticket must be a JSON object like {"to": ["5556465589"]}')
+    return from_mapping(raw)
+
+
+def from_mapping(raw: Mapping[str, Any]) -> TicketFile:
+    """Validate a ticket's JSON object."""
+    unknown = sorted(set(raw) - _KEYS)
+    if unknown:
+        raise TicketError(
+            f"the ticket has unknown keys: {', '.join(unknown)} (known: {', '.join(sorted(_KEYS))})"
+        )
+    to = raw.get("to")
+    if isinstance(to, str):
+        to = [to]
+    if not isinstance(to, list) or not to or not all(isinstance(t, str) for t in to):
+        raise TicketError(
+            'the ticket needs "to": a list of fax numbers, each "NUMBER" or "NUMBER|NAME"'
+        )
+    for key in _TEXT_KEYS:
+        if raw.get(key) is not None and not isinstance(raw[key], str):
+            raise TicketError(f'ticket key "{key}" must be a string')
+    return TicketFile(
+        to=tuple(to),
+        documents=_documents(raw.get("documents")),
+        **{key: raw.get(key) for key in _TEXT_KEYS},
+    )
+
+
+def _documents(value: Any) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise TicketError('ticket key "documents" must be a list of file names')
+    if not value:
+        raise TicketError('ticket key "documents" is empty; leave it out to send NAME.* files')
+    if len(value) > MAX_DOCUMENTS:
+        raise TicketError(f"a ticket may name at most {MAX_DOCUMENTS} documents")
+    for name in value:
+        check_name(name)
+    return tuple(value)
+
+
+def check_name(name: str) -> str:
+    """Refuse document names that could reach outside the ticket's folder."""
+    if not name or "/" in name or "\\" in name or "\x00" in name or name.startswith("."):
+        raise TicketError(
+            f"document name {name!r} must be a plain file name in the ticket's folder"
+        )
+    if name.endswith(SUFFIX):
+        raise TicketError(f"document name {name!r} is a ticket, not a document")
+    return name

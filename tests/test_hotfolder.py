@@ -1,0 +1,350 @@
+"""The hot folder with real watchdog observers, real files and a sandbox over real HTTP."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from faxprint import config as configuration
+from faxprint.hotfolder.service import HotFolder
+from faxprint.hotfolder.settings import from_table
+from faxprint.sandbox import Fault, SandboxServer
+from tests.conftest import REPO
+from tests.helpers import make_pdf
+
+pytestmark = pytest.mark.slow
+
+
+def write_config(tmp_path: Path, url: str, *, extra: str = "") -> Path:
+    path = tmp_path / "faxprint.toml"
+    path.write_text(
+        f'journal = "{tmp_path / "journal.sqlite"}"\n'
+        "[retry]\nbackoff = 0.2\nmax_attempts = 50\n"
+        f'[accounts.default]\nurl = "{url}"\nusername = "15555550100"\npassword = "sandbox"\n'
+        "read_timeout = 30\n"
+        "[hotfolder]\nstable_seconds = 0.3\nrescan_seconds = 0.5\nconcurrency = 4\n"
+        '[hotfolder.folders.accounting]\nto = ["5556465589|Accounting"]\ncover_text = "From the scanner"\n'
+        + extra
+    )
+    path.chmod(0o600)
+    return path
+
+
+class Watcher:
+    """A HotFolder service in a thread of this process; stopped and joined at the end."""
+
+    def __init__(self, config: Path, root: Path) -> None:
+        settings = configuration.load(config, env={})
+        self.service = HotFolder(settings, from_table(settings.hotfolder), root)
+        self.thread = threading.Thread(target=self.service.run, name="hotfolder")
+
+    def __enter__(self) -> HotFolder:
+        self.thread.start()
+        assert self.service.ready.wait(timeout=30)
+        return self.service
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.service.stopping.set()
+        self.thread.join(timeout=60)
+        assert not self.thread.is_alive()
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 30.0, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.02)
+
+
+def filed(root: Path, where: str) -> list[dict[str, object]]:
+    return [json.loads(p.read_text()) for p in sorted((root / where).glob("*/receipt.json"))]
+
+
+def drop_ticket(folder: Path, name: str, ticket: dict[str, object]) -> None:
+    """Write a ticket the way programs should: a temporary name, then a rename."""
+    temp = folder / f".{name}.tmp"
+    temp.write_text(json.dumps(ticket))
+    os.rename(temp, folder / f"{name}.fax.json")
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    return tmp_path / "drop"
+
+
+@pytest.fixture
+def watched(tmp_path: Path, root: Path, sandbox: SandboxServer) -> Iterator[HotFolder]:
+    with Watcher(write_config(tmp_path, sandbox.url), root) as service:
+        yield service
+
+
+def test_a_ticket_and_its_documents_become_one_fax_with_a_receipt(
+    watched: HotFolder, root: Path, sandbox: SandboxServer
+) -> None:
+    make_pdf(root / "invoice42.pdf", pages=2)
+    (root / "invoice42.terms.txt").write_text("Terms\n")
+    drop_ticket(
+        root,
+        "invoice42",
+        {"to": ["5556465589|José", "5555568552"], "cover_text": "Invoice 42", "resolution": "low"},
+    )
+    wait_for(lambda: filed(root, "done"), what="a receipt in done/")
+    [receipt] = filed(root, "done")
+    assert (receipt["outcome"], receipt["code"], receipt["recipients"]) == (
+        "accepted",
+        0,
+        ["5556465589|Jose", "5555568552"],
+    )
+    assert receipt["documents"] == ["invoice42.pdf", "invoice42.terms.txt"]
+    [fax] = sandbox.faxes()
+    assert [a["filename"] for a in fax.record["attachments"]] == [
+        "invoice42.pdf",
+        "invoice42.terms.txt",
+    ]
+    assert (fax.record["coverpagetext"], fax.record["resolution"]) == ("Invoice 42", "Low")
+    assert sorted(p.name for p in root.iterdir()) == [
+        "accounting",
+        "done",
+        "failed",
+        "held",
+        "processing",
+    ]
+
+
+def test_a_file_dropped_in_a_configured_folder_uses_its_defaults(
+    watched: HotFolder, root: Path, sandbox: SandboxServer
+) -> None:
+    make_pdf(root / "accounting" / "scan.pdf")
+    wait_for(lambda: filed(root, "done"), what="a receipt in done/")
+    [fax] = sandbox.faxes()
+    assert fax.record["recipients"] == [{"number": "5556465589", "name": "Accounting"}]
+    assert fax.record["coverpagetext"] == "From the scanner"
+
+
+def test_a_document_written_slowly_is_sent_whole_once(
+    watched: HotFolder, root: Path, sandbox: SandboxServer
+) -> None:
+    data = make_pdf(root.parent / "slow.pdf", pages=5).read_bytes()
+    target = root / "accounting" / "slow.pdf"
+    with target.open("wb") as stream:
+        for start in range(0, len(data), 512):
+            stream.write(data[start : start + 512])
+            stream.flush()
+            time.sleep(0.05)  # a slow writer: the pauses are the point of this test
+    wait_for(lambda: filed(root, "done"), what="a receipt in done/")
+    [fax] = sandbox.faxes()
+    assert fax.record["attachments"][0]["size"] == len(data)
+    assert len(sandbox.requests) == 1
+
+
+def test_a_ticket_that_arrives_before_its_documents_waits_for_them(
+    watched: HotFolder, root: Path, sandbox: SandboxServer
+) -> None:
+    drop_ticket(root, "late", {"to": ["5556465589"], "documents": ["late-report.pdf"]})
+    time.sleep(0.6)  # longer than stable_seconds and a rescan: it must still be waiting
+    assert filed(root, "done") == filed(root, "failed") == []
+    make_pdf(root / "late-report.pdf")
+    wait_for(lambda: filed(root, "done"), what="a receipt in done/")
+    assert filed(root, "done")[0]["documents"] == ["late-report.pdf"]
+
+
+@pytest.mark.parametrize(
+    ("ticket", "reason"),
+    [
+        (b"{not json", "the ticket is not valid JSON"),
+        (b'{"to": ["5556465589"], "colour": "blue"}', "unknown keys: colour"),
+        (b'{"to": ["555-FAX-1234"]}', "contains letters"),
+        (b'{"to": "5556465589", "documents": ["../etc/passwd"]}', "must be a plain file name"),
+        (b'{"to": "5556465589", "documents": ["/etc/passwd"]}', "must be a plain file name"),
+        (b'{"to": "5556465589", "send_at": "next week"}', "not a date and time"),
+        (b'["5556465589"]', "must be a JSON object"),
+        (b'{"to": "5556465589", "documents": ["missing.pdf"]}', "missing.pdf: document not found"),
+    ],
+)
+def test_bad_tickets_go_to_failed_with_a_reason(
+    tmp_path: Path, root: Path, sandbox: SandboxServer, ticket: bytes, reason: str
+) -> None:
+    config = write_config(tmp_path, sandbox.url)
+    config.write_text(
+        config.read_text().replace("[hotfolder]\n", "[hotfolder]\nticket_wait = 0.5\n")
+    )
+    with Watcher(config, root):
+        (root / ".bad.tmp").write_bytes(ticket)
+        os.rename(root / ".bad.tmp", root / "bad.fax.json")
+        wait_for(lambda: filed(root, "failed"), what="a receipt in failed/")
+    [receipt] = filed(root, "failed")
+    assert reason in str(receipt["message"])
+    assert sandbox.requests == []
+    assert Path("/etc/passwd").exists()
+
+
+@pytest.mark.parametrize("kind", ["symlink", "hardlink", "fifo"])
+def test_hostile_files_are_refused(
+    watched: HotFolder, root: Path, sandbox: SandboxServer, tmp_path: Path, kind: str
+) -> None:
+    secret = tmp_path / "secret.pdf"
+    make_pdf(secret)
+    target = root / "evil.pdf"
+    if kind == "symlink":
+        target.symlink_to(secret)
+    elif kind == "hardlink":
+        os.link(secret, target)
+    else:
+        os.mkfifo(target)
+    drop_ticket(root, "evil", {"to": ["5556465589"]})
+    wait_for(lambda: filed(root, "failed"), what="a receipt in failed/")
+    [receipt] = filed(root, "failed")
+    expected = {
+        "symlink": "symbolic link",
+        "hardlink": "other hard links",
+        "fifo": "not a regular file",
+    }
+    assert expected[kind] in str(receipt["message"])
+    assert sandbox.requests == []
+    assert secret.exists()
+
+
+def test_hundreds_of_tickets_at_once_each_faxed_once_within_the_concurrency(
+    tmp_path: Path, root: Path, sandbox: SandboxServer
+) -> None:
+    root.mkdir()
+    pdf = make_pdf(tmp_path / "one.pdf").read_bytes()
+    count = 200
+    for n in range(count):
+        (root / f"job{n}.pdf").write_bytes(pdf)
+        drop_ticket(root, f"job{n}", {"to": ["5556465589"], "cover_text": f"job {n}"})
+    with Watcher(write_config(tmp_path, sandbox.url), root):
+        wait_for(lambda: len(filed(root, "done")) == count, timeout=120, what=f"{count} receipts")
+    texts = sorted(str(f.record["coverpagetext"]) for f in sandbox.faxes())
+    assert texts == sorted(f"job {n}" for n in range(count))
+    assert len(sandbox.requests) == count
+    assert 1 <= sandbox.max_in_flight <= 4
+
+
+def test_a_service_that_fails_then_recovers_gets_the_fax_once(
+    watched: HotFolder, root: Path, sandbox: SandboxServer
+) -> None:
+    # Failures that say "not accepted"; a cut connection after a small upload is
+    # "maybe accepted" (see test_a_lost_answer_is_held_not_resent).
+    for fault in (Fault.http_status(503), Fault.code(5), Fault.http_status(502)):
+        sandbox.faults.push(fault)
+    make_pdf(root / "retry.pdf")
+    drop_ticket(root, "retry", {"to": ["5556465589"]})
+    wait_for(lambda: filed(root, "done"), what="a receipt in done/")
+    assert filed(root, "done")[0]["attempts"] == 4
+    assert len(sandbox.faxes()) == 1
+
+
+def test_a_lost_answer_is_held_not_resent(
+    watched: HotFolder, root: Path, sandbox: SandboxServer
+) -> None:
+    sandbox.faults.push(Fault.accept_then_drop())
+    make_pdf(root / "maybe.pdf")
+    drop_ticket(root, "maybe", {"to": ["5556465589"]})
+    wait_for(lambda: filed(root, "held"), what="a receipt in held/")
+    assert "may have been accepted" in str(filed(root, "held")[0]["message"])
+    assert len(sandbox.requests) == 1
+
+
+def _watch_process(config: Path, root: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "faxprint", "--config", str(config), "watch", str(root)],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def _stop(process: subprocess.Popen[str]) -> str:
+    process.send_signal(signal.SIGTERM)
+    out, _ = process.communicate(timeout=60)
+    return out
+
+
+def test_two_watchers_on_one_folder_send_each_job_once(
+    tmp_path: Path, root: Path, sandbox: SandboxServer
+) -> None:
+    root.mkdir()
+    config = write_config(tmp_path, sandbox.url)
+    watchers = [_watch_process(config, root) for _ in range(2)]
+    try:
+        pdf = make_pdf(tmp_path / "one.pdf").read_bytes()
+        for n in range(60):
+            (root / f"shared{n}.pdf").write_bytes(pdf)
+            drop_ticket(root, f"shared{n}", {"to": ["5556465589"], "cover_text": f"shared {n}"})
+        wait_for(lambda: len(filed(root, "done")) == 60, timeout=120, what="60 receipts")
+    finally:
+        logs = [_stop(w) for w in watchers]
+    assert len(sandbox.faxes()) == 60
+    assert sorted(str(f.record["coverpagetext"]) for f in sandbox.faxes()) == sorted(
+        f"shared {n}" for n in range(60)
+    )
+    assert all(w.returncode == 0 for w in watchers), logs
+
+
+def test_a_watcher_killed_mid_upload_never_doubles_the_fax(
+    tmp_path: Path, root: Path, sandbox: SandboxServer
+) -> None:
+    root.mkdir()
+    config = write_config(tmp_path, sandbox.url)
+    release = threading.Event()
+    sandbox.faults.push(Fault.hold(release))  # the service takes the fax, then answers late
+    watcher = _watch_process(config, root)
+    make_pdf(root / "killed.pdf")
+    drop_ticket(root, "killed", {"to": ["5556465589"]})
+    wait_for(lambda: sandbox.faxes() != [], what="the upload to reach the service")
+    watcher.kill()  # SIGKILL: no cleanup at all
+    watcher.communicate(timeout=30)
+    release.set()
+    make_pdf(root / "after.pdf")
+    drop_ticket(root, "after", {"to": ["5556465589"], "cover_text": "after"})
+    restarted = _watch_process(config, root)
+    try:
+        wait_for(
+            lambda: filed(root, "held") and filed(root, "done"), what="held/ and done/ receipts"
+        )
+    finally:
+        _stop(restarted)
+    assert "interrupted during the upload" in str(filed(root, "held")[0]["message"])
+    assert len(sandbox.faxes()) == 2  # the killed job once (held for a person), the next one once
+    assert list((root / "processing").iterdir()) == []
+
+
+def test_a_watcher_killed_after_claiming_finishes_the_job_at_restart(
+    tmp_path: Path, root: Path, sandbox: SandboxServer
+) -> None:
+    root.mkdir()
+    config = write_config(tmp_path, sandbox.url)
+    from faxprint.hotfolder.spool import Spool
+
+    spool = Spool(root)
+    spool.prepare()
+    make_pdf(root / "claimed.pdf")
+    drop_ticket(root, "claimed", {"to": ["5556465589"]})
+    # a claim cut short: claim.json written, ticket moved, the document not yet moved
+    claim = spool.claim(root, "claimed.fax.json", [], ticket=True)
+    assert claim is not None
+    (claim.path / "claim.json").write_text(
+        json.dumps(
+            {
+                "source": "",
+                "trigger": "claimed.fax.json",
+                "documents": ["claimed.pdf"],
+                "ticket": True,
+            }
+        )
+    )
+    with Watcher(config, root):
+        wait_for(lambda: filed(root, "done"), what="a receipt in done/")
+    assert filed(root, "done")[0]["documents"] == ["claimed.pdf"]
+    assert len(sandbox.faxes()) == 1
