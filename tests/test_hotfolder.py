@@ -348,3 +348,60 @@ def test_a_watcher_killed_after_claiming_finishes_the_job_at_restart(
         wait_for(lambda: filed(root, "done"), what="a receipt in done/")
     assert filed(root, "done")[0]["documents"] == ["claimed.pdf"]
     assert len(sandbox.faxes()) == 1
+
+
+def test_polling_mode_for_network_shares(
+    tmp_path: Path, root: Path, sandbox: SandboxServer
+) -> None:
+    config = write_config(tmp_path, sandbox.url, extra="")
+    config.write_text(
+        config.read_text().replace(
+            "[hotfolder]\n", "[hotfolder]\npolling = true\npoll_seconds = 0.2\n"
+        )
+    )
+    with Watcher(config, root) as service:
+        assert service.settings.polling
+        make_pdf(root / "polled.pdf")
+        drop_ticket(root, "polled", {"to": ["5556465589"]})
+        wait_for(lambda: filed(root, "done"), what="a receipt in done/")
+    assert len(sandbox.faxes()) == 1
+
+
+def test_documents_over_the_size_limit_are_refused(
+    tmp_path: Path, root: Path, sandbox: SandboxServer
+) -> None:
+    config = write_config(tmp_path, sandbox.url)
+    config.write_text(
+        config.read_text().replace("[hotfolder]\n", "[hotfolder]\nmax_document_mb = 1\n")
+    )
+    with Watcher(config, root):
+        (root / "huge.txt").write_bytes(b"x" * (2 * 1024 * 1024))
+        drop_ticket(root, "huge", {"to": ["5556465589"]})
+        wait_for(lambda: filed(root, "failed"), what="a receipt in failed/")
+    assert "huge.txt: is 2 MB; the limit is 1 MB" in str(filed(root, "failed")[0]["message"])
+    assert sandbox.requests == []
+
+
+def test_the_first_sigterm_finishes_the_upload_in_hand(
+    tmp_path: Path, root: Path, sandbox: SandboxServer
+) -> None:
+    root.mkdir()
+    release = threading.Event()
+    sandbox.faults.push(Fault.hold(release))
+    watcher = _watch_process(write_config(tmp_path, sandbox.url), root)
+    try:
+        make_pdf(root / "inflight.pdf")
+        drop_ticket(root, "inflight", {"to": ["5556465589"]})
+        wait_for(lambda: sandbox.faxes() != [], what="the upload to reach the service")
+        watcher.send_signal(signal.SIGTERM)
+        with pytest.raises(subprocess.TimeoutExpired):
+            watcher.wait(timeout=0.5)  # still finishing the upload in hand
+        release.set()
+        out, _ = watcher.communicate(timeout=60)
+    finally:
+        if watcher.poll() is None:
+            watcher.kill()
+            watcher.communicate()
+    assert watcher.returncode == 0, out
+    assert "finishing the uploads in hand" in out
+    assert filed(root, "done")[0]["outcome"] == "accepted"

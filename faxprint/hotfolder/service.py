@@ -71,17 +71,21 @@ class HotFolder:
             for claim in self.spool.recover():
                 logger.info("event=resume job=%s", claim.job)
                 self._start(pool, claim, 1)
-            self._loop(pool)
+            observer = self._loop(pool, observer)
         finally:
             observer.stop()
             pool.shutdown(wait=not self.quitting.is_set(), cancel_futures=True)
             observer.join(timeout=10)
             self._collect(pool)
 
-    def _loop(self, pool: ThreadPoolExecutor) -> None:
+    def _loop(self, pool: ThreadPoolExecutor, observer: Any) -> Any:
         next_scan = 0.0
         while not self.stopping.is_set():
             now = time.monotonic()
+            if not observer.is_alive():  # its thread died: rescans cover the gap meanwhile
+                logger.error("event=observer-restart reason=the watcher thread stopped")
+                observer = self._observer()
+                observer.start()
             if now >= next_scan:
                 self.detector.scan(now)
                 next_scan = now + self.settings.rescan_seconds
@@ -92,6 +96,7 @@ class HotFolder:
                 due = heapq.heappop(self._retries)
                 self._start(pool, due.claim, due.attempt)
             self._collect(pool)
+        return observer
 
     def _drain_events(self, now: float) -> None:
         try:

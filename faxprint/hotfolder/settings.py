@@ -106,6 +106,8 @@ def _folder(name: str, spec: Any) -> FolderDefaults:
     context = f"[hotfolder.folders.{name}]"
     if "/" in name or name in ("", ".", "..") or name.startswith("."):
         raise ConfigError(f"{context}: a folder name is one plain name")
+    if name in ("processing", "done", "failed", "held"):
+        raise ConfigError(f"{context}: {name} is reserved for faxprint's own use")
     if not isinstance(spec, Mapping):
         raise ConfigError(f"{context} must be a table")
     unknown = sorted(set(spec) - _FOLDER_KEYS)
