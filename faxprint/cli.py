@@ -167,7 +167,6 @@ def run_send(args: argparse.Namespace) -> int:
     from faxprint.journal import Journal
     from faxprint.submitter import DocumentSource, Source, Submitter
     from faxprint.ticket import Ticket
-    from faxprint.transports import for_account
 
     try:
         settings = configuration.load(args.config)
@@ -184,13 +183,7 @@ def run_send(args: argparse.Namespace) -> int:
         return _fail(error, EX_DATAERR)
     except ConfigError as error:
         return _fail(error, EX_CONFIG)
-    submitter = Submitter(
-        account,
-        journal,
-        transport=for_account(account),
-        retry=settings.retry,
-        resend_uncertain=settings.uncertain == "resend",
-    )
+    submitter = Submitter.configured(settings, account, journal)
     sources = [DocumentSource(path) for path in args.files]
     user = os.environ.get("USER", "")
     with journal, _progress_bar() as progress:

@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from faxprint import documents as docs
-from faxprint.config import Account, RetryPolicy
+from faxprint.config import Account, Config, RetryPolicy
 from faxprint.documents import Document
 from faxprint.errors import (
     AccountError,
@@ -134,6 +135,21 @@ class Submitter:
         self.clock = clock
         self.sleep = sleep
 
+    @classmethod
+    def configured(
+        cls, config: Config, account: Account, journal: Journal, **overrides: Any
+    ) -> Submitter:
+        """Build the submitter an entry point uses: the account's transport, the config's
+        retry policy and uncertain-job policy; keyword ``overrides`` replace any of them."""
+        from faxprint.transports import for_account
+
+        settings: dict[str, Any] = {
+            "transport": for_account(account),
+            "retry": config.retry,
+            "resend_uncertain": config.uncertain == "resend",
+        }
+        return cls(account, journal, **{**settings, **overrides})
+
     def submit(
         self,
         key: str,
@@ -159,22 +175,12 @@ class Submitter:
             and not (force and known.state is State.UNCERTAIN)
         ):
             return self._settled(known, len(recipients))
+        refusal: InputError | None = None
         try:
             documents = self.inspect(sources)
         except InputError as error:
-            self.journal.begin(
-                key,
-                source=source.kind,
-                account=self.account.name,
-                recipients=recipients,
-                documents=names,
-                pages=None,
-                user=source.user,
-                title=source.title,
-            )
-            self.journal.finish(key, State.FAILED, message=error.message)
-            return Outcome(Status.INVALID, error.message, key, recipients=len(recipients))
-        pages = _total_pages(documents)
+            documents, refusal = [], error
+        pages = _total_pages(documents) if documents else None
         self.journal.begin(
             key,
             source=source.kind,
@@ -185,6 +191,9 @@ class Submitter:
             user=source.user,
             title=source.title,
         )
+        if refusal is not None:  # recorded too: "did my fax go?" has an answer
+            self.journal.finish(key, State.FAILED, message=refusal.message)
+            return Outcome(Status.INVALID, refusal.message, key, recipients=len(recipients))
         return self._send(key, ticket, documents, pages, progress, force)
 
     @staticmethod

@@ -184,21 +184,13 @@ def run_job(
         return STOP
     from faxprint.journal import Journal
     from faxprint.submitter import Submitter
-    from faxprint.transports import for_account
 
     folder = Path(tempfile.mkdtemp(prefix=f"faxprint-{job_id}-", dir=env.get("TMPDIR")))
     try:
         spooled = _spool(argv, stdin, folder)
         key = job_key(env, job_id, options, spooled)
         with Journal(settings.journal) as journal:
-            submitter = Submitter(
-                account,
-                journal,
-                transport=for_account(account),
-                retry=settings.retry,
-                resend_uncertain=settings.uncertain == "resend",
-                sleep=cancellation.sleep,
-            )
+            submitter = Submitter.configured(settings, account, journal, sleep=cancellation.sleep)
             # Every user can read a job's messages (lpstat -l): numbers only at debug level.
             count = len(ticket.recipients)
             logger.info("Sending fax to %d recipient%s", count, "s" * (count != 1))

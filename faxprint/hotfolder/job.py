@@ -22,7 +22,6 @@ from faxprint.hotfolder.ticketfile import TicketFile
 from faxprint.journal import Journal
 from faxprint.submitter import DocumentSource, Outcome, Source, Status, Submitter
 from faxprint.ticket import Ticket
-from faxprint.transports import for_account
 
 logger = logging.getLogger(__name__)
 
@@ -90,12 +89,8 @@ def run_job(config: Config, settings: HotFolderSettings, spool: Spool, claim: Cl
     except (InputError, ConfigError) as error:
         return _file(spool, claim, "failed", _receipt(claim, "invalid", error.message, None, []))
     with Journal(config.journal) as journal:
-        submitter = Submitter(
-            account,
-            journal,
-            transport=for_account(account),
-            retry=replace(config.retry, tries=1),
-            resend_uncertain=config.uncertain == "resend",
+        submitter = Submitter.configured(
+            config, account, journal, retry=replace(config.retry, tries=1)
         )
         outcome = submitter.submit(
             f"hotfolder:{claim.job}", ticket, sources, source=Source("hotfolder", title=claim.job)
