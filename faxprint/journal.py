@@ -26,6 +26,7 @@ import json
 import os
 import socket
 import sqlite3
+import stat
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -157,9 +158,13 @@ class Journal:
         self.owner = process_identity(os.getpid())
         try:
             self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            # SQLite gives its -wal and -shm files the mode of the database file.
-            os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
             self._db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT, isolation_level=None)
+            # Never open the database file ourselves: closing any descriptor of it drops
+            # every POSIX lock this process holds on it, and SQLite's locks with them (a
+            # known way to corrupt SQLite with several connections in one process).
+            # chmod opens nothing; the -wal and -shm files, made next, take this mode.
+            if stat.S_IMODE(self.path.stat().st_mode) != 0o600:
+                self.path.chmod(0o600)
             self._db.execute("PRAGMA journal_mode=WAL")
             _give_to_folder_owner(self.path)
             self._db.execute("PRAGMA synchronous=FULL")

@@ -155,3 +155,43 @@ def test_sqlite_errors_become_journal_errors(tmp_path: Path) -> None:
     journal.close()
     with pytest.raises(JournalError, match="cannot be used"):
         journal.get("k")
+
+
+def _threads_with_a_journal_each(path: str, worker: int) -> None:
+    import threading
+
+    def work(thread: int) -> None:
+        for n in range(60):
+            with Journal(path) as journal:  # as the hot folder does: one per job
+                key = f"p{worker}-t{thread}-{n}"
+                _begin(journal, key)
+                journal.start_attempt(key)
+                journal.finish(key, State.ACCEPTED, code=0)
+
+    threads = [threading.Thread(target=work, args=(t,)) for t in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+
+
+def test_processes_with_several_connections_each_keep_the_journal_intact(tmp_path: Path) -> None:
+    # Regression: opening and closing the database file by hand dropped the POSIX locks
+    # of every SQLite connection in that process, so another process wrote at the same
+    # time and the file was corrupted ("database disk image is malformed").
+    import sqlite3
+
+    path = str(tmp_path / "j.sqlite")
+    Journal(path).close()
+    context = multiprocessing.get_context("spawn")
+    workers = [
+        context.Process(target=_threads_with_a_journal_each, args=(path, w)) for w in range(3)
+    ]
+    for process in workers:
+        process.start()
+    for process in workers:
+        process.join(180)
+        assert process.exitcode == 0
+    assert sqlite3.connect(path).execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    with Journal(path) as journal:
+        assert len(journal.recent(limit=1000)) == 3 * 3 * 60
