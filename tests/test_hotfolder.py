@@ -271,25 +271,49 @@ def _stop(process: subprocess.Popen[str]) -> str:
     return out
 
 
+def _started(process: subprocess.Popen[str]) -> str:
+    """Read a watcher's output until it has resumed what it may resume and is serving."""
+    assert process.stdout is not None
+    seen = ""
+    while "event=started" not in seen:
+        line = process.stdout.readline()
+        assert line, f"the watcher ended early: {seen}"
+        seen += line
+    return seen
+
+
+@pytest.mark.parametrize("stagger", [False, True])
 def test_two_watchers_on_one_folder_send_each_job_once(
-    tmp_path: Path, root: Path, sandbox: SandboxServer
+    tmp_path: Path, root: Path, sandbox: SandboxServer, stagger: bool
 ) -> None:
     root.mkdir()
     config = write_config(tmp_path, sandbox.url)
-    watchers = [_watch_process(config, root) for _ in range(2)]
+    pdf = make_pdf(tmp_path / "one.pdf").read_bytes()
+    watchers = [_watch_process(config, root)]
     try:
-        pdf = make_pdf(tmp_path / "one.pdf").read_bytes()
+        _started(watchers[0])
+        if stagger:  # the second starts while the first has a job in hand: not its to resume
+            release = threading.Event()
+            sandbox.faults.push(Fault.hold(release))
+            (root / "first.pdf").write_bytes(pdf)
+            drop_ticket(root, "first", {"to": ["5556465589"], "cover_text": "first"})
+            wait_for(lambda: sandbox.faxes() != [], what="the first upload")
+            watchers.append(_watch_process(config, root))
+            _started(watchers[1])
+            release.set()
+        else:
+            watchers.append(_watch_process(config, root))
+            _started(watchers[1])
         for n in range(60):
             (root / f"shared{n}.pdf").write_bytes(pdf)
             drop_ticket(root, f"shared{n}", {"to": ["5556465589"], "cover_text": f"shared {n}"})
-        wait_for(lambda: len(filed(root, "done")) == 60, timeout=120, what="60 receipts")
+        wait_for(lambda: len(filed(root, "done")) == 60 + stagger, timeout=120, what="all receipts")
     finally:
         logs = [_stop(w) for w in watchers]
-    assert len(sandbox.faxes()) == 60
-    assert sorted(str(f.record["coverpagetext"]) for f in sandbox.faxes()) == sorted(
-        f"shared {n}" for n in range(60)
-    )
+    expected = sorted([f"shared {n}" for n in range(60)] + (["first"] if stagger else []))
+    assert sorted(str(f.record["coverpagetext"]) for f in sandbox.faxes()) == expected
     assert all(w.returncode == 0 for w in watchers), logs
+    assert "Traceback" not in "".join(logs)
 
 
 def test_a_watcher_killed_mid_upload_never_doubles_the_fax(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import pwd
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -93,7 +94,10 @@ def run_job(config: Config, settings: HotFolderSettings, spool: Spool, claim: Cl
             config, account, journal, retry=replace(config.retry, tries=1)
         )
         outcome = submitter.submit(
-            f"hotfolder:{claim.job}", ticket, sources, source=Source("hotfolder", title=claim.job)
+            f"hotfolder:{claim.job}",
+            ticket,
+            sources,
+            source=Source("hotfolder", user=_owner(claim), title=claim.job),
         )
     where = _FILED.get(outcome.status)
     if where is None:  # deferred, or the account needs the admin: stays, tried again later
@@ -105,6 +109,15 @@ def run_job(config: Config, settings: HotFolderSettings, spool: Spool, claim: Cl
         where,
         _receipt(claim, str(outcome.status), outcome.message, outcome, recipients),
     )
+
+
+def _owner(claim: Claim) -> str:
+    """Name who dropped the job: the owner of its ticket or document."""
+    trigger = claim.path / (TICKET if claim.ticket else claim.documents[0])
+    try:
+        return pwd.getpwuid(trigger.stat().st_uid).pw_name
+    except (KeyError, OSError):
+        return ""
 
 
 def _spec(claim: Claim, settings: HotFolderSettings) -> TicketFile:

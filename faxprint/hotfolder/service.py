@@ -68,9 +68,11 @@ class HotFolder:
         self.ready.set()
         pool = ThreadPoolExecutor(max_workers=self.settings.concurrency, thread_name_prefix="fax")
         try:
-            for claim in self.spool.recover():
+            resumed = self.spool.recover()
+            for claim in resumed:
                 logger.info("event=resume job=%s", claim.job)
                 self._start(pool, claim, 1)
+            logger.info("event=started folder=%s resumed=%d", self.spool.root, len(resumed))
             observer = self._loop(pool, observer)
         finally:
             observer.stop()
@@ -82,21 +84,28 @@ class HotFolder:
         next_scan = 0.0
         while not self.stopping.is_set():
             now = time.monotonic()
-            if not observer.is_alive():  # its thread died: rescans cover the gap meanwhile
-                logger.error("event=observer-restart reason=the watcher thread stopped")
-                observer = self._observer()
-                observer.start()
-            if now >= next_scan:
-                self.detector.scan(now)
-                next_scan = now + self.settings.rescan_seconds
-            self._drain_events(now)
-            for candidate in self.detector.ready(now) + self._waiting_tickets(now):
-                self._take(pool, candidate, now)
-            while self._retries and self._retries[0].when <= now:
-                due = heapq.heappop(self._retries)
-                self._start(pool, due.claim, due.attempt)
-            self._collect(pool)
+            try:
+                if not observer.is_alive():  # its thread died: rescans cover the gap
+                    logger.error("event=observer-restart reason=the watcher thread stopped")
+                    observer = self._observer()
+                    observer.start()
+                if now >= next_scan:
+                    next_scan = now + self.settings.rescan_seconds
+                    self.detector.scan(now)
+                self._step(pool, now)
+            except Exception as exc:  # one bad file or folder must not stop the service
+                logger.error("event=error reason=%s: %s", type(exc).__name__, exc)
+                self.stopping.wait(1.0)
         return observer
+
+    def _step(self, pool: ThreadPoolExecutor, now: float) -> None:
+        self._drain_events(now)
+        for candidate in self.detector.ready(now) + self._waiting_tickets(now):
+            self._take(pool, candidate, now)
+        while self._retries and self._retries[0].when <= now:
+            due = heapq.heappop(self._retries)
+            self._start(pool, due.claim, due.attempt)
+        self._collect(pool)
 
     def _drain_events(self, now: float) -> None:
         try:

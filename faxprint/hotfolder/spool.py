@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from faxprint.errors import DocumentError
+from faxprint.journal import owner_alive, process_identity
 
 TICKET = "ticket.fax.json"
 CLAIM = "claim.json"
@@ -76,7 +77,13 @@ class Spool:
         path = self.processing / job
         path.mkdir(mode=0o700)
         source = "" if folder == self.root else folder.name
-        record = {"source": source, "trigger": trigger, "documents": documents, "ticket": ticket}
+        record = {
+            "source": source,
+            "trigger": trigger,
+            "documents": documents,
+            "ticket": ticket,
+            "owner": process_identity(os.getpid()),
+        }
         (path / CLAIM).write_text(json.dumps(record))
         try:
             os.rename(folder / trigger, path / (TICKET if ticket else trigger))
@@ -96,10 +103,16 @@ class Spool:
                     continue  # reported when the job is processed: "document missing"
 
     def recover(self) -> list[Claim]:
-        """Return the jobs a previous run claimed, finishing claims it left half-done."""
+        """Return the jobs a dead watcher claimed, finishing claims it left half-done.
+
+        Jobs of a watcher that is still running (a second server on a shared disk) are
+        its own: they are left alone.
+        """
         claims = []
         for path in sorted(self.processing.iterdir()):
             record = _read_claim(path)
+            if record is not None and _owned_by_the_living(path, record):
+                continue
             trigger = None
             if record is not None:
                 trigger = path / (
@@ -153,6 +166,16 @@ def read_ticket_bytes(path: Path, limit: int) -> bytes:
         if not stat.S_ISREG(info.st_mode) or info.st_nlink != 1:
             raise DocumentError(f"{path.name}: a ticket must be a plain file with no other links")
         return stream.read(limit + 1)
+
+
+def _owned_by_the_living(path: Path, record: dict[str, Any]) -> bool:
+    if not record.get("owner"):
+        return False
+    try:
+        since = (path / CLAIM).stat().st_mtime
+    except OSError:
+        return False
+    return owner_alive(str(record.get("owner", "")), since, time.time())
 
 
 def _read_claim(path: Path) -> dict[str, Any] | None:
