@@ -24,7 +24,6 @@ from __future__ import annotations
 import functools
 import json
 import os
-import socket
 import sqlite3
 import stat
 import time
@@ -36,6 +35,7 @@ from pathlib import Path
 from typing import Concatenate, ParamSpec, TypeVar
 
 from faxprint.errors import ConfigError, JournalError
+from faxprint.lease import owner_alive, process_identity
 
 BUSY_TIMEOUT = 30.0
 
@@ -335,31 +335,6 @@ _COLUMNS = (
     "id, key, source, account, user, title, recipients, documents, pages, state, attempts,"
     " code, message, owner, created, updated"
 )
-LEASE = 3600.0  # how long a sender on another host is presumed alive
-
-
-def process_identity(pid: int) -> str:
-    """Name a process so that a reused pid is not mistaken for it: host, pid, start time."""
-    return f"{socket.gethostname()}:{pid}:{_start_time(pid)}"
-
-
-def _start_time(pid: int) -> str:
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as stream:
-            return stream.read().rsplit(")", 1)[1].split()[19]
-    except (OSError, IndexError):
-        return "?"
-
-
-def owner_alive(owner: str, updated: float, now: float) -> bool:
-    """Tell whether the process that marked a job ``sending`` may still be sending it."""
-    host, _, rest = owner.partition(":")
-    pid_text, _, started = rest.partition(":")
-    if host != socket.gethostname():
-        return now - updated < LEASE
-    if not pid_text.isdigit():
-        return False
-    return process_identity(int(pid_text)) == owner and started != "?"
 
 
 def _give_to_folder_owner(path: Path) -> None:

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from faxprint.errors import DocumentError
-from faxprint.journal import owner_alive, process_identity
+from faxprint.lease import owner_alive, process_identity
 
 TICKET = "ticket.fax.json"
 CLAIM = "claim.json"
