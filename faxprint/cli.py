@@ -238,7 +238,9 @@ def run_watch(args: argparse.Namespace) -> int:
         folder = from_table(settings.hotfolder)
         if args.polling:
             folder = dataclasses.replace(folder, polling=True)
-        if args.concurrency:
+        if args.concurrency is not None:
+            if args.concurrency < 1:
+                raise ConfigError("--concurrency must be at least 1")
             folder = dataclasses.replace(folder, concurrency=args.concurrency)
         root = args.dir or folder.path
         if root is None:
@@ -257,7 +259,10 @@ def run_watch(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     print(f"faxprint: watching {root}", flush=True)
-    service.run()
+    try:
+        service.run()
+    except ConfigError as error:
+        return _fail(error, EX_CONFIG)
     return 0
 
 

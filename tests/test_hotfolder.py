@@ -429,3 +429,111 @@ def test_the_first_sigterm_finishes_the_upload_in_hand(
     assert watcher.returncode == 0, out
     assert "finishing the uploads in hand" in out
     assert filed(root, "done")[0]["outcome"] == "accepted"
+
+
+def test_a_folder_others_can_write_must_be_sticky(
+    tmp_path: Path, root: Path, sandbox: SandboxServer
+) -> None:
+    from faxprint.errors import ConfigError
+
+    root.mkdir()
+    root.chmod(0o2770)
+    settings = configuration.load(write_config(tmp_path, sandbox.url), env={})
+    with pytest.raises(ConfigError, match="not sticky"):
+        HotFolder(settings, from_table(settings.hotfolder), root).run()
+    root.chmod(0o3770)
+    with Watcher(write_config(tmp_path, sandbox.url), root):
+        pass
+
+
+@pytest.mark.parametrize("name", ["processing", "accounting"])
+def test_a_faxprint_folder_replaced_by_a_link_stops_the_start(
+    tmp_path: Path, root: Path, sandbox: SandboxServer, name: str
+) -> None:
+    from faxprint.errors import ConfigError
+
+    victim = tmp_path / "victim"
+    (victim / "keep").mkdir(parents=True)
+    (victim / "secret.txt").write_text("secret")
+    victim.chmod(0o755)
+    root.mkdir()
+    (root / name).symlink_to(victim)
+    settings = configuration.load(write_config(tmp_path, sandbox.url), env={})
+    with pytest.raises(ConfigError, match="must be a folder"):
+        HotFolder(settings, from_table(settings.hotfolder), root).run()
+    assert sorted(p.name for p in victim.iterdir()) == ["keep", "secret.txt"]
+    assert oct(victim.stat().st_mode & 0o777) == "0o755"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs files of two other users")
+def test_a_ticket_cannot_send_another_users_file(
+    watched: HotFolder, root: Path, sandbox: SandboxServer
+) -> None:
+    payroll = root / "payroll.txt"
+    payroll.write_text("salaries\n")
+    os.chown(payroll, 1, 1)  # alice's file (uid 1), unreadable to mallory
+    payroll.chmod(0o600)
+    temp = root / ".grab.tmp"
+    temp.write_text(json.dumps({"to": ["5550001111|mallory"], "documents": ["payroll.txt"]}))
+    os.chown(temp, 65534, 65534)  # mallory's ticket
+    os.rename(temp, root / "grab.fax.json")
+    wait_for(lambda: filed(root, "failed"), what="a receipt in failed/")
+    assert "payroll.txt: belongs to another user than the ticket" in str(
+        filed(root, "failed")[0]["message"]
+    )
+    assert sandbox.requests == []
+
+
+@pytest.mark.parametrize("name", ["processing", "done", "accounting", "\ud800.pdf"])
+def test_documents_named_like_faxprint_folders_are_refused(
+    watched: HotFolder, root: Path, sandbox: SandboxServer, name: str
+) -> None:
+    make_pdf(root / "ok.pdf")
+    drop_ticket(root, "first", {"to": ["5556465589"], "documents": ["ok.pdf"]})
+    wait_for(lambda: filed(root, "done"), what="a first job")
+    (root / ".odd.tmp").write_text(json.dumps({"to": ["5556465589"], "documents": [name]}))
+    os.rename(root / ".odd.tmp", root / "odd.fax.json")
+    wait_for(lambda: filed(root, "failed"), what="a receipt in failed/")
+    assert len(filed(root, "done")) == 1  # done/ still in place, its receipt still there
+    assert (root / "processing").is_dir() and list((root / "processing").iterdir()) == []
+    assert len(sandbox.requests) == 1
+
+
+def test_a_document_written_after_its_ticket_is_sent_only_when_complete(
+    watched: HotFolder, root: Path, sandbox: SandboxServer
+) -> None:
+    drop_ticket(root, "late", {"to": ["5556465589"], "documents": ["late.txt"]})
+    data = b"a line of the late document\n" * 40
+    with (root / "late.txt").open("wb") as stream:
+        stream.write(data[:15])
+        stream.flush()
+        time.sleep(1.0)  # a writer pausing longer than stable_seconds mid-file
+        stream.write(data[15:])
+    wait_for(lambda: filed(root, "done"), what="a receipt in done/")
+    assert sandbox.faxes()[0].record["attachments"][0]["size"] == len(data)
+
+
+def test_a_damaged_claim_is_set_aside_not_followed(
+    tmp_path: Path, root: Path, sandbox: SandboxServer
+) -> None:
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (victim / "secret.txt").write_text("secret")
+    root.mkdir()
+    forged = root / "processing" / "job1"
+    forged.mkdir(parents=True)
+    (forged / "claim.json").write_text(
+        json.dumps(
+            {
+                "source": str(victim),
+                "documents": ["secret.txt"],
+                "ticket": True,
+                "trigger": "x.fax.json",
+            }
+        )
+    )
+    (forged / "ticket.fax.json").write_text(json.dumps({"to": ["5550001111"]}))
+    with Watcher(write_config(tmp_path, sandbox.url), root):
+        wait_for((root / "failed" / "job1").exists, what="the claim set aside")
+    assert (victim / "secret.txt").exists()
+    assert sandbox.requests == []

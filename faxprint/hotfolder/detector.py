@@ -31,7 +31,8 @@ class Candidate:
 class _Seen:
     signature: tuple[int, int]
     since: float
-    closed: bool = False
+    closed: bool = False  # closed after its last change (an inotify close-write)
+    writing: bool = False  # changes were seen as they happened, and no close yet
 
 
 @dataclass
@@ -41,14 +42,15 @@ class Detector:
     root: Path
     folders: Iterable[str]
     stable_seconds: float
+    closes: bool = True  # the observer reports closes (inotify); polling does not
     _seen: dict[Path, _Seen] = field(default_factory=dict)
 
     def watched(self) -> list[Path]:
         """Return the folders where jobs are dropped: the top and the configured ones."""
         return [self.root, *(self.root / name for name in self.folders)]
 
-    def note(self, path: Path, now: float, *, closed: bool = False) -> None:
-        """Take in one event about ``path`` (written, closed, moved in)."""
+    def note(self, path: Path, now: float, kind: str = "scan") -> None:
+        """Take in what an event (``modified``, ``closed``, ``moved``, ...) or a scan says."""
         if path.parent not in self.watched() or self._ignored(path):
             return
         signature = _signature(path)
@@ -56,17 +58,21 @@ class Detector:
             self._seen.pop(path, None)
             return
         seen = self._seen.get(path)
+        closed = kind in ("closed", "moved")
+        writing = kind == "modified" and self.closes  # data written, no close seen yet
         if seen is None or seen.signature != signature:
-            self._seen[path] = _Seen(signature, now, closed)
+            self._seen[path] = _Seen(signature, now, closed, writing)
         elif closed:
-            seen.closed = True
+            seen.closed, seen.writing = True, False
+        elif writing:
+            seen.writing = True
 
     def scan(self, now: float) -> None:
         """Look at every file in the watched folders (events can be lost)."""
         for folder in self.watched():
             try:
                 entries = list(os.scandir(folder))
-            except FileNotFoundError:
+            except OSError:  # gone or unreadable: the next folders are still scanned
                 continue
             for entry in entries:
                 self.note(Path(entry.path), now)
@@ -86,10 +92,21 @@ class Detector:
             at_top = path.parent == self.root
             if at_top and not ticket:
                 continue  # a document at the top waits for its ticket
-            if (ticket and seen.closed) or now - seen.since >= self.stable_seconds:
+            if _complete(seen, now, self.stable_seconds, ticket=ticket):
                 del self._seen[path]
                 found.append(Candidate(path.parent, path.name, ticket))
         return found
+
+    def stable(self, path: Path, now: float) -> bool:
+        """Tell whether a file has kept its size and time for ``stable_seconds``."""
+        signature = _signature(path)
+        seen = self._seen.get(path)
+        if signature is None:
+            return False
+        if seen is None or seen.signature != signature:
+            self._seen[path] = _Seen(signature, now)
+            return False
+        return _complete(seen, now, self.stable_seconds, ticket=False)
 
     def forget(self, path: Path) -> None:
         """Stop tracking a file (claimed, or found to be no job)."""
@@ -98,6 +115,14 @@ class Detector:
     def _ignored(self, path: Path) -> bool:
         name = path.name
         return name.startswith(".") or (path.parent == self.root and name in RESERVED)
+
+
+def _complete(seen: _Seen, now: float, stable_seconds: float, *, ticket: bool) -> bool:
+    if seen.closed:
+        return True
+    if seen.writing:  # a writer has it open: it may only be pausing
+        return False
+    return now - seen.since >= stable_seconds
 
 
 def _signature(path: Path) -> tuple[int, int] | None:

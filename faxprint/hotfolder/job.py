@@ -18,7 +18,7 @@ from faxprint.config import Config
 from faxprint.errors import ConfigError, InputError
 from faxprint.hotfolder import ticketfile
 from faxprint.hotfolder.settings import HotFolderSettings
-from faxprint.hotfolder.spool import TICKET, Claim, Spool, check_file, read_ticket_bytes
+from faxprint.hotfolder.spool import CLAIM, TICKET, Claim, Spool, check_file, read_ticket_bytes
 from faxprint.hotfolder.ticketfile import TicketFile
 from faxprint.journal import Journal
 from faxprint.submitter import DocumentSource, Outcome, Source, Status, Submitter
@@ -72,6 +72,7 @@ def ticket_documents(folder: Path, name: str, settings: HotFolderSettings) -> Ti
 def run_job(config: Config, settings: HotFolderSettings, spool: Spool, claim: Claim) -> Result:
     """Fax one claimed job; file it, or ask for a retry."""
     defaults = settings.folders.get(claim.source)
+    os.utime(claim.path / CLAIM)  # renews the claim: this watcher is alive and at it
     try:
         spec = _spec(claim, settings)
         ticket = Ticket.build(
@@ -100,6 +101,8 @@ def run_job(config: Config, settings: HotFolderSettings, spool: Spool, claim: Cl
             source=Source("hotfolder", user=_owner(claim), title=claim.job),
         )
     where = _FILED.get(outcome.status)
+    if outcome.status is Status.UNCERTAIN and config.uncertain == "resend":
+        where = None  # the configured policy: send it again (the next try forces it)
     if where is None:  # deferred, or the account needs the admin: stays, tried again later
         return Result("retry", outcome.message)
     recipients = [r.wire() for r in ticket.recipients]
@@ -149,9 +152,15 @@ def _spec(claim: Claim, settings: HotFolderSettings) -> TicketFile:
 def _document(claim: Claim, name: str, settings: HotFolderSettings) -> DocumentSource:
     path = claim.path / ticketfile.check_name(name)
     try:
-        check_file(path, settings.max_document_bytes)
+        info = check_file(path, settings.max_document_bytes)
     except FileNotFoundError:
         raise InputError(f"{name}: document not found next to the ticket") from None
+    if claim.ticket:
+        # A ticket sends its own sender's files only: never someone else's the watcher
+        # could read and they could not.
+        dropper = (claim.path / TICKET).lstat().st_uid
+        if dropper not in (0, info.st_uid):
+            raise InputError(f"{name}: belongs to another user than the ticket")
     return DocumentSource(path, name)
 
 

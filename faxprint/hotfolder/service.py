@@ -50,8 +50,10 @@ class HotFolder:
         self.config = config
         self.settings = settings
         self.spool = Spool(root)
-        self.detector = Detector(root, list(settings.folders), settings.stable_seconds)
-        self.events: queue.Queue[tuple[Path, bool]] = queue.Queue()
+        self.detector = Detector(
+            root, list(settings.folders), settings.stable_seconds, closes=not settings.polling
+        )
+        self.events: queue.Queue[tuple[Path, str]] = queue.Queue()
         self.ready = threading.Event()  # folders made and the observer watching
         self.stopping = threading.Event()
         self.quitting = threading.Event()
@@ -62,13 +64,13 @@ class HotFolder:
 
     def run(self) -> None:
         """Serve until ``stopping`` is set; finish the uploads in hand unless ``quitting``."""
-        self.spool.prepare()
+        self.spool.prepare(self.settings.folders)
         observer = self._observer()
         observer.start()
         self.ready.set()
         pool = ThreadPoolExecutor(max_workers=self.settings.concurrency, thread_name_prefix="fax")
         try:
-            resumed = self.spool.recover()
+            resumed = self.spool.recover(self.settings.folders)
             for claim in resumed:
                 logger.info("event=resume job=%s", claim.job)
                 self._start(pool, claim, 1)
@@ -109,10 +111,10 @@ class HotFolder:
 
     def _drain_events(self, now: float) -> None:
         try:
-            path, closed = self.events.get(timeout=TICK)
+            path, kind = self.events.get(timeout=TICK)
             while True:
-                self.detector.note(path, now, closed=closed)
-                path, closed = self.events.get_nowait()
+                self.detector.note(path, now, kind)
+                path, kind = self.events.get_nowait()
         except queue.Empty:
             return
 
@@ -121,8 +123,13 @@ class HotFolder:
         try:
             if candidate.ticket:
                 documents = ticket_documents(candidate.folder, candidate.name, self.settings)
-                missing = [d for d in documents.names if not (candidate.folder / d).exists()]
-                if missing and documents.error is None:
+                # Every document must be there and done being written, like the ticket.
+                unready = [
+                    d for d in documents.names
+                    if not (candidate.folder / d).is_dir()  # refused when processed
+                    and not self.detector.stable(candidate.folder / d, now)
+                ]  # fmt: skip
+                if unready and documents.error is None:
                     since = self._waiting.setdefault(path, now)
                     if now - since < self.settings.ticket_wait:
                         return
@@ -134,8 +141,10 @@ class HotFolder:
                 claim = self.spool.claim(
                     candidate.folder, candidate.name, [candidate.name], ticket=False
                 )
-        except OSError as exc:
-            logger.warning("event=skip file=%s reason=%s", path, exc.strerror or exc)
+        except (OSError, UnicodeError) as exc:
+            logger.warning(
+                "event=skip file=%s reason=%s", path, getattr(exc, "strerror", None) or exc
+            )
             return
         if claim is not None:
             logger.info("event=claimed job=%s file=%s", claim.job, path)
@@ -188,7 +197,9 @@ class HotFolder:
                 if event.is_directory:
                     return
                 target = getattr(event, "dest_path", "") or event.src_path
-                events.put((Path(str(target)), event.event_type in ("closed", "moved")))
+                if event.event_type in ("opened", "closed_no_write"):
+                    return  # reading a file changes nothing about it
+                events.put((Path(str(target)), event.event_type))
 
         if self.settings.polling:
             observer: Any = PollingObserver(timeout=self.settings.poll_seconds)

@@ -17,23 +17,26 @@ watcher killed half-way through a claim finishes it at its next start.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
 import shutil
 import stat
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from faxprint.errors import DocumentError
+from faxprint.errors import ConfigError, DocumentError, TicketError
+from faxprint.hotfolder.ticketfile import RESERVED_NAMES, check_name
 from faxprint.lease import owner_alive, process_identity
 
 TICKET = "ticket.fax.json"
 CLAIM = "claim.json"
 RECEIPT = "receipt.json"
-RESERVED = frozenset({"processing", "done", "failed", "held"})
+RESERVED = RESERVED_NAMES
 
 
 @dataclass(frozen=True)
@@ -57,13 +60,32 @@ class Spool:
         self.failed = root / "failed"
         self.held = root / "held"
 
-    def prepare(self) -> None:
-        """Create the working folders; processing/ is private to the watcher."""
+    def prepare(self, folders: Iterable[str] = ()) -> None:
+        """Create the working folders and refuse a layout others could take over.
+
+        People who drop files can write to the top folder: unless it is sticky, they could
+        rename faxprint's own folders and put links in their place. So the top folder must
+        be sticky when others may write to it, and every folder faxprint works in must be
+        a real directory (no link) that belongs to the watcher's user.
+        """
         self.root.mkdir(parents=True, exist_ok=True)
-        self.processing.mkdir(mode=0o700, exist_ok=True)
-        self.processing.chmod(0o700)
-        for folder in (self.done, self.failed, self.held):
-            folder.mkdir(mode=0o750, exist_ok=True)
+        top = self.root.lstat()
+        if not stat.S_ISDIR(top.st_mode):
+            raise ConfigError(f"{self.root} is not a folder (a link is not accepted)")
+        if top.st_mode & (stat.S_IWGRP | stat.S_IWOTH) and not top.st_mode & stat.S_ISVTX:
+            raise ConfigError(
+                f"{self.root} is writable by others but not sticky: they could replace "
+                f"faxprint's folders. Run: chmod +t {self.root} (e.g. mode 3770)"
+            )
+        for folder, mode in [
+            (self.processing, 0o700),
+            *((f, 0o750) for f in (self.done, self.failed, self.held)),
+        ]:
+            _own_folder(folder, mode)
+            if folder == self.processing and stat.S_IMODE(folder.lstat().st_mode) != 0o700:
+                os.chmod(folder, 0o700, follow_symlinks=False)
+        for name in folders:
+            _own_folder(self.root / name, 0o770)
 
     def claim(
         self, folder: Path, trigger: str, documents: list[str], *, ticket: bool
@@ -96,13 +118,15 @@ class Spool:
 
     def _gather(self, claim: Claim, folder: Path) -> None:
         for name in claim.documents:
-            if not (claim.path / name).exists():
-                try:
-                    os.rename(folder / name, claim.path / name)
-                except FileNotFoundError:
-                    continue  # reported when the job is processed: "document missing"
+            source = folder / name
+            try:
+                if (claim.path / name).exists() or source.is_dir():
+                    continue  # moved already; a folder is never a document
+                os.rename(source, claim.path / name)
+            except (FileNotFoundError, UnicodeError):
+                continue  # reported when the job is processed: "document not found"
 
-    def recover(self) -> list[Claim]:
+    def recover(self, folders: Iterable[str] = ()) -> list[Claim]:
         """Return the jobs a dead watcher claimed, finishing claims it left half-done.
 
         Jobs of a watcher that is still running (a second server on a shared disk) are
@@ -119,9 +143,14 @@ class Spool:
                     TICKET if record.get("ticket") else str(record.get("trigger", ""))
                 )
             if record is None or trigger is None or not trigger.exists():
-                shutil.rmtree(path, ignore_errors=True)  # the claim never happened
+                self._drop_unclaimed(path)
                 continue
             source = str(record.get("source", ""))
+            names = record.get("documents", [])
+            if source not in ("", *folders) or not _plain_names(names):
+                (path / RECEIPT).write_text('{"outcome": "invalid", "message": "damaged claim"}\n')
+                os.rename(path, self.failed / path.name)
+                continue
             claim = Claim(
                 path.name,
                 path,
@@ -133,12 +162,31 @@ class Spool:
             claims.append(claim)
         return claims
 
+    def _drop_unclaimed(self, path: Path) -> None:
+        # A claim cut short before its ticket moved: nothing of a sender's is inside.
+        leftovers = [p.name for p in path.iterdir() if p.name != CLAIM]
+        if leftovers:
+            os.rename(path, self.failed / path.name)  # never delete what may be a sender's
+        else:
+            shutil.rmtree(path, ignore_errors=True)
+
     def file(self, claim: Claim, where: Path, receipt: dict[str, Any]) -> Path:
         """Move a finished job to done/, failed/ or held/ with its receipt."""
         (claim.path / RECEIPT).write_text(json.dumps(receipt, indent=2) + "\n")
         target = where / claim.job
         os.rename(claim.path, target)
         return target
+
+
+def _own_folder(folder: Path, mode: int) -> None:
+    with contextlib.suppress(FileExistsError):
+        folder.mkdir(mode=mode)
+    info = folder.lstat()
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid():
+        raise ConfigError(
+            f"{folder} must be a folder (not a link or a file) owned by the watcher's user; "
+            "move it away and restart"
+        )
 
 
 def check_file(path: Path, limit: int) -> os.stat_result:
@@ -176,6 +224,15 @@ def _owned_by_the_living(path: Path, record: dict[str, Any]) -> bool:
     except OSError:
         return False
     return owner_alive(str(record.get("owner", "")), since, time.time())
+
+
+def _plain_names(names: object) -> bool:
+    if not isinstance(names, list):
+        return False
+    try:
+        return all(isinstance(n, str) and check_name(n) == n for n in names)
+    except TicketError:
+        return False
 
 
 def _read_claim(path: Path) -> dict[str, Any] | None:

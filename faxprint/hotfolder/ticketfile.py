@@ -15,6 +15,7 @@ no ``/``, no ``..``, no hidden files.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -108,12 +109,21 @@ def _documents(value: Any) -> tuple[str, ...] | None:
     return tuple(value)
 
 
+RESERVED_NAMES = frozenset({"processing", "done", "failed", "held"})
+
+
 def check_name(name: str) -> str:
-    """Refuse document names that could reach outside the ticket's folder."""
+    """Refuse document names that could reach outside the ticket's folder, or into faxprint's."""
     if not name or "/" in name or "\\" in name or "\x00" in name or name.startswith("."):
         raise TicketError(
             f"document name {name!r} must be a plain file name in the ticket's folder"
         )
+    if name in RESERVED_NAMES:
+        raise TicketError(f"document name {name!r} is one of faxprint's folders")
+    try:
+        os.fsencode(name)
+    except UnicodeError:
+        raise TicketError("a document name cannot be written as a file name") from None
     if name.endswith(SUFFIX):
         raise TicketError(f"document name {name!r} is a ticket, not a document")
     return name
