@@ -259,6 +259,18 @@ class Journal:
         return self._require(key)
 
     @_translated
+    def abandon(self, key: str, message: str = "the job was cancelled") -> None:
+        """Mark this process's own ``sending`` job cancelled; leave any other job alone.
+
+        For a cancel (SIGTERM) that lands after start_attempt committed ``sending`` but
+        before the caller could record how the attempt ended.
+        """
+        with self._immediate() as db:
+            job = self._fetch(db, key)
+            if job is not None and job.state is State.SENDING and job.owner == self.owner:
+                self._set(db, job, State.CANCELLED, None, message, self.clock())
+
+    @_translated
     def finish(
         self, key: str, state: State, *, code: int | None = None, message: str = ""
     ) -> JobRecord:

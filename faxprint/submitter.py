@@ -212,6 +212,23 @@ class Submitter:
         progress: Progress | None,
         force: bool,
     ) -> Outcome:
+        try:
+            return self._attempts(key, ticket, documents, pages, progress, force)
+        except CancelledError:
+            # A cancel may land anywhere, also between the journal's commit of "sending"
+            # and the handler below: never leave this process's job "sending" behind.
+            self.journal.abandon(key)
+            raise
+
+    def _attempts(
+        self,
+        key: str,
+        ticket: Ticket,
+        documents: Sequence[Document],
+        pages: int | None,
+        progress: Progress | None,
+        force: bool,
+    ) -> Outcome:
         count = len(ticket.recipients)
         for attempt in range(1, self.retry.tries + 1):
             job = self.journal.get(key)

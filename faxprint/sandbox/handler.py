@@ -61,10 +61,14 @@ class Handler(BaseHTTPRequestHandler):
         self.request.settimeout(self.sandbox.timeout)
         self.sandbox.connections.opened(self.request)
 
+    _linger = False
+
     def finish(self) -> None:
         """Unregister the connection."""
         try:
             super().finish()
+            if self._linger:
+                _lingering_close(self.request)
         finally:
             self.sandbox.connections.closed(self.request)
 
@@ -155,6 +159,7 @@ class Handler(BaseHTTPRequestHandler):
             status, why = 400, "Content-Length is not one decimal number"
         self.sandbox.record(self._record(None, None, status, why, in_flight=concurrency))
         self.close_connection = True
+        self._linger = True  # the body is still coming: read it off before closing
         return _Answer(status, why.encode("ascii") + b"\n")
 
     def _judge(
@@ -278,3 +283,23 @@ def _plan(decision: Decision, fault: Fault | None) -> _Answer:
 def _now() -> str:
     moment = datetime.datetime.now(datetime.UTC)
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _lingering_close(sock: Any, seconds: float = 2.0, limit: int = 1 << 20) -> None:
+    """Half-close, then read and drop what the client still sends (RFC 9112 section 9.6),
+    so that closing with unread data does not reset the connection under the answer."""
+    import socket
+    import time
+
+    try:
+        sock.shutdown(socket.SHUT_WR)
+        deadline = time.monotonic() + seconds
+        read = 0
+        while read < limit and (left := deadline - time.monotonic()) > 0:
+            sock.settimeout(left)
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            read += len(chunk)
+    except OSError:
+        pass
