@@ -104,6 +104,7 @@ def main(
         return FAILED
     handler = CupsLogHandler(stderr)
     root = logging.getLogger("faxprint")
+    level = root.level
     root.addHandler(handler)
     root.setLevel(logging.DEBUG if env.get("FAXPRINT_DEBUG") else logging.INFO)
     quiet_libraries()
@@ -121,6 +122,7 @@ def main(
     finally:
         signal.signal(signal.SIGTERM, previous)
         root.removeHandler(handler)
+        root.setLevel(level)
 
 
 def quiet_libraries() -> None:
@@ -146,6 +148,9 @@ class Cancellation:
             raise CancelledError("the job was cancelled")
 
     def progress(self, sent: int, total: int) -> None:
+        # A cancel that some library swallowed still stops the upload at the next chunk.
+        if self.requested and sent < total:
+            raise CancelledError("the job was cancelled")
         self.upload_complete = sent >= total
 
     def sleep(self, seconds: float) -> None:

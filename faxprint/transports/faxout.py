@@ -141,6 +141,10 @@ class FaxOutTransport:
     """Send faxes to a FaxOut endpoint over HTTPS."""
 
     def __init__(self, account: Account, session: requests.Session | None = None) -> None:
+        # requests is imported here, before any job is marked "sending": a SIGTERM that
+        # lands inside an import can be swallowed by importlib, and a cancel be lost.
+        import requests  # noqa: F401 -- loaded for _post
+
         self.account = account
         self._session = session
 
