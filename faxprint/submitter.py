@@ -194,7 +194,13 @@ class Submitter:
         if refusal is not None:  # recorded too: "did my fax go?" has an answer
             self.journal.finish(key, State.FAILED, message=refusal.message)
             return Outcome(Status.INVALID, refusal.message, key, recipients=len(recipients))
-        return self._send(key, ticket, documents, pages, progress, force)
+        try:
+            return self._send(key, ticket, documents, pages, progress, force)
+        except CancelledError:
+            # A cancel may land anywhere, also between the journal's commit of "sending"
+            # and the handler in _send: never leave this process's job "sending" behind.
+            self.journal.abandon(key)
+            raise
 
     @staticmethod
     def inspect(sources: Sequence[DocumentSource]) -> list[Document]:
@@ -204,23 +210,6 @@ class Submitter:
         return [docs.inspect(s.path, filename=s.name) for s in sources]
 
     def _send(
-        self,
-        key: str,
-        ticket: Ticket,
-        documents: Sequence[Document],
-        pages: int | None,
-        progress: Progress | None,
-        force: bool,
-    ) -> Outcome:
-        try:
-            return self._attempts(key, ticket, documents, pages, progress, force)
-        except CancelledError:
-            # A cancel may land anywhere, also between the journal's commit of "sending"
-            # and the handler below: never leave this process's job "sending" behind.
-            self.journal.abandon(key)
-            raise
-
-    def _attempts(
         self,
         key: str,
         ticket: Ticket,
