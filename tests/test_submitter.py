@@ -235,3 +235,18 @@ def test_an_unexpected_error_holds_the_job_as_uncertain(
         "internal error (ZeroDivisionError) while sending; please report it",
     )
     assert submitter.journal.get("j").state is State.UNCERTAIN
+
+
+def test_a_cancel_right_after_sending_is_recorded_leaves_no_job_sending(
+    tmp_path: Path, pdf: DocumentSource
+) -> None:
+    class CancelledAfterCommit(Journal):
+        def start_attempt(self, key: str, *, force: bool = False):  # type: ignore[no-untyped-def]
+            super().start_attempt(key, force=force)
+            raise errors.CancelledError("SIGTERM between the commit and the handler")
+
+    journal = CancelledAfterCommit(tmp_path / "journal.sqlite")
+    submitter = Submitter(ACCOUNT, journal, transport=ScriptedTransport(OK), sleep=lambda s: None)
+    with pytest.raises(errors.CancelledError):
+        submitter.submit("j", TICKET, [pdf], source=Source("cups"))
+    assert journal.get("j").state is State.CANCELLED
