@@ -283,3 +283,32 @@ def test_a_title_that_is_no_utf8_is_recorded(tmp_path: Path, sandbox: SandboxSer
     assert status == backend.OK, err.getvalue()
     with Journal(tmp_path / "journal.sqlite") as journal:
         assert journal.get("cups:Fax:7:u-t").title == "Caf\\udce9 report.pdf"
+
+
+def test_documents_keep_their_senders_names(tmp_path: Path, sandbox: SandboxServer) -> None:
+    pdf = make_pdf(tmp_path / "a.pdf").read_bytes()
+    options = "fax-to=5556465589 document-name-supplied=/home/ann/Q3\\ report.pdf document-name-supplied=notes.txt"
+    assert _run(tmp_path, sandbox.url, options, pdf + pdf)[0] == backend.OK
+    assert [a["filename"] for a in sandbox.faxes()[0].record["attachments"]] == [
+        "Q3 report.pdf",
+        "notes.pdf",
+    ]
+
+
+def test_names_fall_back_to_the_title_when_they_do_not_match(
+    tmp_path: Path, sandbox: SandboxServer
+) -> None:
+    pdf = make_pdf(tmp_path / "a.pdf").read_bytes()
+    assert (
+        _run(
+            tmp_path,
+            sandbox.url,
+            "fax-to=5556465589 document-name-supplied=only-one.pdf",
+            pdf + pdf,
+        )[0]
+        == backend.OK
+    )
+    assert [a["filename"] for a in sandbox.faxes()[0].record["attachments"]] == [
+        "report-1.pdf",
+        "report-2.pdf",
+    ]

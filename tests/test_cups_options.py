@@ -322,3 +322,11 @@ def test_same_as_cups_parse_options(text: str) -> None:
 )
 def test_examples_same_as_cups_parse_options(text: str) -> None:
     assert parse_options(text, tolerate_unescaped_spaces=False) == cups_parse_options(text)
+
+
+def test_option_values_keeps_every_repeat_in_order() -> None:
+    from faxprint.cups.options import option_values
+
+    text = "document-name-supplied=a.pdf fax-to=5556465589 document-name-supplied=notes\\ 2.txt Document-Name-Supplied=c"
+    assert option_values(text, "document-name-supplied") == ["a.pdf", "notes 2.txt", "c"]
+    assert option_values(text, "missing") == []

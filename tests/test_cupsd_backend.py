@@ -164,9 +164,9 @@ def test_three_documents_of_mixed_types_make_one_fax_with_every_page(
     assert len(sandbox_for.faxes()) == 1
     assert attachment_pages(sandbox_for) == [1, 2, 1]
     assert [a["filename"] for a in sandbox_for.faxes()[0].record["attachments"]] == [
-        "batch-1.pdf",
-        "batch-2.pdf",
-        "batch-3.pdf",
+        "cover-letter.pdf",
+        "invoice.pdf",
+        "signature.pdf",
     ]
     assert job_message(cupsd, job) == "Fax accepted for 2 recipients, 4 pages"
 

@@ -43,7 +43,7 @@ from urllib.parse import unquote, urlsplit
 
 from faxprint import config as configuration
 from faxprint.cups.jobticket import ticket_from_options
-from faxprint.cups.options import parse_options
+from faxprint.cups.options import option_values, parse_options
 from faxprint.cups.spool import Spooled, spool
 from faxprint.errors import CancelledError, ConfigError, FaxPrintError, TicketError
 from faxprint.submitter import DocumentSource, Outcome, Source, Status, status_of
@@ -203,7 +203,7 @@ def run_job(
             outcome = submitter.submit(
                 key,
                 ticket,
-                _sources(spooled, title),
+                _sources(spooled, title, option_values(options_text, "document-name-supplied")),
                 source=Source("cups", user=user, title=title),
                 progress=cancellation.progress,
                 release=True,
@@ -225,14 +225,21 @@ def _spool(argv: Sequence[str], stdin: BinaryIO, folder: Path) -> Spooled:
     return spool(stdin, folder)
 
 
-def _sources(spooled: Spooled, title: str) -> list[DocumentSource]:
-    """Name the documents after the job's title, with the extension their data calls for."""
-    name = Path(title.replace("\\", "/"))
-    stem = name.stem.strip() or "fax"
-    numbered = len(spooled.paths) > 1
+def _sources(spooled: Spooled, title: str, supplied: list[str]) -> list[DocumentSource]:
+    """Name each document as its sender did (``document-name-supplied``), else after the
+    job's title; the extension is the one its data calls for (cupsd filtered it)."""
+    names = [Path(n.replace("\\", "/")) for n in supplied]
+    if len(names) != len(spooled.paths):  # a document gave no output: names would shift
+        base = Path(title.replace("\\", "/"))
+        numbered = len(spooled.paths) > 1
+        stem = base.stem.strip() or "fax"
+        names = [
+            Path(f"{stem}{f'-{n}' if numbered else ''}{base.suffix}")
+            for n in range(1, len(spooled.paths) + 1)
+        ]
     return [
-        DocumentSource(path, f"{stem}{f'-{n}' if numbered else ''}{_extension(path, name.suffix)}")
-        for n, path in enumerate(spooled.paths, 1)
+        DocumentSource(path, f"{name.stem.strip() or 'fax'}{_extension(path, name.suffix)}")
+        for name, path in zip(names, spooled.paths, strict=True)
     ]
 
 

@@ -64,6 +64,21 @@ def parse_options(text: str, *, tolerate_unescaped_spaces: bool = True) -> dict[
     With ``tolerate_unescaped_spaces=False`` the result is what cupsParseOptions gives,
     but for the empty names it stops at.
     """
+    return _collect(_tokens(text, tolerate_unescaped_spaces))
+
+
+def option_values(text: str, name: str) -> list[str]:
+    """Return every value given for ``name``, in order (cupsd repeats some, such as
+    ``document-name-supplied``, once per document; ``parse_options`` keeps the last)."""
+    wanted = _ascii_lower(name)
+    return [
+        t.value
+        for t in _tokens(text, True)
+        if t.value is not None and _ascii_lower(t.name) == wanted
+    ]
+
+
+def _tokens(text: str, tolerate_unescaped_spaces: bool) -> list[_Token]:
     text = text.split("\0", 1)[0]
     if text.startswith("{") and text.endswith("}") and len(text) > 1:
         text = text[1:-1]
@@ -71,7 +86,7 @@ def parse_options(text: str, *, tolerate_unescaped_spaces: bool = True) -> dict[
     tokens = reader.tokens()
     if tolerate_unescaped_spaces and not reader.escaped_space:
         tokens = _glue_unescaped_spaces(tokens)
-    return _collect(tokens)
+    return tokens
 
 
 class _Reader:
