@@ -290,9 +290,7 @@ def _report(outcome: Outcome) -> None:
 
 def describe(outcome: Outcome) -> str:
     """Say in one line what was accepted: recipients, pages, job."""
-    people = f"{outcome.recipients} recipient{'s' if outcome.recipients != 1 else ''}"
-    pages = "" if outcome.pages is None else f", {outcome.pages} page" + "s" * (outcome.pages != 1)
-    return f"fax accepted for {people}{pages} (job {outcome.key})"
+    return f"fax accepted for {outcome.counts} (job {outcome.key})"
 
 
 def _fail(error: FaxPrintError, status: int) -> int:

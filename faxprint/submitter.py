@@ -67,6 +67,14 @@ class Outcome:
     already: bool = False  # the job had been settled before this run
 
     @property
+    def counts(self) -> str:
+        """Say how much was faxed: "2 recipients, 3 pages" (pages only when known)."""
+        people = f"{self.recipients} recipient" + "s" * (self.recipients != 1)
+        if self.pages is None:
+            return people
+        return f"{people}, {self.pages} page" + "s" * (self.pages != 1)
+
+    @property
     def ok(self) -> bool:
         """Tell whether the fax was accepted."""
         return self.status is Status.ACCEPTED

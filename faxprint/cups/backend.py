@@ -273,10 +273,8 @@ def report(outcome: Outcome, stderr: TextIO) -> int:
 
 def accepted_line(outcome: Outcome) -> str:
     """Say what was accepted: "Fax accepted for 2 recipients, 3 pages"."""
-    people = f"{outcome.recipients} recipient" + "s" * (outcome.recipients != 1)
-    pages = "" if outcome.pages is None else f", {outcome.pages} page" + "s" * (outcome.pages != 1)
     already = " (earlier)" if outcome.already else ""
-    return f"Fax accepted{already} for {people}{pages}"
+    return f"Fax accepted{already} for {outcome.counts}"
 
 
 def account_from_uri(uri: str) -> str:
