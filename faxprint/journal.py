@@ -88,7 +88,6 @@ class State(StrEnum):
 # A failed or cancelled job that is submitted again (an admin restarting a CUPS job, a
 # file moved back into the hot folder) was resubmitted on purpose: it may be sent.
 SENDABLE = frozenset({State.PENDING, State.RETRY, State.FAILED, State.CANCELLED})
-FINAL = frozenset({State.ACCEPTED, State.FAILED, State.CANCELLED})
 
 
 @dataclass(frozen=True)

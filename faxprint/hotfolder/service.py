@@ -19,7 +19,7 @@ import queue
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -56,14 +56,16 @@ class HotFolder:
         self.events: queue.Queue[tuple[Path, str]] = queue.Queue()
         self.ready = threading.Event()  # folders made and the observer watching
         self.stopping = threading.Event()
-        self.quitting = threading.Event()
         self._waiting: dict[Path, float] = {}  # tickets waiting for their documents
         self._retries: list[_Due] = []
         self._finished: queue.Queue[tuple[Claim, int, Result]] = queue.Queue()
         self._busy: set[str] = set()
 
     def run(self) -> None:
-        """Serve until ``stopping`` is set; finish the uploads in hand unless ``quitting``."""
+        """Serve until ``stopping`` is set, then finish the uploads in hand.
+
+        (A second signal leaves at once: ``faxprint watch`` exits the process.)
+        """
         self.spool.prepare(self.settings.folders)
         observer = self._observer()
         observer.start()
@@ -78,7 +80,7 @@ class HotFolder:
             observer = self._loop(pool, observer)
         finally:
             observer.stop()
-            pool.shutdown(wait=not self.quitting.is_set(), cancel_futures=True)
+            pool.shutdown(wait=True, cancel_futures=True)
             observer.join(timeout=10)
             self._collect(pool)
 
@@ -102,7 +104,7 @@ class HotFolder:
 
     def _step(self, pool: ThreadPoolExecutor, now: float) -> None:
         self._drain_events(now)
-        for candidate in self.detector.ready(now) + self._waiting_tickets(now):
+        for candidate in self.detector.ready(now) + self._waiting_tickets():
             self._take(pool, candidate, now)
         while self._retries and self._retries[0].when <= now:
             due = heapq.heappop(self._retries)
@@ -150,7 +152,7 @@ class HotFolder:
             logger.info("event=claimed job=%s file=%s", claim.job, path)
             self._start(pool, claim, 1)
 
-    def _waiting_tickets(self, now: float) -> list[Candidate]:
+    def _waiting_tickets(self) -> list[Candidate]:
         return [Candidate(p.parent, p.name, True) for p in list(self._waiting) if p.exists()]
 
     def _start(self, pool: ThreadPoolExecutor, claim: Claim, attempt: int) -> None:
@@ -209,8 +211,3 @@ class HotFolder:
             folder.mkdir(exist_ok=True)
             observer.schedule(Enqueue(), str(folder), recursive=False)
         return observer
-
-
-def with_tries(config: Config, tries: int) -> Config:
-    """Return the config with a different number of in-process tries."""
-    return replace(config, retry=replace(config.retry, tries=tries))

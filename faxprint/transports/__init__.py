@@ -7,7 +7,7 @@ A transport knows nothing of CUPS, folders or the journal. It either returns a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -15,8 +15,9 @@ from typing import Protocol
 from faxprint.config import Account
 from faxprint.documents import Document
 from faxprint.ticket import Ticket
+from faxprint.transports.multipart import Progress
 
-Progress = Callable[[int, int], None]
+__all__ = ["Progress", "Receipt", "Transport", "for_account"]
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,6 @@ class Receipt:
 
     code: int
     message: str
-    reference: str | None = None
 
 
 class Transport(Protocol):
