@@ -15,6 +15,12 @@ Example ``/etc/faxprint/faxprint.toml``::
     max_attempts = 20    # uploads over the job's whole life, across runs
     max_age = 86400      # seconds after which a failing job is given up
 
+    [limits]             # one bad job cannot run up a bill; over a limit it is refused
+    max_recipients = 50
+    max_pages = 300      # counted in PDFs; other types are rendered by the service
+    max_document_mb = 100
+    max_job_mb = 200
+
     [accounts.default]
     url = "https://service.ringcentral.com/faxapi.asp"
     username = "16505551234*101"
@@ -85,12 +91,27 @@ class RetryPolicy:
 
 
 @dataclass(frozen=True)
+class Limits:
+    """The most one job may ask for; more is refused before anything is sent."""
+
+    max_recipients: int = 50
+    max_pages: int = 300
+    max_document_mb: float = 100.0
+    max_job_mb: float = 200.0
+
+    def __post_init__(self) -> None:
+        if min(self.max_recipients, self.max_pages, self.max_document_mb, self.max_job_mb) <= 0:
+            raise ValueError("every limit must be greater than 0")
+
+
+@dataclass(frozen=True)
 class Config:
     """Everything faxprint was configured with."""
 
     accounts: Mapping[str, Account]
     journal: Path
     retry: RetryPolicy = RetryPolicy()
+    limits: Limits = Limits()
     uncertain: str = "hold"
     source: Path | None = None
     hotfolder: Mapping[str, Any] = field(default_factory=dict)  # see faxprint.hotfolder.settings
@@ -170,7 +191,7 @@ def from_mapping(
     """Validate parsed TOML into a Config."""
     env = os.environ if env is None else env
     where = str(source or "configuration")
-    _only(data, {"journal", "retry", "uncertain", "accounts", "hotfolder"}, where)
+    _only(data, {"journal", "retry", "limits", "uncertain", "accounts", "hotfolder"}, where)
     accounts_data = _table(data.get("accounts", {}), f"{where}: [accounts]")
     accounts = {
         name: _account(name, _table(entry, f"{where}: [accounts.{name}]"), where, mode)
@@ -193,6 +214,7 @@ def from_mapping(
         accounts=accounts,
         journal=journal,
         retry=_retry(_table(data.get("retry", {}), f"{where}: [retry]"), where),
+        limits=_limits(_table(data.get("limits", {}), f"{where}: [limits]"), where),
         uncertain=uncertain,
         source=source,
         hotfolder=_table(data.get("hotfolder", {}), f"{where}: [hotfolder]"),
@@ -260,6 +282,14 @@ def _retry(data: Mapping[str, Any], where: str) -> RetryPolicy:
     if policy.tries < 1 or policy.max_attempts < 1 or policy.backoff < 0:
         raise ConfigError(f"{where}: [retry]: tries and max_attempts must be at least 1")
     return policy
+
+
+def _limits(data: Mapping[str, Any], where: str) -> Limits:
+    _only(data, {f.name for f in dataclasses.fields(Limits)}, f"{where}: [limits]")
+    try:
+        return Limits(**{key: type(getattr(Limits, key))(value) for key, value in data.items()})
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{where}: [limits]: {exc}") from None
 
 
 def _check_url(name: str, url: str, allow_http: bool) -> None:

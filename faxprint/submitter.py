@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from faxprint import documents as docs
-from faxprint.config import Account, Config, RetryPolicy
+from faxprint.config import Account, Config, Limits, RetryPolicy
 from faxprint.documents import Document
 from faxprint.errors import (
     AccountError,
@@ -30,6 +30,7 @@ from faxprint.errors import (
     FaxPrintError,
     InputError,
     RejectedError,
+    TicketError,
     TransientError,
     UncertainError,
 )
@@ -131,6 +132,7 @@ class Submitter:
         *,
         transport: Transport,
         retry: RetryPolicy | None = None,
+        limits: Limits | None = None,
         resend_uncertain: bool = False,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
@@ -139,6 +141,7 @@ class Submitter:
         self.journal = journal
         self.transport = transport
         self.retry = retry or RetryPolicy()
+        self.limits = limits or Limits()
         self.resend_uncertain = resend_uncertain
         self.clock = clock
         self.sleep = sleep
@@ -154,6 +157,7 @@ class Submitter:
         settings: dict[str, Any] = {
             "transport": for_account(account),
             "retry": config.retry,
+            "limits": config.limits,
             "resend_uncertain": config.uncertain == "resend",
         }
         return cls(account, journal, **{**settings, **overrides})
@@ -185,7 +189,7 @@ class Submitter:
             return self._settled(known, len(recipients))
         refusal: InputError | None = None
         try:
-            documents = self.inspect(sources)
+            documents = self.inspect(ticket, sources)
         except InputError as error:
             documents, refusal = [], error
         pages = _total_pages(documents) if documents else None
@@ -210,12 +214,38 @@ class Submitter:
             self.journal.abandon(key)
             raise
 
-    @staticmethod
-    def inspect(sources: Sequence[DocumentSource]) -> list[Document]:
-        """Check every document; raise DocumentError for the first that cannot be faxed."""
+    def inspect(self, ticket: Ticket, sources: Sequence[DocumentSource]) -> list[Document]:
+        """Check the job against the limits and every document; raise InputError if it
+        cannot be faxed. Sizes are checked before any document is read."""
+        limits = self.limits
+        if len(ticket.recipients) > limits.max_recipients:
+            raise TicketError(
+                f"{len(ticket.recipients)} recipients; a job may have at most "
+                f"{limits.max_recipients} (limits.max_recipients)"
+            )
         if not sources:
             raise DocumentError("no document to fax")
-        return [docs.inspect(s.path, filename=s.name) for s in sources]
+        total = 0
+        for source in sources:
+            size = _size(source.path)
+            if size > limits.max_document_mb * _MB:
+                raise DocumentError(
+                    f"{source.name or source.path.name}: {_mb(size)} MB; a document may have "
+                    f"at most {limits.max_document_mb:g} MB (limits.max_document_mb)"
+                )
+            total += size
+        if total > limits.max_job_mb * _MB:
+            raise DocumentError(
+                f"the documents come to {_mb(total)} MB; a job may have at most "
+                f"{limits.max_job_mb:g} MB (limits.max_job_mb)"
+            )
+        documents = [docs.inspect(s.path, filename=s.name) for s in sources]
+        pages = sum(d.pages or 0 for d in documents)
+        if pages > limits.max_pages:
+            raise DocumentError(
+                f"{pages} pages; a job may have at most {limits.max_pages} (limits.max_pages)"
+            )
+        return documents
 
     def _send(
         self,
@@ -295,6 +325,21 @@ _STATE_AFTER: dict[Status, State] = {
     Status.UNCERTAIN: State.UNCERTAIN,
     Status.CANCELLED: State.CANCELLED,
 }
+
+
+_MB = 1024 * 1024
+
+
+def _size(path: Path) -> int:
+    """Return a file's size, 0 if it cannot be seen (inspecting it says why)."""
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _mb(size: int) -> str:
+    return f"{size / _MB:.1f}"
 
 
 def _total_pages(documents: Sequence[Document]) -> int | None:

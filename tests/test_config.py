@@ -129,3 +129,18 @@ def test_a_non_ascii_password_is_refused_without_quoting_it(tmp_path: Path) -> N
     with pytest.raises(ConfigError, match="password must be printable ASCII") as caught:
         config.load(_write(tmp_path, text), env={})
     assert "ä" not in str(caught.value)
+
+
+def test_limits_are_read_and_checked(tmp_path: Path) -> None:
+    base = GOOD.format(journal=tmp_path / "j.sqlite", secret=tmp_path / "none")
+    base = base.replace('password_file = "{}"'.format(tmp_path / "none"), 'password = "x"')
+    limits = config.load(_write(tmp_path, base + "[limits]\nmax_pages = 20\nmax_job_mb = 5\n"))
+    assert (limits.limits.max_pages, limits.limits.max_job_mb) == (20, 5.0)
+    assert limits.limits.max_recipients == 50
+    for bad, complaint in (
+        ("max_pages = 0", "every limit must be greater than 0"),
+        ('max_pages = "many"', "invalid literal"),
+        ("max_faxes = 3", "unknown setting max_faxes"),
+    ):
+        with pytest.raises(ConfigError, match=complaint):
+            config.load(_write(tmp_path, base + f"[limits]\n{bad}\n"))

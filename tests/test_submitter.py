@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from faxprint import errors
-from faxprint.config import Account, RetryPolicy
+from faxprint.config import Account, Limits, RetryPolicy
 from faxprint.documents import Document
 from faxprint.journal import Journal, State
 from faxprint.submitter import DocumentSource, Source, Status, Submitter
@@ -250,3 +250,41 @@ def test_a_cancel_right_after_sending_is_recorded_leaves_no_job_sending(
     with pytest.raises(errors.CancelledError):
         submitter.submit("j", TICKET, [pdf], source=Source("cups"))
     assert journal.get("j").state is State.CANCELLED
+
+
+@pytest.mark.parametrize(
+    ("limits", "complaint"),
+    [
+        (
+            Limits(max_recipients=1),
+            "2 recipients; a job may have at most 1 (limits.max_recipients)",
+        ),
+        (Limits(max_pages=2), "3 pages; a job may have at most 2 (limits.max_pages)"),
+        (Limits(max_document_mb=0.001), "a.pdf: 0.0 MB; a document may have at most 0.001 MB"),
+        (Limits(max_job_mb=0.001), "the documents come to 0.0 MB; a job may have at most 0.001"),
+    ],
+)
+def test_a_job_over_a_limit_is_refused_and_recorded_never_sent(
+    tmp_path: Path, pdf: DocumentSource, limits: Limits, complaint: str
+) -> None:
+    transport = ScriptedTransport(OK)
+    submitter, _ = _submitter(tmp_path, transport, limits=limits)
+    outcome = submitter.submit("job-1", TICKET, [pdf], source=Source("send"))
+    assert (outcome.status, transport.sent) == (Status.INVALID, [])
+    assert complaint in outcome.message
+    record = submitter.journal.get("job-1")
+    assert record is not None and (record.state, record.message) == (State.FAILED, outcome.message)
+
+
+def test_a_huge_document_is_refused_without_being_read(tmp_path: Path) -> None:
+    huge = tmp_path / "huge.pdf"
+    with huge.open("wb") as stream:  # sparse: 1 GiB that takes no disk
+        stream.write(b"%PDF-1.4\n")
+        stream.truncate(1024**3)
+    transport = ScriptedTransport(OK)
+    submitter, _ = _submitter(tmp_path, transport)
+    outcome = submitter.submit("job-1", TICKET, [DocumentSource(huge)], source=Source("send"))
+    assert outcome.status is Status.INVALID
+    assert outcome.message == (
+        "huge.pdf: 1024.0 MB; a document may have at most 100 MB (limits.max_document_mb)"
+    )
