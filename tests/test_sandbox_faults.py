@@ -171,6 +171,41 @@ def test_close_mid_body(sandbox: SandboxServer, size: int) -> None:
     assert post(sandbox) == (200, "text/plain", b"0")
 
 
+def test_stall_mid_body_keeps_the_sender_mid_upload_until_released(
+    sandbox: SandboxServer,
+) -> None:
+    release = threading.Event()
+    sandbox.faults.push(Fault.stall_mid_body(release))
+    failures: list[BaseException] = []
+
+    def send() -> None:
+        try:
+            post(sandbox, form(data=b"x" * 4000))
+        except (ConnectionError, http.client.HTTPException) as exc:
+            failures.append(exc)
+
+    sender = threading.Thread(target=send)
+    sender.start()
+    until(lambda: len(sandbox.requests) == 1)
+    assert sender.is_alive()  # recorded, and the sender still waits for an answer
+    release.set()
+    sender.join(timeout=20)
+    assert len(failures) == 1 and stored(sandbox) == []
+    assert last(sandbox)[4] == "stall_mid_body()"
+
+
+def test_trickle_reads_slowly_and_still_judges(sandbox: SandboxServer) -> None:
+    body = form(data=b"y" * 1500)
+    sandbox.faults.push(Fault.trickle(4000))
+    started = time.monotonic()
+    assert post(sandbox, body) == (200, "text/plain", b"0")
+    assert time.monotonic() - started >= len(body) / 4000 * 0.9
+    assert len(stored(sandbox)) == 1
+    assert last(sandbox)[4] == "trickle(4000)"
+    with pytest.raises(ValueError, match="trickle rate 0"):
+        Fault.trickle(0)
+
+
 def test_hang_reads_the_body_then_goes_quiet_then_closes(sandbox: SandboxServer) -> None:
     sandbox.faults.push(Fault.hang(0.3))
     started = time.monotonic()

@@ -14,6 +14,8 @@ body(data, type)     body read, then 200 with exactly those bytes             no
 hang(seconds)        body read, silence for seconds, then closed unanswered   no
 close_after_body()   body read, then closed unanswered                        no
 close_mid_body()     half the body (at most 64 KiB) read, then closed         no
+stall_mid_body(ev)   half the body read, then closed once ev is set           no
+trickle(rate)        body read at rate bytes per second, then judged          if 0
 accept_then_drop()   body read and judged, then closed unanswered             if 0
 delay(seconds)       judged normally, answered after seconds                  if 0
 hold(event)          judged normally, answered once event is set              if 0
@@ -41,6 +43,8 @@ class FaultKind(enum.Enum):
     HANG = "hang"
     CLOSE_AFTER_BODY = "close_after_body"
     CLOSE_MID_BODY = "close_mid_body"
+    STALL_MID_BODY = "stall_mid_body"
+    TRICKLE = "trickle"
     ACCEPT_THEN_DROP = "accept_then_drop"
     DELAY = "delay"
     HOLD = "hold"
@@ -95,6 +99,19 @@ class Fault:
         return cls(FaultKind.CLOSE_MID_BODY)
 
     @classmethod
+    def stall_mid_body(cls, release: threading.Event, timeout: float = 60.0) -> Fault:
+        """Read half the body, record the request, then close once release is set: an
+        upload a test can stop the sender in the middle of."""
+        return cls(FaultKind.STALL_MID_BODY, seconds=_seconds(timeout), release=release)
+
+    @classmethod
+    def trickle(cls, rate: int) -> Fault:
+        """Read the body at ``rate`` bytes per second, as a congested link would."""
+        if rate < 1:
+            raise ValueError(f"trickle rate {rate} is not a positive number of bytes")
+        return cls(FaultKind.TRICKLE, number=rate)
+
+    @classmethod
     def accept_then_drop(cls) -> Fault:
         """Judge and store the fax as usual, then close without answering."""
         return cls(FaultKind.ACCEPT_THEN_DROP)
@@ -111,7 +128,7 @@ class Fault:
 
     def __str__(self) -> str:
         match self.kind:
-            case FaultKind.CODE | FaultKind.HTTP_STATUS:
+            case FaultKind.CODE | FaultKind.HTTP_STATUS | FaultKind.TRICKLE:
                 return f"{self.kind.value}({self.number})"
             case FaultKind.HANG | FaultKind.DELAY:
                 return f"{self.kind.value}({self.seconds:g})"
@@ -123,7 +140,8 @@ class Fault:
     @property
     def stores(self) -> bool:
         """Tell whether a request under this fault stores an accepted fax."""
-        return self.kind in (FaultKind.ACCEPT_THEN_DROP, FaultKind.DELAY, FaultKind.HOLD)
+        stored = (FaultKind.ACCEPT_THEN_DROP, FaultKind.DELAY, FaultKind.HOLD, FaultKind.TRICKLE)
+        return self.kind in stored
 
 
 class FaultQueue:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import logging
 import re
+import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any, cast
@@ -132,7 +133,7 @@ class Handler(BaseHTTPRequestHandler):
         if length is None:
             return self._bad_length(concurrency)
         fault = self.sandbox.faults.pop()
-        if fault is not None and fault.kind is FaultKind.CLOSE_MID_BODY:
+        if fault is not None and fault.kind in (FaultKind.CLOSE_MID_BODY, FaultKind.STALL_MID_BODY):
             return self._close_mid_body(length, fault, concurrency)
         spool = self.sandbox.store.open_spool()
         try:
@@ -150,6 +151,8 @@ class Handler(BaseHTTPRequestHandler):
         why = f"No answer: closed after {got} of {length} bytes"
         record = self._record(None, None, None, why, fault=fault, in_flight=concurrency, size=got)
         self.sandbox.record(record)
+        if fault.release is not None:  # stalled: the sender is mid-upload until released
+            self.sandbox.wait_for(fault.release, fault.seconds)
         return _Answer(None)
 
     def _bad_length(self, concurrency: int) -> _Answer:
@@ -169,7 +172,10 @@ class Handler(BaseHTTPRequestHandler):
         received = _now()
         content_type = ", ".join(self.headers.get_all("Content-Type") or []) or None
         try:
-            submission = receive(self.rfile, length, content_type, spool.attachment_path)
+            source: Any = self.rfile
+            if fault is not None and fault.kind is FaultKind.TRICKLE:
+                source = _Trickle(self.rfile, fault.number, self.sandbox.stopping)
+            submission = receive(source, length, content_type, spool.attachment_path)
         except Truncated as exc:
             why = f"No answer: {exc}"
             return _Answer(None), self._record(
@@ -266,7 +272,7 @@ class Handler(BaseHTTPRequestHandler):
 
 def _plan(decision: Decision, fault: Fault | None) -> _Answer:
     code = int(decision.code)
-    if fault is None or fault.kind in (FaultKind.DELAY, FaultKind.HOLD):
+    if fault is None or fault.kind in (FaultKind.DELAY, FaultKind.HOLD, FaultKind.TRICKLE):
         return _Answer(200, str(code).encode("ascii"), code=code)
     if fault.kind is FaultKind.CODE:
         return _Answer(200, str(fault.number).encode("ascii"), code=fault.number)
@@ -278,6 +284,19 @@ def _plan(decision: Decision, fault: Fault | None) -> _Answer:
         return _Answer(200, fault.data, fault.content_type)
     assert fault.kind in _DROPS, fault
     return _Answer(None)
+
+
+class _Trickle:
+    """A reader that hands out at most ``rate`` bytes per second."""
+
+    def __init__(self, stream: Any, rate: int, stopping: threading.Event) -> None:
+        self.stream, self.rate, self.stopping = stream, rate, stopping
+        self.slice = max(1, rate // 10)
+
+    def read1(self, size: int = -1) -> bytes:
+        wanted = self.slice if size < 0 else min(size, self.slice)
+        self.stopping.wait(wanted / self.rate)
+        return cast(bytes, self.stream.read1(wanted))
 
 
 def _now() -> str:
