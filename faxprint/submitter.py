@@ -261,6 +261,8 @@ class Submitter:
             job = self.journal.get(key)
             assert job is not None
             if self._out_of_budget(job):
+                if job.state is State.FAILED:  # given up already: say it again, unchanged
+                    return self._outcome(Status.EXPIRED, job, pages, count)
                 done = self.journal.finish(key, State.FAILED, code=job.code, message=_expired(job))
                 return self._outcome(Status.EXPIRED, done, pages, count)
             job = self.journal.start_attempt(key, force=force)
@@ -280,6 +282,12 @@ class Submitter:
                 status = status_of(error)
                 state = _STATE_AFTER[status]
                 done = self.journal.finish(key, state, code=error.code, message=error.message)
+                if status is Status.DEFERRED and self._out_of_budget(done):
+                    # That was the last attempt the policy allows: say so now, not next run.
+                    done = self.journal.finish(
+                        key, State.FAILED, code=done.code, message=_expired(done)
+                    )
+                    return self._outcome(Status.EXPIRED, done, pages, count)
                 if status is Status.DEFERRED and attempt < self.retry.tries:
                     logger.warning("attempt %d failed: %s", job.attempts, error.message)
                     self.sleep(self.retry.delay(attempt))

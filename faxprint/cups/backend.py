@@ -45,7 +45,13 @@ from faxprint import config as configuration
 from faxprint.cups.jobticket import ticket_from_options
 from faxprint.cups.options import option_values, parse_options
 from faxprint.cups.spool import Spooled, spool
-from faxprint.errors import CancelledError, ConfigError, FaxPrintError, TicketError
+from faxprint.errors import (
+    CancelledError,
+    ConfigError,
+    FaxPrintError,
+    TicketError,
+    TransientError,
+)
 from faxprint.submitter import DocumentSource, Outcome, Source, Status, status_of
 
 logger = logging.getLogger(__name__)
@@ -190,9 +196,9 @@ def run_job(
     from faxprint.journal import Journal
     from faxprint.submitter import Submitter
 
-    folder = Path(tempfile.mkdtemp(prefix=f"faxprint-{job_id}-", dir=env.get("TMPDIR")))
+    folder: Path | None = None
     try:
-        spooled = _spool(argv, stdin, folder)
+        folder, spooled = _spool(argv, stdin, env)
         key = job_key(env, job_id, options, spooled)
         with Journal(settings.journal) as journal:
             submitter = Submitter.configured(settings, account, journal, sleep=cancellation.sleep)
@@ -214,15 +220,27 @@ def run_job(
         logger.error("%s", error.message)
         return EXIT_STATUS[status_of(error)]
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
     return report(outcome, stderr)
 
 
-def _spool(argv: Sequence[str], stdin: BinaryIO, folder: Path) -> Spooled:
-    if len(argv) == 7:
-        with open(argv[6], "rb") as stream:
-            return spool(stream, folder)
-    return spool(stdin, folder)
+def _spool(argv: Sequence[str], stdin: BinaryIO, env: Mapping[str, str]) -> tuple[Path, Spooled]:
+    """Copy the job's data to a private folder; a full or broken disk is worth a retry
+    (cupsd keeps the job), never a lost job or a traceback."""
+    where = env.get("TMPDIR") or tempfile.gettempdir()
+    try:
+        folder = Path(tempfile.mkdtemp(prefix=f"faxprint-{argv[1]}-", dir=where))
+    except OSError as exc:
+        raise TransientError(f"cannot spool the job in {where}: {exc.strerror}") from None
+    try:
+        if len(argv) == 7:
+            with open(argv[6], "rb") as stream:
+                return folder, spool(stream, folder)
+        return folder, spool(stdin, folder)
+    except OSError as exc:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise TransientError(f"cannot spool the job in {where}: {exc.strerror}") from None
 
 
 def _sources(spooled: Spooled, title: str, supplied: list[str]) -> list[DocumentSource]:

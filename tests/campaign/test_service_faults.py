@@ -1,0 +1,169 @@
+"""The fax service misbehaving in every way the campaign lists, on both paths.
+
+Each case sends one job through a real cupsd (the Fax printer) and one through a real
+watcher (the hot folder), with the sandbox committing the fault, and checks the promise:
+accepted exactly once, or ended where a person sees it (held, cancelled, failed/) with a
+reason and the document kept; an outcome that is truly unknown is held, never re-sent.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from faxprint.sandbox import Fault, SandboxServer
+from tests.campaign.ledger import stored_markers, tally
+from tests.campaign.paths import QUEUE, HotFolderPath, Printer
+from tests.conftest import REPO
+from tests.cupsd import PrivateCupsd, free_port
+from tests.support.secrets import TEST_ACCOUNTS
+
+pytestmark = [pytest.mark.slow, pytest.mark.cupsd]
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    faults: Callable[[], list[Fault]]
+    ends: str  # "accepted", "held" or "given up"
+    stored: int  # faxes the sandbox holds at the end
+    down_first: bool = False
+    megabytes: float = 0  # big enough, the sender is truly mid-upload when cut off
+    settings: dict[str, float] = field(default_factory=dict)
+
+
+CASES = [
+    Case("down (connection refused), then back", list, "accepted", 1, down_first=True),
+    Case("HTTP 500 after the whole upload", lambda: [Fault.http_status(500)], "held", 0),
+    Case("result code 5 twice, then 0", lambda: [Fault.code(5)] * 2, "accepted", 1),
+    Case("an HTML page instead of a code", lambda: [Fault.html()], "held", 0),
+    Case(
+        "hanging past the read timeout",
+        lambda: [Fault.hang(60)],
+        "held",
+        0,
+        settings={"read_timeout": 1.5},
+    ),
+    Case(
+        "connection closed mid-upload (8 MB)",
+        lambda: [Fault.close_mid_body()],
+        "accepted",
+        1,
+        megabytes=8,
+    ),
+    Case("a 1 KB/s trickle", lambda: [Fault.trickle(1024)], "accepted", 1),
+    Case(
+        "503, 502, 429, then accepted",
+        lambda: [Fault.http_status(s) for s in (503, 502, 429)],
+        "accepted",
+        1,
+    ),
+    Case("answer lost after acceptance", lambda: [Fault.accept_then_drop()], "held", 1),
+    Case(
+        "code 5 until the retry limit (3 attempts)",
+        lambda: [Fault.code(5)] * 3,
+        "given up",
+        0,
+        settings={"max_attempts": 3},
+    ),
+]
+ENDS = {"printer": {"given up": "cancelled"}, "hot folder": {"given up": "failed"}}
+
+
+@pytest.fixture(scope="module")
+def queue(cupsd: PrivateCupsd, faxprint_root: Path) -> Iterator[str]:
+    env = {**cupsd.env(), "FAXPRINT_CONFIG": str(faxprint_root / "etc" / "faxprint.toml")}
+    Printer(cupsd, faxprint_root, faxprint_root).configure("http://127.0.0.1:9/faxapi.asp")
+    command = [sys.executable, "-m", "faxprint", "install", "--name", QUEUE]
+    command += ["--backend-dir", str(cupsd.backend_dir)]
+    result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=REPO, check=False)
+    assert result.returncode == 0, result.stderr
+    yield QUEUE
+    cupsd.connection().deletePrinter(QUEUE)
+
+
+@pytest.fixture
+def printer(
+    cupsd: PrivateCupsd, queue: str, faxprint_root: Path, tmp_path: Path
+) -> Iterator[Printer]:
+    conn = cupsd.connection()
+    conn.enablePrinter(queue)
+    yield Printer(cupsd, faxprint_root, tmp_path)
+    for job in conn.getJobs(which_jobs="not-completed"):
+        conn.cancelJob(job)
+    conn.enablePrinter(queue)
+
+
+@pytest.fixture
+def hot_folder(tmp_path: Path) -> Iterator[HotFolderPath]:
+    path = HotFolderPath(tmp_path)
+    yield path
+    path.stop()
+
+
+def _run(path: Printer | HotFolderPath, case: Case, tmp_path: Path) -> None:
+    marker = f"campaign {path.name}: {case.name}"
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/faxapi.asp"
+    path.configure(url, **case.settings)
+    if isinstance(path, HotFolderPath):
+        path.start()
+    if case.down_first:  # nothing listens on the port until a try has failed
+        path.send(marker, case.megabytes)
+        _wait_for_a_failed_attempt(path, marker)
+    server = SandboxServer(port=port, store=tmp_path / "store", accounts=TEST_ACCOUNTS).start()
+    if not case.down_first:
+        server.faults.push(*case.faults())
+        path.send(marker, case.megabytes)
+    try:
+        ended = path.ended(marker)
+    finally:
+        if isinstance(path, HotFolderPath):
+            path.stop()
+        server.stop()
+    expected = ENDS[path.name].get(case.ends, case.ends)
+    assert ended.split(":")[0] == expected, ended
+    result = tally(
+        path.name,
+        case.name,
+        [marker],
+        stored_markers([server]),
+        {} if ended == "accepted" else {marker: ended.split(":")[0]},
+    )
+    assert (result.duplicates, result.lost) == (0, 0), result
+    assert len(server.faxes()) == case.stored
+    if case.ends == "given up":
+        assert "gave up after 3 attempts" in ended, ended
+
+
+def _wait_for_a_failed_attempt(path: Printer | HotFolderPath, marker: str) -> None:
+    from faxprint.journal import Journal
+    from tests.campaign.paths import wait_for
+
+    def failed_once() -> bool:
+        if not path.journal.exists():
+            return False
+        with Journal(path.journal) as journal:
+            jobs = journal.recent(limit=20)
+            return any(
+                path.owns(j.title, marker) and j.attempts >= 1 and j.state == "retry" for j in jobs
+            )
+
+    wait_for(failed_once, what="an attempt against the service that is down")
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_the_printer_under_a_service_fault(printer: Printer, case: Case, tmp_path: Path) -> None:
+    _run(printer, case, tmp_path)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_the_hot_folder_under_a_service_fault(
+    hot_folder: HotFolderPath, case: Case, tmp_path: Path
+) -> None:
+    _run(hot_folder, case, tmp_path)
