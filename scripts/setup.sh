@@ -20,7 +20,7 @@ say() { printf '\n== %s\n' "$*"; }
 
 install_system_packages() {
     local packages=(cups cups-client cups-bsd cups-filters ghostscript poppler-utils qpdf
-                    libcups2-dev gcc python3 python3-venv python3-dev)
+                    libcups2-dev gcc python3 python3-venv python3-dev "$@")
     local missing=()
     for package in "${packages[@]}"; do
         dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" \
@@ -70,7 +70,7 @@ EOF
     exec "$venv/bin/faxprint" sandbox --store "$store"
     ;;
 test)
-    install_system_packages
+    install_system_packages faketime  # the fault campaign jumps the backend's clock
     install_faxprint "[test]"
     cd "$repo"
     say "ruff"

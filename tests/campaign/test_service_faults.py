@@ -8,9 +8,7 @@ reason and the document kept; an outcome that is truly unknown is held, never re
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,9 +16,8 @@ import pytest
 
 from faxprint.sandbox import Fault, SandboxServer
 from tests.campaign.ledger import stored_markers, tally
-from tests.campaign.paths import QUEUE, HotFolderPath, Printer
-from tests.conftest import REPO
-from tests.cupsd import PrivateCupsd, free_port
+from tests.campaign.paths import HotFolderPath, Printer
+from tests.cupsd import free_port
 from tests.support.secrets import TEST_ACCOUNTS
 
 pytestmark = [pytest.mark.slow, pytest.mark.cupsd]
@@ -73,37 +70,6 @@ CASES = [
     ),
 ]
 ENDS = {"printer": {"given up": "cancelled"}, "hot folder": {"given up": "failed"}}
-
-
-@pytest.fixture(scope="module")
-def queue(cupsd: PrivateCupsd, faxprint_root: Path) -> Iterator[str]:
-    env = {**cupsd.env(), "FAXPRINT_CONFIG": str(faxprint_root / "etc" / "faxprint.toml")}
-    Printer(cupsd, faxprint_root, faxprint_root).configure("http://127.0.0.1:9/faxapi.asp")
-    command = [sys.executable, "-m", "faxprint", "install", "--name", QUEUE]
-    command += ["--backend-dir", str(cupsd.backend_dir)]
-    result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=REPO, check=False)
-    assert result.returncode == 0, result.stderr
-    yield QUEUE
-    cupsd.connection().deletePrinter(QUEUE)
-
-
-@pytest.fixture
-def printer(
-    cupsd: PrivateCupsd, queue: str, faxprint_root: Path, tmp_path: Path
-) -> Iterator[Printer]:
-    conn = cupsd.connection()
-    conn.enablePrinter(queue)
-    yield Printer(cupsd, faxprint_root, tmp_path)
-    for job in conn.getJobs(which_jobs="not-completed"):
-        conn.cancelJob(job)
-    conn.enablePrinter(queue)
-
-
-@pytest.fixture
-def hot_folder(tmp_path: Path) -> Iterator[HotFolderPath]:
-    path = HotFolderPath(tmp_path)
-    yield path
-    path.stop()
 
 
 def _run(path: Printer | HotFolderPath, case: Case, tmp_path: Path) -> None:

@@ -1,0 +1,233 @@
+"""SIGKILL at every step, then a restart: nothing lost, nothing sent twice.
+
+The backend is run as cupsd runs it (argv, environment, the job on stdin) and killed while
+spooling, in the middle of the upload, and after the service accepted but before the
+journal could record it; then it runs again with the same job, as cupsd's retry would. The
+watcher is killed at random points of a stream of jobs, over and over, until every job
+has ended. A kill after the upload leaves the outcome unknown: such jobs are held for a
+person (the documented policy), never sent again on their own.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from faxprint.sandbox import Fault, SandboxServer
+from tests.campaign.ledger import stored_markers, tally
+from tests.campaign.paths import (
+    HotFolderPath,
+    campaign_pdf,
+    config_text,
+    drop_ticket,
+    wait_for,
+)
+from tests.conftest import REPO
+from tests.support.secrets import TEST_ACCOUNTS
+
+pytestmark = pytest.mark.slow
+
+BACKEND = REPO / "cups-backend" / "faxprint"
+OK, HOLD = 0, 3
+
+
+class Backend:
+    """One CUPS job for the backend, run as cupsd would: job 7, data on stdin."""
+
+    def __init__(self, tmp_path: Path, url: str, marker: str) -> None:
+        self.marker = marker
+        self.spool = tmp_path / "tmp"
+        self.spool.mkdir()
+        config = tmp_path / "faxprint.toml"
+        config.write_text(config_text(tmp_path / "journal.sqlite", url, tries=1))
+        config.chmod(0o600)
+        self.env = {
+            "DEVICE_URI": "faxprint://default",
+            "PRINTER": "Fax",
+            "TMPDIR": str(self.spool),
+            "FAXPRINT_CONFIG": str(config),
+            "PYTHONPATH": str(REPO),
+            "PATH": os.environ["PATH"],
+        }
+        options = f'fax-to=5556465589 fax-cover-text="{marker}" job-uuid=urn:uuid:kill-{id(self)}'
+        self.argv = [sys.executable, str(BACKEND), "7", "ann", marker, "1", options]
+
+    def start(self) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            self.argv, env=self.env, stdin=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+
+    def run(self, data: bytes) -> tuple[int, str]:
+        process = self.start()
+        _, err = process.communicate(data, timeout=120)
+        return process.returncode, err.decode()
+
+
+def _kill(process: subprocess.Popen[bytes]) -> None:
+    process.kill()
+    process.communicate(timeout=30)
+    assert process.returncode == -signal.SIGKILL
+
+
+def _end(status: int, err: str) -> str:
+    assert "Traceback" not in err, err
+    if status == OK:
+        return "accepted"
+    assert status == HOLD, (status, err)
+    assert "ERROR: Fax held" in err, err
+    return "held"
+
+
+def test_the_backend_killed_while_spooling_sends_the_job_once_when_run_again(
+    tmp_path: Path, server: SandboxServer
+) -> None:
+    job = Backend(tmp_path, server.url, "killed while spooling")
+    data = campaign_pdf(tmp_path / "a.pdf", job.marker, megabytes=2).read_bytes()
+    process = job.start()
+    assert process.stdin is not None
+    process.stdin.write(data[: len(data) // 2])
+    process.stdin.flush()
+    wait_for(lambda: any(job.spool.iterdir()), what="the backend to start spooling")
+    _kill(process)
+    assert server.requests == []
+    ended = _end(*job.run(data))
+    result = tally("printer", "SIGKILL while spooling", [job.marker], stored_markers([server]), {})
+    assert (ended, result.accepted, result.duplicates) == ("accepted", 1, 0)
+
+
+def test_the_backend_killed_mid_upload_is_held_not_resent(
+    tmp_path: Path, server: SandboxServer
+) -> None:
+    job = Backend(tmp_path, server.url, "killed mid-upload")
+    data = campaign_pdf(tmp_path / "a.pdf", job.marker, megabytes=8).read_bytes()
+    release = threading.Event()
+    server.faults.push(Fault.stall_mid_body(release))
+    process = job.start()
+    assert process.stdin is not None
+    process.stdin.write(data)
+    process.stdin.close()
+    process.stdin = None  # closed: communicate() must not flush it again
+    wait_for(lambda: server.requests, what="the upload to reach the service")
+    _kill(process)
+    release.set()
+    ended = _end(*job.run(data))
+    result = tally(
+        "printer",
+        "SIGKILL mid-upload",
+        [job.marker],
+        stored_markers([server]),
+        {job.marker: ended},
+    )
+    assert (ended, result.accepted, result.lost) == ("held", 0, 0)
+    assert len(server.requests) == 1  # the second run did not upload it again
+
+
+def test_the_backend_killed_after_acceptance_is_held_not_resent(
+    tmp_path: Path, server: SandboxServer
+) -> None:
+    job = Backend(tmp_path, server.url, "killed after acceptance")
+    data = campaign_pdf(tmp_path / "a.pdf", job.marker).read_bytes()
+    release = threading.Event()
+    server.faults.push(Fault.hold(release))
+    process = job.start()
+    assert process.stdin is not None
+    process.stdin.write(data)
+    process.stdin.close()
+    process.stdin = None  # closed: communicate() must not flush it again
+    wait_for(server.faxes, what="the service to accept the fax")
+    _kill(process)
+    release.set()
+    ended = _end(*job.run(data))
+    result = tally(
+        "printer",
+        "SIGKILL after acceptance, before the journal",
+        [job.marker],
+        stored_markers([server]),
+        {job.marker: ended},
+    )
+    assert (ended, result.accepted, result.duplicates, len(server.requests)) == ("held", 1, 0, 1)
+
+
+def _watch(path: HotFolderPath) -> subprocess.Popen[str]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "faxprint", "--config", str(path.config), "watch", str(path.root)],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert process.stdout is not None
+    seen = ""
+    while "event=started" not in seen:
+        line = process.stdout.readline()
+        assert line, f"the watcher ended early: {seen}"
+        seen += line
+    return process
+
+
+def test_a_watcher_killed_again_and_again_loses_nothing_and_sends_nothing_twice(
+    tmp_path: Path,
+) -> None:
+    jobs = 40
+    chance = random.Random(20261126)  # fixed: the same kill points on every run
+    path = HotFolderPath(tmp_path)
+    with SandboxServer(
+        port=0, store=tmp_path / "store", accounts=TEST_ACCOUNTS, delay=0.05
+    ) as server:
+        path.configure(server.url)
+        path.root.mkdir()
+        markers = [f"storm {n}" for n in range(jobs)]
+        for n, marker in enumerate(markers):
+            path.markers[marker] = f"job{n}"
+            campaign_pdf(path.root / f"job{n}.pdf", marker)
+        kills = 0
+        watcher = _watch(path)
+        for n, marker in enumerate(markers):
+            drop_ticket(path.root, f"job{n}", {"to": ["5556465589"], "cover_text": marker})
+        while _receipts(path) < jobs and kills < 12:
+            # Kill just after an upload reached the service, or at some point while other
+            # jobs are being claimed, sent or filed (after more receipts appeared).
+            if chance.random() < 0.5:
+                target = len(server.requests) + chance.randint(1, 5)
+                wait_for(
+                    lambda t=target: len(server.requests) >= t or _receipts(path) == jobs,
+                    what="more uploads",
+                )
+            else:
+                target = min(jobs, _receipts(path) + chance.randint(1, 4))
+                wait_for(lambda t=target: _receipts(path) >= t, what="more receipts")
+            watcher.kill()
+            watcher.communicate(timeout=30)
+            kills += 1
+            watcher = _watch(path)
+        wait_for(lambda: _receipts(path) == jobs, timeout=120, what="every job to end")
+        watcher.send_signal(signal.SIGTERM)
+        out, _ = watcher.communicate(timeout=60)
+        assert "Traceback" not in out
+        ended = {m: path.ended(m, timeout=1) for m in markers}
+        stored = stored_markers([server])
+    result = tally(
+        "hot folder",
+        f"SIGKILL x{kills} during {jobs} jobs",
+        markers,
+        stored,
+        {m: e.split(":")[0] for m, e in ended.items() if e != "accepted"},
+    )
+    assert kills >= 5
+    assert (result.duplicates, result.lost) == (0, 0), result
+    # Killed between a whole upload and its answer: held, each fax stored once at most.
+    assert all(e == "accepted" or e.startswith("held") for e in ended.values()), ended
+    assert list((path.root / "processing").iterdir()) == []
+
+
+def _receipts(path: HotFolderPath) -> int:
+    return sum(
+        len(list((path.root / w).glob("*/receipt.json"))) for w in ("done", "failed", "held")
+    )
