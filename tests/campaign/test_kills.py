@@ -16,20 +16,25 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
 
+from faxprint.journal import Journal, State
+from faxprint.lease import owner_alive
 from faxprint.sandbox import Fault, SandboxServer
 from tests.campaign.ledger import stored_markers, tally
 from tests.campaign.paths import (
     HotFolderPath,
+    Printer,
     campaign_pdf,
     config_text,
     drop_ticket,
     wait_for,
 )
 from tests.conftest import REPO
+from tests.cupsd import PrivateCupsd
 from tests.support.secrets import TEST_ACCOUNTS
 
 pytestmark = pytest.mark.slow
@@ -231,3 +236,50 @@ def _receipts(path: HotFolderPath) -> int:
     return sum(
         len(list((path.root / w).glob("*/receipt.json"))) for w in ("done", "failed", "held")
     )
+
+
+def _backend_pid(backend: Path) -> int | None:
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                argv = (entry / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if str(backend).encode() in argv[:2]:
+                return int(entry.name)
+    return None
+
+
+@pytest.mark.cupsd
+def test_a_backend_killed_under_cupsd_is_completed_by_cupsd_and_known_to_the_journal(
+    cupsd: PrivateCupsd, printer: Printer, queue: str, server: SandboxServer
+) -> None:
+    """A trap of cupsd's, seen here: a backend that dies of SIGKILL (the OOM killer, an
+    admin's kill -9) is "terminated normally" and its job *completed*, whatever the
+    backend had done. cupsd will not run it again, so only the journal knows: the job
+    stays ``sending`` with a dead owner, which every later look reports as interrupted
+    (uncertain), and nothing sends it twice."""
+    printer.configure(server.url)
+    release = threading.Event()
+    server.faults.push(Fault.hold(release))
+    marker = "killed under cupsd"
+    printer.send(marker)
+    wait_for(server.faxes, what="the service to accept the fax")
+    pid = _backend_pid(cupsd.backend_dir / "faxprint")
+    assert pid is not None, "the backend process was not found"
+    os.kill(pid, signal.SIGKILL)
+    release.set()
+    assert printer.ended(marker) == "accepted"  # cupsd's word: "completed"
+    assert "terminated normally with signal 9" in cupsd.job_log(printer.jobs[marker])
+    with Journal(printer.journal) as journal:
+        [record] = [j for j in journal.recent(limit=50) if j.title == marker]
+        assert record.state is State.SENDING
+        assert not owner_alive(record.owner, record.updated, time.time())
+    result = tally(
+        "printer",
+        "SIGKILL of the backend under cupsd",
+        [marker],
+        stored_markers([server]),
+        {marker: "interrupted (journal)"},
+    )
+    assert (result.accepted, result.duplicates, len(server.requests)) == (1, 0, 1)
