@@ -33,6 +33,7 @@ from faxprint.hotfolder.spool import Claim, Spool
 logger = logging.getLogger(__name__)
 
 TICK = 0.1  # seconds between looks at pending files and due retries
+EVENTS_PER_TICK = 1000  # a flood of events (a dropper renaming in a loop) cannot stall jobs
 MAX_BACKOFF = 300.0
 
 
@@ -114,9 +115,10 @@ class HotFolder:
     def _drain_events(self, now: float) -> None:
         try:
             path, kind = self.events.get(timeout=TICK)
-            while True:
-                self.detector.note(path, now, kind)
+            self.detector.note(path, now, kind)
+            for _ in range(EVENTS_PER_TICK - 1):  # the rest wait for the next tick
                 path, kind = self.events.get_nowait()
+                self.detector.note(path, now, kind)
         except queue.Empty:
             return
 
