@@ -14,9 +14,10 @@ import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO, cast
 
 from faxprint.errors import DocumentError
-from faxprint.text import to_ascii
+from faxprint.text import printable, to_ascii
 
 logger = logging.getLogger(__name__)
 
@@ -31,48 +32,86 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"GIF89a", "image/gif"),
 )
 _SNIFF_BYTES = 1024
+MiB = 1024 * 1024
+#: How much of a PDF pypdf may read to count its pages. A sound PDF needs a small part
+#: (trailer, xref, page tree) whatever its size; only repairing a damaged one reads it all.
+READ_BUDGET = 32 * MiB
+MAX_FILENAME = 100  # file names in the upload's headers; the service's limit is unknown
 _UNSAFE_IN_FILENAME = str.maketrans({'"': "'", "\\": "_", "/": "_", ";": "_", "%": "_"})
+
+
+#: What identifies a file's content on disk: device, inode, size, modification time.
+Identity = tuple[int, int, int, int]
 
 
 @dataclass(frozen=True)
 class Document:
-    """A readable, non-empty file and what faxprint knows about it."""
+    """A readable, non-empty file and what faxprint knows about it.
+
+    ``identity`` is the file as it was inspected: the upload refuses a file that has
+    changed since, so a fax never carries other pages than the ones counted.
+    """
 
     path: Path
     filename: str
     content_type: str
     size: int
     pages: int | None = None
+    identity: Identity | None = None
 
 
 def inspect(path: str | os.PathLike[str], *, filename: str | None = None) -> Document:
     """Check that ``path`` can be faxed and describe it; raise DocumentError if not."""
     path = Path(path)
-    shown = filename or path.name
+    shown = printable(filename or path.name)
+    with open_document(path, shown) as stream:
+        info = os.fstat(stream.fileno())
+        if info.st_size == 0:
+            raise DocumentError(f"{shown}: the file is empty")
+        try:
+            head = stream.read(_SNIFF_BYTES)
+        except OSError as exc:
+            raise DocumentError(f"{shown}: cannot be read ({exc.strerror})") from exc
+        content_type = sniff(head, filename or path.name)
+        pages = count_pdf_pages(stream, shown) if content_type == "application/pdf" else None
+    return Document(
+        path=path,
+        filename=wire_filename(filename or path.name, content_type),
+        content_type=content_type,
+        size=info.st_size,
+        pages=pages,
+        identity=identity_of(info),
+    )
+
+
+def open_document(path: Path, shown: str) -> BinaryIO:
+    """Open a regular file for reading; never block on a FIFO or open a device for long.
+
+    ``stat`` first keeps devices and FIFOs closed in the usual case; the open itself is
+    non-blocking and checked with ``fstat``, because the name may be swapped for a FIFO
+    between the two (opening a FIFO waits for a writer, forever).
+    """
     try:
-        info = path.stat()
+        if not stat.S_ISREG(path.stat().st_mode):
+            raise DocumentError(f"{shown}: not a regular file; only files can be faxed")
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
     except FileNotFoundError:
         raise DocumentError(f"{shown}: no such file") from None
     except OSError as exc:
         raise DocumentError(f"{shown}: cannot be read ({exc.strerror})") from exc
-    if not stat.S_ISREG(info.st_mode):
-        raise DocumentError(f"{shown}: not a regular file; only files can be faxed")
-    if info.st_size == 0:
-        raise DocumentError(f"{shown}: the file is empty")
     try:
-        with path.open("rb") as stream:
-            head = stream.read(_SNIFF_BYTES)
-    except OSError as exc:
-        raise DocumentError(f"{shown}: cannot be read ({exc.strerror})") from exc
-    content_type = sniff(head, shown)
-    pages = count_pdf_pages(path, shown) if content_type == "application/pdf" else None
-    return Document(
-        path=path,
-        filename=wire_filename(shown, content_type),
-        content_type=content_type,
-        size=info.st_size,
-        pages=pages,
-    )
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise DocumentError(f"{shown}: not a regular file; only files can be faxed")
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def identity_of(info: os.stat_result) -> Identity:
+    """Return what tells a file's content from another's: device, inode, size, mtime."""
+    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
 
 
 def sniff(head: bytes, filename: str) -> str:
@@ -98,21 +137,31 @@ def _looks_like_text(head: bytes) -> bool:
     return b"\x00" not in head
 
 
-def count_pdf_pages(path: Path, shown: str) -> int:
-    """Open a PDF with pypdf and return its page count; refuse damaged or encrypted ones."""
+def count_pdf_pages(stream: BinaryIO, shown: str) -> int:
+    """Read a PDF's page count with pypdf; refuse damaged or encrypted ones.
+
+    pypdf repairs a damaged PDF by reading all of it into memory: it reads through a
+    :class:`_Budget`, so a huge damaged file is refused instead (see READ_BUDGET).
+    """
     from pypdf import PdfReader  # imported here: a job without PDFs never pays for it
 
+    budget = _Budget(stream, READ_BUDGET)
     try:
-        # An open file, not a path: given a path, pypdf reads the whole file into memory.
-        with path.open("rb") as stream:
-            reader = PdfReader(stream, strict=False)
-            if reader.is_encrypted:
-                raise DocumentError(
-                    f"{shown}: the PDF is encrypted; save or print an unprotected copy and fax that"
-                )
-            pages = len(reader.pages)
+        reader = PdfReader(cast(BinaryIO, budget), strict=False)  # it reads, seeks, tells
+        if reader.is_encrypted:
+            raise DocumentError(
+                f"{shown}: the PDF is encrypted; save or print an unprotected copy and fax that"
+            )
+        pages = len(reader.pages)
     except DocumentError:
         raise
+    except _OverBudget:
+        size = os.fstat(stream.fileno()).st_size
+        raise DocumentError(
+            f"{shown}: the PDF is damaged, and at {size // MiB} MB too large to repair "
+            f"(faxprint reads at most {READ_BUDGET // MiB} MB of a PDF to count its pages); "
+            "save or print it again and fax the new copy"
+        ) from None
     except RecursionError:
         raise DocumentError(f"{shown}: the PDF is nested too deeply to read") from None
     except Exception as exc:  # pypdf raises many types on damaged input; all mean the same
@@ -123,10 +172,45 @@ def count_pdf_pages(path: Path, shown: str) -> int:
     return pages
 
 
+class _OverBudget(BaseException):
+    """pypdf read more than its budget. A BaseException: pypdf's repair code catches every
+    Exception and tries again, and this must end the reading at once."""
+
+
+class _Budget:
+    """A read-only view of a stream that refuses to hand out more than ``limit`` bytes."""
+
+    def __init__(self, stream: BinaryIO, limit: int) -> None:
+        self._stream = stream
+        self._left = limit
+
+    def read(self, size: int | None = -1) -> bytes:
+        if size is None or size < 0:
+            here = self._stream.tell()
+            size = self._stream.seek(0, os.SEEK_END) - here
+            self._stream.seek(here)
+        if size > self._left:
+            raise _OverBudget
+        data = self._stream.read(size)
+        self._left -= len(data)
+        return data
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        return self._stream.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._stream.tell()
+
+
 def wire_filename(name: str, content_type: str) -> str:
-    """Make the file name sent in the upload: a base name in printable ASCII."""
+    """Make the file name sent in the upload: a short base name in printable ASCII."""
     base = to_ascii(Path(name.replace("\\", "/")).name).translate(_UNSAFE_IN_FILENAME).strip()
-    if base.strip("._ "):
+    if not base.strip("._ "):
+        extension = mimetypes.guess_extension(content_type, strict=False) or ".bin"
+        return f"document{extension}"
+    if len(base) <= MAX_FILENAME:
         return base
-    extension = mimetypes.guess_extension(content_type, strict=False) or ".bin"
-    return f"document{extension}"
+    stem, dot, suffix = base.rpartition(".")
+    if dot and stem and len(suffix) <= 10:  # keep the extension: the service types by it
+        return f"{stem[: MAX_FILENAME - len(suffix) - 1].rstrip()}.{suffix}"
+    return base[:MAX_FILENAME].rstrip()

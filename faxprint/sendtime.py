@@ -12,8 +12,9 @@ import re
 from datetime import UTC, datetime, tzinfo
 
 from faxprint.errors import TicketError
+from faxprint.text import printable
 
-_PROTOCOL = re.compile(r"(\d{2}):(\d{2}):(\d{2}) (\d{2}):(\d{2})")
+_PROTOCOL = re.compile(r"([0-9]{2}):([0-9]{2}):([0-9]{2}) ([0-9]{2}):([0-9]{2})")
 _EXAMPLES = "2026-12-01T09:00+01:00, 2026-12-01 09:00 (local time) or 01:12:26 09:00 (GMT)"
 
 
@@ -26,21 +27,27 @@ def parse_send_time(text: str, *, local_zone: tzinfo | None = None) -> datetime:
     if match:
         return _from_protocol(value, match)
     try:
+        if not value.isprintable():  # fromisoformat stops at a NUL, as C would
+            raise ValueError(value)
         moment = datetime.fromisoformat(value.replace("z", "Z"))
     except ValueError:
         raise TicketError(
-            f"send time {value!r} is not a date and time faxprint understands; "
-            f"write it like {_EXAMPLES}"
+            f"send time '{printable(value, limit=40)}' is not a date and time faxprint "
+            f"understands; write it like {_EXAMPLES}"
         ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=local_zone) if local_zone else moment.astimezone()
-    return _in_range(moment.astimezone(UTC))
+    try:
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=local_zone) if local_zone else moment.astimezone()
+        moment = moment.astimezone(UTC)
+    except (OverflowError, ValueError):  # year 1 or 9999 shifted past the calendar's end
+        raise TicketError(f"send time {moment.date()} is outside the years 2000-2099") from None
+    return _in_range(moment)
 
 
 def _in_range(moment: datetime) -> datetime:
     # The protocol writes two-digit years: only 2000-2099 survive the trip.
     if not 2000 <= moment.year <= 2099:
-        raise TicketError(f"send time {moment:%Y-%m-%d} is outside the years 2000-2099")
+        raise TicketError(f"send time {moment.date()} is outside the years 2000-2099")
     return moment
 
 
@@ -50,7 +57,7 @@ def _from_protocol(value: str, match: re.Match[str]) -> datetime:
         return datetime(2000 + year, month, day, hour, minute, tzinfo=UTC)
     except ValueError:
         raise TicketError(
-            f"send time {value!r} is no real date: the protocol form is dd:mm:yy hh:mm, "
+            f"send time '{value}' is no real date: the protocol form is dd:mm:yy hh:mm, "
             "day first, in GMT"
         ) from None
 

@@ -29,3 +29,14 @@ def _clean_line(line: str) -> str:
     ascii_text = anyascii(line)
     printable = "".join(ch if 32 <= ord(ch) < 127 else " " for ch in ascii_text)
     return _SPACES.sub(" ", printable).strip()
+
+
+def printable(text: str, *, limit: int = 80) -> str:
+    """Make ``text`` fit in one message line: escape what does not print, cut what is long.
+
+    ``to_ascii`` is for the wire; this is for people: ``März.pdf`` stays ``März.pdf``,
+    while a newline or an escape sequence in a file name shows as ``\\n`` or ``\\x1b`` and
+    cannot forge a second status line or repaint a terminal.
+    """
+    shown = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text[:limit])
+    return shown + "..." if len(text) > limit else shown

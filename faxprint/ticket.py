@@ -18,7 +18,7 @@ from enum import StrEnum
 from faxprint import protocol
 from faxprint.errors import TicketError
 from faxprint.sendtime import parse_send_time
-from faxprint.text import to_ascii
+from faxprint.text import printable, to_ascii
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ class Resolution(StrEnum):
         word = text.strip().lower()
         aliases = {"low": cls.LOW, "standard": cls.LOW, "high": cls.HIGH, "fine": cls.HIGH}
         if word not in aliases:
-            raise TicketError(f"resolution {text!r} is not one of: low, high")
+            raise TicketError(f"resolution '{printable(text, limit=20)}' is not one of: low, high")
         return aliases[word]
 
 
@@ -79,18 +79,19 @@ def normalise_number(text: str) -> str:
     stripped = _FORMATTING.sub("", raw)
     plus = stripped.startswith("+")
     digits = stripped[1:] if plus else stripped
+    shown = printable(raw, limit=40)
     if not raw:
         raise TicketError("a recipient has no fax number")
     if _LETTERS.search(digits):
-        raise TicketError(f"fax number {raw!r} contains letters; type the digits")
+        raise TicketError(f"fax number '{shown}' contains letters; type the digits")
     if not digits.isascii() or not digits.isdigit():
         raise TicketError(
-            f"fax number {raw!r} may hold only digits, a leading +, spaces, dots, "
+            f"fax number '{shown}' may hold only digits, a leading +, spaces, dots, "
             "dashes and parentheses"
         )
     if not MIN_DIGITS <= len(digits) <= MAX_DIGITS:
         raise TicketError(
-            f"fax number {raw!r} has {len(digits)} digits; a fax number has "
+            f"fax number '{shown}' has {len(digits)} digits; a fax number has "
             f"{MIN_DIGITS} to {MAX_DIGITS}"
         )
     return ("+" if plus else "") + digits
@@ -106,6 +107,8 @@ def _normalise_cover(text: str | None) -> str:
     if text is None or not text.strip():
         return protocol.COVER_DEFAULT
     word = to_ascii(text)
+    if not word:  # only characters the wire cannot carry: the protocol's "empty" is Default
+        return protocol.COVER_DEFAULT
     for fixed in (protocol.COVER_NONE, protocol.COVER_DEFAULT):
         if word.lower() == fixed.lower():
             return fixed
@@ -159,9 +162,16 @@ class Ticket:
 def _unique(recipients: Iterable[Recipient]) -> tuple[Recipient, ...]:
     # The same number twice would fax the same pages twice to one machine.
     seen: dict[str, Recipient] = {}
+    repeated: dict[str, None] = {}
     for recipient in recipients:
         if recipient.number in seen:
-            logger.warning("recipient %s listed twice; faxing it once", recipient.number)
+            repeated[recipient.number] = None
             continue
         seen[recipient.number] = recipient
+    if repeated:  # one line, however many: a pasted list must not flood the job's log
+        numbers = list(repeated)
+        shown = ", ".join(numbers[:3]) + (
+            f" and {len(numbers) - 3} more" if len(numbers) > 3 else ""
+        )
+        logger.warning("recipient %s listed more than once; faxing each number once", shown)
     return tuple(seen.values())

@@ -21,10 +21,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from faxprint.errors import TicketError
+from faxprint.text import printable
 
 SUFFIX = ".fax.json"
 MAX_TICKET_BYTES = 1024 * 1024
 MAX_DOCUMENTS = 100
+MAX_NAME_BYTES = 255  # NAME_MAX: no longer name can be a file in the folder
 _KEYS = {"to", "cover", "cover_text", "resolution", "send_at", "documents", "account"}
 _TEXT_KEYS = ("cover", "cover_text", "resolution", "send_at", "account")
 
@@ -63,9 +65,14 @@ def parse(data: bytes) -> TicketFile:
     if len(data) > MAX_TICKET_BYTES:
         raise TicketError(f"the ticket is larger than {MAX_TICKET_BYTES // 1024} KiB")
     try:
-        raw = json.loads(data.decode("utf-8"))
+        # utf-8-sig: Windows editors start UTF-8 files with a byte order mark.
+        raw = json.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise TicketError(f"the ticket is not valid JSON: {exc}") from None
+    except ValueError:  # Python refuses integers of more than 4300 digits
+        raise TicketError("the ticket is not valid JSON: a number in it is too long") from None
+    except RecursionError:
+        raise TicketError("the ticket is not valid JSON: it is nested too deeply") from None
     if not isinstance(raw, dict):
         raise TicketError('the ticket must be a JSON object like {"to": ["5556465589"]}')
     return from_mapping(raw)
@@ -73,10 +80,13 @@ def parse(data: bytes) -> TicketFile:
 
 def from_mapping(raw: Mapping[str, Any]) -> TicketFile:
     """Validate a ticket's JSON object."""
-    unknown = sorted(set(raw) - _KEYS)
+    unknown = sorted(printable(str(key), limit=40) for key in set(raw) - _KEYS)
     if unknown:
+        shown = ", ".join(unknown[:5]) + (
+            f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
+        )
         raise TicketError(
-            f"the ticket has unknown keys: {', '.join(unknown)} (known: {', '.join(sorted(_KEYS))})"
+            f"the ticket has unknown keys: {shown} (known: {', '.join(sorted(_KEYS))})"
         )
     to = raw.get("to")
     if isinstance(to, str):
@@ -114,16 +124,19 @@ RESERVED_NAMES = frozenset({"processing", "done", "failed", "held"})
 
 def check_name(name: str) -> str:
     """Refuse document names that could reach outside the ticket's folder, or into faxprint's."""
+    shown = printable(name, limit=60)
     if not name or "/" in name or "\\" in name or "\x00" in name or name.startswith("."):
         raise TicketError(
-            f"document name {name!r} must be a plain file name in the ticket's folder"
+            f"document name '{shown}' must be a plain file name in the ticket's folder"
         )
     if name in RESERVED_NAMES:
-        raise TicketError(f"document name {name!r} is one of faxprint's folders")
+        raise TicketError(f"document name '{shown}' is one of faxprint's folders")
     try:
-        os.fsencode(name)
+        encoded = os.fsencode(name)
     except UnicodeError:
         raise TicketError("a document name cannot be written as a file name") from None
+    if len(encoded) > MAX_NAME_BYTES:
+        raise TicketError(f"document name '{shown}' is longer than a file name can be")
     if name.endswith(SUFFIX):
-        raise TicketError(f"document name {name!r} is a ticket, not a document")
+        raise TicketError(f"document name '{shown}' is a ticket, not a document")
     return name

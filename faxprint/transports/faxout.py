@@ -14,7 +14,9 @@ Which failures may be retried:
 - network errors and timeouts: transient while the request body had not been fully sent
   (the service cannot accept half a request); uncertain once it had, since the service may
   have accepted the fax and lost only its answer;
-- HTTP 5xx, 408, 429: transient; 401/403: the account; 404/405: the URL is wrong.
+- HTTP 5xx, 408, 429: transient; 401/403: the account; 404/405: the URL is wrong;
+- a TLS certificate that fails verification (untrusted, another host's): configuration,
+  the admin must act (fix the URL, or name the CA with ``verify``); retrying cannot help.
 """
 
 from __future__ import annotations
@@ -93,7 +95,7 @@ def request_fields(
                 "send time %s has passed; the fax is sent now", ticket.send_at.isoformat()
             )
     fields += [
-        FileField(protocol.ATTACHMENT, d.path, d.filename, d.content_type, d.size)
+        FileField(protocol.ATTACHMENT, d.path, d.filename, d.content_type, d.size, d.identity)
         for d in documents
     ]
     return fields
@@ -134,6 +136,8 @@ def parse_answer(status: int, body: bytes) -> Receipt:
 
 def _excerpt(body: bytes) -> str:
     text = body[: EXCERPT_LENGTH * 4].decode("utf-8", "replace")
+    # Users see it in status lines: no control character may forge or garble one.
+    text = "".join(ch if ch.isprintable() else " " for ch in text)
     return " ".join(text.split())[:EXCERPT_LENGTH]
 
 
@@ -165,6 +169,7 @@ class FaxOutTransport:
     def _post(self, body: MultipartBody) -> tuple[int, bytes]:
         import requests  # a job pays for requests only when it really sends
 
+        _check_verify(self.account)
         session = self._session or requests.Session()
         if self.account.url.startswith("http://"):
             # Plain http is allowed only to loopback: an http_proxy from the environment
@@ -199,17 +204,53 @@ def _translate(exc: Exception, body: MultipartBody) -> FaxPrintError:
         return ConfigError("the account's URL is not usable")
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return ServiceUnavailable("the service did not answer the connection (timeout)")
+    if isinstance(exc, requests.exceptions.SSLError) and _certificate_refused(exc):
+        # Found before a byte of the fax is sent, and no retry can change it: the admin
+        # must fix the URL or name the CA, so the queue stops instead of retrying forever.
+        return ConfigError(
+            "the service's TLS certificate could not be verified: check the account's url, "
+            'or name the CA that signed it with verify = "/path/to/ca.pem"'
+        )
     if body.complete:
         return UncertainError(_LOST_ANSWER)
     if isinstance(exc, requests.exceptions.SSLError):
-        return ServiceUnavailable(
-            "the service's TLS certificate could not be verified; check the account's URL"
-        )
+        return ServiceUnavailable(f"the TLS connection to the service failed: {_reason(exc)}")
     if isinstance(exc, requests.exceptions.Timeout):
         return ServiceUnavailable("the service stopped responding during the upload")
     if isinstance(exc, requests.exceptions.ConnectionError):
         return ServiceUnavailable(f"cannot reach the service: {_reason(exc)}")
     return ServiceUnavailable(f"the upload failed: {_reason(exc)}")
+
+
+def _check_verify(account: Account) -> None:
+    """Refuse a ``verify`` CA file that is not there (requests would raise a bare OSError)."""
+    import os
+
+    if isinstance(account.verify, str) and not os.path.exists(account.verify):
+        raise ConfigError(
+            f"account {account.name!r}: verify names {account.verify}, which does not exist; "
+            "give the CA file (PEM) that signed the service's certificate"
+        )
+
+
+def _certificate_refused(exc: BaseException) -> bool:
+    """Tell whether the service's certificate failed verification (untrusted, wrong name).
+
+    requests wraps ssl's error in urllib3's, in its own: follow causes and arguments.
+    """
+    import ssl
+
+    pending: list[object] = [exc]
+    seen: set[int] = set()
+    while pending:
+        error = pending.pop()
+        if not isinstance(error, BaseException) or id(error) in seen:
+            continue
+        seen.add(id(error))
+        if isinstance(error, ssl.SSLCertVerificationError):
+            return True
+        pending += [*error.args, error.__cause__, error.__context__, getattr(error, "reason", None)]
+    return False
 
 
 _LOST_ANSWER = (

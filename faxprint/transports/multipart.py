@@ -9,11 +9,14 @@ reached the wire, which is what separates "not sent" from "maybe sent".
 
 from __future__ import annotations
 
+import os
 import secrets
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
+from faxprint.documents import Identity, identity_of, open_document
 from faxprint.errors import DocumentError
 
 CHUNK_SIZE = 64 * 1024
@@ -50,13 +53,18 @@ class TextField:
 
 @dataclass(frozen=True)
 class FileField:
-    """A form field whose value is a file on disk, sent with its name and type."""
+    """A form field whose value is a file on disk, sent with its name and type.
+
+    ``identity`` (from :func:`faxprint.documents.identity_of`) is the file as it was
+    inspected; the upload stops if the file is another or has changed since.
+    """
 
     name: str
     path: Path
     filename: str
     content_type: str
     size: int
+    identity: Identity | None = None
 
     def head(self) -> bytes:
         """Render the part's headers and the blank line that ends them."""
@@ -71,17 +79,39 @@ class FileField:
         return self.size
 
     def payload(self) -> Iterator[bytes]:
-        """Yield the file in chunks; fail if it is not the size it was when measured."""
-        remaining = self.size
-        with self.path.open("rb") as stream:
-            while remaining:
-                chunk = stream.read(min(CHUNK_SIZE, remaining))
-                if not chunk:
-                    raise DocumentError(f"{self.filename}: the file shrank while it was sent")
+        """Yield the file in chunks; fail if it is not the file that was measured.
+
+        Every check runs before the file's last chunk is handed out, so a file that
+        changed can never complete the body: the service cannot accept it.
+        """
+        with open_document(self.path, self.filename) as stream:
+            self._check(stream, "changed after it was checked")
+            remaining = self.size
+            while True:
+                chunk = self._read(stream, min(CHUNK_SIZE, remaining))
                 remaining -= len(chunk)
+                if remaining and not chunk:
+                    raise DocumentError(f"{self.filename}: the file shrank while it was sent")
+                if not remaining:
+                    break
                 yield chunk
-            if stream.read(1):
+            # The last chunk waits until the file is known to be whole and unchanged.
+            if self._read(stream, 1):
                 raise DocumentError(f"{self.filename}: the file grew while it was sent")
+            self._check(stream, "changed while it was sent")
+            yield chunk
+
+    def _read(self, stream: BinaryIO, size: int) -> bytes:
+        try:
+            return stream.read(size)
+        except OSError as exc:
+            raise DocumentError(f"{self.filename}: cannot be read ({exc.strerror})") from exc
+
+    def _check(self, stream: BinaryIO, what: str) -> None:
+        if self.identity is None:
+            return
+        if identity_of(os.fstat(stream.fileno())) != self.identity:
+            raise DocumentError(f"{self.filename}: the file {what}; send it again")
 
 
 Field = TextField | FileField
