@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 
 from faxprint.sandbox import SandboxServer
+from tests.support.secrets import TEST_ACCOUNTS, TEST_ACCOUNTS_TOML
 
-pytest_plugins = ["tests.conftest_cupsd"]
+pytest_plugins = ["tests.conftest_cupsd", "tests.support.leakcheck"]
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -46,8 +47,11 @@ def _no_leaked_threads() -> Iterator[None]:
 
 @pytest.fixture
 def sandbox(tmp_path: Path) -> Iterator[SandboxServer]:
-    """A sandbox FaxOut server in this process, on a free loopback port."""
-    with SandboxServer(port=0, store=tmp_path / "sandbox-store") as server:
+    """A sandbox FaxOut server in this process, on a free loopback port.
+
+    Its accounts have the test password (tests.support.secrets), not the well-known one.
+    """
+    with SandboxServer(port=0, store=tmp_path / "sandbox-store", accounts=TEST_ACCOUNTS) as server:
         yield server
 
 
@@ -60,10 +64,17 @@ class SandboxProcess:
 
 @pytest.fixture
 def sandbox_process(tmp_path: Path) -> Iterator[SandboxProcess]:
-    """``faxprint sandbox`` as its own process, as a user starts it; stopped by PID."""
+    """``faxprint sandbox`` as its own process, as a user starts it; stopped by PID.
+
+    Its accounts file (mode 0600) gives the default accounts the test password.
+    """
     store = tmp_path / "sandbox-store"
+    accounts = tmp_path / "sandbox-accounts.toml"
+    accounts.touch(mode=0o600)
+    accounts.write_text(TEST_ACCOUNTS_TOML)
+    command = ["sandbox", "--port", "0", "--store", str(store), "--accounts", str(accounts)]
     process = subprocess.Popen(
-        [sys.executable, "-m", "faxprint", "sandbox", "--port", "0", "--store", str(store)],
+        [sys.executable, "-m", "faxprint", *command],
         stdout=subprocess.PIPE,
         text=True,
         cwd=REPO,

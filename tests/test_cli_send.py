@@ -10,15 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from faxprint.sandbox import Account, Fault, SandboxServer
+from faxprint.sandbox import Fault, SandboxServer
 from tests.conftest import REPO, SandboxProcess
 from tests.helpers import make_pdf
-
-SECRET = "pw-Zq81-never-print-me"
+from tests.support.secrets import TEST_ACCOUNTS, TEST_PASSWORD
 
 
 def _config(
-    tmp_path: Path, url: str, *, username: str = "15555550100", password: str = "sandbox"
+    tmp_path: Path, url: str, *, username: str = "15555550100", password: str = TEST_PASSWORD
 ) -> Path:
     path = tmp_path / "faxprint.toml"
     path.write_text(
@@ -135,13 +134,13 @@ def test_bad_input_gets_one_clear_line_and_nothing_is_sent(
     [
         (
             "15555550100",
-            "wrong-" + SECRET,
+            "wrong-" + TEST_PASSWORD,
             77,
             "authorization failed: check the account's username and password",
         ),
         (
             "15555550199",
-            SECRET,
+            TEST_PASSWORD,
             77,
             "faxing is prohibited for this account: ask the account holder to enable faxing",
         ),
@@ -150,15 +149,14 @@ def test_bad_input_gets_one_clear_line_and_nothing_is_sent(
 def test_account_problems_are_the_admins(
     tmp_path: Path, username: str, password: str, status: int, message: str
 ) -> None:
-    accounts = {"15555550100": Account(SECRET), "15555550199": Account(SECRET, prohibited=True)}
-    with SandboxServer(port=0, store=tmp_path / "store", accounts=accounts) as server:
+    with SandboxServer(port=0, store=tmp_path / "store", accounts=TEST_ACCOUNTS) as server:
         config = _config(tmp_path, server.url, username=username, password=password)
         result = _send(config, "--to", "5556465589", str(make_pdf(tmp_path / "a.pdf")))
     assert (result.returncode, result.stderr.strip()) == (
         status,
         f"faxprint: not sent, the account must be fixed: {message}",
     )
-    assert SECRET not in result.stdout + result.stderr
+    assert TEST_PASSWORD not in result.stdout + result.stderr
 
 
 @pytest.mark.parametrize(
@@ -191,7 +189,7 @@ def test_service_trouble(
 
 
 def test_an_unreachable_service_is_a_temporary_failure(tmp_path: Path) -> None:
-    with SandboxServer(port=0, store=tmp_path / "store") as server:
+    with SandboxServer(port=0, store=tmp_path / "store", accounts=TEST_ACCOUNTS) as server:
         url = server.url  # a port that was free a moment ago, now closed again
     result = _send(_config(tmp_path, url), "--to", "5556465589", str(make_pdf(tmp_path / "a.pdf")))
     assert result.returncode == 75

@@ -20,6 +20,7 @@ from faxprint.sandbox import SandboxServer
 from tests.conftest import REPO
 from tests.cupsd import JOB_CANCELED, JOB_COMPLETED, JOB_HELD, JOB_PENDING, PrivateCupsd
 from tests.helpers import make_pdf, make_png
+from tests.support.secrets import TEST_ACCOUNTS, TEST_PASSWORD
 
 pytestmark = pytest.mark.cupsd
 
@@ -61,13 +62,12 @@ def write_config(root: Path, accounts: dict[str, tuple[str, str]], *, tries: int
 
 @pytest.fixture(scope="module")
 def installed(cupsd: PrivateCupsd, faxprint_root: Path) -> str:
-    write_config(faxprint_root, {"default": ("http://127.0.0.1:9/faxapi.asp", "sandbox")})
+    write_config(faxprint_root, {"default": ("http://127.0.0.1:9/faxapi.asp", TEST_PASSWORD)})
     result = faxprint(cupsd, faxprint_root, "install", "--backend-dir", str(cupsd.backend_dir))
     assert result.returncode == 0, result.stderr
-    assert (
-        "installed backend" in result.stdout
-        and "created queue Fax (faxprint://default)" in result.stdout
-    )
+    # (the backend itself may be in place already: other modules install queues too)
+    assert "created queue Fax (faxprint://default)" in result.stdout, result.stdout
+    assert (cupsd.backend_dir / "faxprint").exists()
     return "Fax"
 
 
@@ -84,8 +84,8 @@ def _fresh_queue(cupsd: PrivateCupsd, installed: str) -> Iterator[None]:
 
 @pytest.fixture
 def sandbox_for(faxprint_root: Path, tmp_path: Path) -> Iterator[SandboxServer]:
-    with SandboxServer(port=0, store=tmp_path / "store") as server:
-        write_config(faxprint_root, {"default": (server.url, "sandbox")})
+    with SandboxServer(port=0, store=tmp_path / "store", accounts=TEST_ACCOUNTS) as server:
+        write_config(faxprint_root, {"default": (server.url, TEST_PASSWORD)})
         yield server
 
 
@@ -241,7 +241,7 @@ def test_a_wrong_password_stops_the_queue_until_the_admin_fixes_it(
     sandbox_for: SandboxServer,
     tmp_path: Path,
 ) -> None:
-    write_config(faxprint_root, {"default": (sandbox_for.url, "wrong-password-x1")})
+    write_config(faxprint_root, {"default": (sandbox_for.url, f"wrong-{TEST_PASSWORD}")})
     conn = cupsd.connection()
     job = cupsd.lp(installed, make_pdf(tmp_path / "a.pdf"), options=["fax-to=5556465589"])
     cupsd.wait_printer_stopped(installed)
@@ -251,8 +251,8 @@ def test_a_wrong_password_stops_the_queue_until_the_admin_fixes_it(
         in printer["printer-state-message"]
     )
     assert conn.getJobAttributes(job)["job-state"] == JOB_PENDING
-    assert "wrong-password-x1" not in cupsd.error_log_text()
-    write_config(faxprint_root, {"default": (sandbox_for.url, "sandbox")})
+    assert f"wrong-{TEST_PASSWORD}" not in cupsd.error_log_text()
+    write_config(faxprint_root, {"default": (sandbox_for.url, TEST_PASSWORD)})
     conn.enablePrinter(installed)
     assert cupsd.wait_job(job) == JOB_COMPLETED
     assert len(sandbox_for.faxes()) == 1
@@ -261,12 +261,12 @@ def test_a_wrong_password_stops_the_queue_until_the_admin_fixes_it(
 def test_a_service_that_is_down_then_back_gets_the_job_once(
     cupsd: PrivateCupsd, installed: str, faxprint_root: Path, tmp_path: Path
 ) -> None:
-    with SandboxServer(port=0, store=tmp_path / "probe") as probe:
+    with SandboxServer(port=0, store=tmp_path / "probe", accounts=TEST_ACCOUNTS) as probe:
         url, port = probe.url, int(probe.url.split(":")[2].split("/")[0])
-    write_config(faxprint_root, {"default": (url, "sandbox")})
+    write_config(faxprint_root, {"default": (url, TEST_PASSWORD)})
     job = cupsd.lp(installed, make_pdf(tmp_path / "a.pdf"), options=["fax-to=5556465589"])
     cupsd.wait_job_message(job, "will retry")
-    with SandboxServer(port=port, store=tmp_path / "store") as server:
+    with SandboxServer(port=port, store=tmp_path / "store", accounts=TEST_ACCOUNTS) as server:
         assert cupsd.wait_job(job, timeout=60) == JOB_COMPLETED
         assert len(server.faxes()) == 1
     with Journal(faxprint_root / "spool" / "journal.sqlite") as journal:
@@ -345,7 +345,7 @@ def test_install_refuses_a_config_lp_cannot_read(
     cupsd: PrivateCupsd, faxprint_root: Path, installed: str
 ) -> None:
     config = faxprint_root / "etc" / "faxprint.toml"
-    write_config(faxprint_root, {"default": ("http://127.0.0.1:9/faxapi.asp", "sandbox")})
+    write_config(faxprint_root, {"default": ("http://127.0.0.1:9/faxapi.asp", TEST_PASSWORD)})
     os.chown(config, 0, 0)
     config.chmod(0o600)
     try:
@@ -359,7 +359,7 @@ def test_install_refuses_a_config_lp_cannot_read(
             str(cupsd.backend_dir),
         )
     finally:
-        write_config(faxprint_root, {"default": ("http://127.0.0.1:9/faxapi.asp", "sandbox")})
+        write_config(faxprint_root, {"default": ("http://127.0.0.1:9/faxapi.asp", TEST_PASSWORD)})
     assert result.returncode == 78
     assert "user lp cannot run the backend" in result.stderr
     assert "is not readable by this user" in result.stderr

@@ -16,9 +16,10 @@ from faxprint.transports import Receipt
 from faxprint.transports.faxout import MESSAGES, _translate, parse_answer, request_fields
 from faxprint.transports.multipart import MultipartBody, TextField
 from tests.helpers import make_pdf
+from tests.support.secrets import TEST_PASSWORD
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
-ACCOUNT = Account("default", "https://fax.example/faxapi.asp", "16505551234*101", "s3cret")
+ACCOUNT = Account("default", "https://fax.example/faxapi.asp", "16505551234*101", TEST_PASSWORD)
 
 
 def test_the_whole_request_body_byte_for_byte(tmp_path: Path) -> None:
@@ -37,7 +38,7 @@ def test_the_whole_request_body_byte_for_byte(tmp_path: Path) -> None:
     expected = b"".join(
         [
             _text("Username", "16505551234*101"),
-            _text("Password", "s3cret"),
+            _text("Password", TEST_PASSWORD),
             _text("Recipient", "5556465589|Jose Muller"),
             _text("Recipient", "5555568552"),
             _text("Coverpage", "Default"),
@@ -190,5 +191,5 @@ def test_no_message_holds_the_password(tmp_path: Path) -> None:
     for code in range(1, 6):
         with pytest.raises(FaxPrintError) as caught:
             parse_answer(200, str(code).encode())
-        assert "s3cret" not in str(caught.value)
-    assert "s3cret" not in repr(ACCOUNT)
+        assert TEST_PASSWORD not in str(caught.value)
+    assert TEST_PASSWORD not in repr(ACCOUNT)

@@ -20,6 +20,7 @@ from faxprint.hotfolder.settings import from_table
 from faxprint.sandbox import Fault, SandboxServer
 from tests.conftest import REPO
 from tests.helpers import make_pdf
+from tests.support.secrets import TEST_PASSWORD
 
 pytestmark = pytest.mark.slow
 
@@ -29,7 +30,7 @@ def write_config(tmp_path: Path, url: str, *, extra: str = "") -> Path:
     path.write_text(
         f'journal = "{tmp_path / "journal.sqlite"}"\n'
         "[retry]\nbackoff = 0.2\nmax_attempts = 50\n"
-        f'[accounts.default]\nurl = "{url}"\nusername = "15555550100"\npassword = "sandbox"\n'
+        f'[accounts.default]\nurl = "{url}"\nusername = "15555550100"\npassword = "{TEST_PASSWORD}"\n'
         "read_timeout = 30\n"
         "[hotfolder]\nstable_seconds = 0.3\nrescan_seconds = 0.5\nconcurrency = 4\n"
         '[hotfolder.folders.accounting]\nto = ["5556465589|Accounting"]\ncover_text = "From the scanner"\n'

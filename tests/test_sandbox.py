@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from faxprint.sandbox import Account, SandboxServer
+from tests.support.secrets import TEST_ACCOUNTS, TEST_PASSWORD
 
 BOUNDARY = b"---------------------------7d54b1fee05aa"
 CONTENT_TYPE = "multipart/form-data; boundary=" + BOUNDARY.decode()
@@ -32,8 +33,7 @@ CANONICAL = (
     b"15555550100\r\n"
     b"-----------------------------7d54b1fee05aa\r\n"
     b'Content-Disposition: form-data; name="Password"\r\n'
-    b"\r\n"
-    b"sandbox\r\n"
+    b"\r\n" + TEST_PASSWORD.encode() + b"\r\n"
     b"-----------------------------7d54b1fee05aa\r\n"
     b'Content-Disposition: form-data; name="Attachment"; filename="example.doc"\r\n'
     b"Content-Type: application/msword\r\n"
@@ -76,7 +76,7 @@ def form(*parts: bytes) -> bytes:
 
 
 USER = field("Username", b"15555550100")
-PASS = field("Password", b"sandbox")
+PASS = field("Password", TEST_PASSWORD.encode())
 TO = field("Recipient", b"5556465589|John Doe")
 DOC = attachment(b"fax.txt", b"Hello, fax!\n")
 GOOD = (USER, PASS, TO, DOC)
@@ -204,7 +204,7 @@ CASES = [
     ),
     (
         "password_crlf",
-        (USER, field("Password", b"sandbox\r\n"), TO, DOC),
+        (USER, field("Password", TEST_PASSWORD.encode() + b"\r\n"), TO, DOC),
         1,
         "Password for 15555550100 is wrong",
     ),
@@ -524,7 +524,7 @@ def test_accounts_are_configurable(tmp_path: Path) -> None:
 
 
 def test_cover_pages_are_configurable(tmp_path: Path) -> None:
-    with SandboxServer(store=tmp_path, cover_pages=["Plain"]) as server:
+    with SandboxServer(store=tmp_path, accounts=TEST_ACCOUNTS, cover_pages=["Plain"]) as server:
         assert fax(server, *GOOD, field("Coverpage", b"Plain"))[0] == 0
         assert fax(server, *GOOD, field("Coverpage", b"None"))[0] == 0
         assert fax(server, *GOOD, field("Coverpage", b"Urgent")) == (
@@ -607,11 +607,11 @@ def test_an_accepted_fax_is_stored_whole(sandbox: SandboxServer) -> None:
 
 
 def test_faxes_are_numbered_in_order_and_numbering_survives_a_restart(tmp_path: Path) -> None:
-    with SandboxServer(store=tmp_path) as server:
+    with SandboxServer(store=tmp_path, accounts=TEST_ACCOUNTS) as server:
         for _ in range(3):
             assert fax(server, *GOOD)[0] == 0
         assert fax(server, USER, TO, DOC)[0] == 1
-    with SandboxServer(store=tmp_path) as server:
+    with SandboxServer(store=tmp_path, accounts=TEST_ACCOUNTS) as server:
         assert fax(server, *GOOD)[0] == 0
         assert [f.seq for f in server.faxes()] == [1, 2, 3, 4]
         assert server.requests[-1].seq == 4
@@ -626,7 +626,7 @@ def test_faxes_are_numbered_in_order_and_numbering_survives_a_restart(tmp_path: 
 
 def test_a_stale_incoming_folder_is_cleared_and_never_listed(tmp_path: Path) -> None:
     (tmp_path / ".incoming-stale" / "attachments").mkdir(parents=True)
-    with SandboxServer(store=tmp_path) as server:
+    with SandboxServer(store=tmp_path, accounts=TEST_ACCOUNTS) as server:
         assert server.faxes() == []
         assert not (tmp_path / ".incoming-stale").exists()
 
@@ -892,7 +892,7 @@ def test_the_sandbox_imports_nothing_of_the_client() -> None:
 
 def test_stop_closes_idle_connections_and_joins_every_thread(tmp_path: Path) -> None:
     before = set(threading.enumerate())
-    server = SandboxServer(store=tmp_path).start()
+    server = SandboxServer(store=tmp_path, accounts=TEST_ACCOUNTS).start()
     idle = http.client.HTTPConnection(*address(server), timeout=30)
     idle.request("POST", "/faxapi.asp", body=form(*GOOD), headers={"Content-Type": CONTENT_TYPE})
     assert idle.getresponse().read() == b"0"
@@ -918,7 +918,7 @@ def test_a_refused_request_s_body_is_read_so_the_connection_lives_on(
 
 
 def test_stop_cuts_off_a_stalled_upload_after_the_grace_period(tmp_path: Path) -> None:
-    server = SandboxServer(store=tmp_path).start()
+    server = SandboxServer(store=tmp_path, accounts=TEST_ACCOUNTS).start()
     body = form(*GOOD)
     head = (
         b"POST /faxapi.asp HTTP/1.1\r\nHost: x\r\nContent-Type: "

@@ -13,6 +13,7 @@ import pytest
 
 from faxprint.sandbox import Fault, FaultKind, SandboxServer
 from faxprint.sandbox.pages import FAULT_PAGE
+from tests.support.secrets import TEST_ACCOUNTS, TEST_PASSWORD
 
 BOUNDARY = b"fault-test-boundary"
 CONTENT_TYPE = "multipart/form-data; boundary=" + BOUNDARY.decode()
@@ -25,8 +26,7 @@ def form(username: bytes = b"15555550100", data: bytes = b"Hello, fax!\n") -> by
         b"\r\n" + username + b"\r\n"
         b"--fault-test-boundary\r\n"
         b'Content-Disposition: form-data; name="Password"\r\n'
-        b"\r\n"
-        b"sandbox\r\n"
+        b"\r\n" + TEST_PASSWORD.encode() + b"\r\n"
         b"--fault-test-boundary\r\n"
         b'Content-Disposition: form-data; name="Recipient"\r\n'
         b"\r\n"
@@ -217,7 +217,7 @@ def test_hang_reads_the_body_then_goes_quiet_then_closes(sandbox: SandboxServer)
 
 
 def test_a_client_timeout_meets_a_hang_and_stop_does_not_wait_for_it(tmp_path: Path) -> None:
-    server = SandboxServer(store=tmp_path).start()
+    server = SandboxServer(store=tmp_path, accounts=TEST_ACCOUNTS).start()
     try:
         server.faults.push(Fault.hang(600))
         with pytest.raises(TimeoutError):
@@ -240,7 +240,7 @@ def test_delay_answers_late_and_stores(sandbox: SandboxServer) -> None:
 
 
 def test_the_constant_delay_slows_every_answer(tmp_path: Path) -> None:
-    with SandboxServer(store=tmp_path, delay=0.2) as server:
+    with SandboxServer(store=tmp_path, accounts=TEST_ACCOUNTS, delay=0.2) as server:
         for body, code in [(GOOD, b"0"), (b"junk", b"5")]:
             started = time.monotonic()
             assert post(server, body)[2] == code
@@ -325,7 +325,7 @@ def test_each_fault_goes_to_exactly_one_of_many_concurrent_requests(sandbox: San
 
 
 def test_stop_lets_a_held_request_answer(tmp_path: Path) -> None:
-    server = SandboxServer(store=tmp_path).start()
+    server = SandboxServer(store=tmp_path, accounts=TEST_ACCOUNTS).start()
     server.faults.push(Fault.hold(threading.Event()))
     threads, answers = run_clients(server, 1)
     until(lambda: server.in_flight == 1)
@@ -336,7 +336,7 @@ def test_stop_lets_a_held_request_answer(tmp_path: Path) -> None:
 
 
 def test_abort_drops_requests_in_hand(tmp_path: Path) -> None:
-    server = SandboxServer(store=tmp_path).start()
+    server = SandboxServer(store=tmp_path, accounts=TEST_ACCOUNTS).start()
     try:
         server.faults.push(Fault.hang(600))
         failures: list[BaseException] = []
