@@ -35,6 +35,7 @@ from faxprint.errors import (
     UncertainError,
 )
 from faxprint.journal import JobRecord, Journal, State
+from faxprint.text import printable
 from faxprint.ticket import Ticket
 from faxprint.transports import Progress, Transport
 
@@ -229,8 +230,9 @@ class Submitter:
         for source in sources:
             size = _size(source.path)
             if size > limits.max_document_mb * _MB:
+                shown = printable(source.name or source.path.name)
                 raise DocumentError(
-                    f"{source.name or source.path.name}: {_mb(size)} MB; a document may have "
+                    f"{shown}: {_mb(size)} MB; a document may have "
                     f"at most {limits.max_document_mb:g} MB (limits.max_document_mb)"
                 )
             total += size

@@ -4,6 +4,7 @@ a process for signals. The real-cupsd tests are in test_cupsd_backend.py."""
 from __future__ import annotations
 
 import io
+import logging
 import os
 import signal
 import socket
@@ -19,11 +20,10 @@ from faxprint.journal import Journal, State
 from faxprint.sandbox import SandboxServer
 from tests.conftest import REPO
 from tests.helpers import make_pdf
+from tests.support.secrets import TEST_ACCOUNTS, TEST_PASSWORD
 
-SECRET = "Xy7-secret-pw"
 
-
-def _config(tmp_path: Path, url: str, password: str = "sandbox") -> Path:
+def _config(tmp_path: Path, url: str, password: str = TEST_PASSWORD) -> Path:
     path = tmp_path / "faxprint.toml"
     path.write_text(
         f'journal = "{tmp_path / "journal.sqlite"}"\n[retry]\ntries = 1\n'
@@ -41,7 +41,7 @@ def _run(
     data: bytes,
     *,
     uri: str = "faxprint://default",
-    password: str = "sandbox",
+    password: str = TEST_PASSWORD,
 ) -> tuple[int, str]:
     env = {
         "DEVICE_URI": uri,
@@ -141,10 +141,10 @@ def test_the_password_never_reaches_the_status_lines(tmp_path: Path) -> None:
             server.url,
             "fax-to=5556465589",
             make_pdf(tmp_path / "a.pdf").read_bytes(),
-            password=SECRET,
+            password=TEST_PASSWORD,
         )
     assert status == backend.STOP
-    assert "authorization failed" in err and SECRET not in err
+    assert "authorization failed" in err and TEST_PASSWORD not in err
 
 
 def test_sigterm_stops_an_upload_promptly(tmp_path: Path) -> None:
@@ -201,7 +201,7 @@ def test_a_cancel_after_the_upload_waits_for_the_answer(tmp_path: Path) -> None:
     from faxprint.sandbox import Fault
 
     release = threading.Event()
-    with SandboxServer(port=0, store=tmp_path / "store") as server:
+    with SandboxServer(port=0, store=tmp_path / "store", accounts=TEST_ACCOUNTS) as server:
         server.faults.push(Fault.hold(release))
         env = {
             **os.environ,
@@ -312,3 +312,23 @@ def test_names_fall_back_to_the_title_when_they_do_not_match(
         "report-1.pdf",
         "report-2.pdf",
     ]
+
+
+def test_a_job_uuid_cupsd_would_never_send_is_replaced_by_the_data_digest() -> None:
+    from faxprint.cups.spool import Spooled
+
+    spooled = Spooled((), "ab" * 32, 0)
+    env = {"PRINTER": "Fax"}
+    good = backend.job_key(env, "7", {"job-uuid": "urn:uuid:1b4e28ba-2fa1-11d2"}, spooled)
+    assert good == "cups:Fax:7:1b4e28ba-2fa1-11d2"
+    for hostile in ("urn:uuid:\x1b\udc80", "urn:uuid:a b", "urn:uuid:" + "a" * 65):
+        key = backend.job_key(env, "7", {"job-uuid": hostile}, spooled)
+        assert key == "cups:Fax:7:" + "ab" * 16
+
+
+def test_status_lines_cannot_be_forged_by_a_message() -> None:
+    err = io.StringIO()
+    handler = backend.CupsLogHandler(err)
+    record = logging.LogRecord("x", logging.ERROR, "", 0, "a\u2028INFO: b\x1b[2J\nc", None, None)
+    handler.emit(record)
+    assert err.getvalue() == "ERROR: a\\u2028INFO: b\\x1b[2J\nERROR: c\n"

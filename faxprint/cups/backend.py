@@ -30,6 +30,7 @@ cancelled    5 CANCEL                    SIGTERM (the user cancelled the job)
 from __future__ import annotations
 
 import logging
+import re
 import shutil
 import signal
 import sys
@@ -53,6 +54,7 @@ from faxprint.errors import (
     TransientError,
 )
 from faxprint.submitter import DocumentSource, Outcome, Source, Status, status_of
+from faxprint.text import printable
 
 logger = logging.getLogger(__name__)
 
@@ -87,8 +89,10 @@ class CupsLogHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         prefix = self.PREFIX.get(record.levelno, "ERROR")
-        for line in record.getMessage().splitlines() or [""]:
-            self.stream.write(f"{prefix}: {line}\n")
+        # "\n" only: splitlines() would also break at characters a title may carry, and
+        # each line is made printable, so no message can forge another status line.
+        for line in record.getMessage().split("\n"):
+            self.stream.write(f"{prefix}: {printable(line, limit=1024)}\n")
         self.stream.flush()
 
 
@@ -305,6 +309,9 @@ def account_from_uri(uri: str) -> str:
     return unquote(parts.netloc or parts.path.strip("/")) or "default"
 
 
+_UUID = re.compile(r"[0-9A-Fa-f-]{1,64}")
+
+
 def job_key(
     env: Mapping[str, str], job_id: str, options: Mapping[str, str], spooled: Spooled
 ) -> str:
@@ -315,4 +322,6 @@ def job_key(
     the job's data.
     """
     uuid = options.get("job-uuid", "").removeprefix("urn:uuid:")
+    if not _UUID.fullmatch(uuid):  # not what cupsd sends: the data decides instead
+        uuid = ""
     return f"cups:{env.get('PRINTER', '')}:{job_id}:{uuid or spooled.digest[:32]}"
