@@ -321,7 +321,7 @@ def test_a_job_uuid_cupsd_would_never_send_is_replaced_by_the_data_digest() -> N
     env = {"PRINTER": "Fax"}
     good = backend.job_key(env, "7", {"job-uuid": "urn:uuid:1b4e28ba-2fa1-11d2"}, spooled)
     assert good == "cups:Fax:7:1b4e28ba-2fa1-11d2"
-    for hostile in ("urn:uuid:\x1b\udc80", "urn:uuid:a b", "urn:uuid:" + "a" * 65):
+    for hostile in ("urn:uuid:\x1b\udc80", "urn:uuid:a b", "urn:uuid:ü", "urn:uuid:" + "a" * 65):
         key = backend.job_key(env, "7", {"job-uuid": hostile}, spooled)
         assert key == "cups:Fax:7:" + "ab" * 16
 

@@ -309,7 +309,7 @@ def account_from_uri(uri: str) -> str:
     return unquote(parts.netloc or parts.path.strip("/")) or "default"
 
 
-_UUID = re.compile(r"[0-9A-Fa-f-]{1,64}")
+_UUID = re.compile(r"[0-9A-Za-z-]{1,64}")
 
 
 def job_key(

@@ -19,6 +19,7 @@ from faxprint.sandbox import Fault, SandboxServer
 from tests.campaign.ledger import stored_markers, tally
 from tests.campaign.paths import HotFolderPath, Printer, campaign_pdf, drop_ticket, wait_for
 from tests.campaign.test_kills import Backend, _end
+from tests.campaign.test_service_faults import _port_outside_the_ephemeral_range
 from tests.conftest import REPO
 from tests.cupsd import JOB_PENDING, PrivateCupsd
 
@@ -182,8 +183,7 @@ def test_a_watcher_with_an_unreadable_config_says_so_and_touches_nothing(
 def test_a_clock_jumping_forward_past_max_age_gives_the_job_up_with_a_reason(
     tmp_path: Path,
 ) -> None:
-    with SandboxServer(port=0, store=tmp_path / "probe") as probe:
-        down = probe.url  # nothing listens there once the probe has stopped
+    down = f"http://127.0.0.1:{_port_outside_the_ephemeral_range()}/faxapi.asp"  # no one there
     job = Backend(tmp_path, down, "clock jumps forward")
     data = campaign_pdf(tmp_path / "a.pdf", job.marker).read_bytes()
     assert job.run(data)[0] == RETRY

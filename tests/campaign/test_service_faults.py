@@ -8,6 +8,8 @@ reason and the document kept; an outcome that is truly unknown is held, never re
 
 from __future__ import annotations
 
+import random
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +19,6 @@ import pytest
 from faxprint.sandbox import Fault, SandboxServer
 from tests.campaign.ledger import stored_markers, tally
 from tests.campaign.paths import HotFolderPath, Printer
-from tests.cupsd import free_port
 from tests.support.secrets import TEST_ACCOUNTS
 
 pytestmark = [pytest.mark.slow, pytest.mark.cupsd]
@@ -74,7 +75,7 @@ ENDS = {"printer": {"given up": "cancelled"}, "hot folder": {"given up": "failed
 
 def _run(path: Printer | HotFolderPath, case: Case, tmp_path: Path) -> None:
     marker = f"campaign {path.name}: {case.name}"
-    port = free_port()
+    port = _port_outside_the_ephemeral_range()
     url = f"http://127.0.0.1:{port}/faxapi.asp"
     path.configure(url, **case.settings)
     if isinstance(path, HotFolderPath):
@@ -105,6 +106,21 @@ def _run(path: Printer | HotFolderPath, case: Case, tmp_path: Path) -> None:
     assert len(server.faxes()) == case.stored
     if case.ends == "given up":
         assert "gave up after 3 attempts" in ended, ended
+
+
+def _port_outside_the_ephemeral_range() -> int:
+    """A free port no outgoing connection can get as its own source port: with an
+    ephemeral one, a client connecting to a port nobody listens on can, rarely, connect to
+    itself (TCP simultaneous open on loopback) instead of being refused."""
+    low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    for port in random.Random().sample(range(max(1024, low - 10000), low), 200):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise AssertionError("no free port below the ephemeral range")
 
 
 def _wait_for_a_failed_attempt(path: Printer | HotFolderPath, marker: str) -> None:
