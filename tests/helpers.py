@@ -1,15 +1,26 @@
-"""Small builders shared by the tests: real files, made on the spot."""
+"""Helpers shared by the tests: real files made on the spot, waiting on a condition, and
+hot-folder watchers run in a thread or as a process."""
 
 from __future__ import annotations
 
+import json
 import os
 import struct
+import subprocess
+import sys
+import threading
+import time
 import zlib
 from collections.abc import Callable
 from pathlib import Path
 
 from pypdf import PdfWriter
 from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
+
+from faxprint import config as configuration
+from faxprint.hotfolder.service import HotFolder
+from faxprint.hotfolder.settings import from_table
+from tests.conftest import REPO
 
 
 def make_pdf(path: Path, pages: int = 1, text: str = "faxprint test") -> Path:
@@ -74,3 +85,67 @@ def make_png(width: int = 48, height: int = 32) -> bytes:
         + chunk(b"IDAT", zlib.compress(row * height))
         + chunk(b"IEND", b"")
     )
+
+
+def wait_for(
+    condition: Callable[[], object], timeout: float = 30.0, what: str = "condition"
+) -> None:
+    """Poll ``condition`` every 20 ms until it is true; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.02)
+
+
+def drop_ticket(folder: Path, name: str, ticket: dict[str, object]) -> None:
+    """Write a ticket the way programs should: a temporary name, then a rename."""
+    temp = folder / f".{name}.tmp"
+    temp.write_text(json.dumps(ticket))
+    os.rename(temp, folder / f"{name}.fax.json")
+
+
+class Watcher:
+    """A HotFolder service in a thread of this process; stopped and joined at the end."""
+
+    def __init__(self, config: Path, root: Path) -> None:
+        settings = configuration.load(config, env={})
+        self.service = HotFolder(settings, from_table(settings.hotfolder), root)
+        self.thread = threading.Thread(target=self.service.run, name="hotfolder")
+
+    def start(self) -> HotFolder:
+        self.thread.start()
+        assert self.service.ready.wait(timeout=30)
+        return self.service
+
+    def stop(self) -> None:
+        self.service.stopping.set()
+        self.thread.join(timeout=60)
+        assert not self.thread.is_alive()
+
+    def __enter__(self) -> HotFolder:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+
+def watch_process(config: Path, root: Path) -> subprocess.Popen[str]:
+    """Start ``faxprint watch`` as its own process, its output piped."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "faxprint", "--config", str(config), "watch", str(root)],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def started(process: subprocess.Popen[str]) -> str:
+    """Read a watcher's output until it has resumed what it may resume and is serving."""
+    assert process.stdout is not None
+    seen = ""
+    while "event=started" not in seen:
+        line = process.stdout.readline()
+        assert line, f"the watcher ended early: {seen}"
+        seen += line
+    return seen

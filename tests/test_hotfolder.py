@@ -6,10 +6,9 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,8 +17,7 @@ from faxprint import config as configuration
 from faxprint.hotfolder.service import HotFolder
 from faxprint.hotfolder.settings import from_table
 from faxprint.sandbox import Fault, SandboxServer
-from tests.conftest import REPO
-from tests.helpers import make_pdf
+from tests.helpers import Watcher, drop_ticket, make_pdf, started, wait_for, watch_process
 from tests.support.secrets import TEST_PASSWORD
 
 pytestmark = pytest.mark.slow
@@ -40,41 +38,8 @@ def write_config(tmp_path: Path, url: str, *, extra: str = "") -> Path:
     return path
 
 
-class Watcher:
-    """A HotFolder service in a thread of this process; stopped and joined at the end."""
-
-    def __init__(self, config: Path, root: Path) -> None:
-        settings = configuration.load(config, env={})
-        self.service = HotFolder(settings, from_table(settings.hotfolder), root)
-        self.thread = threading.Thread(target=self.service.run, name="hotfolder")
-
-    def __enter__(self) -> HotFolder:
-        self.thread.start()
-        assert self.service.ready.wait(timeout=30)
-        return self.service
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.service.stopping.set()
-        self.thread.join(timeout=60)
-        assert not self.thread.is_alive()
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 30.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.02)
-
-
 def filed(root: Path, where: str) -> list[dict[str, object]]:
     return [json.loads(p.read_text()) for p in sorted((root / where).glob("*/receipt.json"))]
-
-
-def drop_ticket(folder: Path, name: str, ticket: dict[str, object]) -> None:
-    """Write a ticket the way programs should: a temporary name, then a rename."""
-    temp = folder / f".{name}.tmp"
-    temp.write_text(json.dumps(ticket))
-    os.rename(temp, folder / f"{name}.fax.json")
 
 
 @pytest.fixture
@@ -256,31 +221,10 @@ def test_a_lost_answer_is_held_not_resent(
     assert len(sandbox.requests) == 1
 
 
-def _watch_process(config: Path, root: Path) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "faxprint", "--config", str(config), "watch", str(root)],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-
-
 def _stop(process: subprocess.Popen[str]) -> str:
     process.send_signal(signal.SIGTERM)
     out, _ = process.communicate(timeout=60)
     return out
-
-
-def _started(process: subprocess.Popen[str]) -> str:
-    """Read a watcher's output until it has resumed what it may resume and is serving."""
-    assert process.stdout is not None
-    seen = ""
-    while "event=started" not in seen:
-        line = process.stdout.readline()
-        assert line, f"the watcher ended early: {seen}"
-        seen += line
-    return seen
 
 
 @pytest.mark.parametrize("stagger", [False, True])
@@ -290,21 +234,21 @@ def test_two_watchers_on_one_folder_send_each_job_once(
     root.mkdir()
     config = write_config(tmp_path, sandbox.url)
     pdf = make_pdf(tmp_path / "one.pdf").read_bytes()
-    watchers = [_watch_process(config, root)]
+    watchers = [watch_process(config, root)]
     try:
-        _started(watchers[0])
+        started(watchers[0])
         if stagger:  # the second starts while the first has a job in hand: not its to resume
             release = threading.Event()
             sandbox.faults.push(Fault.hold(release))
             (root / "first.pdf").write_bytes(pdf)
             drop_ticket(root, "first", {"to": ["5556465589"], "cover_text": "first"})
             wait_for(lambda: sandbox.faxes() != [], what="the first upload")
-            watchers.append(_watch_process(config, root))
-            _started(watchers[1])
+            watchers.append(watch_process(config, root))
+            started(watchers[1])
             release.set()
         else:
-            watchers.append(_watch_process(config, root))
-            _started(watchers[1])
+            watchers.append(watch_process(config, root))
+            started(watchers[1])
         for n in range(60):
             (root / f"shared{n}.pdf").write_bytes(pdf)
             drop_ticket(root, f"shared{n}", {"to": ["5556465589"], "cover_text": f"shared {n}"})
@@ -324,7 +268,7 @@ def test_a_watcher_killed_mid_upload_never_doubles_the_fax(
     config = write_config(tmp_path, sandbox.url)
     release = threading.Event()
     sandbox.faults.push(Fault.hold(release))  # the service takes the fax, then answers late
-    watcher = _watch_process(config, root)
+    watcher = watch_process(config, root)
     make_pdf(root / "killed.pdf")
     drop_ticket(root, "killed", {"to": ["5556465589"]})
     wait_for(lambda: sandbox.faxes() != [], what="the upload to reach the service")
@@ -333,7 +277,7 @@ def test_a_watcher_killed_mid_upload_never_doubles_the_fax(
     release.set()
     make_pdf(root / "after.pdf")
     drop_ticket(root, "after", {"to": ["5556465589"], "cover_text": "after"})
-    restarted = _watch_process(config, root)
+    restarted = watch_process(config, root)
     try:
         wait_for(
             lambda: filed(root, "held") and filed(root, "done"), what="held/ and done/ receipts"
@@ -413,7 +357,7 @@ def test_the_first_sigterm_finishes_the_upload_in_hand(
     root.mkdir()
     release = threading.Event()
     sandbox.faults.push(Fault.hold(release))
-    watcher = _watch_process(write_config(tmp_path, sandbox.url), root)
+    watcher = watch_process(write_config(tmp_path, sandbox.url), root)
     try:
         make_pdf(root / "inflight.pdf")
         drop_ticket(root, "inflight", {"to": ["5556465589"]})

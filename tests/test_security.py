@@ -21,8 +21,7 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,13 +32,14 @@ import trustme
 from faxprint import config as configuration
 from faxprint.cups import backend
 from faxprint.errors import ConfigError
+from faxprint.hotfolder.service import HotFolder
 from faxprint.journal import Journal, State
 from faxprint.sandbox import Account, Fault, SandboxServer
 from faxprint.transports.faxout import _translate
 from faxprint.transports.multipart import MultipartBody
 from tests.conftest import REPO
 from tests.cupsd import JOB_COMPLETED, PrivateCupsd
-from tests.helpers import make_pdf
+from tests.helpers import Watcher, make_pdf, wait_for
 from tests.support import leakcheck
 from tests.support.secrets import TEST_ACCOUNTS, TEST_PASSWORD
 
@@ -307,13 +307,6 @@ def process_texts(pids: list[int]) -> dict[str, bytes]:
     return texts
 
 
-def wait_for(condition: Callable[[], object], what: str, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.02)
-
-
 def test_the_backend_process_shows_no_password_while_it_uploads(tmp_path: Path) -> None:
     release = threading.Event()
     with SandboxServer(port=0, store=tmp_path / "store", accounts=TEST_ACCOUNTS) as server:
@@ -327,7 +320,7 @@ def test_the_backend_process_shows_no_password_while_it_uploads(tmp_path: Path) 
                 env=backend_env(tmp_path, config),
             )
         try:
-            wait_for(server.faxes, "the upload to reach the service")
+            wait_for(server.faxes, 60.0, "the upload to reach the service")
             shown = process_texts(descendants(process.pid))
         finally:
             release.set()
@@ -354,14 +347,14 @@ def test_the_watcher_process_shows_no_password_while_it_uploads(tmp_path: Path) 
             env={**os.environ, "FAXPRINT_LOG_LEVEL": "debug"},
         )
         try:
-            wait_for((root / "processing").is_dir, "the watcher to start")
+            wait_for((root / "processing").is_dir, 60.0, "the watcher to start")
             make_pdf(root / "held.pdf")
             (root / ".held.tmp").write_text(json.dumps({"to": ["5556465589"]}))
             os.rename(root / ".held.tmp", root / "held.fax.json")
-            wait_for(server.faxes, "the upload to reach the service")
+            wait_for(server.faxes, 60.0, "the upload to reach the service")
             shown = process_texts(descendants(watcher.pid))
             release.set()
-            wait_for(lambda: list((root / "done").glob("*/receipt.json")), "a receipt")
+            wait_for(lambda: list((root / "done").glob("*/receipt.json")), 60.0, "a receipt")
         finally:
             release.set()
             watcher.send_signal(signal.SIGTERM)
@@ -406,7 +399,7 @@ def test_an_installed_queue_and_its_jobs_show_no_password(
         assert installed.returncode == 0, installed.stderr
         try:
             job = cupsd.lp("FaxSecret", make_pdf(tmp_path / "a.pdf"), options=["fax-to=5556465589"])
-            wait_for(server.faxes, "the upload to reach the service")
+            wait_for(server.faxes, 60.0, "the upload to reach the service")
             assert cupsd.pid is not None
             shown = process_texts(descendants(cupsd.pid))
             release.set()
@@ -648,28 +641,6 @@ def drop_ticket_as_nobody(root: Path, name: str, ticket: dict[str, object]) -> N
     assert result.returncode == 0, result.stderr
 
 
-class Watcher:
-    """The hot folder service in a thread of this process (root); stopped and joined."""
-
-    def __init__(self, config: Path, root: Path) -> None:
-        from faxprint.hotfolder.service import HotFolder
-        from faxprint.hotfolder.settings import from_table
-
-        settings = configuration.load(config, env={})
-        self.service = HotFolder(settings, from_table(settings.hotfolder), root)
-        self.thread = threading.Thread(target=self.service.run, name="hotfolder")
-
-    def __enter__(self) -> Watcher:
-        self.thread.start()
-        assert self.service.ready.wait(timeout=30)
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.service.stopping.set()
-        self.thread.join(timeout=60)
-        assert not self.thread.is_alive()
-
-
 HOTFOLDER = "[hotfolder]\nstable_seconds = 0.2\nrescan_seconds = 0.5\nticket_wait = 0\n"
 
 
@@ -684,13 +655,13 @@ def stored_bytes(server: SandboxServer) -> bytes:
 
 
 @pytest.fixture
-def watched(tmp_path: Path, zone: DropZone, sandbox: SandboxServer) -> Iterator[Watcher]:
-    with Watcher(write_config(tmp_path, sandbox.url, extra=HOTFOLDER), zone.root) as watcher:
-        yield watcher
+def watched(tmp_path: Path, zone: DropZone, sandbox: SandboxServer) -> Iterator[HotFolder]:
+    with Watcher(write_config(tmp_path, sandbox.url, extra=HOTFOLDER), zone.root) as service:
+        yield service
 
 
 def test_a_symlink_to_roots_secret_is_refused(
-    watched: Watcher, zone: DropZone, sandbox: SandboxServer
+    watched: HotFolder, zone: DropZone, sandbox: SandboxServer
 ) -> None:
     made = as_nobody(
         "import os, sys; os.symlink(sys.argv[1], sys.argv[2])",
@@ -699,7 +670,7 @@ def test_a_symlink_to_roots_secret_is_refused(
     )
     assert made.returncode == 0, made.stderr
     drop_ticket_as_nobody(zone.root, "grab", {"to": ["5550001111"]})
-    wait_for(lambda: receipts(zone.root, "failed"), "a receipt in failed/")
+    wait_for(lambda: receipts(zone.root, "failed"), 60.0, "a receipt in failed/")
     [receipt] = receipts(zone.root, "failed")
     assert "grab.pdf: is a symbolic link; drop the file itself" in str(receipt["message"])
     assert sandbox.requests == []
@@ -707,7 +678,7 @@ def test_a_symlink_to_roots_secret_is_refused(
 
 
 def test_a_hard_link_to_roots_secret_cannot_be_made_nor_sent(
-    watched: Watcher, zone: DropZone, sandbox: SandboxServer
+    watched: HotFolder, zone: DropZone, sandbox: SandboxServer
 ) -> None:
     # fs.protected_hardlinks=1: nobody may not link a file it can neither read nor write.
     made = as_nobody(
@@ -728,7 +699,7 @@ def test_a_hard_link_to_roots_secret_cannot_be_made_nor_sent(
     )
     os.link(own, zone.root / "linked.pdf")
     drop_ticket_as_nobody(zone.root, "linked", {"to": ["5550001111"]})
-    wait_for(lambda: receipts(zone.root, "failed"), "a receipt in failed/")
+    wait_for(lambda: receipts(zone.root, "failed"), 60.0, "a receipt in failed/")
     [receipt] = receipts(zone.root, "failed")
     assert "linked.pdf: has other hard links; drop a copy of the file" in str(receipt["message"])
     assert sandbox.requests == []
@@ -736,7 +707,7 @@ def test_a_hard_link_to_roots_secret_cannot_be_made_nor_sent(
 
 @pytest.mark.parametrize("owner", ["root", "daemon"])
 def test_a_ticket_cannot_send_another_users_document(
-    watched: Watcher, zone: DropZone, sandbox: SandboxServer, owner: str
+    watched: HotFolder, zone: DropZone, sandbox: SandboxServer, owner: str
 ) -> None:
     other = zone.root / "payroll.pdf"
     other.touch(mode=0o600)
@@ -745,7 +716,7 @@ def test_a_ticket_cannot_send_another_users_document(
     os.chown(other, user.pw_uid, user.pw_gid)
     assert as_nobody("import sys; open(sys.argv[1], 'rb')", str(other)).returncode != 0
     drop_ticket_as_nobody(zone.root, "grab", {"to": ["5550001111"], "documents": ["payroll.pdf"]})
-    wait_for(lambda: receipts(zone.root, "failed"), "a receipt in failed/")
+    wait_for(lambda: receipts(zone.root, "failed"), 60.0, "a receipt in failed/")
     [receipt] = receipts(zone.root, "failed")
     assert "payroll.pdf: belongs to another user than the ticket" in str(receipt["message"])
     assert sandbox.requests == []
@@ -787,7 +758,7 @@ ROUNDS = 100
 
 @pytest.mark.slow
 def test_swapping_a_document_for_a_symlink_never_sends_the_secret(
-    watched: Watcher, zone: DropZone, sandbox: SandboxServer
+    watched: HotFolder, zone: DropZone, sandbox: SandboxServer
 ) -> None:
     swapper = subprocess.Popen(
         [sys.executable, "-c", SWAPPER, str(zone.root), str(zone.secret), "race.pdf"],
@@ -805,8 +776,8 @@ def test_swapping_a_document_for_a_symlink_never_sends_the_secret(
         assert dropped.returncode == 0, dropped.stderr
         wait_for(
             lambda: len(receipts(zone.root, "done") + receipts(zone.root, "failed")) == ROUNDS,
-            f"{ROUNDS} receipts",
             timeout=240,
+            what=f"{ROUNDS} receipts",
         )
     finally:
         swapper.kill()

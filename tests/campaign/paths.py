@@ -11,20 +11,14 @@ import json
 import os
 import pwd
 import re
-import threading
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import DictionaryObject, NameObject, NumberObject, StreamObject
 
-from faxprint import config as configuration
-from faxprint.hotfolder.service import HotFolder
-from faxprint.hotfolder.settings import from_table
 from tests.cupsd import JOB_COMPLETED, JOB_HELD, TERMINAL_JOB_STATES, PrivateCupsd
-from tests.helpers import make_pdf
+from tests.helpers import Watcher, drop_ticket, make_pdf, wait_for
 from tests.support.secrets import TEST_PASSWORD
 
 QUEUE = "FaxCampaign"
@@ -40,14 +34,6 @@ def config_text(journal: Path, url: str, *, read_timeout: float = 30.0, **retry:
         + f'[accounts.default]\nurl = "{url}"\nusername = "15555550100"\n'
         f'password = "{TEST_PASSWORD}"\nread_timeout = {read_timeout}\n'
     )
-
-
-def wait_for(condition: Callable[[], object], timeout: float = 60.0, what: str = "") -> None:
-    """Poll ``condition`` until it is true; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what or condition}"
-        time.sleep(0.02)
 
 
 class Printer:
@@ -123,8 +109,7 @@ class HotFolderPath:
         self.root = work / "drop"
         self.config = work / "faxprint.toml"
         self.markers: dict[str, str] = {}
-        self.service: HotFolder | None = None
-        self.thread: threading.Thread | None = None
+        self.watcher: Watcher | None = None
 
     @property
     def journal(self) -> Path:
@@ -138,17 +123,13 @@ class HotFolderPath:
         self.config.chmod(0o600)
 
     def start(self) -> None:
-        loaded = configuration.load(self.config, env={})
-        self.service = HotFolder(loaded, from_table(loaded.hotfolder), self.root)
-        self.thread = threading.Thread(target=self.service.run, name="hotfolder")
-        self.thread.start()
-        assert self.service.ready.wait(timeout=30)
+        self.watcher = Watcher(self.config, self.root)
+        self.watcher.start()
 
     def stop(self) -> None:
-        if self.service is not None and self.thread is not None:
-            self.service.stopping.set()
-            self.thread.join(timeout=60)
-            assert not self.thread.is_alive()
+        if self.watcher is not None:
+            self.watcher.stop()
+            self.watcher = None
 
     def send(self, marker: str, megabytes: float = 0) -> None:
         name = f"job{len(self.markers)}"
@@ -211,10 +192,3 @@ def campaign_pdf(path: Path, marker: str, megabytes: float = 0) -> Path:
     with path.open("wb") as stream:
         writer.write(stream)
     return path
-
-
-def drop_ticket(folder: Path, name: str, ticket: dict[str, object]) -> None:
-    """Write a ticket the way programs should: a temporary name, then a rename."""
-    temp = folder / f".{name}.tmp"
-    temp.write_text(json.dumps(ticket))
-    os.rename(temp, folder / f"{name}.fax.json")

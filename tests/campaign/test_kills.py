@@ -30,11 +30,10 @@ from tests.campaign.paths import (
     Printer,
     campaign_pdf,
     config_text,
-    drop_ticket,
-    wait_for,
 )
 from tests.conftest import REPO
 from tests.cupsd import PrivateCupsd
+from tests.helpers import drop_ticket, started, wait_for, watch_process
 from tests.support.secrets import TEST_ACCOUNTS
 
 pytestmark = pytest.mark.slow
@@ -64,10 +63,17 @@ class Backend:
         options = f'fax-to=5556465589 fax-cover-text="{marker}" job-uuid=urn:uuid:kill-{id(self)}'
         self.argv = [sys.executable, str(BACKEND), "7", "ann", marker, "1", options]
 
-    def start(self) -> subprocess.Popen[bytes]:
-        return subprocess.Popen(
+    def start(self, data: bytes | None = None) -> subprocess.Popen[bytes]:
+        """Start the backend; given ``data``, feed it all on stdin and close stdin."""
+        process = subprocess.Popen(
             self.argv, env=self.env, stdin=subprocess.PIPE, stderr=subprocess.PIPE
         )
+        if data is not None:
+            assert process.stdin is not None
+            process.stdin.write(data)
+            process.stdin.close()
+            process.stdin = None  # closed: communicate() must not flush it again
+        return process
 
     def run(self, data: bytes) -> tuple[int, str]:
         process = self.start()
@@ -99,7 +105,7 @@ def test_the_backend_killed_while_spooling_sends_the_job_once_when_run_again(
     assert process.stdin is not None
     process.stdin.write(data[: len(data) // 2])
     process.stdin.flush()
-    wait_for(lambda: any(job.spool.iterdir()), what="the backend to start spooling")
+    wait_for(lambda: any(job.spool.iterdir()), timeout=60, what="the backend to start spooling")
     _kill(process)
     assert server.requests == []
     ended = _end(*job.run(data))
@@ -114,12 +120,8 @@ def test_the_backend_killed_mid_upload_is_held_not_resent(
     data = campaign_pdf(tmp_path / "a.pdf", job.marker, megabytes=8).read_bytes()
     release = threading.Event()
     server.faults.push(Fault.stall_mid_body(release))
-    process = job.start()
-    assert process.stdin is not None
-    process.stdin.write(data)
-    process.stdin.close()
-    process.stdin = None  # closed: communicate() must not flush it again
-    wait_for(lambda: server.requests, what="the upload to reach the service")
+    process = job.start(data)
+    wait_for(lambda: server.requests, timeout=60, what="the upload to reach the service")
     _kill(process)
     release.set()
     ended = _end(*job.run(data))
@@ -141,12 +143,8 @@ def test_the_backend_killed_after_acceptance_is_held_not_resent(
     data = campaign_pdf(tmp_path / "a.pdf", job.marker).read_bytes()
     release = threading.Event()
     server.faults.push(Fault.hold(release))
-    process = job.start()
-    assert process.stdin is not None
-    process.stdin.write(data)
-    process.stdin.close()
-    process.stdin = None  # closed: communicate() must not flush it again
-    wait_for(server.faxes, what="the service to accept the fax")
+    process = job.start(data)
+    wait_for(server.faxes, timeout=60, what="the service to accept the fax")
     _kill(process)
     release.set()
     ended = _end(*job.run(data))
@@ -160,20 +158,9 @@ def test_the_backend_killed_after_acceptance_is_held_not_resent(
     assert (ended, result.accepted, result.duplicates, len(server.requests)) == ("held", 1, 0, 1)
 
 
-def _watch(path: HotFolderPath) -> subprocess.Popen[str]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "faxprint", "--config", str(path.config), "watch", str(path.root)],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    assert process.stdout is not None
-    seen = ""
-    while "event=started" not in seen:
-        line = process.stdout.readline()
-        assert line, f"the watcher ended early: {seen}"
-        seen += line
+def started_watcher(path: HotFolderPath) -> subprocess.Popen[str]:
+    process = watch_process(path.config, path.root)
+    started(process)
     return process
 
 
@@ -193,7 +180,7 @@ def test_a_watcher_killed_again_and_again_loses_nothing_and_sends_nothing_twice(
             path.markers[marker] = f"job{n}"
             campaign_pdf(path.root / f"job{n}.pdf", marker)
         kills = 0
-        watcher = _watch(path)
+        watcher = started_watcher(path)
         for n, marker in enumerate(markers):
             drop_ticket(path.root, f"job{n}", {"to": ["5556465589"], "cover_text": marker})
         while _receipts(path) < jobs and kills < 12:
@@ -203,15 +190,16 @@ def test_a_watcher_killed_again_and_again_loses_nothing_and_sends_nothing_twice(
                 target = len(server.requests) + chance.randint(1, 5)
                 wait_for(
                     lambda t=target: len(server.requests) >= t or _receipts(path) == jobs,
+                    timeout=60,
                     what="more uploads",
                 )
             else:
                 target = min(jobs, _receipts(path) + chance.randint(1, 4))
-                wait_for(lambda t=target: _receipts(path) >= t, what="more receipts")
+                wait_for(lambda t=target: _receipts(path) >= t, timeout=60, what="more receipts")
             watcher.kill()
             watcher.communicate(timeout=30)
             kills += 1
-            watcher = _watch(path)
+            watcher = started_watcher(path)
         wait_for(lambda: _receipts(path) == jobs, timeout=120, what="every job to end")
         watcher.send_signal(signal.SIGTERM)
         out, _ = watcher.communicate(timeout=60)
@@ -264,7 +252,7 @@ def test_a_backend_killed_under_cupsd_is_completed_by_cupsd_and_known_to_the_jou
     server.faults.push(Fault.hold(release))
     marker = "killed under cupsd"
     printer.send(marker)
-    wait_for(server.faxes, what="the service to accept the fax")
+    wait_for(server.faxes, timeout=60, what="the service to accept the fax")
     pid = _backend_pid(cupsd.backend_dir / "faxprint")
     assert pid is not None, "the backend process was not found"
     os.kill(pid, signal.SIGKILL)

@@ -17,11 +17,12 @@ import pytest
 from faxprint.journal import Journal
 from faxprint.sandbox import Fault, SandboxServer
 from tests.campaign.ledger import stored_markers, tally
-from tests.campaign.paths import HotFolderPath, Printer, campaign_pdf, drop_ticket, wait_for
+from tests.campaign.paths import HotFolderPath, Printer, campaign_pdf
 from tests.campaign.test_kills import Backend, _end
 from tests.campaign.test_service_faults import _port_outside_the_ephemeral_range
 from tests.conftest import REPO
 from tests.cupsd import JOB_PENDING, PrivateCupsd
+from tests.helpers import drop_ticket, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -87,13 +88,13 @@ def test_a_journal_locked_by_another_writer_is_waited_for(
     data = campaign_pdf(tmp_path / "a.pdf", job.marker).read_bytes()
     journal = tmp_path / "journal.sqlite"
     other = _holding_the_journal(journal)
-    process = job.start()
+    process = job.start(data)
     try:
-        assert process.stdin is not None
-        process.stdin.write(data)
-        process.stdin.close()
-        process.stdin = None
-        wait_for(lambda: _has_open(process.pid, journal), what="the backend to open the journal")
+        wait_for(
+            lambda: _has_open(process.pid, journal),
+            timeout=60,
+            what="the backend to open the journal",
+        )
         assert server.requests == []  # nothing is sent before the journal has the job
     finally:
         other.execute("COMMIT")
@@ -119,6 +120,7 @@ def test_the_hot_folder_waits_for_a_locked_journal(
                 (hot_folder.root / "processing").exists()
                 and any((hot_folder.root / "processing").iterdir())
             ),
+            timeout=60,
             what="the job to be claimed",
         )
         assert server.requests == []

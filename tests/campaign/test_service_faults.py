@@ -19,6 +19,7 @@ import pytest
 from faxprint.sandbox import Fault, SandboxServer
 from tests.campaign.ledger import stored_markers, tally
 from tests.campaign.paths import HotFolderPath, Printer
+from tests.helpers import wait_for
 from tests.support.secrets import TEST_ACCOUNTS
 
 pytestmark = [pytest.mark.slow, pytest.mark.cupsd]
@@ -125,7 +126,6 @@ def _port_outside_the_ephemeral_range() -> int:
 
 def _wait_for_a_failed_attempt(path: Printer | HotFolderPath, marker: str) -> None:
     from faxprint.journal import Journal
-    from tests.campaign.paths import wait_for
 
     def failed_once() -> bool:
         if not path.journal.exists():
@@ -136,7 +136,7 @@ def _wait_for_a_failed_attempt(path: Printer | HotFolderPath, marker: str) -> No
                 path.owns(j.title, marker) and j.attempts >= 1 and j.state == "retry" for j in jobs
             )
 
-    wait_for(failed_once, what="an attempt against the service that is down")
+    wait_for(failed_once, timeout=60, what="an attempt against the service that is down")
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
