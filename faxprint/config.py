@@ -38,12 +38,13 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from faxprint.errors import ConfigError
 
 logger = logging.getLogger(__name__)
+_Settings = TypeVar("_Settings")
 
 DEFAULT_CONFIG = Path("/etc/faxprint/faxprint.toml")
 SANDBOX_URL = "http://127.0.0.1:8025/faxapi.asp"
@@ -214,7 +215,7 @@ def from_mapping(
         accounts=accounts,
         journal=journal,
         retry=_retry(_table(data.get("retry", {}), f"{where}: [retry]"), where),
-        limits=_limits(_table(data.get("limits", {}), f"{where}: [limits]"), where),
+        limits=_limits(data.get("limits", {}), f"{where}: [limits]"),
         uncertain=uncertain,
         source=source,
         hotfolder=_table(data.get("hotfolder", {}), f"{where}: [hotfolder]"),
@@ -274,22 +275,24 @@ def _read_secret(path: Path, context: str) -> str:
 
 
 def _retry(data: Mapping[str, Any], where: str) -> RetryPolicy:
-    _only(data, {"tries", "backoff", "max_backoff", "max_attempts", "max_age"}, f"{where}: [retry]")
-    try:
-        policy = RetryPolicy(**{key: type(getattr(RetryPolicy, key))(v) for key, v in data.items()})
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"{where}: [retry]: {exc}") from None
+    policy = _table_of(RetryPolicy, data, f"{where}: [retry]")
     if policy.tries < 1 or policy.max_attempts < 1 or policy.backoff < 0:
         raise ConfigError(f"{where}: [retry]: tries and max_attempts must be at least 1")
     return policy
 
 
-def _limits(data: Mapping[str, Any], where: str) -> Limits:
-    _only(data, {f.name for f in dataclasses.fields(Limits)}, f"{where}: [limits]")
+def _limits(value: Any, context: str) -> Limits:
+    return _table_of(Limits, _table(value, context), context)
+
+
+def _table_of(kind: type[_Settings], data: Mapping[str, Any], context: str) -> _Settings:
+    """Build a settings dataclass from its table: known keys only, each converted to the
+    type of its default."""
+    _only(data, {f.name for f in dataclasses.fields(kind)}, context)  # type: ignore[arg-type]
     try:
-        return Limits(**{key: type(getattr(Limits, key))(value) for key, value in data.items()})
+        return kind(**{key: type(getattr(kind, key))(value) for key, value in data.items()})
     except (TypeError, ValueError) as exc:
-        raise ConfigError(f"{where}: [limits]: {exc}") from None
+        raise ConfigError(f"{context}: {exc}") from None
 
 
 def _check_url(name: str, url: str, allow_http: bool) -> None:
