@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 
 from anyascii import anyascii
 
@@ -40,3 +41,9 @@ def printable(text: str, *, limit: int = 80) -> str:
     """
     shown = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text[:limit])
     return shown + "..." if len(text) > limit else shown
+
+
+def some(items: Sequence[str], shown: int) -> str:
+    """List the first ``shown`` items, and how many more there are: "a, b and 4 more"."""
+    more = f" and {len(items) - shown} more" if len(items) > shown else ""
+    return ", ".join(items[:shown]) + more

@@ -18,7 +18,7 @@ from enum import StrEnum
 from faxprint import protocol
 from faxprint.errors import TicketError
 from faxprint.sendtime import parse_send_time
-from faxprint.text import printable, to_ascii
+from faxprint.text import printable, some, to_ascii
 
 logger = logging.getLogger(__name__)
 
@@ -169,9 +169,7 @@ def _unique(recipients: Iterable[Recipient]) -> tuple[Recipient, ...]:
             continue
         seen[recipient.number] = recipient
     if repeated:  # one line, however many: a pasted list must not flood the job's log
-        numbers = list(repeated)
-        shown = ", ".join(numbers[:3]) + (
-            f" and {len(numbers) - 3} more" if len(numbers) > 3 else ""
+        logger.warning(
+            "recipient %s listed more than once; faxing each number once", some(list(repeated), 3)
         )
-        logger.warning("recipient %s listed more than once; faxing each number once", shown)
     return tuple(seen.values())

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from faxprint.errors import TicketError
-from faxprint.text import printable
+from faxprint.text import printable, some
 
 SUFFIX = ".fax.json"
 MAX_TICKET_BYTES = 1024 * 1024
@@ -82,11 +82,8 @@ def from_mapping(raw: Mapping[str, Any]) -> TicketFile:
     """Validate a ticket's JSON object."""
     unknown = sorted(printable(str(key), limit=40) for key in set(raw) - _KEYS)
     if unknown:
-        shown = ", ".join(unknown[:5]) + (
-            f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
-        )
         raise TicketError(
-            f"the ticket has unknown keys: {shown} (known: {', '.join(sorted(_KEYS))})"
+            f"the ticket has unknown keys: {some(unknown, 5)} (known: {', '.join(sorted(_KEYS))})"
         )
     to = raw.get("to")
     if isinstance(to, str):
