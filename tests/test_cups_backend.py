@@ -319,11 +319,14 @@ def test_a_job_uuid_cupsd_would_never_send_is_replaced_by_the_data_digest() -> N
 
     spooled = Spooled((), "ab" * 32, 0)
     env = {"PRINTER": "Fax"}
-    good = backend.job_key(env, "7", {"job-uuid": "urn:uuid:1b4e28ba-2fa1-11d2"}, spooled)
-    assert good == "cups:Fax:7:1b4e28ba-2fa1-11d2"
+    uuid = backend.job_uuid({"job-uuid": "urn:uuid:1b4e28ba-2fa1-11d2"})
+    assert backend.job_key(env, "7", uuid, spooled) == "cups:Fax:7:1b4e28ba-2fa1-11d2"
     for hostile in ("urn:uuid:\x1b\udc80", "urn:uuid:a b", "urn:uuid:ü", "urn:uuid:" + "a" * 65):
-        key = backend.job_key(env, "7", {"job-uuid": hostile}, spooled)
-        assert key == "cups:Fax:7:" + "ab" * 16
+        uuid = backend.job_uuid({"job-uuid": hostile})
+        assert uuid == ""
+        assert backend.job_key(env, "7", uuid, spooled) == "cups:Fax:7:" + "ab" * 16
+    with pytest.raises(ValueError, match="digest"):
+        backend.job_key(env, "7", "", Spooled((), "", 0))
 
 
 def test_status_lines_cannot_be_forged_by_a_message() -> None:

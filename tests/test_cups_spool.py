@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import hashlib
 import io
 import stat
 from pathlib import Path
@@ -50,6 +51,21 @@ def test_the_digest_names_the_data(tmp_path: Path) -> None:
         spool(io.BytesIO(b"abc"), tmp_path / "1").digest
         == spool(io.BytesIO(b"abc"), tmp_path / "2").digest
     )
+
+
+def test_without_the_digest_the_same_documents_are_spooled(tmp_path: Path) -> None:
+    one = make_pdf(tmp_path / "a.pdf", pages=2, text="first").read_bytes()
+    two = make_pdf(tmp_path / "b.pdf", pages=1, text="second").read_bytes()
+    data = one + two
+    (tmp_path / "1").mkdir()
+    (tmp_path / "2").mkdir()
+    hashed = spool(io.BytesIO(data), tmp_path / "1")
+    plain = spool(io.BytesIO(data), tmp_path / "2", digest=False)
+    assert plain.digest == ""
+    assert hashed.digest == hashlib.sha256(data).hexdigest()
+    assert [p.read_bytes() for p in plain.paths] == [one, two]
+    assert [p.read_bytes() for p in hashed.paths] == [one, two]
+    assert plain.size == hashed.size == len(data)
 
 
 def test_empty_input_spools_no_document(tmp_path: Path) -> None:

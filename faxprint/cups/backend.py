@@ -202,8 +202,9 @@ def run_job(
 
     folder: Path | None = None
     try:
-        folder, spooled = _spool(argv, stdin, env)
-        key = job_key(env, job_id, options, spooled)
+        uuid = job_uuid(options)
+        folder, spooled = _spool(argv, stdin, env, digest=not uuid)
+        key = job_key(env, job_id, uuid, spooled)
         with Journal(settings.journal) as journal:
             submitter = Submitter.configured(settings, account, journal, sleep=cancellation.sleep)
             # Every user can read a job's messages (lpstat -l): numbers only at debug level.
@@ -229,7 +230,9 @@ def run_job(
     return report(outcome, stderr)
 
 
-def _spool(argv: Sequence[str], stdin: BinaryIO, env: Mapping[str, str]) -> tuple[Path, Spooled]:
+def _spool(
+    argv: Sequence[str], stdin: BinaryIO, env: Mapping[str, str], *, digest: bool
+) -> tuple[Path, Spooled]:
     """Copy the job's data to a private folder; a full or broken disk is worth a retry
     (cupsd keeps the job), never a lost job or a traceback."""
     where = env.get("TMPDIR") or tempfile.gettempdir()
@@ -240,8 +243,8 @@ def _spool(argv: Sequence[str], stdin: BinaryIO, env: Mapping[str, str]) -> tupl
     try:
         if len(argv) == 7:
             with open(argv[6], "rb") as stream:
-                return folder, spool(stream, folder)
-        return folder, spool(stdin, folder)
+                return folder, spool(stream, folder, digest=digest)
+        return folder, spool(stdin, folder, digest=digest)
     except OSError as exc:
         shutil.rmtree(folder, ignore_errors=True)
         raise TransientError(f"cannot spool the job in {where}: {exc.strerror}") from None
@@ -312,16 +315,19 @@ def account_from_uri(uri: str) -> str:
 _UUID = re.compile(r"[0-9A-Za-z-]{1,64}")
 
 
-def job_key(
-    env: Mapping[str, str], job_id: str, options: Mapping[str, str], spooled: Spooled
-) -> str:
+def job_uuid(options: Mapping[str, str]) -> str:
+    """Return the job's UUID from the options cupsd passes, or "" if it is not one."""
+    uuid = options.get("job-uuid", "").removeprefix("urn:uuid:")
+    return uuid if _UUID.fullmatch(uuid) else ""
+
+
+def job_key(env: Mapping[str, str], job_id: str, uuid: str, spooled: Spooled) -> str:
     """Name the job in the journal: the same on every retry, never shared with another.
 
     Job ids start again at 1 when cupsd loses its state, so the key also carries the
-    job's UUID (cupsd passes ``job-uuid`` in the options) or, failing that, a digest of
-    the job's data.
+    job's UUID (:func:`job_uuid`) or, without one, a digest of the job's data (spooled
+    with ``digest=True``).
     """
-    uuid = options.get("job-uuid", "").removeprefix("urn:uuid:")
-    if not _UUID.fullmatch(uuid):  # not what cupsd sends: the data decides instead
-        uuid = ""
+    if not uuid and not spooled.digest:
+        raise ValueError("a job without a UUID needs its data's digest")
     return f"cups:{env.get('PRINTER', '')}:{job_id}:{uuid or spooled.digest[:32]}"
