@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from faxprint import protocol
 from faxprint.config import Account
@@ -43,7 +43,13 @@ from faxprint.protocol import ResultCode
 from faxprint.sendtime import format_send_time
 from faxprint.ticket import Ticket
 from faxprint.transports import Progress, Receipt
-from faxprint.transports.multipart import Field, FileField, MultipartBody, TextField
+from faxprint.transports.multipart import (
+    CHUNK_SIZE,
+    Field,
+    FileField,
+    MultipartBody,
+    TextField,
+)
 
 if TYPE_CHECKING:
     import requests
@@ -170,7 +176,7 @@ class FaxOutTransport:
         import requests  # a job pays for requests only when it really sends
 
         _check_verify(self.account)
-        session = self._session or requests.Session()
+        session = self._session or _new_session()
         if self.account.url.startswith("http://"):
             # Plain http is allowed only to loopback: an http_proxy from the environment
             # would carry the password, in clear, elsewhere.
@@ -194,6 +200,24 @@ class FaxOutTransport:
         finally:
             if self._session is None:
                 session.close()
+
+
+def _new_session() -> requests.Session:
+    """A session whose connections send the body in CHUNK_SIZE blocks.
+
+    urllib3 reads a file-like body 16 KiB at a time: a 200 MB upload took 12,000 reads
+    and as many send calls, a third of its time (measured, bench/large.py).
+    """
+    import requests.adapters
+
+    class Adapter(requests.adapters.HTTPAdapter):
+        def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+            super().init_poolmanager(*args, blocksize=CHUNK_SIZE, **kwargs)
+
+    session = requests.Session()
+    for prefix in ("https://", "http://"):
+        session.mount(prefix, Adapter())
+    return session
 
 
 def _translate(exc: Exception, body: MultipartBody) -> FaxPrintError:
