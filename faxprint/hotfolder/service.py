@@ -114,13 +114,17 @@ class HotFolder:
 
     def _drain_events(self, now: float) -> None:
         try:
-            path, kind = self.events.get(timeout=TICK)
-            self.detector.note(path, now, kind)
+            self._note(*self.events.get(timeout=TICK), now)
             for _ in range(EVENTS_PER_TICK - 1):  # the rest wait for the next tick
-                path, kind = self.events.get_nowait()
-                self.detector.note(path, now, kind)
+                self._note(*self.events.get_nowait(), now)
         except queue.Empty:
             return
+
+    def _note(self, path: Path, kind: str, now: float) -> None:
+        if kind == "overflow":  # the kernel dropped events: look at everything
+            self.detector.scan(now)
+        else:
+            self.detector.note(path, now, kind)
 
     def _take(self, pool: ThreadPoolExecutor, candidate: Candidate, now: float) -> None:
         path = candidate.folder / candidate.name
@@ -189,8 +193,14 @@ class HotFolder:
                 heapq.heappush(self._retries, _Due(time.monotonic() + delay, claim, attempt + 1))
 
     def _observer(self) -> Any:
+        for folder in self.detector.watched():
+            folder.mkdir(exist_ok=True)
+        if not self.settings.polling:
+            from faxprint.hotfolder.inotify import InotifyObserver
+
+            return InotifyObserver(self.detector.watched(), self.events)
+
         from watchdog.events import FileSystemEvent, FileSystemEventHandler
-        from watchdog.observers import Observer
         from watchdog.observers.polling import PollingObserver
 
         events = self.events
@@ -201,15 +211,9 @@ class HotFolder:
                 if event.is_directory:
                     return
                 target = getattr(event, "dest_path", "") or event.src_path
-                if event.event_type in ("opened", "closed_no_write"):
-                    return  # reading a file changes nothing about it
                 events.put((Path(str(target)), event.event_type))
 
-        if self.settings.polling:
-            observer: Any = PollingObserver(timeout=self.settings.poll_seconds)
-        else:
-            observer = Observer()
+        observer = PollingObserver(timeout=self.settings.poll_seconds)
         for folder in self.detector.watched():
-            folder.mkdir(exist_ok=True)
             observer.schedule(Enqueue(), str(folder), recursive=False)
         return observer
