@@ -25,10 +25,13 @@ import sys
 import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from faxprint import __version__
 from faxprint.errors import ConfigError, FaxPrintError, TicketError
-from faxprint.submitter import Outcome, Status
+
+if TYPE_CHECKING:
+    from faxprint.submitter import Outcome
 
 logger = logging.getLogger("faxprint")
 
@@ -42,27 +45,33 @@ EX_CONFIG = 78
 EX_UNCERTAIN = 79
 EX_INTERRUPTED = 130
 
-EXIT_STATUS: dict[Status, int] = {
-    Status.ACCEPTED: 0,
-    Status.INVALID: EX_DATAERR,
-    Status.REJECTED: EX_PROTOCOL,
-    Status.ACCOUNT: EX_NOPERM,
-    Status.DEFERRED: EX_TEMPFAIL,
-    Status.EXPIRED: EX_TEMPFAIL,
-    Status.UNCERTAIN: EX_UNCERTAIN,
-    Status.CANCELLED: EX_INTERRUPTED,
+# Keyed by faxprint.submitter.Status values (a StrEnum): the CLI starts without loading
+# the submitter, for commands that do not send.
+EXIT_STATUS: dict[str, int] = {
+    "accepted": 0,
+    "invalid": EX_DATAERR,
+    "rejected": EX_PROTOCOL,
+    "account": EX_NOPERM,
+    "deferred": EX_TEMPFAIL,
+    "expired": EX_TEMPFAIL,
+    "uncertain": EX_UNCERTAIN,
+    "cancelled": EX_INTERRUPTED,
 }
 
 
-FAILURE_WORDS: dict[Status, str] = {
-    Status.INVALID: "not sent",
-    Status.REJECTED: "refused by the service",
-    Status.ACCOUNT: "not sent, the account must be fixed",
-    Status.DEFERRED: "not sent, try again later",
-    Status.EXPIRED: "not sent, gave up",
-    Status.UNCERTAIN: "maybe sent",
-    Status.CANCELLED: "cancelled",
+FAILURE_WORDS: dict[str, str] = {
+    "invalid": "not sent",
+    "rejected": "refused by the service",
+    "account": "not sent, the account must be fixed",
+    "deferred": "not sent, try again later",
+    "expired": "not sent, gave up",
+    "uncertain": "maybe sent",
+    "cancelled": "cancelled",
 }
+
+
+#: Journal states, for --state (faxprint.journal.State; kept here so --help stays light).
+STATES = ("pending", "sending", "retry", "accepted", "failed", "uncertain", "cancelled")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -125,6 +134,18 @@ def build_parser() -> argparse.ArgumentParser:
     watch.add_argument("--polling", action="store_true", help="poll (for network shares)")
     watch.add_argument("--concurrency", type=int, help="uploads at once")
     watch.set_defaults(run=run_watch)
+
+    status = commands.add_parser(
+        "status", help="recent jobs from the journal, newest first",
+        description="List the journal's most recent jobs: when, state, source, recipients, "
+        "pages, upload attempts and the last message.",
+    )  # fmt: skip
+    status.add_argument(
+        "--state", choices=STATES, help="only jobs in this state (uncertain: check these)"
+    )
+    status.add_argument("-n", "--limit", type=int, default=20, help="jobs to show (default 20)")
+    status.add_argument("--json", action="store_true", help="one JSON object per line")
+    status.set_defaults(run=run_status)
 
     sandbox = commands.add_parser("sandbox", help="run a local FaxOut server to try faxprint")
     from faxprint import sandbox as sandbox_module
@@ -263,6 +284,34 @@ def run_watch(args: argparse.Namespace) -> int:
         service.run()
     except ConfigError as error:
         return _fail(error, EX_CONFIG)
+    return 0
+
+
+def run_status(args: argparse.Namespace) -> int:
+    """Print the journal's recent jobs."""
+    import json
+
+    from faxprint import config as configuration
+    from faxprint import status
+    from faxprint.journal import Journal, State
+
+    if args.limit < 1:
+        print("faxprint: --limit must be at least 1", file=sys.stderr)
+        return EX_USAGE
+    try:
+        settings = configuration.load(args.config)
+        with Journal(settings.journal) as journal:
+            state = State(args.state) if args.state else None
+            jobs = journal.recent(args.limit, state=state)
+    except ConfigError as error:
+        return _fail(error, EX_CONFIG)
+    except FaxPrintError as error:  # the journal is busy or failing
+        return _fail(error, EX_TEMPFAIL)
+    if args.json:
+        for job in jobs:
+            print(json.dumps(status.as_json(job)))
+    else:
+        print(status.table(jobs))
     return 0
 
 
