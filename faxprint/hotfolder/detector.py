@@ -1,20 +1,25 @@
 """Which dropped files are complete and may be claimed.
 
 A ticket is complete when it was closed after writing or renamed into the folder (the
-watcher's events say so); one found by a scan (at start, after a lost event, on a network
-share) must not have changed for ``stable_seconds``. A document dropped without a ticket
+watcher's events say so), or when it holds one whole JSON object: JSON cannot be cut
+short and still parse as an object, so such a ticket was written to its end. Polling
+(network shares) sees no closes; this takes its tickets at the first look instead of
+after ``stable_seconds``. Any other file found by a scan or a poll must not have changed
+for ``stable_seconds``. A document dropped without a ticket
 into a configured subfolder must keep the same size and modification time for
 ``stable_seconds``: files still being written are never sent half.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from faxprint.hotfolder.spool import RESERVED
+from faxprint.errors import DocumentError
+from faxprint.hotfolder.spool import RESERVED, read_ticket_bytes
 from faxprint.hotfolder.ticketfile import SUFFIX
 
 
@@ -92,7 +97,9 @@ class Detector:
             at_top = path.parent == self.root
             if at_top and not ticket:
                 continue  # a document at the top waits for its ticket
-            if _complete(seen, now, self.stable_seconds, ticket=ticket):
+            if _complete(seen, now, self.stable_seconds) or (
+                ticket and not seen.writing and _whole_json(path)
+            ):
                 del self._seen[path]
                 found.append(Candidate(path.parent, path.name, ticket))
         return found
@@ -106,7 +113,7 @@ class Detector:
         if seen is None or seen.signature != signature:
             self._seen[path] = _Seen(signature, now)
             return False
-        return _complete(seen, now, self.stable_seconds, ticket=False)
+        return _complete(seen, now, self.stable_seconds)
 
     def forget(self, path: Path) -> None:
         """Stop tracking a file (claimed, or found to be no job)."""
@@ -117,12 +124,31 @@ class Detector:
         return name.startswith(".") or (path.parent == self.root and name in RESERVED)
 
 
-def _complete(seen: _Seen, now: float, stable_seconds: float, *, ticket: bool) -> bool:
+def _complete(seen: _Seen, now: float, stable_seconds: float) -> bool:
     if seen.closed:
         return True
     if seen.writing:  # a writer has it open: it may only be pausing
         return False
     return now - seen.since >= stable_seconds
+
+
+#: Larger tickets (a long recipient list) wait for ``stable_seconds`` instead of being read
+#: at every look.
+WHOLE_JSON_BYTES = 64 * 1024
+
+
+def _whole_json(path: Path) -> bool:
+    """Tell whether a ticket holds one complete JSON object (read safely, size-capped)."""
+    try:
+        data = read_ticket_bytes(path, WHOLE_JSON_BYTES)
+    except (OSError, DocumentError):
+        return False
+    if len(data) > WHOLE_JSON_BYTES:
+        return False
+    try:
+        return isinstance(json.loads(data), dict)
+    except ValueError:  # cut short (or not JSON: the job reports that when claimed)
+        return False
 
 
 def _signature(path: Path) -> tuple[int, int] | None:

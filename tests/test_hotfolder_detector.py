@@ -1,0 +1,62 @@
+"""When a dropped file is complete, as the detector decides it from events and looks."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from faxprint.hotfolder.detector import WHOLE_JSON_BYTES, Detector
+
+
+def _polling(root: Path) -> Detector:
+    return Detector(root, [], stable_seconds=2.0, closes=False)
+
+
+def test_a_polled_ticket_holding_whole_json_is_taken_at_the_first_look(tmp_path: Path) -> None:
+    detector = _polling(tmp_path)
+    ticket = tmp_path / "job.fax.json"
+    ticket.write_text('{"to": ["5556465589"]}\n')
+    detector.note(ticket, now=100.0, kind="created")
+    assert [c.name for c in detector.ready(100.0)] == ["job.fax.json"]
+
+
+def test_a_ticket_cut_short_waits_until_it_has_not_changed(tmp_path: Path) -> None:
+    detector = _polling(tmp_path)
+    ticket = tmp_path / "job.fax.json"
+    ticket.write_text('{"to": ["5556465589"], "cover_te')  # the writer is not done
+    detector.note(ticket, now=100.0, kind="created")
+    assert detector.ready(100.5) == []
+    assert [c.name for c in detector.ready(102.0)] == ["job.fax.json"]  # then its job refuses it
+
+
+def test_json_that_is_no_object_or_too_large_waits_as_well(tmp_path: Path) -> None:
+    detector = _polling(tmp_path)
+    for name, text in (
+        ("list.fax.json", '["5556465589"]'),
+        ("large.fax.json", '{"to": ["5556465589"], "cover_text": "' + "x" * WHOLE_JSON_BYTES + '"}'),
+    ):
+        (tmp_path / name).write_text(text)
+        detector.note(tmp_path / name, now=100.0, kind="created")
+    assert detector.ready(100.5) == []
+    assert len(detector.ready(102.0)) == 2
+
+
+def test_a_ticket_being_written_waits_for_its_close_even_if_it_parses(tmp_path: Path) -> None:
+    detector = Detector(tmp_path, [], stable_seconds=2.0, closes=True)
+    ticket = tmp_path / "job.fax.json"
+    ticket.write_text('{"to": ["5556465589"]}')
+    detector.note(ticket, now=100.0, kind="modified")  # inotify: written, not closed yet
+    assert detector.ready(100.5) == []
+    detector.note(ticket, now=100.6, kind="closed")
+    assert [c.name for c in detector.ready(100.6)] == ["job.fax.json"]
+
+
+def test_a_ticket_that_is_a_link_or_a_fifo_is_never_read(tmp_path: Path) -> None:
+    detector = _polling(tmp_path)
+    target = tmp_path / "elsewhere.json"
+    target.write_text('{"to": ["5556465589"]}')
+    (tmp_path / "link.fax.json").symlink_to(target)
+    os.mkfifo(tmp_path / "pipe.fax.json")
+    for name in ("link.fax.json", "pipe.fax.json"):
+        detector.note(tmp_path / name, now=100.0, kind="created")
+    assert detector.ready(100.5) == []  # no hang on the FIFO, the link not followed
