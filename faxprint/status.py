@@ -18,6 +18,8 @@ def source_of(job: JobRecord) -> str:
         parts = job.key.split(":")
         queue, number = (parts[1], parts[2]) if len(parts) >= 4 else ("?", "?")
         return printable(f"{queue}-{number} {job.user}".strip(), limit=40)
+    if job.source == "send":  # key: send:UUID; its first 8 digits name it well enough
+        return printable(f"send {job.key[5:13]} {job.user}".strip(), limit=40)
     return printable(job.title or job.key, limit=40)
 
 

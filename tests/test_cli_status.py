@@ -73,3 +73,14 @@ def test_every_submitter_status_has_an_exit_status_and_words() -> None:
 
     assert set(cli.EXIT_STATUS) == {status.value for status in Status}
     assert set(cli.FAILURE_WORDS) == {status.value for status in Status} - {"accepted"}
+
+
+def test_status_of_a_send_job_shows_a_short_id(tmp_path: Path) -> None:
+    from faxprint import status
+
+    with Journal(tmp_path / "journal.sqlite") as journal:
+        job = journal.begin(
+            "send:6ed536f2-cbdc-42a2-abae-19bcbe6ffb08", source="send", account="default",
+            recipients=["5556465589"], documents=["a.pdf"], pages=1, user="ann",
+        )  # fmt: skip
+    assert status.source_of(job) == "send 6ed536f2 ann"

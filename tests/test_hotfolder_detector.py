@@ -33,7 +33,10 @@ def test_json_that_is_no_object_or_too_large_waits_as_well(tmp_path: Path) -> No
     detector = _polling(tmp_path)
     for name, text in (
         ("list.fax.json", '["5556465589"]'),
-        ("large.fax.json", '{"to": ["5556465589"], "cover_text": "' + "x" * WHOLE_JSON_BYTES + '"}'),
+        (
+            "large.fax.json",
+            '{"to": ["5556465589"], "cover_text": "' + "x" * WHOLE_JSON_BYTES + '"}',
+        ),
     ):
         (tmp_path / name).write_text(text)
         detector.note(tmp_path / name, now=100.0, kind="created")
