@@ -3,6 +3,8 @@
 #
 #   bash scripts/setup.sh run    install, then start the sandbox FaxOut server (Ctrl-C stops it)
 #   bash scripts/setup.sh test   install with the test tools, then run every check and test
+#   bash scripts/setup.sh bench  install with the test tools, then run the benchmarks
+#                                (bench/README.md; arguments go to python -m bench)
 #   bash scripts/setup.sh install  install only
 #
 # faxprint goes into a virtual environment in $FAXPRINT_PREFIX (default /opt/faxprint), built on
@@ -70,19 +72,38 @@ EOF
     exec "$venv/bin/faxprint" sandbox --store "$store"
     ;;
 test)
-    install_system_packages faketime  # the fault campaign jumps the backend's clock
+    # faketime: the fault campaign jumps the backend's clock; curl and time: the benchmarks
+    install_system_packages faketime curl time
     install_faxprint "[test]"
     cd "$repo"
     say "ruff"
-    "$venv/bin/ruff" check faxprint tests
-    "$venv/bin/ruff" format --check faxprint tests
+    "$venv/bin/ruff" check faxprint tests bench
+    "$venv/bin/ruff" format --check faxprint tests bench
     say "mypy"
     "$venv/bin/mypy"
     say "pytest (starts its own private cupsd and sandbox servers, stops them by PID)"
     "$venv/bin/python" -m pytest "${@:2}"
+    if [ $# -le 1 ]; then
+        say "benchmarks, quick: each one runs (the numbers need the full run: setup.sh bench)"
+        "$venv/bin/python" -m bench --quick
+    fi
+    ;;
+bench)
+    # faxprint as a print server runs it ([cups] only: no test tools, whose extra packages
+    # change start-up times), in a virtual environment of its own.
+    install_system_packages curl time
+    bench_venv=$prefix/bench-venv
+    say "installing faxprint[cups] into $bench_venv"
+    [ -x "$bench_venv/bin/python" ] || /usr/bin/python3 -m venv "$bench_venv"
+    "$bench_venv/bin/python" -m pip install -q --upgrade pip
+    "$bench_venv/bin/python" -m pip install -q "$repo[cups]"
+    chmod -R go+rX "$bench_venv"  # the cupsd benchmark's backends run as lp
+    cd "$repo"
+    say "benchmarks (about 6 minutes; starts a private cupsd and sandbox servers)"
+    exec "$bench_venv/bin/python" -m bench "${@:2}"
     ;;
 *)
-    echo "usage: $0 run|test|install" >&2
+    echo "usage: $0 run|test|bench|install" >&2
     exit 64
     ;;
 esac

@@ -8,17 +8,15 @@ Set ``FAXPRINT_TEST_KEEP_CUPSD=1`` to keep the server's folder (logs, spool, rec
 from __future__ import annotations
 
 import os
-import pwd
 import shutil
 import subprocess
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.cupsd import CupsdError, PrivateCupsd, Recorder
+from tests.cupsd import CupsdError, PrivateCupsd, Recorder, make_faxprint_root
 
 PPD = Path(__file__).resolve().parent.parent / "ppd" / "faxprint.ppd"
 RECORDER_QUEUE = "FaxRecord"
@@ -52,19 +50,8 @@ def _installed_copy_is_current() -> None:
 
 @pytest.fixture(scope="session")
 def faxprint_root() -> Iterator[Path]:
-    """A folder lp can reach for the backend's config (etc/) and journal (spool/).
-
-    Laid out as on a server: etc/ is root:lp 0750 with the config root:lp 0640, spool/
-    is lp's own (0700). Tests write etc/faxprint.toml; the backend reads it per job.
-    """
-    root = Path(tempfile.mkdtemp(prefix="faxprint-root-", dir="/tmp"))
-    root.chmod(0o755)
-    (root / "etc").mkdir(mode=0o750)
-    (root / "spool").mkdir(mode=0o700)
-    if os.geteuid() == 0:
-        lp = pwd.getpwnam("lp")
-        os.chown(root / "etc", 0, lp.pw_gid)
-        os.chown(root / "spool", lp.pw_uid, lp.pw_gid)
+    """A folder lp can reach for the backend's config and journal (make_faxprint_root)."""
+    root = make_faxprint_root()
     try:
         yield root
     finally:

@@ -66,6 +66,23 @@ TERMINAL_JOB_STATES = frozenset({JOB_CANCELED, JOB_ABORTED, JOB_COMPLETED})
 _REQUEST_ID = re.compile(r"request id is (?P<dest>\S+)-(?P<id>\d+) ")
 
 
+def make_faxprint_root(base: Path | str = "/tmp") -> Path:
+    """A folder lp can reach for the backend's config (etc/) and journal (spool/).
+
+    Laid out as on a server: etc/ is root:lp 0750 (the config goes in as root:lp 0640),
+    spool/ is lp's own (0700). The caller removes it.
+    """
+    root = Path(tempfile.mkdtemp(prefix="faxprint-root-", dir=base))
+    root.chmod(0o755)
+    (root / "etc").mkdir(mode=0o750)
+    (root / "spool").mkdir(mode=0o700)
+    if os.geteuid() == 0:
+        lp = pwd.getpwnam("lp")
+        os.chown(root / "etc", 0, lp.pw_gid)
+        os.chown(root / "spool", lp.pw_uid, lp.pw_gid)
+    return root
+
+
 class CupsdError(RuntimeError):
     """The private cupsd could not be set up, started or asked."""
 

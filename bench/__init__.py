@@ -1,0 +1,1 @@
+"""faxprint's benchmarks against the simplest alternatives: ``python -m bench``."""
