@@ -135,17 +135,35 @@ def build_parser() -> argparse.ArgumentParser:
     watch.add_argument("--concurrency", type=int, help="uploads at once")
     watch.set_defaults(run=run_watch)
 
+    from faxprint import status as status_module  # light: the journal and sqlite3
+
     status = commands.add_parser(
-        "status", help="recent jobs from the journal, newest first",
-        description="List the journal's most recent jobs: when, state, source, recipients, "
-        "pages, upload attempts and the last message.",
+        "status", help="jobs not settled yet or in doubt, and the last day's counts",
+        description="List the jobs that are waiting, being sent, or uncertain (check "
+        "those: they may have been sent), newest first, and count the last 24 hours' "
+        "jobs by state.",
     )  # fmt: skip
-    status.add_argument(
-        "--state", choices=STATES, help="only jobs in this state (uncertain: check these)"
+    status_module.add_filters(status)
+    status.set_defaults(run=status_module.run_status)
+    history = commands.add_parser(
+        "history", help="every job, newest first, filtered",
+        description="List the journal's jobs newest first: when, state, where from "
+        "(printer queue and job, send, hot-folder job), recipients, pages, attempts and "
+        "the last message.",
+    )  # fmt: skip
+    status_module.add_filters(history)
+    history.add_argument(
+        "--state", action="append", choices=STATES, help="only jobs in this state (repeatable)"
     )
-    status.add_argument("-n", "--limit", type=int, default=20, help="jobs to show (default 20)")
-    status.add_argument("--json", action="store_true", help="one JSON object per line")
-    status.set_defaults(run=run_status)
+    history.set_defaults(run=status_module.run_history)
+    show = commands.add_parser(
+        "show", help="one job's whole story: every attempt and message",
+        description="JOB is a job's key or its start, a printer job as QUEUE-JOBID "
+        "(Fax-17), a send job's id (8 digits are enough) or a hot-folder job's name.",
+    )  # fmt: skip
+    show.add_argument("job", metavar="JOB")
+    show.add_argument("--json", action="store_true", help="as one JSON object")
+    show.set_defaults(run=status_module.run_show)
 
     sandbox = commands.add_parser("sandbox", help="run a local FaxOut server to try faxprint")
     from faxprint import sandbox as sandbox_module
@@ -284,34 +302,6 @@ def run_watch(args: argparse.Namespace) -> int:
         service.run()
     except ConfigError as error:
         return _fail(error, EX_CONFIG)
-    return 0
-
-
-def run_status(args: argparse.Namespace) -> int:
-    """Print the journal's recent jobs."""
-    import json
-
-    from faxprint import config as configuration
-    from faxprint import status
-    from faxprint.journal import Journal, State
-
-    if args.limit < 1:
-        print("faxprint: --limit must be at least 1", file=sys.stderr)
-        return EX_USAGE
-    try:
-        settings = configuration.load(args.config)
-        with Journal(settings.journal) as journal:
-            state = State(args.state) if args.state else None
-            jobs = journal.recent(args.limit, state=state)
-    except ConfigError as error:
-        return _fail(error, EX_CONFIG)
-    except FaxPrintError as error:  # the journal is busy or failing
-        return _fail(error, EX_TEMPFAIL)
-    if args.json:
-        for job in jobs:
-            print(json.dumps(status.as_json(job)))
-    else:
-        print(status.table(jobs))
     return 0
 
 

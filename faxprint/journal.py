@@ -24,6 +24,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 import sqlite3
 import stat
 import time
@@ -60,6 +61,7 @@ CREATE TABLE IF NOT EXISTS jobs (
 );
 CREATE INDEX IF NOT EXISTS jobs_updated ON jobs (updated);
 CREATE INDEX IF NOT EXISTS jobs_state ON jobs (state, updated);
+CREATE INDEX IF NOT EXISTS jobs_user ON jobs (user, updated);
 CREATE TABLE IF NOT EXISTS attempts (
     job INTEGER NOT NULL REFERENCES jobs (id),
     number INTEGER NOT NULL,
@@ -325,10 +327,41 @@ class Journal:
     @_translated
     def recent(self, limit: int = 50, *, state: State | None = None) -> list[JobRecord]:
         """Return the newest jobs first, optionally only those in one state."""
-        where, args = ("WHERE state = ?", [state.value]) if state else ("", [])
+        return self.search(Filter(states=(state,) if state else ()), limit)
+
+    @_translated
+    def search(self, where: Filter, limit: int = 50) -> list[JobRecord]:
+        """Return the newest jobs that pass ``where``, newest first."""
+        clauses, args = where.sql()
         rows = self._db.execute(
-            f"SELECT {_COLUMNS} FROM jobs {where} ORDER BY updated DESC, id DESC LIMIT ?",  # noqa: S608
+            f"SELECT {_COLUMNS} FROM jobs {clauses} ORDER BY updated DESC, id DESC LIMIT ?",  # noqa: S608
             [*args, limit],
+        )
+        return [_record(row) for row in rows]
+
+    @_translated
+    def counts(self, *, since: float) -> dict[str, int]:
+        """Return how many jobs updated since ``since`` are in each state."""
+        rows = self._db.execute(
+            "SELECT state, count(*) FROM jobs WHERE updated >= ? GROUP BY state", (since,)
+        )
+        return {str(state): int(count) for state, count in rows}
+
+    @_translated
+    def find(self, reference: str) -> list[JobRecord]:
+        """Return the jobs a person's reference names: a key, the start of one, a
+        printer job (``Fax-17``), a send job's short id or a hot-folder job's name."""
+        exact = self._fetch(self._db, reference)
+        if exact is not None:
+            return [exact]
+        patterns = [_prefix(reference), _prefix(f"send:{reference}")]
+        if match := re.fullmatch(r"(.+)-([0-9]+)", reference):  # QUEUE-JOBID
+            patterns.append(_prefix(f"cups:{match[1]}:{match[2]}:"))
+        rows = self._db.execute(
+            f"SELECT {_COLUMNS} FROM jobs WHERE title = ? AND source = 'hotfolder'"  # noqa: S608
+            + " OR key LIKE ? ESCAPE '\\'" * len(patterns)
+            + " ORDER BY updated DESC LIMIT 20",
+            [reference, *patterns],
         )
         return [_record(row) for row in rows]
 
@@ -336,6 +369,46 @@ class Journal:
     def _fetch(db: sqlite3.Connection, key: str) -> JobRecord | None:
         row = db.execute(f"SELECT {_COLUMNS} FROM jobs WHERE key = ?", (key,)).fetchone()  # noqa: S608
         return _record(row) if row else None
+
+
+@dataclass(frozen=True)
+class Filter:
+    """Which jobs a search returns; every field given must match."""
+
+    states: Sequence[State] = ()
+    user: str | None = None
+    recipient: str | None = None  # a number, or its start: recipients are "NUMBER|NAME"
+    since: float | None = None  # updated at or after (seconds since the epoch)
+    until: float | None = None  # updated before
+
+    def sql(self) -> tuple[str, list[object]]:
+        """Return a WHERE clause (or "") and its arguments."""
+        clauses: list[str] = []
+        args: list[object] = []
+        if self.states:
+            clauses.append(f"state IN ({', '.join('?' * len(self.states))})")
+            args += [state.value for state in self.states]
+        if self.user is not None:
+            clauses.append("user = ?")
+            args.append(self.user)
+        if self.recipient is not None:
+            clauses.append("recipients LIKE ? ESCAPE '\\'")
+            args.append('%"' + _escape_like(self.recipient) + "%")
+        if self.since is not None:
+            clauses.append("updated >= ?")
+            args.append(self.since)
+        if self.until is not None:
+            clauses.append("updated < ?")
+            args.append(self.until)
+        return ("WHERE " + " AND ".join(clauses) if clauses else ""), args
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _prefix(text: str) -> str:
+    return _escape_like(text) + "%"
 
 
 _INTERRUPTED = (

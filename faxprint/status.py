@@ -1,15 +1,39 @@
-"""What the journal says about recent jobs, for people (a table) and scripts (JSON)."""
+"""``faxprint status``, ``history`` and ``show``: what the journal says, for people and
+scripts.
+
+The FaxOut service only says whether it accepted a fax, so the journal is where "did my
+fax go?" is answered. A job the journal still calls ``sending`` whose process is gone
+(killed mid-upload; cupsd even reports such a CUPS job as completed) is shown as
+``interrupted``: it may have been sent, and a person must check it.
+"""
 
 from __future__ import annotations
 
+import argparse
+import json
+import re
+import sys
 import time
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
-from faxprint.journal import JobRecord
+from faxprint.cli import EX_CONFIG, EX_TEMPFAIL, EX_USAGE
+from faxprint.journal import AttemptRecord, Filter, JobRecord, Journal, State
+from faxprint.lease import owner_alive
 from faxprint.text import printable, some
 
 HEADER = ("UPDATED", "STATE", "JOB", "RECIPIENTS", "PAGES", "TRIES", "MESSAGE")
+#: Jobs ``status`` lists: not settled, or settled in doubt.
+OPEN = (State.PENDING, State.SENDING, State.RETRY, State.UNCERTAIN)
+INTERRUPTED = "interrupted"
+
+
+def shown_state(job: JobRecord, now: float) -> str:
+    """The job's state for people: ``interrupted`` for a sender that died mid-upload."""
+    if job.state is State.SENDING and not owner_alive(job.owner, job.updated, now):
+        return INTERRUPTED
+    return job.state.value
 
 
 def source_of(job: JobRecord) -> str:
@@ -23,12 +47,16 @@ def source_of(job: JobRecord) -> str:
     return printable(job.title or job.key, limit=40)
 
 
-def rows(jobs: Sequence[JobRecord]) -> list[tuple[str, ...]]:
-    """One row of text per job, newest first as given."""
+def _when(moment: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(moment))
+
+
+def rows(jobs: Sequence[JobRecord], now: float) -> list[tuple[str, ...]]:
+    """One row of text per job, in the order given."""
     return [
         (
-            time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(job.updated)),
-            job.state.value,
+            _when(job.updated),
+            shown_state(job, now),
             source_of(job),
             printable(some(job.recipients, 2), limit=40),
             "-" if job.pages is None else str(job.pages),
@@ -39,9 +67,9 @@ def rows(jobs: Sequence[JobRecord]) -> list[tuple[str, ...]]:
     ]
 
 
-def table(jobs: Sequence[JobRecord]) -> str:
+def table(jobs: Sequence[JobRecord], now: float | None = None) -> str:
     """Render jobs as aligned columns under a header."""
-    lines = [HEADER, *rows(jobs)]
+    lines = [HEADER, *rows(jobs, time.time() if now is None else now)]
     widths = [max(len(line[column]) for line in lines) for column in range(len(HEADER))]
     return "\n".join(
         "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
@@ -49,9 +77,11 @@ def table(jobs: Sequence[JobRecord]) -> str:
     )
 
 
-def as_json(job: JobRecord) -> dict[str, Any]:
+def as_json(
+    job: JobRecord, now: float | None = None, attempts: Sequence[AttemptRecord] | None = None
+) -> dict[str, Any]:
     """A job as a JSON object (times in seconds since the epoch); never the owner's host."""
-    return {
+    record: dict[str, Any] = {
         "key": job.key,
         "source": job.source,
         "account": job.account,
@@ -60,10 +90,181 @@ def as_json(job: JobRecord) -> dict[str, Any]:
         "recipients": list(job.recipients),
         "documents": list(job.documents),
         "pages": job.pages,
-        "state": job.state.value,
+        "state": shown_state(job, time.time() if now is None else now),
         "attempts": job.attempts,
         "code": job.code,
         "message": job.message,
         "created": job.created,
         "updated": job.updated,
     }
+    if attempts is not None:
+        record["history"] = [
+            {"number": a.number, "started": a.started, "ended": a.ended,
+             "state": a.state.value, "code": a.code, "message": a.message}
+            for a in attempts
+        ]  # fmt: skip
+    return record
+
+
+def details(job: JobRecord, attempts: Sequence[AttemptRecord], now: float) -> str:
+    """A job's whole story: what, from whom, to whom, and every attempt."""
+    state = shown_state(job, now)
+    lines = [
+        f"job         {printable(job.key, limit=120)}",
+        f"state       {state}" + (f" (code {job.code})" if job.code is not None else ""),
+        f"message     {printable(job.message, limit=200) or '-'}",
+        f"from        {source_of(job)} ({job.source})",
+        f"title       {printable(job.title, limit=120) or '-'}",
+        f"account     {printable(job.account)}",
+        f"recipients  {printable(', '.join(job.recipients), limit=400)}",
+        f"documents   {printable(', '.join(job.documents), limit=400)}",
+        f"pages       {'-' if job.pages is None else job.pages}",
+        f"created     {_when(job.created)}",
+        f"updated     {_when(job.updated)}",
+        f"attempts    {job.attempts}",
+    ]
+    for attempt in attempts:
+        ended = _when(attempt.ended) if attempt.ended is not None else "not ended"
+        code = f" code {attempt.code}" if attempt.code is not None else ""
+        lines.append(
+            f"  #{attempt.number}  {_when(attempt.started)} .. {ended}  {attempt.state.value}"
+            f"{code}  {printable(attempt.message, limit=120)}".rstrip()
+        )
+    if state in (INTERRUPTED, State.UNCERTAIN.value):
+        lines.append(
+            "what now    check the account's sent faxes; then `faxprint retry` to send it "
+            "again or `faxprint cancel` to settle it"
+        )
+    return "\n".join(lines)
+
+
+_RELATIVE = re.compile(r"([0-9]+)\s*([mhdw])")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_when(text: str, now: float | None = None) -> float:
+    """Read a time for --since/--until: ISO 8601 (local time unless it says), a date, or
+    an age such as ``30m``, ``12h``, ``7d``, ``2w``. Raise ValueError otherwise."""
+    moment = time.time() if now is None else now
+    if match := _RELATIVE.fullmatch(text.strip()):
+        age = timedelta(**{_UNITS[match[2]]: int(match[1])})
+        return moment - age.total_seconds()
+    try:
+        parsed = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(
+            f"{printable(text)!r} is no time: give 2026-11-26, 2026-11-26T09:00 or an age "
+            "such as 12h or 7d"
+        ) from None
+    return parsed.timestamp()  # naive: local time
+
+
+# -- the commands ---------------------------------------------------------------------
+
+
+def add_filters(parser: argparse.ArgumentParser) -> None:
+    """The filters ``status`` and ``history`` share."""
+    parser.add_argument("--user", help="only jobs of this user (printer or hot folder)")
+    parser.add_argument("--to", metavar="NUMBER", help="only jobs to this number (or its start)")
+    parser.add_argument("--since", metavar="WHEN", help="updated since: 2026-11-26, 12h, 7d")
+    parser.add_argument("--until", metavar="WHEN", help="updated before WHEN")
+    parser.add_argument("-n", "--limit", type=int, default=50, help="jobs to show (default 50)")
+    parser.add_argument("--json", action="store_true", help="one JSON object per line")
+
+
+def _filter(args: argparse.Namespace, states: Sequence[State]) -> Filter:
+    return Filter(
+        states=states,
+        user=args.user,
+        recipient=args.to,
+        since=parse_when(args.since) if args.since else None,
+        until=parse_when(args.until) if args.until else None,
+    )
+
+
+def run_status(args: argparse.Namespace) -> int:
+    """List the jobs that are not settled or are in doubt, and a day's summary."""
+    return _list(args, OPEN, summary=True)
+
+
+def run_history(args: argparse.Namespace) -> int:
+    """List every job the filters let through, newest first."""
+    return _list(args, tuple(State(s) for s in args.state or ()), summary=False)
+
+
+def _list(args: argparse.Namespace, states: Sequence[State], *, summary: bool) -> int:
+    if args.limit < 1:
+        return _usage("--limit must be at least 1")
+    try:
+        where = _filter(args, states)
+    except ValueError as exc:
+        return _usage(str(exc))
+    now = time.time()
+
+    def work(journal: Journal) -> None:
+        jobs = journal.search(where, args.limit)
+        if args.json:
+            for job in jobs:
+                print(json.dumps(as_json(job, now)))
+            return
+        print(table(jobs, now) if jobs else "no jobs")
+        if summary:
+            counts = journal.counts(since=now - 86400)
+            shown = ", ".join(f"{n} {state}" for state, n in sorted(counts.items())) or "none"
+            print(f"\nlast 24 hours: {shown}")
+
+    return with_journal(args, work)
+
+
+def run_show(args: argparse.Namespace) -> int:
+    """Print one job's whole story."""
+    now = time.time()
+
+    def work(journal: Journal) -> int:
+        found = journal.find(args.job)
+        if len(found) != 1:
+            return _ambiguous(args.job, found, now)
+        job = found[0]
+        attempts = journal.attempts(job.key)
+        if args.json:
+            print(json.dumps(as_json(job, now, attempts)))
+        else:
+            print(details(job, attempts, now))
+        return 0
+
+    return with_journal(args, work)
+
+
+def _ambiguous(reference: str, found: Sequence[JobRecord], now: float) -> int:
+    if not found:
+        print(f"faxprint: no job {printable(reference)!r} in the journal", file=sys.stderr)
+        return 1
+    print(
+        f"faxprint: {printable(reference)!r} names {len(found)} jobs; give more of one:\n"
+        + table(found, now),
+        file=sys.stderr,
+    )
+    return 1
+
+
+def with_journal(args: argparse.Namespace, work: Any) -> int:
+    """Open the configured journal, run ``work(journal)``; report config and journal faults."""
+    from faxprint import config as configuration
+    from faxprint.errors import ConfigError, FaxPrintError
+
+    try:
+        settings = configuration.load(args.config)
+        with Journal(settings.journal) as journal:
+            status = work(journal)
+    except ConfigError as error:
+        print(f"faxprint: {error.message}", file=sys.stderr)
+        return EX_CONFIG
+    except FaxPrintError as error:  # the journal is busy or failing
+        print(f"faxprint: {error.message}", file=sys.stderr)
+        return EX_TEMPFAIL
+    return status if isinstance(status, int) else 0
+
+
+def _usage(message: str) -> int:
+    print(f"faxprint: {message}", file=sys.stderr)
+    return EX_USAGE

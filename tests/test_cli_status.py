@@ -1,71 +1,155 @@
-"""``faxprint status``: the journal's recent jobs, filled by real sends through the sandbox."""
+"""``faxprint status``, ``history`` and ``show`` on journals filled by real jobs: sends
+through the sandbox over HTTP, the CUPS backend run as cupsd runs it, and a sender that
+died mid-upload."""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import time
+import uuid
 from pathlib import Path
 
-from faxprint import cli
+import pytest
+
+from faxprint import cli, status
 from faxprint.journal import Journal, State
 from faxprint.sandbox import Fault, SandboxServer
 from tests.conftest import REPO
 from tests.helpers import make_pdf
 from tests.test_cli_send import _config, _send
 
+BACKEND = REPO / "cups-backend" / "faxprint"
 
-def _status(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
+
+def _run(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "faxprint", "--config", str(config), "status", *args],
+        [sys.executable, "-m", "faxprint", "--config", str(config), *args],
         capture_output=True, text=True, cwd=REPO, timeout=60, check=False,
     )  # fmt: skip
 
 
-def test_status_lists_sent_and_refused_jobs_newest_first(
-    tmp_path: Path, sandbox: SandboxServer
-) -> None:
+def _print(config: Path, tmp_path: Path, job: int, user: str, to: str) -> None:
+    """Fax a job through the CUPS backend, run as cupsd runs it."""
+    env = {
+        "DEVICE_URI": "faxprint://default", "PRINTER": "Fax", "TMPDIR": str(tmp_path),
+        "FAXPRINT_CONFIG": str(config), "PATH": os.environ["PATH"],
+    }  # fmt: skip
+    options = f"fax-to={to} job-uuid=urn:uuid:{uuid.uuid4()}"
+    pdf = make_pdf(tmp_path / f"print-{job}.pdf", pages=2)
+    with pdf.open("rb") as data:
+        subprocess.run(
+            [sys.executable, str(BACKEND), str(job), user, "Offer", "1", options],
+            env=env, stdin=data, capture_output=True, check=True, timeout=60,
+        )  # fmt: skip
+
+
+def _die_mid_upload(journal: Path, key: str) -> None:
+    """A process marks a job sending, then dies as a SIGKILL would leave it."""
+    code = (
+        "import os, sys\nfrom faxprint.journal import Journal\n"
+        f"j = Journal({str(journal)!r})\n"
+        f"j.begin({key!r}, source='cups', account='default', recipients=['5556465591'],"
+        " documents=['a.pdf'], pages=1, user='bob', title='Report')\n"
+        f"j.start_attempt({key!r})\nos._exit(9)\n"
+    )
+    subprocess.run([sys.executable, "-c", code], cwd=REPO, check=False, timeout=60)
+
+
+@pytest.fixture
+def filled(tmp_path: Path, sandbox: SandboxServer) -> Path:
+    """A journal with an accepted printer job (ann), an accepted send, a refused send,
+    an uncertain send and a printer job whose sender died mid-upload (bob)."""
     config = _config(tmp_path, sandbox.url)
-    pdf = make_pdf(tmp_path / "offer.pdf", pages=2)
-    assert _send(config, "--to", "5556465589|Jane", str(pdf)).returncode == 0
+    _print(config, tmp_path, 17, "ann", "5556465589")
+    pdf = make_pdf(tmp_path / "offer.pdf", pages=3)
+    assert _send(config, "--to", "5556465589|John", str(pdf)).returncode == 0
     sandbox.faults.push(Fault.code(3))  # refused as bad data: a permanent failure
-    assert _send(config, "--to", "5556465590", str(pdf)).returncode != 0
+    assert _send(config, "--to", "5556465590", str(pdf)).returncode == cli.EX_PROTOCOL
+    sandbox.faults.push(Fault.accept_then_drop())
+    assert _send(config, "--to", "5556465592", str(pdf)).returncode == cli.EX_UNCERTAIN
+    _die_mid_upload(tmp_path / "journal.sqlite", "cups:Fax:18:7f1d9a3e")
+    return config
 
-    shown = _status(config)
+
+def test_status_lists_what_needs_a_person_and_the_day_in_numbers(filled: Path) -> None:
+    shown = _run(filled, "status")
     assert shown.returncode == 0, shown.stderr
-    header, newest, oldest = shown.stdout.splitlines()
-    assert header.split() == ["UPDATED", "STATE", "JOB", "RECIPIENTS", "PAGES", "TRIES", "MESSAGE"]
-    assert newest.split()[2] == "failed" and "5556465590" in newest
-    assert oldest.split()[2] == "accepted" and "5556465589" in oldest and " 2 " in oldest
-
-    lines = _status(config, "--json", "--state", "accepted").stdout.splitlines()
-    assert [json.loads(line)["recipients"] for line in lines] == [["5556465589|Jane"]]
-    assert json.loads(lines[0])["pages"] == 2
-    assert _status(config, "--limit", "1").stdout.count("\n") == 2  # header and one job
+    lines = shown.stdout.splitlines()
+    assert lines[0].split() == list(status.HEADER)
+    assert lines[1].split()[2:4] == ["interrupted", "Fax-18"]  # newest first
+    assert lines[2].split()[2] == "uncertain" and "5556465592" in lines[2]
+    assert len([line for line in lines if line.startswith("20")]) == 2  # settled ones hidden
+    assert lines[-1] == "last 24 hours: 2 accepted, 1 failed, 1 sending, 1 uncertain"
 
 
-def test_status_refuses_a_bad_limit_and_reports_an_unusable_journal(tmp_path: Path) -> None:
+def test_history_filters_by_state_recipient_user_and_time(filled: Path) -> None:
+    def keys(*args: str) -> list[str]:
+        result = _run(filled, "history", "--json", *args)
+        assert result.returncode == 0, result.stderr
+        return [json.loads(line)["state"] for line in result.stdout.splitlines()]
+
+    assert keys() == ["interrupted", "uncertain", "failed", "accepted", "accepted"]
+    assert keys("--state", "accepted", "--state", "failed") == ["failed", "accepted", "accepted"]
+    assert keys("--to", "555646559") == ["interrupted", "uncertain", "failed"]
+    assert keys("--user", "ann") == ["accepted"]
+    assert keys("--since", "1h") == keys()
+    assert keys("--until", "2001-01-01") == []
+    assert keys("--limit", "2") == ["interrupted", "uncertain"]
+    one = json.loads(_run(filled, "history", "--json", "--user", "ann").stdout)
+    assert one["recipients"] == ["5556465589"] and one["pages"] == 2 and one["source"] == "cups"
+
+
+def test_show_tells_one_jobs_story_by_any_of_its_names(filled: Path) -> None:
+    sent = json.loads(_run(filled, "history", "--json", "--to", "5556465592").stdout)
+    short = sent["key"].removeprefix("send:")[:8]
+    story = _run(filled, "show", short)
+    assert story.returncode == 0, story.stderr
+    assert f"job         {sent['key']}" in story.stdout
+    assert "state       uncertain" in story.stdout
+    assert "  #1  " in story.stdout and "what now" in story.stdout
+
+    printed = json.loads(_run(filled, "show", "--json", "Fax-17").stdout)
+    assert printed["state"] == "accepted" and printed["user"] == "ann"
+    assert [a["state"] for a in printed["history"]] == ["accepted"]
+    assert "interrupted" in _run(filled, "show", "Fax-18").stdout
+
+    missing = _run(filled, "show", "Fax-99")
+    assert missing.returncode == 1 and "no job 'Fax-99'" in missing.stderr
+    several = _run(filled, "show", "send")  # the start of three keys
+    assert several.returncode == 1 and "names 3 jobs" in several.stderr
+
+
+def test_bad_options_and_an_unusable_journal_get_one_clear_line(tmp_path: Path) -> None:
     config = _config(tmp_path, "http://127.0.0.1:9/faxapi.asp")
-    assert _status(config, "--limit", "0").returncode == cli.EX_USAGE
+    assert _run(config, "history", "--limit", "0").returncode == cli.EX_USAGE
+    bad = _run(config, "history", "--since", "last tuesday")
+    assert bad.returncode == cli.EX_USAGE and "is no time" in bad.stderr
     (tmp_path / "journal.sqlite").mkdir()  # a folder where the file should be
-    failed = _status(config)
+    failed = _run(config, "status")
     assert failed.returncode == cli.EX_CONFIG
     assert "journal" in failed.stderr and failed.stdout == ""
 
 
+def test_a_journal_of_100000_jobs_answers_fast_enough_to_be_used(tmp_path: Path) -> None:
+    # Not a timing assertion: the query plan must use an index, not scan the table.
+    with Journal(tmp_path / "journal.sqlite") as journal:
+        plan = journal._db.execute(
+            "EXPLAIN QUERY PLAN SELECT id FROM jobs WHERE state IN ('uncertain')"
+            " ORDER BY updated DESC, id DESC LIMIT 50"
+        ).fetchall()
+        assert any("jobs_state" in str(step) for step in plan)
+        plan = journal._db.execute(
+            "EXPLAIN QUERY PLAN SELECT id FROM jobs WHERE user = 'ann'"
+            " ORDER BY updated DESC, id DESC LIMIT 50"
+        ).fetchall()
+        assert any("jobs_user" in str(step) for step in plan)
+
+
 def test_the_cli_knows_every_journal_state() -> None:
     assert set(cli.STATES) == {state.value for state in State}
-
-
-def test_status_of_a_printer_job_names_queue_job_and_user(tmp_path: Path) -> None:
-    from faxprint import status
-
-    with Journal(tmp_path / "journal.sqlite") as journal:
-        job = journal.begin(
-            "cups:Fax:42:1b4e28ba", source="cups", account="default", recipients=["5556465589"],
-            documents=["a.pdf"], pages=1, user="ann", title="Offer",
-        )  # fmt: skip
-    assert status.source_of(job) == "Fax-42 ann"
 
 
 def test_every_submitter_status_has_an_exit_status_and_words() -> None:
@@ -75,12 +159,19 @@ def test_every_submitter_status_has_an_exit_status_and_words() -> None:
     assert set(cli.FAILURE_WORDS) == {status.value for status in Status} - {"accepted"}
 
 
-def test_status_of_a_send_job_shows_a_short_id(tmp_path: Path) -> None:
-    from faxprint import status
+def test_times_are_read_as_dates_ages_or_iso_8601() -> None:
+    now = 1_800_000_000.0
+    assert status.parse_when("12h", now) == now - 12 * 3600
+    assert status.parse_when("7d", now) == now - 7 * 86400
+    assert status.parse_when("2026-11-26T10:00:00+00:00") == 1795687200.0
+    with pytest.raises(ValueError, match="is no time"):
+        status.parse_when("yesterday-ish")
 
+
+def test_a_job_shows_interrupted_only_when_its_sender_is_gone(tmp_path: Path) -> None:
     with Journal(tmp_path / "journal.sqlite") as journal:
-        job = journal.begin(
-            "send:6ed536f2-cbdc-42a2-abae-19bcbe6ffb08", source="send", account="default",
-            recipients=["5556465589"], documents=["a.pdf"], pages=1, user="ann",
-        )  # fmt: skip
-    assert status.source_of(job) == "send 6ed536f2 ann"
+        journal.begin("k", source="hotfolder", account="default", recipients=["1"],
+                      documents=["a.pdf"], pages=1, title="20261126-job")  # fmt: skip
+        mine = journal.start_attempt("k")  # this live process owns it
+        assert status.shown_state(mine, time.time()) == "sending"
+        assert status.source_of(mine) == "20261126-job"
