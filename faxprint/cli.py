@@ -25,7 +25,7 @@ import sys
 import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from faxprint import __version__
 from faxprint.errors import ConfigError, FaxPrintError, TicketError
@@ -135,6 +135,18 @@ def build_parser() -> argparse.ArgumentParser:
     watch.add_argument("--concurrency", type=int, help="uploads at once")
     watch.set_defaults(run=run_watch)
 
+    _operating_commands(commands)
+
+    sandbox = commands.add_parser("sandbox", help="run a local FaxOut server to try faxprint")
+    from faxprint import sandbox as sandbox_module
+
+    sandbox_module.add_arguments(sandbox)
+    sandbox.set_defaults(run=sandbox_module.run)
+    return parser
+
+
+def _operating_commands(commands: Any) -> None:
+    """status, history, show, retry and cancel: what an admin runs on a print server."""
     from faxprint import status as status_module  # light: the journal and sqlite3
 
     status = commands.add_parser(
@@ -164,13 +176,38 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("job", metavar="JOB")
     show.add_argument("--json", action="store_true", help="as one JSON object")
     show.set_defaults(run=status_module.run_show)
+    for name, verb, summary in (
+        ("retry", "run_retry", "send an uncertain, interrupted or failed job again"),
+        ("cancel", "run_cancel", "settle a waiting or uncertain job as not to be sent"),
+    ):
+        settle = commands.add_parser(
+            name, help=summary,
+            description=f"{summary[0].upper()}{summary[1:]}: a printer job's CUPS job is "
+            + ("released (or restarted)" if name == "retry" else "cancelled")
+            + "; a hot-folder job in held/ "
+            + ("goes back into the folder as a new drop." if name == "retry"
+               else "moves to failed/ with its receipt saying so.")
+            + " Check the account's sent faxes first: an uncertain job may have been sent.",
+        )  # fmt: skip
+        settle.add_argument("job", metavar="JOB", help="as for `faxprint show`")
+        settle.add_argument(
+            "--folder", type=Path, help="the hot folder (default: [hotfolder] path)"
+        )
+        settle.set_defaults(run=_lazy("faxprint.settle", verb))
 
-    sandbox = commands.add_parser("sandbox", help="run a local FaxOut server to try faxprint")
-    from faxprint import sandbox as sandbox_module
 
-    sandbox_module.add_arguments(sandbox)
-    sandbox.set_defaults(run=sandbox_module.run)
-    return parser
+def _lazy(module: str, function: str) -> Callable[[argparse.Namespace], int]:
+    """A command whose code is imported only when it runs."""
+
+    def run(args: argparse.Namespace) -> int:
+        import importlib
+
+        command: Callable[[argparse.Namespace], int] = getattr(
+            importlib.import_module(module), function
+        )
+        return command(args)
+
+    return run
 
 
 def _send_help() -> str:

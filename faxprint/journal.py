@@ -72,6 +72,13 @@ CREATE TABLE IF NOT EXISTS attempts (
     message TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (job, number)
 );
+CREATE TABLE IF NOT EXISTS decisions (
+    job INTEGER NOT NULL REFERENCES jobs (id),
+    at REAL NOT NULL,
+    state TEXT NOT NULL,
+    message TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS decisions_job ON decisions (job);
 """
 
 
@@ -302,6 +309,38 @@ class Journal:
             " WHERE job = ? AND number = ? AND ended IS NULL",
             (now, state, code, _safe(message), job.id, job.attempts),
         )
+
+    @_translated
+    def settle(self, key: str, state: State, message: str) -> JobRecord:
+        """Record a person's decision on a job (``retry``: send it again; ``cancelled``).
+
+        Raise ValueError for a job that is accepted, or being sent by a live process.
+        """
+        now = self.clock()
+        with self._immediate() as db:
+            job = self._fetch(db, key)
+            if job is None:
+                raise KeyError(key)
+            if job.state is State.ACCEPTED:
+                raise ValueError(f"job {key} was accepted by the service")
+            if job.state is State.SENDING and owner_alive(job.owner, job.updated, now):
+                raise ValueError(f"job {key} is being sent right now")
+            self._set(db, job, state, None, message, now)
+            db.execute(
+                "INSERT INTO decisions (job, at, state, message) VALUES (?, ?, ?, ?)",
+                (job.id, now, state, _safe(message)),
+            )
+        return self._require(key)
+
+    @_translated
+    def decisions(self, key: str) -> list[tuple[float, State, str]]:
+        """Return the decisions people made on a job (``settle``), oldest first."""
+        rows = self._db.execute(
+            "SELECT d.at, d.state, d.message FROM decisions d JOIN jobs j ON j.id = d.job"
+            " WHERE j.key = ? ORDER BY d.at",
+            (key,),
+        )
+        return [(float(at), State(state), str(message)) for at, state, message in rows]
 
     @_translated
     def get(self, key: str) -> JobRecord | None:

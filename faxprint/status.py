@@ -77,8 +77,14 @@ def table(jobs: Sequence[JobRecord], now: float | None = None) -> str:
     )
 
 
+Decision = tuple[float, State, str]
+
+
 def as_json(
-    job: JobRecord, now: float | None = None, attempts: Sequence[AttemptRecord] | None = None
+    job: JobRecord,
+    now: float | None = None,
+    attempts: Sequence[AttemptRecord] | None = None,
+    decisions: Sequence[Decision] = (),
 ) -> dict[str, Any]:
     """A job as a JSON object (times in seconds since the epoch); never the owner's host."""
     record: dict[str, Any] = {
@@ -103,11 +109,19 @@ def as_json(
              "state": a.state.value, "code": a.code, "message": a.message}
             for a in attempts
         ]  # fmt: skip
+        record["decisions"] = [
+            {"at": at, "state": state.value, "message": message} for at, state, message in decisions
+        ]
     return record
 
 
-def details(job: JobRecord, attempts: Sequence[AttemptRecord], now: float) -> str:
-    """A job's whole story: what, from whom, to whom, and every attempt."""
+def details(
+    job: JobRecord,
+    attempts: Sequence[AttemptRecord],
+    now: float,
+    decisions: Sequence[Decision] = (),
+) -> str:
+    """A job's whole story: what, from whom, to whom, every attempt and decision."""
     state = shown_state(job, now)
     lines = [
         f"job         {printable(job.key, limit=120)}",
@@ -123,13 +137,17 @@ def details(job: JobRecord, attempts: Sequence[AttemptRecord], now: float) -> st
         f"updated     {_when(job.updated)}",
         f"attempts    {job.attempts}",
     ]
+    story: list[tuple[float, str]] = []
     for attempt in attempts:
         ended = _when(attempt.ended) if attempt.ended is not None else "not ended"
         code = f" code {attempt.code}" if attempt.code is not None else ""
-        lines.append(
+        story.append((attempt.started, (
             f"  #{attempt.number}  {_when(attempt.started)} .. {ended}  {attempt.state.value}"
             f"{code}  {printable(attempt.message, limit=120)}".rstrip()
-        )
+        )))  # fmt: skip
+    for at, state, message in decisions:
+        story.append((at, f"  --  {_when(at)}  {state.value}  {printable(message, limit=120)}"))
+    lines += [line for _, line in sorted(story, key=lambda item: item[0])]
     if state in (INTERRUPTED, State.UNCERTAIN.value):
         lines.append(
             "what now    check the account's sent faxes; then `faxprint retry` to send it "
@@ -225,11 +243,11 @@ def run_show(args: argparse.Namespace) -> int:
         if len(found) != 1:
             return _ambiguous(args.job, found, now)
         job = found[0]
-        attempts = journal.attempts(job.key)
+        attempts, decisions = journal.attempts(job.key), journal.decisions(job.key)
         if args.json:
-            print(json.dumps(as_json(job, now, attempts)))
+            print(json.dumps(as_json(job, now, attempts, decisions)))
         else:
-            print(details(job, attempts, now))
+            print(details(job, attempts, now, decisions))
         return 0
 
     return with_journal(args, work)
