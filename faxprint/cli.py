@@ -195,6 +195,16 @@ def _operating_commands(commands: Any) -> None:
         )
         settle.set_defaults(run=_lazy("faxprint.settle", verb))
 
+    from faxprint import preview as preview_module
+
+    preview = commands.add_parser(
+        "preview", help="a PNG contact sheet of the pages a fax would send",
+        description=preview_module.__doc__.split("\n\n")[1].replace("\n", " ")
+        if preview_module.__doc__ else None,
+    )  # fmt: skip
+    preview_module.add_arguments(preview)
+    preview.set_defaults(run=preview_module.run)
+
 
 def _lazy(module: str, function: str) -> Callable[[argparse.Namespace], int]:
     """A command whose code is imported only when it runs."""

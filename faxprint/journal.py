@@ -389,11 +389,12 @@ class Journal:
     @_translated
     def find(self, reference: str) -> list[JobRecord]:
         """Return the jobs a person's reference names: a key, the start of one, a
-        printer job (``Fax-17``), a send job's short id or a hot-folder job's name."""
+        printer job (``Fax-17``), a send job's short id or a hot-folder job's name (or
+        its start)."""
         exact = self._fetch(self._db, reference)
         if exact is not None:
             return [exact]
-        patterns = [_prefix(reference), _prefix(f"send:{reference}")]
+        patterns = [_prefix(p) for p in (reference, f"send:{reference}", f"hotfolder:{reference}")]
         if match := re.fullmatch(r"(.+)-([0-9]+)", reference):  # QUEUE-JOBID
             patterns.append(_prefix(f"cups:{match[1]}:{match[2]}:"))
         rows = self._db.execute(

@@ -1,0 +1,268 @@
+"""``faxprint preview``: a contact sheet of the pages that would be faxed, as a PNG.
+
+The pages are laid out on one large PDF page with pypdf (each page scaled into a
+Letter-sized cell, framed and numbered) and rendered by poppler's ``pdftoppm`` in black
+and white at the fax's resolution: 98 dpi for ``low`` (standard), 196 dpi for ``high``
+(fine), the vertical resolutions of fax, with square pixels. What is hard to read here
+is hard to read on the recipient's fax. Only PDFs can be previewed: the service renders
+other formats itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import shutil
+import subprocess
+import sys
+import tempfile
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from faxprint.errors import DocumentError, FaxPrintError
+from faxprint.text import printable
+
+DPI = {"low": 98, "high": 196}
+CELL_WIDTH, CELL_HEIGHT = 612.0, 792.0  # points: a US Letter page per cell
+MARGIN = 18.0  # around each page, in points
+LABEL = 28.0  # the band under each cell with its page number
+MAX_PAGES = 300  # one sheet; longer jobs are refused by [limits] max_pages anyway
+RENDER_TIMEOUT = 300
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """A rendered contact sheet: where it is, how many pages, its grid and size."""
+
+    path: Path
+    pages: int
+    columns: int
+    rows: int
+    width: int
+    height: int
+
+
+def sheet_pixels(columns: int, rows: int, resolution: str) -> tuple[int, int]:
+    """The size in pixels of a sheet of ``columns`` x ``rows`` cells at a fax resolution
+    (poppler rounds a page's size up to whole pixels)."""
+    dpi = DPI[resolution]
+    width = math.ceil(columns * (CELL_WIDTH + 2 * MARGIN) * dpi / 72)
+    height = math.ceil(rows * (CELL_HEIGHT + 2 * MARGIN + LABEL) * dpi / 72)
+    return width, height
+
+
+def contact_sheet(
+    documents: Sequence[Path], output: Path, *, resolution: str = "low", columns: int = 4
+) -> Sheet:
+    """Render every page of ``documents`` onto one PNG at ``output``."""
+    writer = _collect(documents)
+    count = len(writer.pages)
+    columns = max(1, min(columns, count))
+    rows = -(-count // columns)
+    pdftoppm = shutil.which("pdftoppm")
+    if pdftoppm is None:
+        raise FaxPrintError("pdftoppm is missing: install the Debian package poppler-utils")
+    with tempfile.TemporaryDirectory(prefix="faxprint-preview-") as work:
+        sheet_pdf = Path(work) / "sheet.pdf"
+        _layout(writer, columns, rows, sheet_pdf)
+        dpi = DPI[resolution]
+        prefix = Path(work) / "sheet"
+        command = [pdftoppm, "-mono", "-r", str(dpi), "-f", "1", "-l", "1", "-singlefile"]
+        result = subprocess.run(
+            [*command, str(sheet_pdf), str(prefix)],
+            capture_output=True, text=True, timeout=RENDER_TIMEOUT, check=False,
+        )  # fmt: skip
+        if result.returncode != 0:
+            raise FaxPrintError(f"pdftoppm failed: {printable(result.stderr.strip(), limit=200)}")
+        # pdftoppm's PNGs are 8-bit RGB even with -mono; its PBM is the fax's 1 bit a pixel.
+        _pbm_to_png(prefix.with_suffix(".pbm"), output)
+    width, height = png_size(output)
+    return Sheet(output, count, columns, rows, width, height)
+
+
+def _collect(documents: Sequence[Path]) -> Any:
+    """Return a PdfWriter holding every page of ``documents``, rotation made upright."""
+    from pypdf import PdfWriter
+
+    from faxprint import documents as docs
+
+    writer = PdfWriter()
+    for path in documents:
+        document = docs.inspect(path)  # refuses damaged, encrypted, unreadable files
+        if document.content_type != "application/pdf":
+            raise DocumentError(
+                f"{printable(path.name)}: only PDFs can be previewed (the service renders "
+                f"{document.content_type} itself)"
+            )
+        if (document.pages or 0) + len(writer.pages) > MAX_PAGES:
+            raise DocumentError(f"more than {MAX_PAGES} pages: too many to preview on one sheet")
+        writer.append(path)
+    if not writer.pages:
+        raise DocumentError("no page to preview")
+    for page in writer.pages:
+        if page.rotation:
+            page.transfer_rotation_to_content()
+    return writer
+
+
+def _layout(writer: Any, columns: int, rows: int, output: Path) -> None:
+    """Put a first page in ``writer`` holding all its pages in a grid, framed and
+    numbered, and write the file (the renderer draws only that first page)."""
+    from pypdf import Transformation
+    from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, NameObject
+
+    cell_w, cell_h = CELL_WIDTH + 2 * MARGIN, CELL_HEIGHT + 2 * MARGIN + LABEL
+    width, height = columns * cell_w, rows * cell_h
+    pages = list(writer.pages)
+    writer.insert_blank_page(width=width, height=height, index=0)
+    sheet = writer.pages[0]  # the writer's own copy: the page returned is not it
+    marks: list[str] = ["0 g 1 w"]
+    placed = []
+    for number, page in enumerate(pages):
+        box = page.mediabox
+        w, h = float(box.width), float(box.height)
+        scale = min(CELL_WIDTH / w, CELL_HEIGHT / h)
+        column, row = number % columns, number // columns
+        x = column * cell_w + MARGIN + (CELL_WIDTH - w * scale) / 2
+        y = height - (row + 1) * cell_h + LABEL + MARGIN + (CELL_HEIGHT - h * scale) / 2
+        placed.append((page, Transformation().translate(-float(box.left), -float(box.bottom))
+                       .scale(scale, scale).translate(x, y)))  # fmt: skip
+        marks.append(f"{x:.2f} {y:.2f} {w * scale:.2f} {h * scale:.2f} re S")
+        label_x = column * cell_w + cell_w / 2 - 30
+        label_y = height - (row + 1) * cell_h + 8
+        marks.append(f"BT /FxLabel 20 Tf {label_x:.2f} {label_y:.2f} Td (page {number + 1}) Tj ET")
+    decorations = DecodedStreamObject()
+    decorations.set_data("\n".join(marks).encode("ascii"))
+    sheet[NameObject("/Contents")] = ArrayObject([writer._add_object(decorations)])
+    font = DictionaryObject({
+        NameObject("/Type"): NameObject("/Font"), NameObject("/Subtype"): NameObject("/Type1"),
+        NameObject("/BaseFont"): NameObject("/Helvetica"),
+    })  # fmt: skip
+    sheet[NameObject("/Resources")] = DictionaryObject({
+        NameObject("/Font"): DictionaryObject({NameObject("/FxLabel"): font})
+    })  # fmt: skip
+    for page, transformation in placed:
+        sheet.merge_transformed_page(page, transformation)
+    with output.open("wb") as stream:
+        writer.write(stream)
+
+
+def _pbm_to_png(pbm: Path, png: Path) -> None:
+    """Store a binary PBM (P4) as a 1-bit grayscale PNG (PBM: 1 is black; PNG: 0 is)."""
+    data = pbm.read_bytes()
+    fields: list[bytes] = []
+    position = 0
+    while len(fields) < 3:  # magic, width, height; "#" starts a comment line
+        while data[position : position + 1].isspace():
+            position += 1
+        if data[position : position + 1] == b"#":
+            position = data.index(b"\n", position) + 1
+            continue
+        end = position
+        while not data[end : end + 1].isspace():
+            end += 1
+        fields.append(data[position:end])
+        position = end
+    if fields[0] != b"P4":
+        raise FaxPrintError("pdftoppm did not write a binary PBM")
+    width, height = int(fields[1]), int(fields[2])
+    stride = (width + 7) // 8
+    pixels = memoryview(data)[position + 1 :]
+    inverted = bytes(pixels[: stride * height]).translate(_INVERT)
+    rows = b"".join(b"\0" + inverted[y * stride : (y + 1) * stride] for y in range(height))
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (
+            len(body).to_bytes(4, "big") + kind + body
+            + zlib.crc32(kind + body).to_bytes(4, "big")
+        )  # fmt: skip
+
+    header = width.to_bytes(4, "big") + height.to_bytes(4, "big") + bytes([1, 0, 0, 0, 0])
+    png.write_bytes(
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows, 9)) + chunk(b"IEND", b"")
+    )  # fmt: skip
+
+
+_INVERT = bytes(255 - value for value in range(256))
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    """Read a PNG's width and height from its header."""
+    with path.open("rb") as stream:
+        head = stream.read(24)
+    if head[:8] != b"\x89PNG\r\n\x1a\n" or head[12:16] != b"IHDR":
+        raise FaxPrintError(f"{path} is not a PNG")
+    return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+
+
+# -- the command ----------------------------------------------------------------------
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "files", nargs="+", metavar="FILE|JOB",
+        help="PDFs, or a hot-folder job whose documents are kept (done/, failed/, held/)",
+    )  # fmt: skip
+    parser.add_argument("-o", "--output", type=Path, default=Path("preview.png"),
+                        help="the PNG to write (default: preview.png)")  # fmt: skip
+    parser.add_argument(
+        "--resolution", choices=sorted(DPI), default="low", type=str.lower,
+        help="the fax resolution to show: low (98 dpi) or high (196 dpi)",
+    )  # fmt: skip
+    parser.add_argument("--columns", type=int, default=4, help="pages per row (default 4)")
+    parser.add_argument("--folder", type=Path, help="the hot folder, for a JOB")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Render the preview; print where it is and how many pages it shows."""
+    from faxprint.cli import EX_CONFIG, EX_DATAERR, EX_USAGE
+
+    if args.columns < 1:
+        print("faxprint: --columns must be at least 1", file=sys.stderr)
+        return EX_USAGE
+    try:
+        documents = [d for name in args.files for d in _documents(name, args)]
+        sheet = contact_sheet(
+            documents, args.output, resolution=args.resolution, columns=args.columns
+        )
+    except DocumentError as error:
+        print(f"faxprint: {error.message}", file=sys.stderr)
+        return EX_DATAERR
+    except FaxPrintError as error:
+        print(f"faxprint: {error.message}", file=sys.stderr)
+        return EX_CONFIG
+    print(
+        f"faxprint: {sheet.path}: {sheet.pages} page{'s' * (sheet.pages != 1)} at "
+        f"{DPI[args.resolution]} dpi ({args.resolution}), {sheet.columns} x {sheet.rows}, "
+        f"{sheet.width} x {sheet.height} pixels"
+    )
+    return 0
+
+
+def _documents(name: str, args: argparse.Namespace) -> list[Path]:
+    path = Path(name)
+    if path.exists():
+        return [path]
+    from faxprint import config as configuration
+    from faxprint.hotfolder.settings import from_table
+    from faxprint.journal import Journal
+
+    settings = configuration.load(args.config)
+    with Journal(settings.journal) as journal:
+        found = [job for job in journal.find(name) if job.source == "hotfolder"]
+    folder = args.folder or from_table(settings.hotfolder).path
+    if len(found) != 1 or folder is None:
+        raise DocumentError(
+            f"{printable(name)}: no such file, nor one hot-folder job (whose documents are "
+            "kept) in the journal" + ("" if folder else "; give --folder")
+        )
+    job = found[0]
+    for where in ("done", "failed", "held"):
+        kept = Path(folder) / where / job.title
+        if kept.is_dir():
+            return [kept / document for document in job.documents]
+    raise DocumentError(f"{printable(name)}: its documents are no longer in {folder}")
