@@ -205,6 +205,16 @@ def _operating_commands(commands: Any) -> None:
     preview_module.add_arguments(preview)
     preview.set_defaults(run=preview_module.run)
 
+    from faxprint import doctor as doctor_module
+
+    doctor = commands.add_parser(
+        "doctor", help="check this server's faxprint and say how to fix what fails",
+        description=doctor_module.__doc__.split("\n\n")[1].replace("\n", " ")
+        if doctor_module.__doc__ else None,
+    )  # fmt: skip
+    doctor_module.add_arguments(doctor)
+    doctor.set_defaults(run=doctor_module.run)
+
 
 def _lazy(module: str, function: str) -> Callable[[argparse.Namespace], int]:
     """A command whose code is imported only when it runs."""

@@ -1,0 +1,242 @@
+"""``faxprint doctor`` on a real server set-up (private cupsd, sandbox over HTTP, a
+running watcher): healthy, it passes; each thing it checks is broken in turn, and the
+check must fail and say how to fix it."""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from faxprint.sandbox import SandboxServer
+from tests.conftest import REPO
+from tests.cupsd import PrivateCupsd
+from tests.helpers import started, watch_process
+from tests.support.secrets import TEST_PASSWORD
+from tests.test_security import TlsSandbox, tls_sandbox  # noqa: F401 -- a fixture
+
+pytestmark = [pytest.mark.cupsd, pytest.mark.slow]
+QUEUE = "FaxDoctor"
+AS_ROOT = os.geteuid() == 0
+
+
+@dataclass
+class Server:
+    cupsd: PrivateCupsd
+    config: Path
+    journal: Path
+    folder: Path
+    log: Path
+    url: str
+    watcher: subprocess.Popen[str] | None = None
+
+    def write_config(self, url: str | None = None, extra: str = "") -> None:
+        self.config.write_text(
+            f'journal = "{self.journal}"\n'
+            f'[accounts.default]\nurl = "{url or self.url}"\nusername = "15555550100"\n'
+            f'password = "{TEST_PASSWORD}"\n{extra}'
+            f'[hotfolder]\npath = "{self.folder}"\n'
+        )
+        self.config.chmod(0o640)
+        if AS_ROOT:
+            os.chown(self.config, 0, pwd.getpwnam("lp").pw_gid)
+
+    def doctor(self) -> tuple[int, dict[str, tuple[str, str]]]:
+        """Run `faxprint doctor`; return its status and {check: (status, detail + fix)}."""
+        env = {**self.cupsd.env(), "FAXPRINT_CONFIG": str(self.config)}
+        command = [sys.executable, "-m", "faxprint", "doctor"]
+        command += ["--backend-dir", str(self.cupsd.backend_dir), "--log", str(self.log)]
+        result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=REPO,
+                                timeout=120, check=False)  # fmt: skip
+        checks: dict[str, tuple[str, str]] = {}
+        last = ""
+        for line in result.stdout.splitlines()[:-2]:
+            status, name, detail = line[:5].strip(), line[6:26].strip(), line[27:]
+            if status:
+                checks[name] = (status, detail)
+                last = name
+            elif last:
+                checks[last] = (checks[last][0], checks[last][1] + " " + detail)
+        return result.returncode, checks
+
+
+@pytest.fixture
+def server(
+    cupsd: PrivateCupsd, faxprint_root: Path, sandbox: SandboxServer, tmp_path: Path
+) -> Iterator[Server]:
+    folder = tmp_path / "drop"
+    folder.mkdir(mode=0o1770)
+    folder.chmod(0o1770)
+    log = tmp_path / "syslog"
+    log.write_text('Nov 26 10:00:00 host kernel: audit: apparmor="STATUS" profile=cupsd\n')
+    config = faxprint_root / "etc" / "faxprint.toml"
+    server = Server(cupsd, config, faxprint_root / "spool" / "journal.sqlite", folder, log,
+                    sandbox.url)  # fmt: skip
+    server.write_config()
+    env = {**cupsd.env(), "FAXPRINT_CONFIG": str(config)}
+    install = [sys.executable, "-m", "faxprint", "install", "--name", QUEUE]
+    install += ["--backend-dir", str(cupsd.backend_dir)]
+    subprocess.run(install, env=env, cwd=REPO, check=True, capture_output=True)
+    server.watcher = watch_process(config, folder)
+    try:
+        started(server.watcher)
+        yield server
+    finally:
+        server.watcher.terminate()
+        server.watcher.communicate(timeout=60)  # and close its pipe
+        cupsd.connection().deletePrinter(QUEUE)
+        (cupsd.backend_dir / "faxprint").unlink(missing_ok=True)  # the next install rewrites it
+        server.write_config()
+
+
+@pytest.mark.skipif(not AS_ROOT, reason="the checks of what lp may do need root")
+def test_a_healthy_server_passes_every_check(server: Server) -> None:
+    status, checks = server.doctor()
+    assert status == 0, checks
+    assert {name: state for name, (state, _) in checks.items()} == dict.fromkeys(
+        ["config", "config permissions", "account default", "backend", f"queue {QUEUE}",
+         "journal", "hot folder", "watcher", "AppArmor/SELinux"], "ok",
+    )  # fmt: skip
+    assert "GET: HTTP 405" in checks["account default"][1]
+    assert f"pid {server.watcher.pid if server.watcher else '?'}" in checks["watcher"][1]
+
+
+def _fails(server: Server, name: str, *words: str) -> None:
+    status, checks = server.doctor()
+    assert status == 1
+    assert checks[name][0] == "FAIL", checks[name]
+    for word in ("fix:", *words):
+        assert word in checks[name][1], checks[name]
+
+
+def test_a_config_that_does_not_parse(server: Server) -> None:
+    server.config.write_text("journal = \n")
+    _fails(server, "config", "not valid TOML", "Configuration")
+
+
+def test_a_password_every_user_can_read(server: Server) -> None:
+    server.config.chmod(0o644)
+    _fails(server, "config permissions", "every user can read", "chmod 0640")
+
+
+@pytest.mark.skipif(not AS_ROOT, reason="only root can test what lp may read")
+def test_a_config_the_backend_cannot_read(server: Server) -> None:
+    os.chown(server.config, 0, 0)
+    server.config.chmod(0o600)
+    _fails(server, "config permissions", "lp (who runs the backend) cannot read")
+
+
+def test_an_account_that_does_not_answer(server: Server) -> None:
+    server.write_config(url="http://127.0.0.1:9/faxapi.asp")
+    _fails(server, "account default", "cannot connect to 127.0.0.1:9")
+
+
+def test_an_account_whose_host_does_not_resolve(server: Server) -> None:
+    server.write_config(url="https://faxprint-test.invalid/faxapi.asp")
+    _fails(server, "account default", "faxprint-test.invalid does not resolve")
+
+
+def test_an_account_with_an_untrusted_certificate(
+    server: Server,
+    tls_sandbox: TlsSandbox,  # noqa: F811 -- the fixture imported above
+) -> None:
+    server.write_config(url=tls_sandbox.url)
+    _fails(server, "account default", "TLS with localhost", "verify")
+    server.write_config(url=tls_sandbox.url, extra=f'verify = "{tls_sandbox.ca}"\n')
+    _, checks = server.doctor()
+    assert checks["account default"][0] == "ok"
+    assert tls_sandbox.server.requests == []  # a probe is no fax
+
+
+def test_a_missing_backend(server: Server) -> None:
+    (server.cupsd.backend_dir / "faxprint").unlink()
+    _fails(server, "backend", "is not installed", "faxprint install")
+
+
+def test_a_backend_others_can_write(server: Server) -> None:
+    (server.cupsd.backend_dir / "faxprint").chmod(0o777)
+    _fails(server, "backend", "only root can write")
+
+
+@pytest.mark.skipif(not AS_ROOT, reason="only root can run the interpreter as lp")
+def test_a_backend_whose_interpreter_lp_cannot_run(server: Server, tmp_path: Path) -> None:
+    backend = server.cupsd.backend_dir / "faxprint"
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)
+    python = private / "python3"
+    python.symlink_to(sys.executable)
+    text = backend.read_text()
+    backend.write_text(f"#!{python}\n" + text.split("\n", 1)[1])
+    _fails(server, "backend", "lp cannot run", str(python))
+
+
+def test_a_stopped_queue_and_one_that_rejects_jobs(server: Server) -> None:
+    connection = server.cupsd.connection()
+    connection.disablePrinter(QUEUE, reason="broken by the test")
+    _fails(server, f"queue {QUEUE}", "stopped", f"cupsenable {QUEUE}")
+    connection.enablePrinter(QUEUE)
+    connection.rejectJobs(QUEUE)
+    _fails(server, f"queue {QUEUE}", "rejecting jobs", f"cupsaccept {QUEUE}")
+    connection.acceptJobs(QUEUE)
+
+
+def test_a_queue_whose_account_is_gone(server: Server) -> None:
+    server.cupsd.connection().addPrinter(QUEUE, device="faxprint://billing")
+    _fails(server, f"queue {QUEUE}", "account 'billing'")
+
+
+def test_no_faxprint_queue(server: Server) -> None:
+    server.cupsd.connection().deletePrinter(QUEUE)
+    _fails(server, "queues", "no CUPS queue uses faxprint", "faxprint install")
+    server.cupsd.connection().addPrinter(QUEUE, device="faxprint://default")  # for teardown
+
+
+@pytest.mark.skipif(not AS_ROOT, reason="only root can test what lp may write")
+def test_a_journal_the_backend_cannot_write(server: Server) -> None:
+    spool = server.journal.parent
+    os.chown(spool, 0, 0)
+    try:
+        _fails(server, "journal", "cannot write", "chown lp:")
+    finally:
+        lp = pwd.getpwnam("lp")
+        os.chown(spool, lp.pw_uid, lp.pw_gid)
+
+
+def test_a_missing_hot_folder(server: Server) -> None:
+    assert server.watcher is not None
+    server.watcher.terminate()  # a running watcher makes its folder again
+    server.watcher.wait(60)
+    shutil.rmtree(server.folder)
+    _fails(server, "hot folder", "does not exist", "-m 3770")
+    server.folder.mkdir(mode=0o1770)
+
+
+def test_a_hot_folder_others_can_write_without_the_sticky_bit(server: Server) -> None:
+    server.folder.chmod(0o777)
+    _fails(server, "hot folder", "is not sticky", "chmod +t")
+    server.folder.chmod(0o1770)
+
+
+def test_no_watcher_running(server: Server) -> None:
+    assert server.doctor()[1]["watcher"][0] == "ok"
+    assert server.watcher is not None
+    server.watcher.terminate()
+    server.watcher.wait(60)
+    _fails(server, "watcher", "no `faxprint watch` process", "systemctl")
+
+
+def test_an_apparmor_denial_for_the_backend(server: Server) -> None:
+    with server.log.open("a") as log:
+        log.write(
+            'Nov 26 10:01:02 host kernel: audit: type=1400 apparmor="DENIED" operation="open" '
+            'profile="/usr/sbin/cupsd" name="/opt/faxprint/venv/lib/python3.11/site-packages/'
+            'faxprint/__init__.py" pid=4242 comm="faxprint" requested_mask="r"\n'
+        )
+    _fails(server, "AppArmor/SELinux", 'apparmor="DENIED"', "apparmor.d")
