@@ -90,6 +90,11 @@ def build_parser() -> argparse.ArgumentParser:
         "/etc/faxprint/faxprint.toml, else the embedded sandbox default)",
     )
     parser.add_argument("-v", "--verbose", action="count", default=0, help="say more")
+    parser.add_argument(
+        "--log-level", choices=["debug", "info", "warning", "error"], type=str.lower,
+        help="what to log (default: warning, info for watch and sandbox; "
+        "or $FAXPRINT_LOG_LEVEL)",
+    )  # fmt: skip
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     commands.required = True
 
@@ -237,9 +242,12 @@ def _send_help() -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     args = build_parser().parse_args(argv)
-    # The sandbox is a server: its one line per request is what its user watches.
+    # The servers' one line per request or job event is what their users watch.
+    servers = args.command in ("sandbox", "watch")
     configure_logging(
-        max(args.verbose, 1) if args.command in ("sandbox", "watch") else args.verbose
+        max(args.verbose, 1) if servers else args.verbose,
+        level=args.log_level,
+        logfmt=args.command == "watch",
     )
     try:
         status: int = args.run(args)
@@ -249,11 +257,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     return status
 
 
-def configure_logging(verbose: int) -> None:
-    """Send log records to stderr, at the level asked for."""
-    level = {0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG)
-    level = getattr(logging, os.environ.get("FAXPRINT_LOG_LEVEL", "").upper(), level)
-    logging.basicConfig(level=level, format="faxprint: %(levelname)s: %(message)s")
+def configure_logging(verbose: int, *, level: str | None = None, logfmt: bool = False) -> None:
+    """Send log records to stderr, at the level asked for (--log-level, then
+    $FAXPRINT_LOG_LEVEL, then -v); ``logfmt``: as ``key=value`` lines (the watcher)."""
+    chosen = {0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG)
+    named = level or os.environ.get("FAXPRINT_LOG_LEVEL", "")
+    chosen = getattr(logging, named.upper(), chosen) if named.isalpha() else chosen
+    handler = logging.StreamHandler()
+    if logfmt:
+        from faxprint.logfmt import Formatter
+
+        handler.setFormatter(Formatter())
+    else:
+        handler.setFormatter(logging.Formatter("faxprint: %(levelname)s: %(message)s"))
+    logging.basicConfig(level=chosen, handlers=[handler])
     logging.getLogger("pypdf").setLevel(logging.ERROR)  # faxprint reports damaged PDFs itself
 
 

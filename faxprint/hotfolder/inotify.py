@@ -28,6 +28,8 @@ from queue import Queue
 
 from inotify_simple import INotify, flags
 
+from faxprint.logfmt import event
+
 logger = logging.getLogger(__name__)
 
 READ_TIMEOUT_MS = 200  # how often the thread looks whether it should stop
@@ -80,7 +82,7 @@ class InotifyObserver(threading.Thread):
             self.events.put((Path(), "overflow"))
             return True
         if mask & _GONE:
-            logger.warning("event=folder-gone folder=%s", self._folders.get(wd, "?"))
+            event(logger, logging.WARNING, "folder-gone", folder=self._folders.get(wd, "?"))
             return False
         folder = self._folders.get(wd)
         if folder is None or not name or mask & flags.ISDIR:

@@ -21,6 +21,7 @@ from faxprint.hotfolder.settings import HotFolderSettings
 from faxprint.hotfolder.spool import CLAIM, TICKET, Claim, Spool, check_file, read_ticket_bytes
 from faxprint.hotfolder.ticketfile import TicketFile
 from faxprint.journal import Journal
+from faxprint.logfmt import event
 from faxprint.submitter import DocumentSource, Outcome, Source, Status, Submitter
 from faxprint.ticket import Ticket
 
@@ -165,8 +166,14 @@ def _document(claim: Claim, name: str, settings: HotFolderSettings) -> DocumentS
 
 
 def _file(spool: Spool, claim: Claim, where: str, receipt: dict[str, Any]) -> Result:
+    user = _owner(claim)  # while the ticket is still where the claim says
     spool.file(claim, getattr(spool, where), receipt)
-    logger.info("event=%s job=%s message=%s", where, claim.job, receipt["message"])
+    event(
+        logger, logging.INFO if where == "done" else logging.WARNING, where, job=claim.job,
+        outcome=receipt["outcome"], code=receipt["code"], user=user or None,
+        recipients=len(receipt["recipients"]), pages=receipt["pages"],
+        attempts=receipt["attempts"], message=receipt["message"],
+    )  # fmt: skip
     return Result(where, receipt["message"])
 
 

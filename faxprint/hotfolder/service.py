@@ -29,6 +29,7 @@ from faxprint.hotfolder.detector import Candidate, Detector
 from faxprint.hotfolder.job import Result, run_job, ticket_documents
 from faxprint.hotfolder.settings import HotFolderSettings
 from faxprint.hotfolder.spool import Claim, Spool
+from faxprint.logfmt import event
 
 logger = logging.getLogger(__name__)
 
@@ -75,9 +76,13 @@ class HotFolder:
         try:
             resumed = self.spool.recover(self.settings.folders)
             for claim in resumed:
-                logger.info("event=resume job=%s", claim.job)
+                event(logger, logging.INFO, "resume", job=claim.job)
                 self._start(pool, claim, 1)
-            logger.info("event=started folder=%s resumed=%d", self.spool.root, len(resumed))
+            event(
+                logger, logging.INFO, "started", folder=self.spool.root, resumed=len(resumed),
+                watching="polling" if self.settings.polling else "inotify",
+                concurrency=self.settings.concurrency,
+            )  # fmt: skip
             observer = self._loop(pool, observer)
         finally:
             observer.stop()
@@ -91,7 +96,7 @@ class HotFolder:
             now = time.monotonic()
             try:
                 if not observer.is_alive():  # its thread died: rescans cover the gap
-                    logger.error("event=observer-restart reason=the watcher thread stopped")
+                    event(logger, logging.ERROR, "observer-restart", reason="its thread stopped")
                     observer = self._observer()
                     observer.start()
                 if now >= next_scan:
@@ -99,7 +104,7 @@ class HotFolder:
                     self.detector.scan(now)
                 self._step(pool, now)
             except Exception as exc:  # one bad file or folder must not stop the service
-                logger.error("event=error reason=%s: %s", type(exc).__name__, exc)
+                event(logger, logging.ERROR, "error", error=type(exc).__name__, reason=exc)
                 self.stopping.wait(1.0)
         return observer
 
@@ -150,12 +155,11 @@ class HotFolder:
                     candidate.folder, candidate.name, [candidate.name], ticket=False
                 )
         except (OSError, UnicodeError) as exc:
-            logger.warning(
-                "event=skip file=%s reason=%s", path, getattr(exc, "strerror", None) or exc
-            )
+            reason = getattr(exc, "strerror", None) or exc
+            event(logger, logging.WARNING, "skip", file=path, reason=reason)
             return
         if claim is not None:
-            logger.info("event=claimed job=%s file=%s", claim.job, path)
+            event(logger, logging.INFO, "claimed", job=claim.job, file=path)
             self._start(pool, claim, 1)
 
     def _waiting_tickets(self) -> list[Candidate]:
@@ -174,7 +178,7 @@ class HotFolder:
         except (FaxPrintError, OSError) as exc:  # journal or disk trouble: try again later
             result = Result("retry", f"{type(exc).__name__}: {exc}")
         except BaseException as exc:  # a bug: keep the job, say so, try later
-            logger.error("event=error job=%s error=%s", claim.job, type(exc).__name__)
+            event(logger, logging.ERROR, "error", job=claim.job, error=type(exc).__name__)
             result = Result("retry", f"internal error ({type(exc).__name__})")
         self._finished.put((claim, attempt, result))
 
@@ -187,9 +191,10 @@ class HotFolder:
             self._busy.discard(claim.job)
             if result.state == "retry" and not self.stopping.is_set():
                 delay = min(MAX_BACKOFF, self.config.retry.backoff * 2 ** (attempt - 1))
-                logger.info(
-                    "event=retry job=%s in=%.1fs reason=%s", claim.job, delay, result.message
-                )
+                event(
+                    logger, logging.INFO, "retry", job=claim.job, attempt=attempt + 1,
+                    due=f"{delay:.1f}s", reason=result.message,
+                )  # fmt: skip
                 heapq.heappush(self._retries, _Due(time.monotonic() + delay, claim, attempt + 1))
 
     def _observer(self) -> Any:
