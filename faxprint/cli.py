@@ -70,6 +70,19 @@ FAILURE_WORDS: dict[str, str] = {
 }
 
 
+EXAMPLES = """examples:
+  faxprint send --to '5556465589|Jane Doe' offer.pdf   fax a file now
+  faxprint install                    add the Fax printer to CUPS (as root)
+  faxprint watch /srv/fax             fax what is dropped into /srv/fax
+  faxprint status                     jobs waiting, or uncertain (check those)
+  faxprint history --since 7d --to 5556465589
+  faxprint show Fax-17                one job's story (printer queue Fax, job 17)
+  faxprint retry Fax-17               send an uncertain job again, after checking
+  faxprint preview offer.pdf          see the pages as the fax will show them
+  faxprint doctor                     check this server, with fixes
+
+`COMMAND --help` tells more; so do `man faxprint` and the README."""
+
 #: Journal states, for --state (faxprint.journal.State; kept here so --help stays light).
 STATES = ("pending", "sending", "retry", "accepted", "failed", "uncertain", "cancelled")
 
@@ -82,7 +95,13 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """Describe every subcommand."""
-    parser = _Parser(prog="faxprint", description="Fax documents through a FaxOut account.")
+    parser = _Parser(
+        prog="faxprint",
+        description="Fax documents through a FaxOut account: from the command line, from "
+        "any program through the Fax printer (CUPS), and from a watched folder.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--version", action="version", version=f"faxprint {__version__}")
     parser.add_argument(
         "--config",
@@ -141,6 +160,14 @@ def build_parser() -> argparse.ArgumentParser:
     watch.set_defaults(run=run_watch)
 
     _operating_commands(commands)
+
+    completion = commands.add_parser(
+        "completion", help="print a shell completion script (bash, zsh or tcsh)",
+        description="Print a completion script for SHELL. For bash: "
+        "faxprint completion bash > /etc/bash_completion.d/faxprint",
+    )  # fmt: skip
+    completion.add_argument("shell", choices=["bash", "zsh", "tcsh"], metavar="SHELL")
+    completion.set_defaults(run=run_completion)
 
     sandbox = commands.add_parser("sandbox", help="run a local FaxOut server to try faxprint")
     from faxprint import sandbox as sandbox_module
@@ -376,6 +403,14 @@ def run_watch(args: argparse.Namespace) -> int:
         service.run()
     except ConfigError as error:
         return _fail(error, EX_CONFIG)
+    return 0
+
+
+def run_completion(args: argparse.Namespace) -> int:
+    """Print the completion script (generated from this parser by shtab)."""
+    import shtab
+
+    print(shtab.complete(build_parser(), shell=args.shell))
     return 0
 
 

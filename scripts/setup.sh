@@ -43,6 +43,10 @@ install_faxprint() {
     "$venv/bin/python" -m pip install -q "$repo$extras"
     chmod -R go+rX "$prefix"
     ln -sf "$venv/bin/faxprint" /usr/local/bin/faxprint
+    install -D -m 0644 "$repo/docs/faxprint.1" /usr/local/share/man/man1/faxprint.1
+    if [ -d /etc/bash_completion.d ]; then
+        "$venv/bin/faxprint" completion bash > /etc/bash_completion.d/faxprint
+    fi
 }
 
 if [ "$(id -u)" != 0 ]; then
@@ -77,8 +81,8 @@ test)
     install_faxprint "[test]"
     cd "$repo"
     say "ruff"
-    "$venv/bin/ruff" check faxprint tests bench
-    "$venv/bin/ruff" format --check faxprint tests bench
+    "$venv/bin/ruff" check faxprint tests bench scripts
+    "$venv/bin/ruff" format --check faxprint tests bench scripts
     say "mypy"
     "$venv/bin/mypy"
     say "pytest (starts its own private cupsd and sandbox servers, stops them by PID)"
