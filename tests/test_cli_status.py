@@ -18,8 +18,9 @@ from faxprint import cli, status
 from faxprint.journal import Journal, State
 from faxprint.sandbox import Fault, SandboxServer
 from tests.conftest import REPO
-from tests.helpers import make_pdf
+from tests.helpers import Watcher, drop_ticket, make_pdf, wait_for
 from tests.test_cli_send import _config, _send
+from tests.test_hotfolder import write_config as hot_folder_config
 
 BACKEND = REPO / "cups-backend" / "faxprint"
 
@@ -61,7 +62,8 @@ def _die_mid_upload(journal: Path, key: str) -> None:
 @pytest.fixture
 def filled(tmp_path: Path, sandbox: SandboxServer) -> Path:
     """A journal with an accepted printer job (ann), an accepted send, a refused send,
-    an uncertain send and a printer job whose sender died mid-upload (bob)."""
+    an uncertain send, an accepted hot-folder job and a printer job whose sender died
+    mid-upload (bob)."""
     config = _config(tmp_path, sandbox.url)
     _print(config, tmp_path, 17, "ann", "5556465589")
     pdf = make_pdf(tmp_path / "offer.pdf", pages=3)
@@ -70,6 +72,11 @@ def filled(tmp_path: Path, sandbox: SandboxServer) -> Path:
     assert _send(config, "--to", "5556465590", str(pdf)).returncode == cli.EX_PROTOCOL
     sandbox.faults.push(Fault.accept_then_drop())
     assert _send(config, "--to", "5556465592", str(pdf)).returncode == cli.EX_UNCERTAIN
+    root = tmp_path / "drop"
+    with Watcher(hot_folder_config(tmp_path, sandbox.url), root):  # the same journal
+        make_pdf(root / "inv42.pdf")
+        drop_ticket(root, "inv42", {"to": ["5556465593"]})
+        wait_for(lambda: list((root / "done").glob("*/receipt.json")), 60, "the hot-folder job")
     _die_mid_upload(tmp_path / "journal.sqlite", "cups:Fax:18:7f1d9a3e")
     return config
 
@@ -82,7 +89,7 @@ def test_status_lists_what_needs_a_person_and_the_day_in_numbers(filled: Path) -
     assert lines[1].split()[2:4] == ["interrupted", "Fax-18"]  # newest first
     assert lines[2].split()[2] == "uncertain" and "5556465592" in lines[2]
     assert len([line for line in lines if line.startswith("20")]) == 2  # settled ones hidden
-    assert lines[-1] == "last 24 hours: 2 accepted, 1 failed, 1 sending, 1 uncertain"
+    assert lines[-1] == "last 24 hours: 3 accepted, 1 failed, 1 sending, 1 uncertain"
 
 
 def test_history_filters_by_state_recipient_user_and_time(filled: Path) -> None:
@@ -91,13 +98,15 @@ def test_history_filters_by_state_recipient_user_and_time(filled: Path) -> None:
         assert result.returncode == 0, result.stderr
         return [json.loads(line)["state"] for line in result.stdout.splitlines()]
 
-    assert keys() == ["interrupted", "uncertain", "failed", "accepted", "accepted"]
-    assert keys("--state", "accepted", "--state", "failed") == ["failed", "accepted", "accepted"]
-    assert keys("--to", "555646559") == ["interrupted", "uncertain", "failed"]
+    assert keys() == ["interrupted", "accepted", "uncertain", "failed", "accepted", "accepted"]
+    assert keys("--state", "accepted", "--state", "failed") == [
+        "accepted", "failed", "accepted", "accepted",
+    ]  # fmt: skip
+    assert keys("--to", "555646559") == ["interrupted", "accepted", "uncertain", "failed"]
     assert keys("--user", "ann") == ["accepted"]
     assert keys("--since", "1h") == keys()
     assert keys("--until", "2001-01-01") == []
-    assert keys("--limit", "2") == ["interrupted", "uncertain"]
+    assert keys("--limit", "2") == ["interrupted", "accepted"]
     one = json.loads(_run(filled, "history", "--json", "--user", "ann").stdout)
     assert one["recipients"] == ["5556465589"] and one["pages"] == 2 and one["source"] == "cups"
 
@@ -116,6 +125,9 @@ def test_show_tells_one_jobs_story_by_any_of_its_names(filled: Path) -> None:
     assert [a["state"] for a in printed["history"]] == ["accepted"]
     assert "interrupted" in _run(filled, "show", "Fax-18").stdout
 
+    dropped = json.loads(_run(filled, "show", "--json", "hotfolder:").stdout)
+    assert (dropped["source"], dropped["documents"]) == ("hotfolder", ["inv42.pdf"])
+    assert "inv42" in dropped["title"]
     missing = _run(filled, "show", "Fax-99")
     assert missing.returncode == 1 and "no job 'Fax-99'" in missing.stderr
     several = _run(filled, "show", "send")  # the start of three keys

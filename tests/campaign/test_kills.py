@@ -10,6 +10,7 @@ person (the documented policy), never sent again on their own.
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import signal
@@ -263,6 +264,13 @@ def test_a_backend_killed_under_cupsd_is_completed_by_cupsd_and_known_to_the_jou
         [record] = [j for j in journal.recent(limit=50) if j.title == marker]
         assert record.state is State.SENDING
         assert not owner_alive(record.owner, record.updated, time.time())
+    # ... and what an admin sees: `faxprint status` lists it as interrupted, to check.
+    env = {**cupsd.env(), "FAXPRINT_CONFIG": str(printer.root / "etc" / "faxprint.toml")}
+    shown = subprocess.run([sys.executable, "-m", "faxprint", "status", "--json"], env=env,
+                           capture_output=True, text=True, timeout=60, check=True)  # fmt: skip
+    [listed] = [json.loads(line) for line in shown.stdout.splitlines()
+                if json.loads(line)["title"] == marker]  # fmt: skip
+    assert listed["state"] == "interrupted"
     result = tally(
         "printer",
         "SIGKILL of the backend under cupsd",
