@@ -372,6 +372,7 @@ def run_watch(args: argparse.Namespace) -> int:
     from faxprint import config as configuration
     from faxprint.hotfolder.service import HotFolder
     from faxprint.hotfolder.settings import from_table
+    from faxprint.logfmt import event
 
     try:
         settings = configuration.load(args.config)
@@ -391,9 +392,11 @@ def run_watch(args: argparse.Namespace) -> int:
 
     def stop(signum: int, frame: object) -> None:
         if service.stopping.is_set():
-            logger.warning("second signal: leaving now; unfinished jobs resume at the next start")
+            event(logger, logging.WARNING, "leaving", reason="a second signal",
+                  message="unfinished jobs resume at the next start")  # fmt: skip
             os._exit(EX_INTERRUPTED)
-        logger.warning("stopping: finishing the uploads in hand (signal again to leave now)")
+        event(logger, logging.WARNING, "stopping",
+              message="finishing the uploads in hand (signal again to leave now)")  # fmt: skip
         service.stopping.set()
 
     signal.signal(signal.SIGTERM, stop)
