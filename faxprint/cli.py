@@ -227,25 +227,20 @@ def _operating_commands(commands: Any) -> None:
         )
         settle.set_defaults(run=_lazy("faxprint.settle", verb))
 
-    from faxprint import preview as preview_module
+    from faxprint import doctor, preview
 
-    preview = commands.add_parser(
-        "preview", help="a PNG contact sheet of the pages a fax would send",
-        description=preview_module.__doc__.split("\n\n")[1].replace("\n", " ")
-        if preview_module.__doc__ else None,
-    )  # fmt: skip
-    preview_module.add_arguments(preview)
-    preview.set_defaults(run=preview_module.run)
-
-    from faxprint import doctor as doctor_module
-
-    doctor = commands.add_parser(
-        "doctor", help="check this server's faxprint and say how to fix what fails",
-        description=doctor_module.__doc__.split("\n\n")[1].replace("\n", " ")
-        if doctor_module.__doc__ else None,
-    )  # fmt: skip
-    doctor_module.add_arguments(doctor)
-    doctor.set_defaults(run=doctor_module.run)
+    for module, help_text in (
+        (preview, "a PNG contact sheet of the pages a fax would send"),
+        (doctor, "check this server's faxprint and say how to fix what fails"),
+    ):
+        # The module's docstring: a summary, then the paragraph --help shows.
+        text = (module.__doc__ or "").split("\n\n")
+        command = commands.add_parser(
+            module.__name__.rsplit(".", 1)[1], help=help_text,
+            description=text[1].replace("\n", " ") if len(text) > 1 else None,
+        )  # fmt: skip
+        module.add_arguments(command)
+        command.set_defaults(run=module.run)
 
 
 def _lazy(module: str, function: str) -> Callable[[argparse.Namespace], int]:
