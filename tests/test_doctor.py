@@ -165,6 +165,11 @@ def test_a_backend_others_can_write(server: Server) -> None:
     _fails(server, "backend", "only root can write")
 
 
+def test_a_backend_cupsd_would_run_as_root(server: Server) -> None:
+    (server.cupsd.backend_dir / "faxprint").chmod(0o700)
+    _fails(server, "backend", "cupsd would run it as root", "chmod 0755")
+
+
 @pytest.mark.skipif(not AS_ROOT, reason="only root can run the interpreter as lp")
 def test_a_backend_whose_interpreter_lp_cannot_run(server: Server, tmp_path: Path) -> None:
     backend = server.cupsd.backend_dir / "faxprint"
@@ -241,3 +246,13 @@ def test_an_apparmor_denial_for_the_backend(server: Server) -> None:
             'faxprint/__init__.py" pid=4242 comm="faxprint" requested_mask="r"\n'
         )
     _fails(server, "AppArmor/SELinux", 'apparmor="DENIED"', "apparmor.d")
+
+
+def test_an_selinux_denial_for_the_backend(server: Server) -> None:
+    with server.log.open("a") as log:
+        log.write(
+            "type=AVC msg=audit(1795687200.123:42): avc:  denied  { name_connect } for "
+            'pid=4242 comm="faxprint" dest=443 scontext=system_u:system_r:cupsd_t:s0 '
+            "tcontext=system_u:object_r:http_port_t:s0 tclass=tcp_socket permissive=0\n"
+        )
+    _fails(server, "AppArmor/SELinux", "avc:  denied")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -12,10 +11,11 @@ from pathlib import Path
 from pypdf import PdfWriter
 
 from faxprint import cli
-from faxprint.journal import Journal, State
 from faxprint.preview import sheet_pixels
+from faxprint.sandbox import SandboxServer
 from tests.conftest import REPO
-from tests.helpers import make_pdf
+from tests.helpers import Watcher, drop_ticket, make_pdf, wait_for
+from tests.test_hotfolder import write_config
 
 
 def _preview(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -118,27 +118,19 @@ def test_what_cannot_be_previewed_gets_one_clear_line(tmp_path: Path) -> None:
     assert not (tmp_path / "x.png").exists()
 
 
-def test_a_hot_folder_job_is_previewed_from_the_documents_it_kept(tmp_path: Path) -> None:
-    config = tmp_path / "faxprint.toml"
-    config.write_text(
-        f'journal = "{tmp_path / "journal.sqlite"}"\n[accounts.default]\n'
-        'url = "http://127.0.0.1:9/faxapi.asp"\nusername = "1"\npassword = "-"\n'
-    )
-    config.chmod(0o600)
-    kept = tmp_path / "drop" / "done" / "20261126-inv42-ab12"
-    kept.mkdir(parents=True)
-    make_pdf(kept / "inv42.pdf", pages=3)
-    (kept / "receipt.json").write_text(json.dumps({"outcome": "accepted"}))
-    with Journal(tmp_path / "journal.sqlite") as journal:
-        key = "hotfolder:20261126-inv42-ab12"
-        journal.begin(key, source="hotfolder", account="default", recipients=["1"],
-                      documents=["inv42.pdf"], pages=3, title="20261126-inv42-ab12")  # fmt: skip
-        journal.finish(key, State.ACCEPTED, code=0)
+def test_a_hot_folder_job_is_previewed_from_the_documents_it_kept(
+    tmp_path: Path, sandbox: SandboxServer
+) -> None:
+    root = tmp_path / "drop"
+    config = write_config(tmp_path, sandbox.url)
+    with Watcher(config, root):  # a real job: claimed, sent, filed in done/
+        make_pdf(root / "inv42.pdf", pages=3)
+        drop_ticket(root, "inv42", {"to": ["5556465589"]})
+        wait_for(lambda: list((root / "done").glob("*/receipt.json")), 60, "the job in done/")
+    [kept] = (root / "done").iterdir()
     env = {**os.environ, "FAXPRINT_CONFIG": str(config)}
     sheet = tmp_path / "job.png"
-    shown = _preview(
-        "20261126-inv42", "--folder", str(tmp_path / "drop"), "-o", str(sheet), env=env
-    )
+    shown = _preview(kept.name[:20], "--folder", str(root), "-o", str(sheet), env=env)
     assert shown.returncode == 0, shown.stderr
     assert "3 pages" in shown.stdout
     assert read_png(sheet)[:2] == sheet_pixels(3, 1, "low")
