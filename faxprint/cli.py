@@ -170,7 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
     completion.set_defaults(run=run_completion)
 
     sandbox = commands.add_parser("sandbox", help="run a local FaxOut server to try faxprint")
-    from faxprint import sandbox as sandbox_module
+    from faxprint.sandbox import command as sandbox_module
 
     sandbox_module.add_arguments(sandbox)
     sandbox.set_defaults(run=sandbox_module.run)

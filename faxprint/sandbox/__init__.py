@@ -11,17 +11,40 @@ Modules: ``headers`` (header-value grammar), ``parser`` (streaming multipart),
 
 from __future__ import annotations
 
-from faxprint.sandbox.accounts import (
-    DEFAULT_ACCOUNTS,
-    Account,
-    SandboxConfigError,
-    load_accounts,
-)
-from faxprint.sandbox.command import add_arguments, run
-from faxprint.sandbox.faults import Fault, FaultKind, FaultQueue
-from faxprint.sandbox.rules import DEFAULT_COVER_PAGES, Decision
-from faxprint.sandbox.server import SandboxServer, is_loopback
-from faxprint.sandbox.store import RequestRecord, StoredFax
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from faxprint.sandbox.accounts import (
+        DEFAULT_ACCOUNTS,
+        Account,
+        SandboxConfigError,
+        load_accounts,
+    )
+    from faxprint.sandbox.command import add_arguments, run
+    from faxprint.sandbox.faults import Fault, FaultKind, FaultQueue
+    from faxprint.sandbox.rules import DEFAULT_COVER_PAGES, Decision
+    from faxprint.sandbox.server import SandboxServer, is_loopback
+    from faxprint.sandbox.store import RequestRecord, StoredFax
+
+# Loaded on first use: `faxprint` builds its parser from the sandbox's command module,
+# and every other command need not pay for an HTTP server it does not start.
+_WHERE = {
+    "DEFAULT_ACCOUNTS": "accounts", "Account": "accounts", "SandboxConfigError": "accounts",
+    "load_accounts": "accounts", "add_arguments": "command", "run": "command",
+    "Fault": "faults", "FaultKind": "faults", "FaultQueue": "faults",
+    "DEFAULT_COVER_PAGES": "rules", "Decision": "rules", "SandboxServer": "server",
+    "is_loopback": "server", "RequestRecord": "store", "StoredFax": "store",
+}  # fmt: skip
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "DEFAULT_ACCOUNTS",

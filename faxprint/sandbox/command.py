@@ -11,7 +11,6 @@ from pathlib import Path
 from types import FrameType
 
 from faxprint.sandbox.accounts import SandboxConfigError, load_accounts
-from faxprint.sandbox.server import SandboxServer
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8025
@@ -64,6 +63,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Serve until SIGTERM or SIGINT (a second one drops requests in hand); return 0."""
+    from faxprint.sandbox.server import SandboxServer  # the CLI starts without it
+
     try:
         accounts = None if args.accounts is None else load_accounts(args.accounts)
         server = SandboxServer(
