@@ -1,0 +1,54 @@
+"""Fax numbers in E.164 (``+4930123456``), as RingCentral's REST API requires them.
+
+A ticket's number keeps what its sender typed, reduced to digits and a leading ``+``.
+A number with ``+`` is international already; any other is read as dialled in the
+account's country (``default_country``, ISO 3166 alpha-2: ``US``, ``DE``), including
+that country's international prefix (``011`` from the US, ``00`` from most of Europe).
+Google's libphonenumber rules (``phonenumberslite``) do the reading: no hand-written
+dialling plans. A number that cannot be a phone number anywhere is refused; whether it is
+assigned is for the service to say.
+"""
+
+from __future__ import annotations
+
+from faxprint.errors import ConfigError, TicketError
+from faxprint.text import printable
+
+
+def check_country(country: str) -> str:
+    """Return ``country`` upper-cased if libphonenumber knows its dialling plan."""
+    import phonenumbers
+
+    code = country.strip().upper()
+    if code not in phonenumbers.SUPPORTED_REGIONS:
+        raise ConfigError(
+            f"default_country {printable(country)!r} is not an ISO 3166 country code "
+            "with a dialling plan (US, DE, GB, ...)"
+        )
+    return code
+
+
+def to_e164(number: str, default_country: str) -> str:
+    """Return ``number`` in E.164, reading a national number as dialled in the country."""
+    import phonenumbers
+
+    shown = printable(number)
+    try:
+        parsed = phonenumbers.parse(number, None if number.startswith("+") else default_country)
+    except phonenumbers.NumberParseException:
+        raise TicketError(f"{shown} is not a fax number (E.164 needs a country code)") from None
+    if not phonenumbers.is_possible_number(parsed):
+        reason = _REASONS.get(phonenumbers.is_possible_number_with_reason(parsed), "impossible")
+        where = "" if number.startswith("+") else f" dialled in {default_country}"
+        raise TicketError(f"{shown}{where} is not a possible fax number ({reason})")
+    return str(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
+
+
+# libphonenumber's ValidationResult values, named here to keep its import lazy.
+_REASONS = {
+    1: "unknown country code",  # INVALID_COUNTRY_CODE
+    2: "too short",  # TOO_SHORT
+    3: "too long",  # TOO_LONG
+    4: "a local number: give the area code",  # IS_POSSIBLE_LOCAL_ONLY
+    5: "a length no number there has",  # INVALID_LENGTH
+}

@@ -1,0 +1,134 @@
+"""An OAuth access token shared by every faxprint process of one account, on disk.
+
+Every CUPS job is a new process, and RingCentral's auth endpoints allow only a few calls a
+minute: getting a token per job would soon be refused. So the token lives in a file
+readable only by its owner (the user the backend runs as), and processes take turns
+through a lock beside it (``flock``: released by the kernel when a holder dies, so a
+killed backend never leaves the others waiting). Under the lock a process reads the
+token; if it is missing or expires within ``margin`` seconds, it gets a new one (with the
+refresh token while that is valid, else a full grant) and writes it back atomically.
+Everyone else waits for the lock, then finds the fresh token: one token request for any
+number of concurrent jobs.
+
+The file holds a secret: it is created 0600 in a folder of the owner's (0700), never
+follows a link, and is replaced by rename so a reader never sees half of one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import stat
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from faxprint.errors import ConfigError
+
+MARGIN = 300.0  # renew a token this many seconds before it expires
+
+
+@dataclass(frozen=True)
+class Token:
+    """An access token and what renews it; times in seconds since the epoch."""
+
+    access_token: str
+    expires_at: float
+    refresh_token: str = ""
+    refresh_expires_at: float = 0.0
+
+    def __repr__(self) -> str:  # never the secrets
+        return f"Token(expires_at={self.expires_at:.0f})"
+
+    def usable(self, now: float, margin: float = MARGIN) -> bool:
+        return bool(self.access_token) and self.expires_at - margin > now
+
+    def refreshable(self, now: float, margin: float = MARGIN) -> bool:
+        return bool(self.refresh_token) and self.refresh_expires_at - margin > now
+
+
+#: Get a token: given the cached one when it can be refreshed (else None).
+Fetch = Callable[[Token | None], Token]
+
+
+class TokenCache:
+    """The token file of one account, and its lock."""
+
+    def __init__(self, path: Path, *, clock: Callable[[], float] = time.time) -> None:
+        self.path = path
+        self.lock_path = path.with_name(path.name + ".lock")
+        self.clock = clock
+
+    def get(self, fetch: Fetch, *, margin: float = MARGIN) -> Token:
+        """Return a token valid for at least ``margin`` seconds, fetching one at most once
+        among all processes waiting at the same time."""
+        with self._locked():
+            cached = self._read()
+            now = self.clock()
+            if cached is not None and cached.usable(now, margin):
+                return cached
+            token = fetch(cached if cached is not None and cached.refreshable(now) else None)
+            self._write(token)
+            return token
+
+    def forget(self, token: Token) -> None:
+        """Drop ``token`` (the service refused it) unless another process replaced it."""
+        with self._locked():
+            cached = self._read()
+            if cached is not None and cached.access_token == token.access_token:
+                self.path.unlink(missing_ok=True)
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        self._folder()
+        flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
+        try:
+            fd = os.open(self.lock_path, flags, 0o600)
+        except OSError as exc:
+            raise ConfigError(f"token lock {self.lock_path}: {exc.strerror}") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # releases the lock
+
+    def _folder(self) -> None:
+        folder = self.path.parent
+        try:
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            info = folder.lstat()
+        except OSError as exc:
+            raise ConfigError(f"token folder {folder}: {exc.strerror}") from None
+        if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid() or info.st_mode & 0o077:
+            raise ConfigError(
+                f"token folder {folder} must be a folder of this user's that no one else can "
+                f"enter (chown it to uid {os.geteuid()}, chmod 0700)"
+            )
+
+    def _read(self) -> Token | None:
+        try:
+            fd = os.open(self.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise ConfigError(f"token file {self.path}: {exc.strerror}") from None
+        with os.fdopen(fd, "rb") as stream:
+            try:
+                data = json.loads(stream.read(64 * 1024))
+                return Token(**{key: data[key] for key in Token.__dataclass_fields__})
+            except (ValueError, KeyError, TypeError):
+                return None  # damaged: get a new one
+
+    def _write(self, token: Token) -> None:
+        temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}")
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+        temporary.unlink(missing_ok=True)
+        fd = os.open(temporary, flags, 0o600)
+        with os.fdopen(fd, "w") as stream:
+            json.dump(asdict(token), stream)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, self.path)
