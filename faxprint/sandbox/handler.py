@@ -82,7 +82,11 @@ class Handler(BaseHTTPRequestHandler):
         path = urlsplit(self.path).path
         allowed = _ROUTES.get(path)
         with self.sandbox.connections.busy(self.request):
-            if allowed is None:
+            if path.startswith("/restapi/"):  # RingCentral's REST API (rest.py)
+                from faxprint.sandbox import rest_http
+
+                rest_http.serve(self, path)
+            elif allowed is None:
                 self._refuse(404, f"No such page: {path}\n")
             elif self.command not in allowed:
                 self._refuse(405, f"{path} allows {', '.join(allowed)} only\n", allowed)

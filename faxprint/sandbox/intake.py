@@ -90,11 +90,18 @@ class Submission:
 
 
 def receive(
-    stream: Readable, length: int, content_type: str | None, spool: SpoolPath
+    stream: Readable,
+    length: int,
+    content_type: str | None,
+    spool: SpoolPath,
+    *,
+    is_file: Callable[[PartHeaders], bool] = lambda headers: headers.name == ATTACHMENT,
 ) -> Submission:
-    """Read length bytes of body from stream; raise Truncated if they do not all come."""
+    """Read length bytes of body from stream; raise Truncated if they do not all come.
+
+    Parts ``is_file`` picks go to disk (FaxOut's Attachment fields by default)."""
     chunks = _chunks(stream, length)
-    collector = _Collector(spool)
+    collector = _Collector(spool, is_file)
     try:
         parser = MultipartParser(boundary_of(content_type))
         for chunk in chunks:
@@ -158,8 +165,9 @@ def _chunks(stream: Readable, length: int) -> Iterator[bytes]:
 class _Collector:
     """Turn parser events into Parts: text kept in memory (capped), files on disk."""
 
-    def __init__(self, spool: SpoolPath) -> None:
+    def __init__(self, spool: SpoolPath, is_file: Callable[[PartHeaders], bool]) -> None:
         self._spool = spool
+        self._is_file = is_file
         self.parts: list[Part] = []
         self._headers: PartHeaders | None = None
         self._text = bytearray()
@@ -187,7 +195,7 @@ class _Collector:
     def _start(self, headers: PartHeaders) -> None:
         self._headers = headers
         self._text.clear()
-        if headers.name == ATTACHMENT:
+        if self._is_file(headers):
             self._attachments += 1
             self._path = self._spool(self._attachments, headers.filename)
             self._file = self._path.open("xb")

@@ -31,6 +31,7 @@ from faxprint.sandbox.accounts import DEFAULT_ACCOUNTS, Account, SandboxConfigEr
 from faxprint.sandbox.connections import Connections
 from faxprint.sandbox.faults import FaultQueue
 from faxprint.sandbox.handler import ENDPOINT, Handler
+from faxprint.sandbox.rest import RestService
 from faxprint.sandbox.rules import DEFAULT_COVER_PAGES, Rules
 from faxprint.sandbox.store import RequestRecord, Store, StoredFax
 
@@ -75,6 +76,7 @@ class SandboxServer:
         delay: float = 0.0,
         public: bool = False,
         timeout: float = 60.0,
+        rest: RestService | None = None,
     ) -> None:
         if not public and not is_loopback(host):
             raise SandboxConfigError(
@@ -90,6 +92,7 @@ class SandboxServer:
         self.delay = float(delay)
         self.timeout = timeout
         self.faults = FaultQueue()
+        self.rest = rest or RestService()  # the RingCentral REST side
         self.stopping = threading.Event()
         self.connections = Connections()
         self._lock = threading.Lock()

@@ -1,0 +1,305 @@
+"""The sandbox's RingCentral REST side: OAuth tokens, the fax endpoint, the message store.
+
+Strict where faxprint could go wrong against the real API, and small elsewhere:
+
+* ``POST /restapi/oauth/token``: HTTP Basic with a client id and secret; the JWT bearer
+  grant (``grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer``, ``assertion=JWT``)
+  or ``grant_type=refresh_token``. Access tokens expire (``token_seconds``); every
+  grant is counted (``token_requests``), so tests can prove tokens are shared.
+* Bearer-authenticated API calls: an unknown token is 401 ``TokenInvalid``, an expired
+  one 401 ``TokenExpired``.
+* ``POST .../extension/~/fax``: multipart/form-data whose first part is the JSON request
+  (``to``: ``[{phoneNumber: E.164, name}]``, ``faxResolution`` High|Low, ``coverIndex``,
+  ``coverPageText`` up to 1024 characters, ``sendTime`` ISO 8601), then one part per
+  document with a file name and content type, 50 MB in all. The "Heavy" rate limit
+  (``fax_per_minute``, per account) answers 429 with ``Retry-After``.
+* ``GET .../message-store/ID``: the message; its status moves from ``Queued`` to
+  ``Sent``/``Delivered`` (or ``SendingFailed`` for numbers in ``failing_numbers``) once
+  ``delivery_seconds`` have passed. ``GET .../message-store`` lists outbound faxes.
+* ``GET /restapi/v1.0/dictionary/fax-cover-page``: the cover page templates.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+import secrets
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+API = "/restapi/v1.0"
+FAX_PATH = f"{API}/account/~/extension/~/fax"
+MESSAGES_PATH = f"{API}/account/~/extension/~/message-store"
+COVERS_PATH = f"{API}/dictionary/fax-cover-page"
+TOKEN_PATH = "/restapi/oauth/token"  # noqa: S105 -- a path, not a password
+MAX_ATTACHMENTS = 50 * 1024 * 1024
+MAX_COVER_TEXT = 1024
+COVER_PAGES = ("None", "Ancient", "Default", "Urgent", "Confidential")
+_E164 = re.compile(r"\+[1-9][0-9]{6,14}")
+
+
+@dataclass(frozen=True)
+class RestApp:
+    """A RingCentral app and the user it acts for: what faxprint's config holds."""
+
+    client_id: str
+    client_secret: str
+    jwt: str
+    extension: str = "101"
+
+    def __repr__(self) -> str:
+        return f"RestApp(client_id={self.client_id!r}, secrets=<hidden>)"
+
+
+DEFAULT_APPS: Mapping[str, RestApp] = {
+    "sandbox-client": RestApp("sandbox-client", "sandbox-secret", "sandbox-jwt"),
+}
+
+
+@dataclass(frozen=True)
+class Reply:
+    """An HTTP answer: status, JSON body, extra headers."""
+
+    status: int
+    body: dict[str, Any]
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Message:
+    """A fax the REST side accepted."""
+
+    id: int
+    app: str
+    to: list[dict[str, str]]
+    resolution: str
+    cover_index: int
+    cover_text: str
+    send_time: str | None
+    attachments: list[dict[str, Any]]
+    created: float
+
+    def status(self, now: float, delivery_seconds: float, failing: frozenset[str]) -> str:
+        if now - self.created < delivery_seconds:
+            return "Queued"
+        numbers = {recipient["phoneNumber"] for recipient in self.to}
+        return "SendingFailed" if numbers & failing else "Delivered"
+
+
+def error(status: int, code: str, message: str, **headers: str) -> Reply:
+    return Reply(status, {"errorCode": code, "message": message, "errors": [
+        {"errorCode": code, "message": message}]}, headers)  # fmt: skip
+
+
+class RestService:
+    """The state of the REST side: apps, tokens, messages, rate limits. Thread-safe."""
+
+    def __init__(
+        self,
+        apps: Mapping[str, RestApp] = DEFAULT_APPS,
+        *,
+        clock: Callable[[], float] = time.time,
+        token_seconds: float = 3600.0,
+        refresh_seconds: float = 604800.0,
+        fax_per_minute: int = 10,
+        delivery_seconds: float = 1.0,
+        failing_numbers: Sequence[str] = (),
+    ) -> None:
+        self.apps = dict(apps)
+        self.clock = clock
+        self.token_seconds = token_seconds
+        self.refresh_seconds = refresh_seconds
+        self.fax_per_minute = fax_per_minute
+        self.delivery_seconds = delivery_seconds
+        self.failing = frozenset(failing_numbers)
+        self.token_requests = 0
+        self.messages: dict[int, Message] = {}
+        self._lock = threading.Lock()
+        self._access: dict[str, tuple[str, float]] = {}  # token: (client id, expiry)
+        self._refresh: dict[str, tuple[str, float]] = {}
+        self._recent: dict[str, deque[float]] = {}  # client id: times of fax requests
+        self._forced_429: deque[float] = deque()  # Retry-After values, one per request
+
+    # -- OAuth ----------------------------------------------------------------------
+
+    def token(self, authorization: str | None, form: Mapping[str, list[str]]) -> Reply:
+        """Grant a token for the JWT grant or a refresh token."""
+        app = self._client(authorization)
+        if app is None:
+            return Reply(401, {"error": "invalid_client",
+                               "error_description": "Invalid client credentials"})  # fmt: skip
+        grant = _one(form, "grant_type")
+        with self._lock:
+            self.token_requests += 1
+            if grant == JWT_GRANT:
+                if _one(form, "assertion") != app.jwt:
+                    return Reply(400, {"error": "invalid_grant",
+                                       "error_description": "Invalid assertion"})  # fmt: skip
+            elif grant == "refresh_token":
+                owner = self._refresh.pop(_one(form, "refresh_token") or "", None)
+                if owner is None or owner[0] != app.client_id or owner[1] <= self.clock():
+                    return Reply(400, {"error": "invalid_grant",
+                                       "error_description": "Token not found"})  # fmt: skip
+            else:
+                return Reply(400, {"error": "unsupported_grant_type",
+                                   "error_description": f"grant_type {grant!r}"})  # fmt: skip
+            access, refresh = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
+            now = self.clock()
+            self._access[access] = (app.client_id, now + self.token_seconds)
+            self._refresh[refresh] = (app.client_id, now + self.refresh_seconds)
+        return Reply(200, {
+            "access_token": access, "token_type": "bearer", "expires_in": int(self.token_seconds),
+            "refresh_token": refresh, "refresh_token_expires_in": int(self.refresh_seconds),
+            "scope": "Faxes ReadMessages", "owner_id": app.extension,
+        })  # fmt: skip
+
+    def _client(self, authorization: str | None) -> RestApp | None:
+        scheme, _, encoded = (authorization or "").partition(" ")
+        if scheme.lower() != "basic":
+            return None
+        try:
+            client_id, _, secret = base64.b64decode(encoded, validate=True).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+        app = self.apps.get(client_id)
+        if app is None or not secrets.compare_digest(app.client_secret, secret):
+            return None
+        return app
+
+    def authorize(self, authorization: str | None) -> RestApp | Reply:
+        """Return the app a bearer token belongs to, or the 401 to answer."""
+        scheme, _, token = (authorization or "").partition(" ")
+        with self._lock:
+            owner = self._access.get(token) if scheme.lower() == "bearer" else None
+        if owner is None:
+            return error(401, "TokenInvalid", "Token not found")
+        if owner[1] <= self.clock():
+            return error(401, "TokenExpired", "Access token expired")
+        return self.apps[owner[0]]
+
+    # -- faxes ----------------------------------------------------------------------
+
+    def push_429(self, retry_after: float) -> None:
+        """Answer the next fax request 429 with this Retry-After."""
+        self._forced_429.append(retry_after)
+
+    def admit(self, app: RestApp) -> Reply | None:
+        """Apply the Heavy group's rate limit; return the 429 to answer, if any."""
+        now = self.clock()
+        with self._lock:
+            if self._forced_429:
+                wait = self._forced_429.popleft()
+                return error(
+                    429, "CMN-301", "Request rate exceeded", **{"Retry-After": f"{wait:g}"}
+                )
+            recent = self._recent.setdefault(app.client_id, deque())
+            while recent and recent[0] <= now - 60:
+                recent.popleft()
+            if len(recent) >= self.fax_per_minute:
+                wait = max(1, int(recent[0] + 60 - now) + 1)
+                return error(429, "CMN-301", "Request rate exceeded", **{"Retry-After": str(wait)})
+            recent.append(now)
+        return None
+
+    def fax(self, app: RestApp, request: bytes, attachments: Sequence[dict[str, Any]]) -> Reply:
+        """Accept a fax: ``request`` is the first part's JSON, then the documents."""
+        try:
+            spec = json.loads(request)
+        except ValueError:
+            return error(400, "CMN-101", "The first part must be the JSON request")
+        problem = _check_request(spec) or _check_attachments(attachments)
+        if problem:
+            return error(400, "CMN-101", problem)
+        with self._lock:
+            number = len(self.messages) + 1
+            message = Message(
+                number, app.client_id,
+                [{"phoneNumber": r["phoneNumber"], "name": r.get("name", "")} for r in spec["to"]],
+                spec.get("faxResolution", "Low"), int(spec.get("coverIndex", 0)),
+                spec.get("coverPageText", ""), spec.get("sendTime"), list(attachments),
+                self.clock(),
+            )  # fmt: skip
+            self.messages[number] = message
+        return Reply(200, self.describe(message))
+
+    def describe(self, message: Message) -> dict[str, Any]:
+        status = message.status(self.clock(), self.delivery_seconds, self.failing)
+        created = datetime.fromtimestamp(message.created, UTC).isoformat(timespec="seconds")
+        return {
+            "id": message.id, "type": "Fax", "direction": "Outbound",
+            "uri": f"{MESSAGES_PATH}/{message.id}", "messageStatus": status,
+            "faxResolution": message.resolution, "coverIndex": message.cover_index,
+            "coverPageText": message.cover_text, "creationTime": created.replace("+00:00", "Z"),
+            "to": [{**r, "messageStatus": status} for r in message.to],
+            "attachments": [{"fileName": a["fileName"], "contentType": a["contentType"],
+                             "size": a["size"]} for a in message.attachments],
+        }  # fmt: skip
+
+    def message(self, app: RestApp, number: str) -> Reply:
+        message = self.messages.get(int(number)) if number.isdigit() else None
+        if message is None or message.app != app.client_id:
+            return error(404, "CMN-102", f"Message {number} not found")
+        return Reply(200, self.describe(message))
+
+    def list_messages(self, app: RestApp) -> Reply:
+        mine = [m for m in self.messages.values() if m.app == app.client_id]
+        return Reply(200, {"records": [self.describe(m) for m in reversed(mine)]})
+
+    def cover_pages(self) -> Reply:
+        return Reply(200, {"records": [{"id": str(n), "name": name}
+                                       for n, name in enumerate(COVER_PAGES)]})  # fmt: skip
+
+
+def _one(form: Mapping[str, list[str]], name: str) -> str | None:
+    values = form.get(name, [])
+    return values[0] if len(values) == 1 else None
+
+
+def _check_request(spec: Any) -> str | None:
+    if not isinstance(spec, dict):
+        return "The JSON request must be an object"
+    unknown = set(spec) - {"to", "faxResolution", "coverIndex", "coverPageText", "sendTime"}
+    if unknown:
+        return f"Unknown fields: {', '.join(sorted(unknown))}"
+    to = spec.get("to")
+    if not isinstance(to, list) or not to:
+        return "[to] is required: a list of {phoneNumber, name}"
+    for recipient in to:
+        if not isinstance(recipient, dict) or not _E164.fullmatch(
+            str(recipient.get("phoneNumber"))
+        ):
+            return f"Invalid phoneNumber in {recipient!r}: E.164 (+ and digits) expected"
+    if spec.get("faxResolution", "Low") not in ("High", "Low"):
+        return "faxResolution must be High or Low"
+    cover = spec.get("coverIndex", 0)
+    if not isinstance(cover, int) or not 0 <= cover < len(COVER_PAGES):
+        return f"coverIndex must be 0..{len(COVER_PAGES) - 1}"
+    text = spec.get("coverPageText", "")
+    if not isinstance(text, str) or len(text) > MAX_COVER_TEXT:
+        return f"coverPageText must be text of at most {MAX_COVER_TEXT} characters"
+    when = spec.get("sendTime")
+    if when is not None:
+        try:
+            datetime.fromisoformat(str(when).replace("Z", "+00:00"))
+        except ValueError:
+            return "sendTime must be ISO 8601"
+    return None
+
+
+def _check_attachments(attachments: Sequence[dict[str, Any]]) -> str | None:
+    if not attachments:
+        return "At least one attachment is required"
+    for attachment in attachments:
+        if not attachment.get("fileName") or not attachment.get("contentType"):
+            return "Each attachment needs a file name and a content type"
+    if sum(int(a["size"]) for a in attachments) > MAX_ATTACHMENTS:
+        return "Attachments exceed 50 MB"
+    return None
