@@ -2,8 +2,9 @@
 
 A job is uncertain (or interrupted) when its upload went out and no answer came back:
 only the account's sent faxes tell whether it exists. After checking, the admin either
-sends it again or settles it as not to be sent. Waiting jobs (``pending``, ``retry``) can
-be cancelled too. What happens on each path:
+sends it again or settles it as not to be sent. Waiting printer jobs (``pending``,
+``retry``) can be cancelled too: CUPS stops trying them. The watcher and ``faxprint
+send`` retry in their own process, so their waiting jobs are refused. What happens on each path:
 
 =============  ======================================  ===================================
 path           retry                                   cancel
@@ -131,7 +132,15 @@ def cancel_job(journal: Journal, job: JobRecord, folder: Path | None) -> str:
         raise SettleError(f"job {_name(job)} is {state}: only waiting, uncertain or "
                           "interrupted jobs can be cancelled")  # fmt: skip
     message = f"cancelled by {_by()}"
-    if job.source == "hotfolder" and state != State.PENDING.value:
+    if job.source != "cups" and state in (State.PENDING.value, State.RETRY.value):
+        # Only CUPS can stop a waiting job from being tried again: the watcher and
+        # `faxprint send` retry in their own process, and a cancelled job may be sent.
+        who = "the watcher" if job.source == "hotfolder" else "its `faxprint send`"
+        raise SettleError(
+            f"job {_name(job)} is {state}: {who} is still trying it; stop that process to "
+            "cancel it (a hot-folder job then waits in processing/)"
+        )
+    if job.source == "hotfolder":
         held = _held(job, folder)
         _decide(journal, job, State.CANCELLED, message)
         _file_cancelled(held, message)

@@ -197,3 +197,23 @@ def test_a_hot_folder_job_needs_its_folder_and_its_held_copy(tmp_path: Path) -> 
     assert refused.returncode == 1 and "which hot folder?" in refused.stderr
     refused = _faxprint(env, "cancel", "20261126-x", "--folder", str(tmp_path))
     assert refused.returncode == 1 and "held" in refused.stderr and "is not there" in refused.stderr
+
+
+def test_a_waiting_job_outside_cups_is_not_cancelled_behind_its_senders_back(
+    tmp_path: Path,
+) -> None:
+    # The watcher or `faxprint send` retries it in its own process, and a cancelled job
+    # may be sent: the journal alone cannot stop it, so faxprint says so.
+    config = _config(tmp_path, "http://127.0.0.1:9/faxapi.asp")
+    env = {**os.environ, "FAXPRINT_CONFIG": str(config)}
+    with Journal(tmp_path / "journal.sqlite") as journal:
+        for key, source, title in (("send:aaaa1111", "send", ""),
+                                   ("hotfolder:20261126-w", "hotfolder", "20261126-w")):  # fmt: skip
+            journal.begin(key, source=source, account="default", recipients=["1"],
+                          documents=["a.pdf"], pages=1, title=title)  # fmt: skip
+            journal.finish(key, State.RETRY, message="service down")
+    for reference in ("aaaa1111", "20261126-w"):
+        refused = _faxprint(env, "cancel", reference, "--folder", str(tmp_path))
+        assert refused.returncode == 1 and "still trying it" in refused.stderr, refused.stderr
+    with Journal(tmp_path / "journal.sqlite") as journal:
+        assert journal.get("send:aaaa1111").state is State.RETRY  # type: ignore[union-attr]
