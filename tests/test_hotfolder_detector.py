@@ -63,3 +63,27 @@ def test_a_ticket_that_is_a_link_or_a_fifo_is_never_read(tmp_path: Path) -> None
     for name in ("link.fax.json", "pipe.fax.json"):
         detector.note(tmp_path / name, now=100.0, kind="created")
     assert detector.ready(100.5) == []  # no hang on the FIFO, the link not followed
+
+
+def test_a_file_whose_times_were_set_after_closing_is_not_taken_for_one_being_written(
+    tmp_path: Path,
+) -> None:
+    detector = Detector(tmp_path, ["scans"], stable_seconds=2.0, closes=True)
+    (tmp_path / "scans").mkdir()
+    scan = tmp_path / "scans" / "page.pdf"
+    scan.write_bytes(b"%PDF-1.4\n%%EOF\n")
+    detector.note(scan, now=100.0, kind="created")
+    detector.note(scan, now=100.0, kind="modified")
+    detector.note(scan, now=100.0, kind="closed")
+    os.utime(scan, (1_000_000, 1_000_000))  # as shutil.copy2 and touch -r do, after closing
+    detector.note(scan, now=100.1, kind="attrib")
+    assert detector.ready(100.5) == []  # changed: it must keep still for stable_seconds
+    assert [c.name for c in detector.ready(102.2)] == ["page.pdf"]
+
+
+def test_a_ticket_nested_too_deep_is_no_crash(tmp_path: Path) -> None:
+    detector = _polling(tmp_path)
+    ticket = tmp_path / "deep.fax.json"
+    ticket.write_text('{"to": ' + "[" * 20000 + "]" * 20000 + "}")
+    detector.note(ticket, now=100.0, kind="created")
+    assert detector.ready(100.5) == []  # waits; its job refuses it once claimed

@@ -13,10 +13,11 @@ from faxprint.hotfolder.inotify import InotifyObserver
 Events = queue.Queue[tuple[Path, str]]
 
 
-def _next(events: Events, path: Path) -> list[str]:
-    """Collect the kinds reported for ``path`` until a final one (moved, closed, deleted)."""
-    kinds = []
-    while not kinds or kinds[-1] not in ("moved", "closed", "deleted"):
+def _next(events: Events, path: Path, until: str = "") -> list[str]:
+    """Collect the kinds reported for ``path`` until a final one (moved, closed, deleted,
+    or ``until``)."""
+    kinds: list[str] = []
+    while not kinds or kinds[-1] not in ("moved", "closed", "deleted", until):
         seen, kind = events.get(timeout=10)
         if seen == path:
             kinds.append(kind)
@@ -40,11 +41,16 @@ def test_each_way_of_dropping_a_file_is_reported(tmp_path: Path) -> None:
             stream.flush()
         assert _next(events, folder / "b.pdf") == ["created", "modified", "closed"]
 
+        os.utime(folder / "b.pdf", (1_000_000, 1_000_000))  # times set, no data written
+        assert _next(events, folder / "b.pdf", until="attrib") == ["attrib"]
         os.rename(folder / "b.pdf", outside / "b.pdf")  # claimed: gone at once
         assert _next(events, folder / "b.pdf") == ["deleted"]
         (folder / "sub").mkdir()  # folders are no drops: nothing is reported for them
         (folder / "c.pdf").write_bytes(b"x")
-        assert _next(events, folder / "c.pdf")[-1] == "closed"
+        seen = []
+        while not seen or seen[-1] != (folder / "c.pdf", "closed"):
+            seen.append(events.get(timeout=10))
+        assert all(path != folder / "sub" for path, _ in seen)
     finally:
         observer.stop()
         observer.join(timeout=10)

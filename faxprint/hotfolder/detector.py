@@ -147,7 +147,7 @@ def _whole_json(path: Path) -> bool:
         return False
     try:
         return isinstance(json.loads(data), dict)
-    except ValueError:  # cut short (or not JSON: the job reports that when claimed)
+    except (ValueError, RecursionError):  # cut short, too deep, or not JSON: the job says
         return False
 
 

@@ -8,7 +8,8 @@ events by 0.5 s (measured, bench/hotfolder.py). This observer reads inotify itse
 
 * ``moved``: a file renamed into the folder (complete: renames are atomic),
 * ``closed``: a file closed after writing,
-* ``created``/``modified``: a file being written,
+* ``created``/``modified``: a file being written (``attrib``: its times or mode changed,
+  which is no sign of a writer),
 * ``deleted``: a file gone (deleted or renamed away),
 * ``overflow``: the kernel dropped events; the service rescans.
 
@@ -46,7 +47,8 @@ _KINDS = (
     (flags.MOVED_TO, "moved"),
     (flags.CLOSE_WRITE, "closed"),
     (flags.CREATE, "created"),
-    (flags.MODIFY | flags.ATTRIB, "modified"),
+    (flags.MODIFY, "modified"),
+    (flags.ATTRIB, "attrib"),  # times or mode set (touch -r, copy2): no data written
     (flags.DELETE | flags.MOVED_FROM, "deleted"),
 )
 
