@@ -343,6 +343,25 @@ class Journal:
         return [(float(at), State(state), str(message)) for at, state, message in rows]
 
     @_translated
+    def budget(self, key: str) -> tuple[float, int]:
+        """Where a job's retry budget starts: (since, attempts before). A person's latest
+        ``retry`` decision starts a new budget; without one it is the job's creation."""
+        row = self._db.execute(
+            "SELECT j.created, (SELECT max(d.at) FROM decisions d WHERE d.job = j.id"
+            " AND d.state = ?) FROM jobs j WHERE j.key = ?",
+            (State.RETRY, key),
+        ).fetchone()
+        if row is None:
+            raise KeyError(key)
+        since = float(row[1] if row[1] is not None else row[0])
+        before = self._db.execute(
+            "SELECT count(*) FROM attempts a JOIN jobs j ON j.id = a.job"
+            " WHERE j.key = ? AND a.started < ?",
+            (key, since),
+        ).fetchone()[0]
+        return since, int(before) if row[1] is not None else 0
+
+    @_translated
     def get(self, key: str) -> JobRecord | None:
         """Return the job recorded under ``key``, if any."""
         return self._fetch(self._db, key)

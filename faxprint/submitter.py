@@ -313,8 +313,11 @@ class Submitter:
         raise AssertionError("unreachable: the last try always returns")
 
     def _out_of_budget(self, job: JobRecord) -> bool:
-        too_old = self.clock() - job.created > self.retry.max_age
-        return job.attempts >= self.retry.max_attempts or (job.attempts > 0 and too_old)
+        # A person's `faxprint retry` starts a new budget: counted from that decision.
+        since, before = self.journal.budget(job.key)
+        used = job.attempts - before
+        too_old = self.clock() - since > self.retry.max_age
+        return used >= self.retry.max_attempts or (used > 0 and too_old)
 
     def _settled(self, job: JobRecord, count: int) -> Outcome:
         status = _SETTLED[job.state]

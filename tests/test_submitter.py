@@ -138,6 +138,20 @@ def test_old_jobs_expire(tmp_path: Path, pdf: DocumentSource) -> None:
     assert len(transport.sent) == 1
 
 
+def test_a_persons_retry_starts_a_new_budget(tmp_path: Path, pdf: DocumentSource) -> None:
+    # Found by review: an uncertain job checked three days later was "released" by
+    # `faxprint retry` and then given up at once as too old, nothing sent.
+    now = [1000.0]
+    transport = ScriptedTransport(errors.UncertainError("answer lost"), OK)
+    submitter, _ = _submitter(tmp_path, transport, retry=RetryPolicy(tries=1, max_age=86400))
+    submitter.journal.clock = submitter.clock = lambda: now[0]
+    assert submitter.submit("j", TICKET, [pdf], source=Source("cups")).status is Status.UNCERTAIN
+    now[0] += 3 * 86400
+    submitter.journal.settle("j", State.RETRY, "released by root to be sent again")
+    assert submitter.submit("j", TICKET, [pdf], source=Source("cups")).status is Status.ACCEPTED
+    assert len(transport.sent) == 2
+
+
 @pytest.mark.parametrize(
     ("error", "status", "state"),
     [
