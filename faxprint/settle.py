@@ -29,11 +29,15 @@ import contextlib
 import getpass
 import json
 import os
-import shutil
+import re
+import stat
 import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from faxprint.cli import EX_USAGE
 from faxprint.errors import FaxPrintError
 from faxprint.journal import JobRecord, Journal, State
 from faxprint.status import INTERRUPTED, shown_state, with_journal
@@ -67,6 +71,10 @@ def run_cancel(args: argparse.Namespace) -> int:
 def _settle(args: argparse.Namespace, *, retry: bool) -> int:
     import time
 
+    if len(args.job.strip()) < 3:  # "" or "c" would name whichever job is alone
+        print("faxprint: give at least 3 characters of the job", file=sys.stderr)
+        return EX_USAGE
+
     def work(journal: Journal) -> int:
         found = journal.find(args.job)
         if len(found) != 1:
@@ -85,13 +93,21 @@ def _settle(args: argparse.Namespace, *, retry: bool) -> int:
     return with_journal(args, work)
 
 
-def _folder(args: argparse.Namespace) -> Path | None:
-    if args.folder is not None:
-        return Path(args.folder)
+@dataclass(frozen=True)
+class HotFolder:
+    """The hot folder a job may be in, and its configured subfolders."""
+
+    path: Path | None
+    subfolders: tuple[str, ...] = ()
+
+
+def _folder(args: argparse.Namespace) -> HotFolder:
     from faxprint import config as configuration
     from faxprint.hotfolder.settings import from_table
 
-    return from_table(configuration.load(args.config).hotfolder).path
+    settings = from_table(configuration.load(args.config).hotfolder)
+    path = Path(args.folder) if args.folder is not None else settings.path
+    return HotFolder(path, tuple(settings.folders))
 
 
 def _by() -> str:
@@ -101,7 +117,7 @@ def _by() -> str:
         return f"uid {os.getuid()}"
 
 
-def retry_job(journal: Journal, job: JobRecord, folder: Path | None) -> str:
+def retry_job(journal: Journal, job: JobRecord, folder: HotFolder) -> str:
     """Send ``job`` again on its own path; return what was done, in one line."""
     import time
 
@@ -112,18 +128,21 @@ def retry_job(journal: Journal, job: JobRecord, folder: Path | None) -> str:
     message = f"released by {_by()} to be sent again"
     if job.source == "cups":
         queue, number = _cups_job(job)
+        _same_cups_job(job, number)
         _decide(journal, job, State.RETRY, message)
-        return _cups(queue, number, retry=True)
+        with _undone_on_failure(journal, job):
+            return _cups(queue, number, retry=True)
     if job.source == "hotfolder":
-        held = _held(job, folder)
-        dropped = _redrop(held)
+        held, claim = _held(job, folder)
         _decide(journal, job, State.CANCELLED, f"sent again as a new drop by {_by()}")
+        with _undone_on_failure(journal, job):
+            dropped = _redrop(held, claim)
         return f"{_name(job)}: {dropped} back in {held.parent.parent}, to be sent as a new job"
     raise SettleError(f"job {_name(job)} came from `faxprint send`, which keeps no copy of its "
                       "documents: run the same `faxprint send` again")  # fmt: skip
 
 
-def cancel_job(journal: Journal, job: JobRecord, folder: Path | None) -> str:
+def cancel_job(journal: Journal, job: JobRecord, folder: HotFolder) -> str:
     """Settle ``job`` as not to be sent; return what was done, in one line."""
     import time
 
@@ -141,15 +160,18 @@ def cancel_job(journal: Journal, job: JobRecord, folder: Path | None) -> str:
             "cancel it (a hot-folder job then waits in processing/)"
         )
     if job.source == "hotfolder":
-        held = _held(job, folder)
+        held, _ = _held(job, folder)
         _decide(journal, job, State.CANCELLED, message)
-        _file_cancelled(held, message)
+        with _undone_on_failure(journal, job):
+            _file_cancelled(held, message)
         return f"{_name(job)}: moved to {held.parent.parent / 'failed' / held.name}"
-    _decide(journal, job, State.CANCELLED, message)
-    if job.source == "cups":
+    done = f"{_name(job)}: cancelled"
+    if job.source == "cups":  # CUPS first: a job CUPS still holds could be run again
         queue, number = _cups_job(job)
-        return _cups(queue, number, retry=False)
-    return f"{_name(job)}: cancelled"
+        _same_cups_job(job, number)
+        done = _cups(queue, number, retry=False)
+    _decide(journal, job, State.CANCELLED, message)
+    return done
 
 
 def _decide(journal: Journal, job: JobRecord, state: State, message: str) -> None:
@@ -157,6 +179,20 @@ def _decide(journal: Journal, job: JobRecord, state: State, message: str) -> Non
         journal.settle(job.key, state, message)
     except ValueError as exc:  # accepted, or being sent: both changed since it was read
         raise SettleError(str(exc)) from None
+
+
+@contextlib.contextmanager
+def _undone_on_failure(journal: Journal, job: JobRecord) -> Iterator[None]:
+    """If the action after a decision fails, record that the job is as it was."""
+    try:
+        yield
+    except (SettleError, OSError) as exc:
+        before = State.UNCERTAIN if job.state is State.SENDING else job.state
+        with contextlib.suppress(ValueError, FaxPrintError):
+            journal.settle(job.key, before, f"{job.message} (a retry or cancel failed)")
+        if isinstance(exc, OSError):
+            raise SettleError(f"{_name(job)}: {exc.strerror or exc}; nothing was changed") from None
+        raise
 
 
 def _name(job: JobRecord) -> str:
@@ -173,6 +209,24 @@ def _cups_job(job: JobRecord) -> tuple[str, int]:
     if len(parts) < 4 or not parts[2].isdigit():
         raise SettleError(f"job {printable(job.key)} names no CUPS job")
     return parts[1], int(parts[2])
+
+
+def _same_cups_job(job: JobRecord, number: int) -> None:
+    """Refuse to act when CUPS job ``number`` is not this job any more (cupsd lost its
+    state and numbers started again)."""
+    import cups
+
+    expected = job.key.split(":", 3)[3]
+    try:
+        attributes = cups.Connection().getJobAttributes(number, requested_attributes=["job-uuid"])
+    except (RuntimeError, cups.IPPError):
+        return  # the job is gone: _cups says so
+    actual = str(attributes.get("job-uuid", "")).removeprefix("urn:uuid:")
+    if actual != expected:
+        raise SettleError(
+            f"CUPS job {number} is another job now (cupsd lost its state?): settle it with "
+            "`lp -i`/`cancel` after checking, or leave it"
+        )
 
 
 def _cups(queue: str, number: int, *, retry: bool) -> str:
@@ -209,46 +263,103 @@ def _cups(queue: str, number: int, *, retry: bool) -> str:
 # -- hot-folder jobs ------------------------------------------------------------------
 
 
-def _held(job: JobRecord, folder: Path | None) -> Path:
-    if folder is None:
+_JOB_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,250}")
+
+
+def _held(job: JobRecord, folder: HotFolder) -> tuple[Path, dict[str, Any]]:
+    """Return a held job's folder and its checked claim; refuse anything unexpected (the
+    folder and the journal are the watcher's user's to write, and this may run as root)."""
+    if folder.path is None:
         raise SettleError("which hot folder? set [hotfolder] path in the config or give --folder")
-    held = folder / "held" / job.title
-    if not job.title or not (held / "claim.json").is_file():
+    if not _JOB_NAME.fullmatch(job.title):
+        raise SettleError(f"{printable(job.title)!r} is not a hot-folder job's name")
+    held = folder.path / "held" / job.title
+    try:
+        info = held.lstat()
+    except FileNotFoundError:
         raise SettleError(
             f"{held} is not there: only a held job (its upload's answer was lost) can be "
             "settled from the hot folder; a job still in processing/ is the watcher's"
-        )
-    return held
-
-
-def _redrop(held: Path) -> str:
-    """Put a held job's documents, then its ticket, back where they were dropped."""
+        ) from None
+    if not stat.S_ISDIR(info.st_mode):
+        raise SettleError(f"{held} is not a folder")
     claim = _read_json(held / "claim.json")
-    source = str(claim.get("source", ""))
+    source, names, trigger = claim.get("source"), claim.get("documents"), claim.get("trigger")
+    if not (
+        isinstance(source, str) and source in ("", *folder.subfolders)
+        and isinstance(names, list) and names and all(_plain(n) for n in names)
+        and isinstance(claim.get("ticket"), bool) and isinstance(trigger, str)
+        and (_plain(trigger) if not claim["ticket"] else _ticket_name(trigger))
+    ):  # fmt: skip
+        raise SettleError(f"{held}/claim.json is missing or damaged: move the files back by hand")
+    return held, claim
+
+
+def _plain(name: object) -> bool:
+    from faxprint.hotfolder.ticketfile import check_name
+
+    try:
+        return isinstance(name, str) and check_name(name) == name
+    except FaxPrintError:
+        return False
+
+
+def _ticket_name(name: str) -> bool:
+    from faxprint.hotfolder.ticketfile import SUFFIX
+
+    return name.endswith(SUFFIX) and _plain(name.removesuffix(SUFFIX) + ".pdf")
+
+
+def _redrop(held: Path, claim: dict[str, Any]) -> str:
+    """Put a held job's documents, then its ticket, back where they were dropped; never
+    over a file dropped since, never through a link."""
+    source = str(claim["source"])
     target = held.parent.parent / source if source else held.parent.parent
-    names = [str(n) for n in claim.get("documents", [])]
-    moves = [(held / n, target / n) for n in names]
-    if claim.get("ticket"):
-        moves.append((held / "ticket.fax.json", target / str(claim.get("trigger", ""))))
-    for origin, destination in moves:
-        if destination.name in ("", ".", "..") or destination.parent != target:
-            raise SettleError(f"{held}: its claim is damaged; move the files back by hand")
-        if not origin.exists():
-            raise SettleError(f"{origin} is missing; move what is left back by hand")
-        if destination.exists():
-            raise SettleError(f"{destination} exists: move it away, then retry")
-    for origin, destination in moves:  # documents first, the ticket (the trigger) last
-        os.rename(origin, destination)
-    shutil.rmtree(held)  # what is left: claim.json and receipt.json
+    moves = [(held / str(n), target / str(n)) for n in claim["documents"]]
+    if claim["ticket"]:
+        moves.append((held / "ticket.fax.json", target / str(claim["trigger"])))
+    for origin, _ in moves:
+        if not stat.S_ISREG(origin.lstat().st_mode):
+            raise SettleError(f"{origin} is not a plain file: move the files back by hand")
+    done: list[tuple[Path, Path]] = []
+    try:
+        for origin, destination in moves:  # documents first, the ticket (the trigger) last
+            rename_noreplace(origin, destination)
+            done.append((origin, destination))
+    except FileExistsError as exc:
+        for origin, destination in reversed(done):
+            rename_noreplace(destination, origin)
+        raise SettleError(
+            f"{exc.filename2 or exc.filename} exists: move it away, then retry"
+        ) from None
+    for leftover in ("claim.json", "receipt.json"):
+        (held / leftover).unlink(missing_ok=True)
+    with contextlib.suppress(OSError):  # anything else stays where a person can see it
+        held.rmdir()
     return ", ".join(d.name for _, d in moves)
 
 
 def _file_cancelled(held: Path, message: str) -> None:
-    receipt_path = held / "receipt.json"
-    receipt = _read_json(receipt_path)
+    receipt = _read_json(held / "receipt.json")
     receipt.update({"outcome": "cancelled", "message": message})
-    receipt_path.write_text(json.dumps(receipt, indent=2) + "\n")
-    os.rename(held, held.parent.parent / "failed" / held.name)
+    temporary = held / f".receipt.{os.getpid()}"
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o640)
+    with os.fdopen(fd, "w") as stream:
+        stream.write(json.dumps(receipt, indent=2) + "\n")
+    os.replace(temporary, held / "receipt.json")  # replaces a planted link, never follows it
+    rename_noreplace(held, held.parent.parent / "failed" / held.name)
+
+
+def rename_noreplace(origin: Path, destination: Path) -> None:
+    """rename(2) that fails with FileExistsError instead of replacing (renameat2)."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    at_fdcwd, noreplace = -100, 1
+    if libc.renameat2(at_fdcwd, os.fsencode(origin), at_fdcwd, os.fsencode(destination),
+                      noreplace) != 0:  # fmt: skip
+        error = ctypes.get_errno()
+        raise OSError(error, os.strerror(error), str(origin), None, str(destination))
 
 
 def _read_json(path: Path) -> dict[str, Any]:

@@ -217,3 +217,60 @@ def test_a_waiting_job_outside_cups_is_not_cancelled_behind_its_senders_back(
         assert refused.returncode == 1 and "still trying it" in refused.stderr, refused.stderr
     with Journal(tmp_path / "journal.sqlite") as journal:
         assert journal.get("send:aaaa1111").state is State.RETRY  # type: ignore[union-attr]
+
+
+def test_a_damaged_or_hostile_claim_is_refused_and_nothing_moves(
+    held: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    root, env = held
+    [folder] = (root / "held").iterdir()
+    claim = folder / "claim.json"
+    good = claim.read_text()
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    for text in ("{not json", json.dumps({**json.loads(good), "source": str(outside)}),
+                 json.dumps({**json.loads(good), "documents": ["../../x.pdf"]})):  # fmt: skip
+        claim.write_text(text)
+        refused = _faxprint(env, "retry", folder.name, "--folder", str(root))
+        assert refused.returncode == 1 and "damaged" in refused.stderr, refused.stderr
+        assert (folder / "inv42.pdf").exists() and (folder / "ticket.fax.json").exists()
+        assert list(outside.iterdir()) == []
+    story = json.loads(_faxprint(env, "show", "--json", folder.name).stdout)
+    assert story["state"] == "uncertain"  # no decision was recorded
+
+
+def test_a_cancel_writes_the_receipt_through_no_planted_link(
+    held: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    root, env = held
+    [folder] = (root / "held").iterdir()
+    victim = tmp_path / "victim.txt"
+    victim.write_text("untouched\n")
+    (folder / "receipt.json").unlink()
+    (folder / "receipt.json").symlink_to(victim)
+    assert _faxprint(env, "cancel", folder.name, "--folder", str(root)).returncode == 0
+    assert victim.read_text() == "untouched\n"
+    receipt = json.loads((root / "failed" / folder.name / "receipt.json").read_text())
+    assert receipt["outcome"] == "cancelled"
+
+
+def test_a_reference_too_short_to_mean_one_job_is_refused(tmp_path: Path) -> None:
+    env = {**os.environ, "FAXPRINT_CONFIG": str(_config(tmp_path, "http://127.0.0.1:9/x"))}
+    for reference in ("", "c"):
+        assert _faxprint(env, "cancel", reference).returncode == 64
+
+
+@pytest.mark.cupsd
+def test_a_cups_job_number_that_now_names_another_job_is_left_alone(
+    cupsd: PrivateCupsd, printer: dict[str, str], sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    job = _held_print(cupsd, sandbox, tmp_path)
+    journal_path = Path(printer["FAXPRINT_CONFIG"]).parent.parent / "spool" / "journal.sqlite"
+    stale = f"cups:{QUEUE}:{job}:0badc0de-0000-4000-8000-000000000000"  # cupsd lost its state
+    with Journal(journal_path) as journal:
+        journal.begin(stale, source="cups", account="default", recipients=["1"],
+                      documents=["old.pdf"], pages=1)  # fmt: skip
+        journal.finish(stale, State.UNCERTAIN, message="answer lost")
+    refused = _faxprint(printer, "cancel", stale)
+    assert refused.returncode == 1 and "is another job now" in refused.stderr
+    assert cupsd.wait_job(job, timeout=5, held=True) == JOB_HELD  # still held, not cancelled
