@@ -42,6 +42,7 @@ EX_TEMPFAIL = 75
 EX_PROTOCOL = 76
 EX_NOPERM = 77
 EX_CONFIG = 78
+EX_IOERR = 74
 EX_UNCERTAIN = 79
 EX_INTERRUPTED = 130
 
@@ -276,6 +277,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("faxprint: interrupted", file=sys.stderr)
         return EX_INTERRUPTED
+    except OSError as exc:  # a file or folder given that cannot be used: one line, no trace
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"faxprint: {where}{exc.strerror or exc}", file=sys.stderr)
+        return EX_IOERR
     return status
 
 

@@ -38,7 +38,6 @@ SYSTEM_LOGS = (
 )
 PROBE_TIMEOUT = 10.0
 _DENIAL = re.compile(r'apparmor="DENIED"|avc:\s+denied')
-_WATCHING = re.compile(r"\bfaxprint\b.*\bwatch\b")
 
 
 @dataclass(frozen=True)
@@ -109,6 +108,43 @@ def check_config(context: Context) -> Iterator[Check]:
     else:
         yield ok("config permissions", f"readable by {BACKEND_USER}"
                  + (", not by other users" if holds_password else ""))  # fmt: skip
+
+
+def check_secrets(context: Context) -> Iterator[Check]:
+    """Each account's password_file: lp (who runs the backend) reads it, no one else does."""
+    if context.settings is None or context.settings.source is None:
+        return
+    for name, secret in _password_files(Path(context.settings.source)):
+        check = f"secret {name}"
+        fix = f"chown root:{BACKEND_USER} {secret} && chmod 0640 {secret}"
+        try:
+            mode = stat.S_IMODE(secret.stat().st_mode)
+        except OSError as exc:
+            yield fail(check, f"{secret}: {exc.strerror}", fix)
+            continue
+        readable = user_can(BACKEND_USER, "-r", secret)
+        if mode & stat.S_IROTH:
+            yield fail(check, f"{secret} (mode {mode:o}) can be read by every user", fix)
+        elif readable is False:
+            yield fail(check, f"{BACKEND_USER} (who runs the backend) cannot read {secret}", fix)
+        elif readable is None:
+            yield skip(check, f"run as root to check that {BACKEND_USER} can read {secret}")
+        else:
+            yield ok(check, f"{secret} readable by {BACKEND_USER}, not by other users")
+
+
+def _password_files(config: Path) -> list[tuple[str, Path]]:
+    import tomllib
+
+    try:
+        accounts = tomllib.loads(config.read_text()).get("accounts", {})
+    except (OSError, ValueError):
+        return []
+    return [
+        (name, Path(str(account["password_file"])))
+        for name, account in (accounts.items() if isinstance(accounts, dict) else [])
+        if isinstance(account, dict) and "password_file" in account
+    ]
 
 
 def _holds_password(path: Path) -> bool:
@@ -278,7 +314,9 @@ def _queue(context: Context, queue: str, attributes: dict[str, Any]) -> Check:
                     f"fix the cause, then cupsenable {queue}")  # fmt: skip
     if not attributes.get("printer-is-accepting-jobs", True):
         return fail(name, "is rejecting jobs", f"cupsaccept {queue}")
-    account = urlsplit(str(attributes["device-uri"])).netloc or "default"
+    from faxprint.cups.backend import account_from_uri
+
+    account = account_from_uri(str(attributes["device-uri"]))
     if context.settings is not None and account not in context.settings.accounts:
         return fail(name, f"sends with account {account!r}, which the config does not have",
                     f"add [accounts.{account}] or faxprint install --account NAME")  # fmt: skip
@@ -346,6 +384,19 @@ def check_hotfolder(context: Context) -> Iterator[Check]:
         yield ok("watcher", f"running (pid {', '.join(map(str, watchers))})")
 
 
+def _is_watcher(argv: list[str]) -> bool:
+    """``faxprint [options] watch ...`` or ``python -m faxprint [options] watch ...``."""
+    names = [Path(word).name for word in argv]
+    if names[:1] == ["faxprint"]:
+        rest = argv[1:]
+    elif len(names) >= 3 and names[0].startswith("python") and argv[1:3] == ["-m", "faxprint"]:
+        rest = argv[3:]
+    else:
+        return False
+    commands = [word for word in rest if not word.startswith("-")]
+    return "watch" in commands[:2]  # after an option's value at most (--config FILE watch)
+
+
 def watcher_pids() -> list[int]:
     """Return the ids of the running ``faxprint watch`` processes."""
     found = []
@@ -356,9 +407,8 @@ def watcher_pids() -> list[int]:
             argv = (entry / "cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        words = [a.decode(errors="replace") for a in argv]
-        text = " ".join(Path(w).name if n < 3 else w for n, w in enumerate(words))
-        if _WATCHING.search(text) and int(entry.name) != os.getpid():
+        words = [a.decode(errors="replace") for a in argv if a]
+        if _is_watcher(words) and int(entry.name) != os.getpid():
             found.append(int(entry.name))
     return sorted(found)
 
@@ -367,7 +417,7 @@ def watcher_pids() -> list[int]:
 
 
 def check_denials(context: Context) -> Iterator[Check]:
-    read = [log for log in context.logs if os.access(log, os.R_OK)]
+    read = [log for log in context.logs if log.is_file() and os.access(log, os.R_OK)]
     if not read:
         yield skip("AppArmor/SELinux", "no system log to read (" +
                    ", ".join(map(str, context.logs)) + ")")  # fmt: skip
@@ -383,6 +433,8 @@ def check_denials(context: Context) -> Iterator[Check]:
 
 
 def _tail(path: Path, size: int = 4 * 1024 * 1024) -> list[str]:
+    if not path.is_file():
+        return []
     with path.open("rb") as stream:
         stream.seek(max(0, stream.seek(0, os.SEEK_END) - size))
         return stream.read().decode(errors="replace").splitlines()
@@ -421,6 +473,7 @@ def _group(user: str) -> int:
 
 CHECKS: tuple[Callable[[Context], Iterator[Check]], ...] = (
     check_config,
+    check_secrets,
     check_accounts,
     check_backend,
     check_queues,

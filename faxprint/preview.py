@@ -252,6 +252,8 @@ def _documents(name: str, args: argparse.Namespace) -> list[Path]:
     from faxprint.journal import Journal
 
     settings = configuration.load(args.config)
+    if not Path(settings.journal).exists():
+        raise DocumentError(f"{printable(name)}: no such file (and no journal to find a job in)")
     with Journal(settings.journal) as journal:
         found = [job for job in journal.find(name) if job.source == "hotfolder"]
     folder = args.folder or from_table(settings.hotfolder).path

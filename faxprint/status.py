@@ -16,6 +16,7 @@ import sys
 import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from faxprint.cli import EX_CONFIG, EX_TEMPFAIL, EX_USAGE
@@ -165,7 +166,10 @@ def parse_when(text: str, now: float | None = None) -> float:
     an age such as ``30m``, ``12h``, ``7d``, ``2w``. Raise ValueError otherwise."""
     moment = time.time() if now is None else now
     if match := _RELATIVE.fullmatch(text.strip()):
-        age = timedelta(**{_UNITS[match[2]]: int(match[1])})
+        try:
+            age = timedelta(**{_UNITS[match[2]]: int(match[1])})
+        except OverflowError:
+            raise ValueError(f"{printable(text)!r} is further back than any job") from None
         return moment - age.total_seconds()
     try:
         parsed = datetime.fromisoformat(text.strip())
@@ -272,6 +276,11 @@ def with_journal(args: argparse.Namespace, work: Any) -> int:
 
     try:
         settings = configuration.load(args.config)
+        if not Path(settings.journal).exists():
+            # Opening would create it (and its folder, as this user): leave that to the
+            # backend and the watcher, who must own it.
+            print(f"no jobs: the journal {settings.journal} does not exist yet")
+            return 0 if args.command in ("status", "history") else 1
         with Journal(settings.journal) as journal:
             status = work(journal)
     except ConfigError as error:

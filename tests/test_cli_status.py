@@ -187,3 +187,26 @@ def test_a_job_shows_interrupted_only_when_its_sender_is_gone(tmp_path: Path) ->
         mine = journal.start_attempt("k")  # this live process owns it
         assert status.shown_state(mine, time.time()) == "sending"
         assert status.source_of(mine) == "20261126-job"
+
+
+def test_unusable_paths_and_absurd_times_get_one_line_not_a_traceback(tmp_path: Path) -> None:
+    config = _config(tmp_path, "http://127.0.0.1:9/faxapi.asp")
+    far = _run(config, "history", "--since", "9999999999d")
+    assert far.returncode == cli.EX_USAGE and "further back than any job" in far.stderr
+    pdf = make_pdf(tmp_path / "a.pdf")
+    nowhere = _run(config, "preview", str(pdf), "-o", str(tmp_path / "missing" / "x.png"))
+    assert nowhere.returncode == cli.EX_IOERR
+    assert nowhere.stderr.startswith("faxprint: ") and "Traceback" not in nowhere.stderr
+    assert len(nowhere.stderr.splitlines()) == 1
+    logs = _run(config, "doctor", "--log", str(tmp_path))  # a folder given as a log
+    assert "Traceback" not in logs.stderr + logs.stdout
+
+
+def test_reading_commands_do_not_create_a_journal(tmp_path: Path) -> None:
+    (tmp_path / "etc").mkdir()
+    config = _config(tmp_path / "etc", "http://127.0.0.1:9/faxapi.asp")
+    for command, expected in (("status", 0), ("history", 0), ("show", 1)):
+        args = [command, "Fax-1"] if command == "show" else [command]
+        shown = _run(config, *args)
+        assert shown.returncode == expected and "does not exist yet" in shown.stdout
+    assert not (tmp_path / "etc" / "journal.sqlite").exists()

@@ -256,3 +256,26 @@ def test_an_selinux_denial_for_the_backend(server: Server) -> None:
             "tcontext=system_u:object_r:http_port_t:s0 tclass=tcp_socket permissive=0\n"
         )
     _fails(server, "AppArmor/SELinux", "avc:  denied")
+
+
+def test_a_password_file_others_can_read_or_lp_cannot(server: Server, tmp_path: Path) -> None:
+    secret = server.config.parent / "default.secret"
+    secret.write_text(TEST_PASSWORD + "\n")
+    secret.chmod(0o644)
+    text = server.config.read_text().replace(f'password = "{TEST_PASSWORD}"\n',
+                                             f'password_file = "{secret}"\n')  # fmt: skip
+    server.config.write_text(text)
+    _fails(server, "secret default", "can be read by every user", "chmod 0640")
+    if AS_ROOT:
+        secret.chmod(0o600)  # root's alone: the backend, run as lp, cannot read it
+        _fails(server, "secret default", "lp (who runs the backend) cannot read")
+
+
+def test_only_a_real_watcher_counts_as_one(server: Server) -> None:
+    from faxprint.doctor import _is_watcher
+
+    assert _is_watcher(["/opt/faxprint/venv/bin/faxprint", "watch", "/srv/fax"])
+    assert _is_watcher(["/usr/bin/python3", "-m", "faxprint", "--config", "/etc/f.toml", "watch"])
+    assert not _is_watcher(["journalctl", "-fu", "faxprint-watch"])
+    assert not _is_watcher(["less", "/var/log/faxprint-watch.log"])
+    assert not _is_watcher(["faxprint", "history", "--to", "5556465589"])
