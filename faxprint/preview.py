@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -55,7 +57,12 @@ def sheet_pixels(columns: int, rows: int, resolution: str) -> tuple[int, int]:
 
 
 def contact_sheet(
-    documents: Sequence[Path], output: Path, *, resolution: str = "low", columns: int = 4
+    documents: Sequence[Path],
+    output: Path,
+    *,
+    resolution: str = "low",
+    columns: int = 4,
+    private: bool = False,
 ) -> Sheet:
     """Render every page of ``documents`` onto one PNG at ``output``."""
     writer = _collect(documents)
@@ -78,7 +85,7 @@ def contact_sheet(
         if result.returncode != 0:
             raise FaxPrintError(f"pdftoppm failed: {printable(result.stderr.strip(), limit=200)}")
         # pdftoppm's PNGs are 8-bit RGB even with -mono; its PBM is the fax's 1 bit a pixel.
-        _pbm_to_png(prefix.with_suffix(".pbm"), output)
+        _pbm_to_png(prefix.with_suffix(".pbm"), output, private=private)
     width, height = png_size(output)
     return Sheet(output, count, columns, rows, width, height)
 
@@ -150,7 +157,7 @@ def _layout(writer: Any, columns: int, rows: int, output: Path) -> None:
         writer.write(stream)
 
 
-def _pbm_to_png(pbm: Path, png: Path) -> None:
+def _pbm_to_png(pbm: Path, png: Path, *, private: bool = False) -> None:
     """Store a binary PBM (P4) as a 1-bit grayscale PNG (PBM: 1 is black; PNG: 0 is)."""
     data = pbm.read_bytes()
     fields: list[bytes] = []
@@ -181,10 +188,16 @@ def _pbm_to_png(pbm: Path, png: Path) -> None:
         )  # fmt: skip
 
     header = width.to_bytes(4, "big") + height.to_bytes(4, "big") + bytes([1, 0, 0, 0, 0])
-    png.write_bytes(
+    data = (
         b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
         + chunk(b"IDAT", zlib.compress(rows, 9)) + chunk(b"IEND", b"")
     )  # fmt: skip
+    if private:  # a new file only this user can read; an existing one keeps its mode
+        fd = os.open(png, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(fd, "wb") as stream:
+            stream.write(data)
+    else:
+        png.write_bytes(data)
 
 
 _INVERT = bytes(255 - value for value in range(256))
@@ -227,8 +240,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         documents = [d for name in args.files for d in _documents(name, args)]
         sheet = contact_sheet(
-            documents, args.output, resolution=args.resolution, columns=args.columns
-        )
+            documents, args.output, resolution=args.resolution, columns=args.columns,
+            private=getattr(args, "private", False),
+        )  # fmt: skip
     except DocumentError as error:
         print(f"faxprint: {error.message}", file=sys.stderr)
         return EX_DATAERR
@@ -265,6 +279,11 @@ def _documents(name: str, args: argparse.Namespace) -> list[Path]:
     job = found[0]
     for where in ("done", "failed", "held"):
         kept = Path(folder) / where / job.title
-        if kept.is_dir():
-            return [kept / document for document in job.documents]
+        if kept.is_dir() and not kept.is_symlink():
+            documents = [kept / document for document in job.documents]
+            for document in documents:  # kept as dropped: never follow what was planted
+                if document.parent != kept or not stat.S_ISREG(document.lstat().st_mode):
+                    raise DocumentError(f"{document}: not a plain file in {kept}")
+            args.private = True  # someone's fax: the sheet is for this user alone
+            return documents
     raise DocumentError(f"{printable(name)}: its documents are no longer in {folder}")

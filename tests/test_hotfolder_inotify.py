@@ -76,3 +76,19 @@ def test_an_overflow_asks_for_a_rescan(tmp_path: Path) -> None:
     finally:
         observer.stop()
         observer.run()  # returns at once (stopping) and closes the descriptor
+
+
+def test_an_overflow_makes_the_service_look_at_every_file(tmp_path: Path) -> None:
+    from faxprint import config as configuration
+    from faxprint.hotfolder.service import HotFolder
+    from faxprint.hotfolder.settings import from_table
+    from tests.test_hotfolder import write_config
+
+    settings = configuration.load(write_config(tmp_path, "http://127.0.0.1:9/faxapi.asp"), env={})
+    root = tmp_path / "drop"
+    root.mkdir()
+    service = HotFolder(settings, from_table(settings.hotfolder), root)
+    (root / "missed.fax.json").write_text('{"to": ["5556465589"]}')  # its events were lost
+    assert service.detector.ready(100.0) == []
+    service._note(Path(), "overflow", 100.0)
+    assert [c.name for c in service.detector.ready(100.0)] == ["missed.fax.json"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import subprocess
 import sys
 import zlib
@@ -134,3 +135,9 @@ def test_a_hot_folder_job_is_previewed_from_the_documents_it_kept(
     assert shown.returncode == 0, shown.stderr
     assert "3 pages" in shown.stdout
     assert read_png(sheet)[:2] == sheet_pixels(3, 1, "low")
+    assert stat.S_IMODE(sheet.stat().st_mode) == 0o600  # someone's fax: this user's alone
+    (kept / "inv42.pdf").unlink()
+    (kept / "inv42.pdf").symlink_to(tmp_path / "elsewhere.pdf")  # planted in the folder
+    make_pdf(tmp_path / "elsewhere.pdf")
+    refused = _preview(kept.name[:20], "--folder", str(root), "-o", str(sheet), env=env)
+    assert refused.returncode == cli.EX_DATAERR and "not a plain file" in refused.stderr
