@@ -58,7 +58,7 @@ class Context:
     backend_dir: Path | None = None
     logs: Sequence[Path] = SYSTEM_LOGS
     settings: Any = None  # the loaded Config, once the config check passed
-    queues: dict[str, dict[str, Any]] = field(default_factory=dict)
+    accounts: dict[str, dict[str, Any]] = field(default_factory=dict)  # tables as written
 
 
 def ok(name: str, detail: str) -> Check:
@@ -93,7 +93,8 @@ def check_config(context: Context) -> Iterator[Check]:
     names = ", ".join(settings.accounts)
     yield ok("config", f"{source} parses: accounts {names}; journal {settings.journal}")
     info = source.stat()
-    holds_password = _holds_password(source)
+    context.accounts = _account_tables(source)
+    holds_password = any("password" in table for table in context.accounts.values())
     if holds_password and info.st_mode & stat.S_IROTH:
         mode = stat.S_IMODE(info.st_mode)
         yield fail("config permissions", f"{source} holds a password and every user can read "
@@ -114,7 +115,10 @@ def check_secrets(context: Context) -> Iterator[Check]:
     """Each account's password_file: lp (who runs the backend) reads it, no one else does."""
     if context.settings is None or context.settings.source is None:
         return
-    for name, secret in _password_files(Path(context.settings.source)):
+    for name, table in context.accounts.items():
+        if "password_file" not in table:
+            continue
+        secret = Path(str(table["password_file"]))
         check = f"secret {name}"
         fix = f"chown root:{BACKEND_USER} {secret} && chmod 0640 {secret}"
         try:
@@ -133,31 +137,17 @@ def check_secrets(context: Context) -> Iterator[Check]:
             yield ok(check, f"{secret} readable by {BACKEND_USER}, not by other users")
 
 
-def _password_files(config: Path) -> list[tuple[str, Path]]:
+def _account_tables(config: Path) -> dict[str, dict[str, Any]]:
+    """The config's [accounts.NAME] tables as written (what secrets each gives, and how)."""
     import tomllib
 
     try:
         accounts = tomllib.loads(config.read_text()).get("accounts", {})
     except (OSError, ValueError):
-        return []
-    return [
-        (name, Path(str(account["password_file"])))
-        for name, account in (accounts.items() if isinstance(accounts, dict) else [])
-        if isinstance(account, dict) and "password_file" in account
-    ]
-
-
-def _holds_password(path: Path) -> bool:
-    import tomllib
-
-    try:
-        data = tomllib.loads(path.read_text())
-    except (OSError, ValueError):
-        return False
-    accounts = data.get("accounts", {})
-    return isinstance(accounts, dict) and any(
-        isinstance(a, dict) and "password" in a for a in accounts.values()
-    )
+        return {}
+    if not isinstance(accounts, dict):
+        return {}
+    return {name: table for name, table in accounts.items() if isinstance(table, dict)}
 
 
 # -- the accounts' endpoints ----------------------------------------------------------
