@@ -248,9 +248,7 @@ class Journal:
         """
         now = self.clock()
         with self._immediate() as db:
-            job = self._fetch(db, key)
-            if job is None:
-                raise KeyError(key)
+            job = self._known(db, key)
             if job.state is State.SENDING:
                 if not owner_alive(job.owner, job.updated, now):
                     self._set(db, job, State.UNCERTAIN, None, _INTERRUPTED, now)
@@ -285,9 +283,7 @@ class Journal:
         """Record how a job's latest attempt (or the job, without one) ended."""
         now = self.clock()
         with self._immediate() as db:
-            job = self._fetch(db, key)
-            if job is None:
-                raise KeyError(key)
+            job = self._known(db, key)
             self._set(db, job, state, code, message, now)
         return self._require(key)
 
@@ -318,9 +314,7 @@ class Journal:
         """
         now = self.clock()
         with self._immediate() as db:
-            job = self._fetch(db, key)
-            if job is None:
-                raise KeyError(key)
+            job = self._known(db, key)
             if job.state is State.ACCEPTED:
                 raise ValueError(f"job {key} was accepted by the service")
             if job.state is State.SENDING and owner_alive(job.owner, job.updated, now):
@@ -367,10 +361,7 @@ class Journal:
         return self._fetch(self._db, key)
 
     def _require(self, key: str) -> JobRecord:
-        job = self.get(key)
-        if job is None:
-            raise KeyError(key)
-        return job
+        return self._known(self._db, key)
 
     @_translated
     def attempts(self, key: str) -> list[AttemptRecord]:
@@ -423,6 +414,14 @@ class Journal:
             [reference, *patterns],
         )
         return [_record(row) for row in rows]
+
+    @classmethod
+    def _known(cls, db: sqlite3.Connection, key: str) -> JobRecord:
+        """Fetch a job that must be there (KeyError otherwise)."""
+        job = cls._fetch(db, key)
+        if job is None:
+            raise KeyError(key)
+        return job
 
     @staticmethod
     def _fetch(db: sqlite3.Connection, key: str) -> JobRecord | None:

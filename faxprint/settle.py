@@ -32,6 +32,7 @@ import os
 import re
 import stat
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,7 +41,7 @@ from typing import Any
 from faxprint.cli import EX_USAGE
 from faxprint.errors import FaxPrintError
 from faxprint.journal import JobRecord, Journal, State
-from faxprint.status import INTERRUPTED, shown_state, with_journal
+from faxprint.status import INTERRUPTED, ambiguous, shown_state, source_of, with_journal
 from faxprint.text import printable
 
 #: What may be settled: waiting jobs and jobs in doubt (shown states).
@@ -69,8 +70,6 @@ def run_cancel(args: argparse.Namespace) -> int:
 
 
 def _settle(args: argparse.Namespace, *, retry: bool) -> int:
-    import time
-
     if len(args.job.strip()) < 3:  # "" or "c" would name whichever job is alone
         print("faxprint: give at least 3 characters of the job", file=sys.stderr)
         return EX_USAGE
@@ -78,9 +77,7 @@ def _settle(args: argparse.Namespace, *, retry: bool) -> int:
     def work(journal: Journal) -> int:
         found = journal.find(args.job)
         if len(found) != 1:
-            from faxprint.status import _ambiguous
-
-            return _ambiguous(args.job, found, time.time())
+            return ambiguous(args.job, found, time.time())
         job = found[0]
         try:
             done = (retry_job if retry else cancel_job)(journal, job, _folder(args))
@@ -119,11 +116,9 @@ def _by() -> str:
 
 def retry_job(journal: Journal, job: JobRecord, folder: HotFolder) -> str:
     """Send ``job`` again on its own path; return what was done, in one line."""
-    import time
-
     state = shown_state(job, time.time())
     if state not in RETRYABLE:
-        raise SettleError(f"job {_name(job)} is {state}: only uncertain, interrupted, failed "
+        raise SettleError(f"job {source_of(job)} is {state}: only uncertain, interrupted, failed "
                           "or retrying jobs can be sent again")  # fmt: skip
     message = f"released by {_by()} to be sent again"
     if job.source == "cups":
@@ -137,18 +132,16 @@ def retry_job(journal: Journal, job: JobRecord, folder: HotFolder) -> str:
         _decide(journal, job, State.CANCELLED, f"sent again as a new drop by {_by()}")
         with _undone_on_failure(journal, job):
             dropped = _redrop(held, claim)
-        return f"{_name(job)}: {dropped} back in {held.parent.parent}, to be sent as a new job"
-    raise SettleError(f"job {_name(job)} came from `faxprint send`, which keeps no copy of its "
+        return f"{source_of(job)}: {dropped} back in {held.parent.parent}, to be sent as a new job"
+    raise SettleError(f"job {source_of(job)} came from `faxprint send`, which keeps no copy of its "
                       "documents: run the same `faxprint send` again")  # fmt: skip
 
 
 def cancel_job(journal: Journal, job: JobRecord, folder: HotFolder) -> str:
     """Settle ``job`` as not to be sent; return what was done, in one line."""
-    import time
-
     state = shown_state(job, time.time())
     if state not in CANCELLABLE:
-        raise SettleError(f"job {_name(job)} is {state}: only waiting, uncertain or "
+        raise SettleError(f"job {source_of(job)} is {state}: only waiting, uncertain or "
                           "interrupted jobs can be cancelled")  # fmt: skip
     message = f"cancelled by {_by()}"
     if job.source != "cups" and state in (State.PENDING.value, State.RETRY.value):
@@ -156,7 +149,7 @@ def cancel_job(journal: Journal, job: JobRecord, folder: HotFolder) -> str:
         # `faxprint send` retry in their own process, and a cancelled job may be sent.
         who = "the watcher" if job.source == "hotfolder" else "its `faxprint send`"
         raise SettleError(
-            f"job {_name(job)} is {state}: {who} is still trying it; stop that process to "
+            f"job {source_of(job)} is {state}: {who} is still trying it; stop that process to "
             "cancel it (a hot-folder job then waits in processing/)"
         )
     if job.source == "hotfolder":
@@ -164,8 +157,8 @@ def cancel_job(journal: Journal, job: JobRecord, folder: HotFolder) -> str:
         _decide(journal, job, State.CANCELLED, message)
         with _undone_on_failure(journal, job):
             _file_cancelled(held, message)
-        return f"{_name(job)}: moved to {held.parent.parent / 'failed' / held.name}"
-    done = f"{_name(job)}: cancelled"
+        return f"{source_of(job)}: moved to {held.parent.parent / 'failed' / held.name}"
+    done = f"{source_of(job)}: cancelled"
     if job.source == "cups":  # CUPS first: a job CUPS still holds could be run again
         queue, number = _cups_job(job)
         _same_cups_job(job, number)
@@ -191,14 +184,10 @@ def _undone_on_failure(journal: Journal, job: JobRecord) -> Iterator[None]:
         with contextlib.suppress(ValueError, FaxPrintError):
             journal.settle(job.key, before, f"{job.message} (a retry or cancel failed)")
         if isinstance(exc, OSError):
-            raise SettleError(f"{_name(job)}: {exc.strerror or exc}; nothing was changed") from None
+            raise SettleError(
+                f"{source_of(job)}: {exc.strerror or exc}; nothing was changed"
+            ) from None
         raise
-
-
-def _name(job: JobRecord) -> str:
-    from faxprint.status import source_of
-
-    return source_of(job)
 
 
 # -- printer jobs ---------------------------------------------------------------------

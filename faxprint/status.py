@@ -245,7 +245,7 @@ def run_show(args: argparse.Namespace) -> int:
     def work(journal: Journal) -> int:
         found = journal.find(args.job)
         if len(found) != 1:
-            return _ambiguous(args.job, found, now)
+            return ambiguous(args.job, found, now)
         job = found[0]
         attempts, decisions = journal.attempts(job.key), journal.decisions(job.key)
         if args.json:
@@ -257,7 +257,8 @@ def run_show(args: argparse.Namespace) -> int:
     return with_journal(args, work)
 
 
-def _ambiguous(reference: str, found: Sequence[JobRecord], now: float) -> int:
+def ambiguous(reference: str, found: Sequence[JobRecord], now: float) -> int:
+    """Say that a reference names no job, or several (listed); return the exit status."""
     if not found:
         print(f"faxprint: no job {printable(reference)!r} in the journal", file=sys.stderr)
         return 1
