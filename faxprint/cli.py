@@ -208,6 +208,7 @@ def _operating_commands(commands: Any) -> None:
     )  # fmt: skip
     show.add_argument("job", metavar="JOB")
     show.add_argument("--json", action="store_true", help="as one JSON object")
+    status_module.add_refresh(show)
     show.set_defaults(run=status_module.run_show)
     for name, verb, summary in (
         ("retry", "run_retry", "send an uncertain, interrupted or failed job again"),

@@ -25,6 +25,14 @@ Example ``/etc/faxprint/faxprint.toml``::
     url = "https://service.ringcentral.com/faxapi.asp"
     username = "16505551234*101"
     password_file = "/etc/faxprint/default.secret"
+
+    [accounts.office]                 # RingCentral's REST API (see the README)
+    transport = "ringcentral"
+    url = "https://platform.ringcentral.com"
+    client_id = "AbCdEf..."
+    client_secret_file = "/etc/faxprint/office.client-secret"
+    jwt_file = "/etc/faxprint/office.jwt"
+    default_country = "US"            # how national numbers are read
 """
 
 from __future__ import annotations
@@ -52,28 +60,60 @@ SANDBOX_USERNAME = "15555550100"
 SANDBOX_PASSWORD = "sandbox"  # noqa: S105 -- the sandbox's well-known test account
 UNCERTAIN_POLICIES = ("hold", "resend")
 SYSTEM_JOURNAL = Path("/var/spool/faxprint/journal.sqlite")
+TRANSPORTS = ("faxout", "ringcentral")
+RINGCENTRAL_URL = "https://platform.ringcentral.com"
+#: Settings that hold a secret, inline or (with ``_file``) in a file of their own.
+SECRETS = ("password", "client_secret", "jwt")
 
 
 @dataclass(frozen=True)
 class Account:
-    """Where and as whom faxes are sent. The password never appears in ``repr``."""
+    """Where and as whom faxes are sent. No secret ever appears in ``repr``.
+
+    ``transport`` picks the protocol: ``faxout`` (username and password) or
+    ``ringcentral``, the REST API (an app's ``client_id`` and ``client_secret``, and the
+    ``jwt`` of the user it sends as; national numbers are read as dialled in
+    ``default_country``).
+    """
 
     name: str
     url: str
-    username: str
+    username: str = ""
     password: str = field(default="", repr=False)
     allow_http: bool = False
     verify: bool | str = True
     connect_timeout: float = 15.0
     read_timeout: float = 120.0
+    transport: str = "faxout"
+    client_id: str = ""
+    client_secret: str = field(default="", repr=False)
+    jwt: str = field(default="", repr=False)
+    default_country: str = "US"
+    store_wait: float = 60.0  # seconds to look for an unanswered upload in the message store
 
     def __post_init__(self) -> None:
         _check_url(self.name, self.url, self.allow_http)
-        if not self.username or not self.username.isascii():
+        if self.transport not in TRANSPORTS:
+            raise ConfigError(
+                f"account {self.name!r}: transport must be one of {', '.join(TRANSPORTS)}"
+            )
+        if self.transport == "faxout" and (not self.username or not self.username.isascii()):
             raise ConfigError(f"account {self.name!r}: username must be ASCII and not empty")
-        if not (self.password.isascii() and self.password.isprintable()):
-            # The protocol sends ASCII; say so without quoting any of the password.
-            raise ConfigError(f"account {self.name!r}: the password must be printable ASCII")
+        for secret in SECRETS:
+            value = getattr(self, secret)
+            if not (value.isascii() and value.isprintable()):
+                # Sent as ASCII; say so without quoting any of the secret.
+                raise ConfigError(f"account {self.name!r}: {secret} must be printable ASCII")
+        if self.transport == "ringcentral":
+            from faxprint.transports.e164 import check_country
+
+            missing = [k for k in ("client_id", "client_secret", "jwt") if not getattr(self, k)]
+            if missing:
+                raise ConfigError(
+                    f"account {self.name!r}: the ringcentral transport needs "
+                    f"{', '.join(missing)} (each inline or as NAME_file)"
+                )
+            object.__setattr__(self, "default_country", check_country(self.default_country))
 
 
 @dataclass(frozen=True)
@@ -200,8 +240,10 @@ def from_mapping(
     }
     if not accounts:
         raise ConfigError(f"{where}: no [accounts.NAME] table; faxprint needs one account")
-    if mode & stat.S_IROTH and any("password" in _table(a, where) for a in accounts_data.values()):
-        logger.warning("%s holds a password and is readable by every user; chmod o-r", where)
+    if mode & stat.S_IROTH and any(
+        secret in _table(a, where) for a in accounts_data.values() for secret in SECRETS
+    ):
+        logger.warning("%s holds a secret and is readable by every user; chmod o-r", where)
     for account in accounts.values():
         if account.verify is False:
             logger.warning(
@@ -228,50 +270,61 @@ def _apply_env(config: Config, env: Mapping[str, str]) -> Config:
     return config
 
 
+_ACCOUNT_KEYS = {
+    "url", "username", "allow_http", "verify", "connect_timeout", "read_timeout",
+    "transport", "client_id", "default_country", "store_wait",
+} | set(SECRETS) | {f"{secret}_file" for secret in SECRETS}  # fmt: skip
+
+
 def _account(name: str, data: Mapping[str, Any], where: str, mode: int) -> Account:
     context = f"{where}: [accounts.{name}]"
-    _only(
-        data,
-        {"url", "username", "password", "password_file", "allow_http", "verify"}
-        | {"connect_timeout", "read_timeout"},
-        context,
-    )
-    for key in ("url", "username"):
+    _only(data, _ACCOUNT_KEYS, context)
+    transport = data.get("transport", "faxout")
+    required = ("url", "username") if transport == "faxout" else ("client_id",)
+    for key in required:
         if not isinstance(data.get(key), str):
             raise ConfigError(f"{context}: {key} is missing (a string)")
-    if "password" in data and "password_file" in data:
-        raise ConfigError(f"{context}: give password or password_file, not both")
-    if "password" in data:
-        password = str(data["password"])
-    elif "password_file" in data:
-        password = _read_secret(Path(str(data["password_file"])), context)
-    else:
-        password = ""
+    default_url = RINGCENTRAL_URL if transport == "ringcentral" else None
+    if not isinstance(data.get("url", default_url), str):
+        raise ConfigError(f"{context}: url is missing (a string)")
     try:
         return Account(
             name=name,
-            url=data["url"],
-            username=data["username"],
-            password=password,
+            url=data.get("url", default_url),
+            username=str(data.get("username", "")),
             allow_http=bool(data.get("allow_http", False)),
             verify=data.get("verify", True),
             connect_timeout=float(data.get("connect_timeout", 15.0)),
             read_timeout=float(data.get("read_timeout", 120.0)),
+            transport=str(transport),
+            client_id=str(data.get("client_id", "")),
+            default_country=str(data.get("default_country", "US")),
+            store_wait=float(data.get("store_wait", 60.0)),
+            **{secret: _secret(data, secret, context) for secret in SECRETS},
         )
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{context}: {exc}") from None
+
+
+def _secret(data: Mapping[str, Any], key: str, context: str) -> str:
+    """Return the secret ``key``, given inline or in the file ``key_file``, else ""."""
+    if key in data and f"{key}_file" in data:
+        raise ConfigError(f"{context}: give {key} or {key}_file, not both")
+    if key in data:
+        return str(data[key])
+    if f"{key}_file" in data:
+        return _read_secret(Path(str(data[f"{key}_file"])), f"{context}: {key}_file")
+    return ""
 
 
 def _read_secret(path: Path, context: str) -> str:
     try:
         with path.open(encoding="utf-8") as stream:
             if os.fstat(stream.fileno()).st_mode & stat.S_IROTH:
-                logger.warning("password file %s is readable by every user; chmod o-r", path)
+                logger.warning("secret file %s is readable by every user; chmod o-r", path)
             return stream.read().strip("\r\n")
     except OSError as exc:
-        raise ConfigError(
-            f"{context}: password_file {path} cannot be read ({exc.strerror})"
-        ) from None
+        raise ConfigError(f"{context} {path} cannot be read ({exc.strerror})") from None
 
 
 def _retry(data: Mapping[str, Any], where: str) -> RetryPolicy:

@@ -94,10 +94,12 @@ def check_config(context: Context) -> Iterator[Check]:
     yield ok("config", f"{source} parses: accounts {names}; journal {settings.journal}")
     info = source.stat()
     context.accounts = _account_tables(source)
-    holds_password = any("password" in table for table in context.accounts.values())
+    holds_password = any(
+        secret in table for table in context.accounts.values() for secret in configuration.SECRETS
+    )
     if holds_password and info.st_mode & stat.S_IROTH:
         mode = stat.S_IMODE(info.st_mode)
-        yield fail("config permissions", f"{source} holds a password and every user can read "
+        yield fail("config permissions", f"{source} holds a secret and every user can read "
                    f"it (mode {mode:o})", f"chown root:{BACKEND_USER} {source} && chmod 0640 "
                    f"{source}")  # fmt: skip
     elif (readable := user_can(BACKEND_USER, "-r", source)) is False:
@@ -112,14 +114,21 @@ def check_config(context: Context) -> Iterator[Check]:
 
 
 def check_secrets(context: Context) -> Iterator[Check]:
-    """Each account's password_file: lp (who runs the backend) reads it, no one else does."""
+    """Each account's secret files (``password_file``, ``client_secret_file``, ``jwt_file``):
+    lp (who runs the backend) reads them, no one else does."""
+    from faxprint.config import SECRETS
+
     if context.settings is None or context.settings.source is None:
         return
-    for name, table in context.accounts.items():
-        if "password_file" not in table:
-            continue
-        secret = Path(str(table["password_file"]))
-        check = f"secret {name}"
+    files = [
+        (name, key, table[f"{key}_file"])
+        for name, table in context.accounts.items()
+        for key in SECRETS
+        if f"{key}_file" in table
+    ]
+    for name, key, path in files:
+        secret = Path(str(path))
+        check = f"secret {name}" + ("" if key == "password" else f" {key}")
         fix = f"chown root:{BACKEND_USER} {secret} && chmod 0640 {secret}"
         try:
             mode = stat.S_IMODE(secret.stat().st_mode)

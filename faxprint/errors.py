@@ -28,11 +28,19 @@ from __future__ import annotations
 class FaxPrintError(Exception):
     """Base of every error faxprint raises on purpose."""
 
-    def __init__(self, message: str, *, code: int | None = None, excerpt: str = "") -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: int | None = None,
+        excerpt: str = "",
+        retry_after: float | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.code = code
         self.excerpt = excerpt
+        self.retry_after = retry_after  # seconds the service asked to wait (429 Retry-After)
 
 
 class PermanentError(FaxPrintError):

@@ -79,6 +79,16 @@ CREATE TABLE IF NOT EXISTS decisions (
     message TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS decisions_job ON decisions (job);
+CREATE TABLE IF NOT EXISTS deliveries (
+    job INTEGER PRIMARY KEY REFERENCES jobs (id),
+    account TEXT NOT NULL,
+    message_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    checked REAL NOT NULL,
+    UNIQUE (account, message_id)
+);
+CREATE INDEX IF NOT EXISTS deliveries_outcome ON deliveries (outcome, checked);
 """
 
 
@@ -119,6 +129,18 @@ class JobRecord:
     owner: str
     created: float
     updated: float
+
+
+@dataclass(frozen=True)
+class DeliveryRecord:
+    """What the service last said of an accepted fax it gave an id to."""
+
+    key: str
+    account: str
+    message_id: str
+    status: str  # the service's own word (Queued, Delivered, SendingFailed, ...)
+    outcome: str  # pending, delivered or failed
+    checked: float
 
 
 @dataclass(frozen=True)
@@ -356,6 +378,60 @@ class Journal:
         return since, int(before) if row[1] is not None else 0
 
     @_translated
+    def record_delivery(self, key: str, message_id: str, status: str, outcome: str) -> None:
+        """Keep the service's message id of an accepted job and its delivery status."""
+        with self._immediate() as db:
+            job = self._known(db, key)
+            db.execute(
+                "INSERT INTO deliveries (job, account, message_id, status, outcome, checked)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (job) DO UPDATE SET"
+                " message_id = excluded.message_id, status = excluded.status,"
+                " outcome = excluded.outcome, checked = excluded.checked",
+                (job.id, job.account, message_id, _safe(status), outcome, self.clock()),
+            )
+
+    @_translated
+    def delivery(self, key: str) -> DeliveryRecord | None:
+        """Return the delivery status last recorded for a job, if it has a message id."""
+        row = self._db.execute(
+            f"SELECT {_DELIVERY} FROM deliveries d JOIN jobs j ON j.id = d.job"  # noqa: S608
+            " WHERE j.key = ?",
+            (key,),
+        ).fetchone()
+        return DeliveryRecord(*row) if row else None
+
+    @_translated
+    def pending_deliveries(self, limit: int = 20) -> list[DeliveryRecord]:
+        """Return the faxes whose delivery is not final yet, least recently checked first."""
+        rows = self._db.execute(
+            f"SELECT {_DELIVERY} FROM deliveries d JOIN jobs j ON j.id = d.job"  # noqa: S608
+            " WHERE d.outcome = 'pending' ORDER BY d.checked LIMIT ?",
+            (limit,),
+        )
+        return [DeliveryRecord(*row) for row in rows]
+
+    @_translated
+    def undelivered(self, *, since: float, limit: int = 50) -> list[JobRecord]:
+        """Return accepted jobs updated since ``since`` whose delivery is not confirmed
+        (still pending, or failed), newest first."""
+        rows = self._db.execute(
+            f"SELECT {_COLUMNS} FROM jobs WHERE updated >= ? AND id IN"  # noqa: S608
+            " (SELECT job FROM deliveries WHERE outcome != 'delivered')"
+            " ORDER BY updated DESC, id DESC LIMIT ?",
+            (since, limit),
+        )
+        return [_record(row) for row in rows]
+
+    @_translated
+    def message_claimed(self, account: str, message_id: str) -> bool:
+        """Tell whether a job of the account already owns the service's message."""
+        row = self._db.execute(
+            "SELECT 1 FROM deliveries WHERE account = ? AND message_id = ?",
+            (account, message_id),
+        ).fetchone()
+        return row is not None
+
+    @_translated
     def get(self, key: str) -> JobRecord | None:
         """Return the job recorded under ``key``, if any."""
         return self._fetch(self._db, key)
@@ -477,6 +553,9 @@ _COLUMNS = (
     "id, key, source, account, user, title, recipients, documents, pages, state, attempts,"
     " code, message, owner, created, updated"
 )
+
+
+_DELIVERY = "j.key, d.account, d.message_id, d.status, d.outcome, d.checked"
 
 
 def _give_to_folder_owner(path: Path) -> None:

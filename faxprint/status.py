@@ -1,10 +1,12 @@
 """``faxprint status``, ``history`` and ``show``: what the journal says, for people and
 scripts.
 
-The FaxOut service only says whether it accepted a fax, so the journal is where "did my
-fax go?" is answered. A job the journal still calls ``sending`` whose process is gone
-(killed mid-upload; cupsd even reports such a CUPS job as completed) is shown as
-``interrupted``: it may have been sent, and a person must check it.
+The journal is where "did my fax go?" is answered. A job the journal still calls
+``sending`` whose process is gone (killed mid-upload; cupsd even reports such a CUPS job
+as completed) is shown as ``interrupted``: it may have been sent, and a person must check
+it. An accepted fax whose service reports delivery (RingCentral's REST API) is shown as
+``queued``, ``delivered`` or ``undelivered``, asked afresh before the journal is read
+(:mod:`faxprint.delivery`; ``--no-refresh`` shows what the journal last heard).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from faxprint.cli import EX_CONFIG, EX_TEMPFAIL, EX_USAGE
-from faxprint.journal import AttemptRecord, Filter, JobRecord, Journal, State
+from faxprint.journal import AttemptRecord, DeliveryRecord, Filter, JobRecord, Journal, State
 from faxprint.lease import owner_alive
 from faxprint.text import printable, some
 
@@ -30,11 +32,28 @@ OPEN = (State.PENDING, State.SENDING, State.RETRY, State.UNCERTAIN)
 INTERRUPTED = "interrupted"
 
 
-def shown_state(job: JobRecord, now: float) -> str:
-    """The job's state for people: ``interrupted`` for a sender that died mid-upload."""
+#: How an accepted fax is shown once its service reports on its delivery.
+DELIVERY_STATES = {"pending": "queued", "delivered": "delivered", "failed": "undelivered"}
+Deliveries = dict[str, DeliveryRecord]
+
+
+def shown_state(job: JobRecord, now: float, delivery: DeliveryRecord | None = None) -> str:
+    """The job's state for people: ``interrupted`` for a sender that died mid-upload, and
+    for an accepted fax, its delivery where the service reports it."""
     if job.state is State.SENDING and not owner_alive(job.owner, job.updated, now):
         return INTERRUPTED
+    if job.state is State.ACCEPTED and delivery is not None:
+        return DELIVERY_STATES.get(delivery.outcome, job.state.value)
     return job.state.value
+
+
+def deliveries_of(journal: Journal, jobs: Sequence[JobRecord]) -> Deliveries:
+    """Return the delivery records of the accepted jobs among ``jobs``, by key."""
+    found = {}
+    for job in jobs:
+        if job.state is State.ACCEPTED and (record := journal.delivery(job.key)) is not None:
+            found[job.key] = record
+    return found
 
 
 def source_of(job: JobRecord) -> str:
@@ -52,25 +71,36 @@ def _when(moment: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(moment))
 
 
-def rows(jobs: Sequence[JobRecord], now: float) -> list[tuple[str, ...]]:
+def rows(
+    jobs: Sequence[JobRecord], now: float, deliveries: Deliveries | None = None
+) -> list[tuple[str, ...]]:
     """One row of text per job, in the order given."""
+    known = deliveries or {}
     return [
         (
             _when(job.updated),
-            shown_state(job, now),
+            shown_state(job, now, known.get(job.key)),
             source_of(job),
             printable(some(job.recipients, 2), limit=40),
             "-" if job.pages is None else str(job.pages),
             str(job.attempts),
-            printable(job.message, limit=60),
+            printable(_message(job, known.get(job.key)), limit=60),
         )
         for job in jobs
     ]
 
 
-def table(jobs: Sequence[JobRecord], now: float | None = None) -> str:
+def _message(job: JobRecord, delivery: DeliveryRecord | None) -> str:
+    if delivery is None:
+        return job.message
+    return f"message {delivery.message_id}: {delivery.status or 'no status yet'}"
+
+
+def table(
+    jobs: Sequence[JobRecord], now: float | None = None, deliveries: Deliveries | None = None
+) -> str:
     """Render jobs as aligned columns under a header."""
-    lines = [HEADER, *rows(jobs, time.time() if now is None else now)]
+    lines = [HEADER, *rows(jobs, time.time() if now is None else now, deliveries)]
     widths = [max(len(line[column]) for line in lines) for column in range(len(HEADER))]
     return "\n".join(
         "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
@@ -86,6 +116,7 @@ def as_json(
     now: float | None = None,
     attempts: Sequence[AttemptRecord] | None = None,
     decisions: Sequence[Decision] = (),
+    delivery: DeliveryRecord | None = None,
 ) -> dict[str, Any]:
     """A job as a JSON object (times in seconds since the epoch); never the owner's host."""
     record: dict[str, Any] = {
@@ -97,13 +128,16 @@ def as_json(
         "recipients": list(job.recipients),
         "documents": list(job.documents),
         "pages": job.pages,
-        "state": shown_state(job, time.time() if now is None else now),
+        "state": shown_state(job, time.time() if now is None else now, delivery),
         "attempts": job.attempts,
         "code": job.code,
         "message": job.message,
         "created": job.created,
         "updated": job.updated,
     }
+    if delivery is not None:
+        record["delivery"] = {"message_id": delivery.message_id, "status": delivery.status,
+                              "outcome": delivery.outcome, "checked": delivery.checked}  # fmt: skip
     if attempts is not None:
         record["history"] = [
             {"number": a.number, "started": a.started, "ended": a.ended,
@@ -121,9 +155,10 @@ def details(
     attempts: Sequence[AttemptRecord],
     now: float,
     decisions: Sequence[Decision] = (),
+    delivery: DeliveryRecord | None = None,
 ) -> str:
     """A job's whole story: what, from whom, to whom, every attempt and decision."""
-    state = shown_state(job, now)
+    state = shown_state(job, now, delivery)
     lines = [
         f"job         {printable(job.key, limit=120)}",
         f"state       {state}" + (f" (code {job.code})" if job.code is not None else ""),
@@ -138,6 +173,10 @@ def details(
         f"updated     {_when(job.updated)}",
         f"attempts    {job.attempts}",
     ]
+    if delivery is not None:
+        lines.insert(3, f"delivery    message {delivery.message_id}: "
+                     f"{printable(delivery.status) or 'no status yet'} "
+                     f"(asked {_when(delivery.checked)})")  # fmt: skip
     story: list[tuple[float, str]] = []
     for attempt in attempts:
         ended = _when(attempt.ended) if attempt.ended is not None else "not ended"
@@ -192,6 +231,15 @@ def add_filters(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--until", metavar="WHEN", help="updated before WHEN")
     parser.add_argument("-n", "--limit", type=int, default=50, help="jobs to show (default 50)")
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
+    add_refresh(parser)
+
+
+def add_refresh(parser: argparse.ArgumentParser) -> None:
+    """``--no-refresh``: show delivery as last recorded, without asking the service."""
+    parser.add_argument(
+        "--no-refresh", dest="refresh", action="store_false",
+        help="show delivery as the journal last heard it; do not ask the service",
+    )  # fmt: skip
 
 
 def _filter(args: argparse.Namespace, states: Sequence[State]) -> Filter:
@@ -225,17 +273,27 @@ def _list(args: argparse.Namespace, states: Sequence[State], *, summary: bool) -
 
     def work(journal: Journal) -> None:
         jobs = journal.search(where, args.limit)
+        deliveries = deliveries_of(journal, jobs)
         if args.json:
             for job in jobs:
-                print(json.dumps(as_json(job, now)))
+                print(json.dumps(as_json(job, now, delivery=deliveries.get(job.key))))
             return
-        print(table(jobs, now) if jobs else "no jobs")
+        print(table(jobs, now, deliveries) if jobs else "no jobs")
         if summary:
-            counts = journal.counts(since=now - 86400)
-            shown = ", ".join(f"{n} {state}" for state, n in sorted(counts.items())) or "none"
-            print(f"\nlast 24 hours: {shown}")
+            _summary(journal, now)
 
     return with_journal(args, work)
+
+
+def _summary(journal: Journal, now: float) -> None:
+    """Print the faxes of the last day not known to be delivered, and the day's counts."""
+    undelivered = journal.undelivered(since=now - 86400)
+    if undelivered:
+        print("\naccepted in the last 24 hours, delivery not confirmed:")
+        print(table(undelivered, now, deliveries_of(journal, undelivered)))
+    counts = journal.counts(since=now - 86400)
+    shown = ", ".join(f"{n} {state}" for state, n in sorted(counts.items())) or "none"
+    print(f"\nlast 24 hours: {shown}")
 
 
 def run_show(args: argparse.Namespace) -> int:
@@ -248,10 +306,11 @@ def run_show(args: argparse.Namespace) -> int:
             return ambiguous(args.job, found, now)
         job = found[0]
         attempts, decisions = journal.attempts(job.key), journal.decisions(job.key)
+        delivery = journal.delivery(job.key)
         if args.json:
-            print(json.dumps(as_json(job, now, attempts, decisions)))
+            print(json.dumps(as_json(job, now, attempts, decisions, delivery)))
         else:
-            print(details(job, attempts, now, decisions))
+            print(details(job, attempts, now, decisions, delivery))
         return 0
 
     return with_journal(args, work)
@@ -283,6 +342,8 @@ def with_journal(args: argparse.Namespace, work: Any) -> int:
             print(f"no jobs: the journal {settings.journal} does not exist yet")
             return 0 if args.command in ("status", "history") else 1
         with Journal(settings.journal) as journal:
+            if getattr(args, "refresh", False):
+                _refresh(settings, journal)
             status = work(journal)
     except ConfigError as error:
         print(f"faxprint: {error.message}", file=sys.stderr)
@@ -291,6 +352,19 @@ def with_journal(args: argparse.Namespace, work: Any) -> int:
         print(f"faxprint: {error.message}", file=sys.stderr)
         return EX_TEMPFAIL
     return status if isinstance(status, int) else 0
+
+
+def _refresh(settings: Any, journal: Journal) -> None:
+    """Ask the services about pending deliveries; warn, never fail, when they cannot say."""
+    from faxprint import delivery
+    from faxprint.errors import FaxPrintError
+
+    try:
+        problems = delivery.refresh(settings, journal).problems
+    except FaxPrintError as error:
+        problems = [f"delivery not refreshed: {error.message}"]
+    for problem in problems:
+        print(f"faxprint: warning: {problem}", file=sys.stderr)
 
 
 def _usage(message: str) -> int:

@@ -10,10 +10,11 @@ bounded retries, and records how every attempt ended. Entry points turn the
 from __future__ import annotations
 
 import logging
+import os
 import time
 import traceback
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -30,6 +31,7 @@ from faxprint.errors import (
     FaxPrintError,
     InputError,
     RejectedError,
+    ServiceError,
     TicketError,
     TransientError,
     UncertainError,
@@ -37,7 +39,7 @@ from faxprint.errors import (
 from faxprint.journal import JobRecord, Journal, State
 from faxprint.text import printable
 from faxprint.ticket import Ticket
-from faxprint.transports import Progress, Transport
+from faxprint.transports import Progress, Receipt, Transport, delivery_outcome
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +69,8 @@ class Outcome:
     recipients: int = 0
     code: int | None = None
     already: bool = False  # the job had been settled before this run
+    message_id: str = ""  # the service's id of the fax, where it gives one
+    delivery: str = ""  # its delivery status as last known (Queued, Delivered, ...)
 
     @property
     def counts(self) -> str:
@@ -153,10 +157,10 @@ class Submitter:
     ) -> Submitter:
         """Build the submitter an entry point uses: the account's transport, the config's
         retry policy and uncertain-job policy; keyword ``overrides`` replace any of them."""
-        from faxprint.transports import for_account
+        from faxprint.transports import for_account, state_folder
 
         settings: dict[str, Any] = {
-            "transport": for_account(account),
+            "transport": for_account(account, state_folder(journal.path, os.geteuid())),
             "retry": config.retry,
             "limits": config.limits,
             "resend_uncertain": config.uncertain == "resend",
@@ -182,6 +186,12 @@ class Submitter:
         names = [s.name or s.path.name for s in sources]
         known = self.journal.get(key)
         force = self.resend_uncertain or (release and known is not None)
+        if known is not None and known.state is State.UNCERTAIN and _can_look(self.transport):
+            # The service keeps a record of what it accepted: ask it, not a person.
+            found = self._settle_lost(key, ticket, self._last_start(key))
+            if isinstance(found, Outcome):
+                return found
+            force = force or found is None
         if (
             known is not None
             and known.state in _SETTLED
@@ -272,6 +282,7 @@ class Submitter:
                 return self._outcome(Status.DEFERRED, _busy(job), pages, count)
             if job.state is not State.SENDING:
                 return self._settled(job, count)
+            started = self.clock()
             try:
                 logger.debug("sending %s to %d recipient(s), attempt %d", key, count, job.attempts)
                 receipt = self.transport.send(
@@ -281,6 +292,10 @@ class Submitter:
                     progress=progress,
                 )
             except FaxPrintError as error:
+                found = self._look_if_lost(key, ticket, error, started, pages)
+                if isinstance(found, Outcome):
+                    return found
+                error = found
                 status = status_of(error)
                 state = _STATE_AFTER[status]
                 done = self.journal.finish(key, state, code=error.code, message=error.message)
@@ -290,9 +305,10 @@ class Submitter:
                         key, State.FAILED, code=done.code, message=_expired(done)
                     )
                     return self._outcome(Status.EXPIRED, done, pages, count)
-                if status is Status.DEFERRED and attempt < self.retry.tries:
+                wait = self._pause(status, attempt, error)
+                if wait is not None:
                     logger.warning("attempt %d failed: %s", job.attempts, error.message)
-                    self.sleep(self.retry.delay(attempt))
+                    self.sleep(wait)
                     continue
                 if status is Status.CANCELLED:
                     raise
@@ -306,11 +322,68 @@ class Submitter:
                 frames = "".join(traceback.format_tb(exc.__traceback__))
                 logger.debug("internal error while sending %s:\n%s", key, frames)
                 return self._outcome(Status.UNCERTAIN, done, pages, count)
-            done = self.journal.finish(
-                key, State.ACCEPTED, code=receipt.code, message=receipt.message
-            )
-            return self._outcome(Status.ACCEPTED, done, pages, count)
+            return self._accept(key, receipt, pages, count)
         raise AssertionError("unreachable: the last try always returns")
+
+    def _accept(self, key: str, receipt: Receipt, pages: int | None, count: int) -> Outcome:
+        done = self.journal.finish(key, State.ACCEPTED, code=receipt.code, message=receipt.message)
+        if receipt.message_id:
+            self.journal.record_delivery(
+                key, receipt.message_id, receipt.delivery, delivery_outcome(receipt.delivery)
+            )
+        outcome = self._outcome(Status.ACCEPTED, done, pages, count)
+        return replace(outcome, message_id=receipt.message_id, delivery=receipt.delivery)
+
+    def _pause(self, status: Status, attempt: int, error: FaxPrintError) -> float | None:
+        """Return how long to wait before trying again in this run, None to stop here.
+
+        At least what the service asked for (Retry-After); a longer wait is left to the
+        next run (CUPS retries the job, the hot folder its next pass).
+        """
+        if status is not Status.DEFERRED or attempt >= self.retry.tries:
+            return None
+        wait = max(self.retry.delay(attempt), error.retry_after or 0.0)
+        return wait if wait <= self.retry.max_backoff else None
+
+    def _look_if_lost(
+        self, key: str, ticket: Ticket, error: FaxPrintError, started: float, pages: int | None
+    ) -> Outcome | FaxPrintError:
+        """Settle an uncertain upload through the message store where the transport can:
+        the accepted outcome if the fax is there, else the error to record."""
+        if status_of(error) is not Status.UNCERTAIN or not _can_look(self.transport):
+            return error
+        found = self._settle_lost(key, ticket, started, pages=pages)
+        return _not_in_store(self.account) if found is None else found
+
+    def _settle_lost(
+        self, key: str, ticket: Ticket, since: float, *, pages: int | None = None
+    ) -> Outcome | FaxPrintError | None:
+        """Look for a fax whose upload lost its answer in the service's message store.
+
+        Return the accepted outcome when it is there (a message no other job owns); None
+        when it is still not there ``store_wait`` seconds after the upload began, so the
+        service did not accept it; the error when the store cannot be asked (the job
+        stays uncertain).
+        """
+        deadline = since + self.account.store_wait
+        while True:
+            try:
+                found = self.transport.lookup(ticket, since)  # type: ignore[attr-defined]
+            except FaxPrintError as error:
+                logger.warning("cannot look for %s in the message store: %s", key, error.message)
+                return error
+            for receipt in found:
+                if not self.journal.message_claimed(self.account.name, receipt.message_id):
+                    logger.info("found %s in the message store: %s", key, receipt.message_id)
+                    return self._accept(key, receipt, pages, len(ticket.recipients))
+            left = deadline - self.clock()
+            if left <= 0:
+                return None
+            self.sleep(min(LOOKUP_INTERVAL, left))
+
+    def _last_start(self, key: str) -> float:
+        attempts = self.journal.attempts(key)
+        return attempts[-1].started if attempts else self.clock()
 
     def _out_of_budget(self, job: JobRecord) -> bool:
         # A person's `faxprint retry` starts a new budget: counted from that decision.
@@ -321,9 +394,11 @@ class Submitter:
 
     def _settled(self, job: JobRecord, count: int) -> Outcome:
         status = _SETTLED[job.state]
+        known = self.journal.delivery(job.key)
         return Outcome(
-            status, job.message, job.key, job.attempts, job.pages, count, job.code, already=True
-        )
+            status, job.message, job.key, job.attempts, job.pages, count, job.code, already=True,
+            message_id=known.message_id if known else "", delivery=known.status if known else "",
+        )  # fmt: skip
 
     @staticmethod
     def _outcome(status: Status, job: JobRecord, pages: int | None, count: int) -> Outcome:
@@ -341,6 +416,19 @@ _STATE_AFTER: dict[Status, State] = {
 
 
 _MB = 1024 * 1024
+LOOKUP_INTERVAL = 5.0  # seconds between looks in the message store
+
+
+def _can_look(transport: Transport) -> bool:
+    """Tell whether the transport can find an accepted fax in the service's records."""
+    return callable(getattr(transport, "lookup", None))
+
+
+def _not_in_store(account: Account) -> ServiceError:
+    return ServiceError(
+        "the upload's answer was lost, and the service's message store holds no such fax "
+        f"{account.store_wait:g} s later: it was not accepted"
+    )
 
 
 def _size(path: Path) -> int:

@@ -13,7 +13,8 @@ from faxprint.documents import inspect
 from faxprint.errors import FaxPrintError
 from faxprint.ticket import Ticket
 from faxprint.transports import Receipt
-from faxprint.transports.faxout import MESSAGES, _translate, parse_answer, request_fields
+from faxprint.transports.faxout import MESSAGES, parse_answer, request_fields
+from faxprint.transports.http import translate as _translate
 from faxprint.transports.multipart import MultipartBody, TextField
 from tests.helpers import make_pdf
 from tests.support.secrets import TEST_PASSWORD

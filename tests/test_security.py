@@ -35,7 +35,7 @@ from faxprint.errors import ConfigError
 from faxprint.hotfolder.service import HotFolder
 from faxprint.journal import Journal, State
 from faxprint.sandbox import Account, Fault, SandboxServer
-from faxprint.transports.faxout import _translate
+from faxprint.transports.http import translate as _translate
 from faxprint.transports.multipart import MultipartBody
 from tests.conftest import REPO
 from tests.cupsd import JOB_COMPLETED, PrivateCupsd

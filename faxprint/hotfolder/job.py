@@ -24,6 +24,7 @@ from faxprint.journal import Journal
 from faxprint.logfmt import event
 from faxprint.submitter import DocumentSource, Outcome, Source, Status, Submitter
 from faxprint.ticket import Ticket
+from faxprint.transports import delivery_outcome
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +44,7 @@ class Result:
 
     state: str
     message: str
+    following: bool = False  # filed in done/ with its delivery still pending
 
 
 @dataclass(frozen=True)
@@ -174,13 +176,13 @@ def _file(spool: Spool, claim: Claim, where: str, receipt: dict[str, Any]) -> Re
         recipients=len(receipt["recipients"]), pages=receipt["pages"],
         attempts=receipt["attempts"], message=receipt["message"],
     )  # fmt: skip
-    return Result(where, receipt["message"])
+    return Result(where, receipt["message"], following=receipt.get("delivery") == "pending")
 
 
 def _receipt(
     claim: Claim, outcome: str, message: str, result: Outcome | None, recipients: list[str]
 ) -> dict[str, Any]:
-    return {
+    receipt = {
         "job": claim.job,
         "outcome": outcome,
         "code": result.code if result else None,
@@ -191,3 +193,10 @@ def _receipt(
         "documents": list(claim.documents),
         "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
+    if result is not None and result.message_id:  # the service reports delivery: follow it
+        receipt.update(
+            message_id=result.message_id,
+            delivery=delivery_outcome(result.delivery),
+            delivery_status=result.delivery,
+        )
+    return receipt

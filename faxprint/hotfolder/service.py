@@ -4,7 +4,9 @@ One loop owns the folder: it takes paths from the watchdog observer (whose handl
 enqueues them), rescans every ``rescan_seconds`` (watchdog drops inotify overflows
 silently, and files present at start give no event), claims complete jobs and hands them
 to a bounded pool of upload workers. Transient failures come back to the loop with a due
-time (exponential backoff), so other jobs go on meanwhile.
+time (exponential backoff), so other jobs go on meanwhile. Every ``delivery_seconds`` a
+worker brings the receipts of faxes still waiting for delivery up to date
+(:mod:`faxprint.hotfolder.follow`).
 
 Shutdown has two stages: the first SIGTERM/SIGINT stops claiming and lets the uploads in
 hand finish; a second one leaves at once (unfinished jobs stay in processing/ and are
@@ -25,6 +27,7 @@ from typing import Any
 
 from faxprint.config import Config
 from faxprint.errors import FaxPrintError
+from faxprint.hotfolder import follow
 from faxprint.hotfolder.detector import Candidate, Detector
 from faxprint.hotfolder.job import Result, run_job, ticket_documents
 from faxprint.hotfolder.settings import HotFolderSettings
@@ -62,6 +65,10 @@ class HotFolder:
         self._retries: list[_Due] = []
         self._finished: queue.Queue[tuple[Claim, int, Result]] = queue.Queue()
         self._busy: set[str] = set()
+        self._following: set[str] = set()  # done/ jobs whose delivery is pending
+        self._follow: Future[set[str]] | None = None
+        self._next_follow = 0.0
+        self._asked: set[str] = set()
 
     def run(self) -> None:
         """Serve until ``stopping`` is set, then finish the uploads in hand.
@@ -74,6 +81,7 @@ class HotFolder:
         self.ready.set()
         pool = ThreadPoolExecutor(max_workers=self.settings.concurrency, thread_name_prefix="fax")
         try:
+            self._following = follow.pending_receipts(self.spool)
             resumed = self.spool.recover(self.settings.folders)
             for claim in resumed:
                 event(logger, logging.INFO, "resume", job=claim.job)
@@ -116,6 +124,21 @@ class HotFolder:
             due = heapq.heappop(self._retries)
             self._start(pool, due.claim, due.attempt)
         self._collect(pool)
+        self._follow_deliveries(pool, now)
+
+    def _follow_deliveries(self, pool: ThreadPoolExecutor, now: float) -> None:
+        """Start a worker that updates pending receipts, one at a time, when it is due."""
+        if self._follow is not None and self._follow.done():
+            try:
+                still = self._follow.result()  # of those asked; the rest came since
+                self._following = still | (self._following - self._asked)
+            except (FaxPrintError, OSError) as exc:  # the journal is busy: next time
+                event(logger, logging.WARNING, "delivery", reason=exc)
+            self._follow = None
+        if self._follow is None and self._following and now >= self._next_follow:
+            self._next_follow = now + self.settings.delivery_seconds
+            self._asked = set(self._following)
+            self._follow = pool.submit(follow.follow, self.config, self.spool, self._asked)
 
     def _drain_events(self, now: float) -> None:
         try:
@@ -189,6 +212,8 @@ class HotFolder:
             except queue.Empty:
                 return
             self._busy.discard(claim.job)
+            if result.following:
+                self._following.add(claim.job)
             if result.state == "retry" and not self.stopping.is_set():
                 delay = min(MAX_BACKOFF, self.config.retry.backoff * 2 ** (attempt - 1))
                 event(

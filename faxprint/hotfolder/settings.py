@@ -12,6 +12,7 @@
     polling = false            # poll instead of inotify (network shares)
     poll_seconds = 1.0
     max_document_mb = 100
+    delivery_seconds = 60      # how often receipts waiting for delivery are brought up to date
 
     [hotfolder.folders.accounting]     # every file dropped in accounting/ goes here
     to = ["5556465589|Accounting"]
@@ -40,6 +41,7 @@ _SETTING_KEYS = {
     "polling",
     "poll_seconds",
     "max_document_mb",
+    "delivery_seconds",
     "folders",
 }
 
@@ -68,6 +70,7 @@ class HotFolderSettings:
     polling: bool = False
     poll_seconds: float = 1.0
     max_document_mb: float = 100.0
+    delivery_seconds: float = 60.0
     folders: Mapping[str, FolderDefaults] = field(default_factory=dict)
 
     @property
@@ -93,12 +96,19 @@ def from_table(table: Mapping[str, Any]) -> HotFolderSettings:
             polling=bool(table.get("polling", False)),
             poll_seconds=float(table.get("poll_seconds", 1.0)),
             max_document_mb=float(table.get("max_document_mb", 100.0)),
+            delivery_seconds=float(table.get("delivery_seconds", 60.0)),
             folders=folders,
         )
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"[hotfolder]: {exc}") from None
-    if settings.concurrency < 1 or settings.poll_seconds <= 0 or settings.rescan_seconds <= 0:
-        raise ConfigError("[hotfolder]: concurrency, poll_seconds and rescan_seconds must be > 0")
+    if (
+        settings.concurrency < 1
+        or min(settings.poll_seconds, settings.rescan_seconds, settings.delivery_seconds) <= 0
+    ):
+        raise ConfigError(
+            "[hotfolder]: concurrency, poll_seconds, rescan_seconds and delivery_seconds "
+            "must be > 0"
+        )
     return settings
 
 

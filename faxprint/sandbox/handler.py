@@ -85,7 +85,7 @@ class Handler(BaseHTTPRequestHandler):
             if path.startswith("/restapi/"):  # RingCentral's REST API (rest.py)
                 from faxprint.sandbox import rest_http
 
-                rest_http.serve(self, path)
+                rest_http.serve(self, path, urlsplit(self.path).query)
             elif allowed is None:
                 self._refuse(404, f"No such page: {path}\n")
             elif self.command not in allowed:

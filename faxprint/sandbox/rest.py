@@ -127,6 +127,7 @@ class RestService:
         self._refresh: dict[str, tuple[str, float]] = {}
         self._recent: dict[str, deque[float]] = {}  # client id: times of fax requests
         self._forced_429: deque[float] = deque()  # Retry-After values, one per request
+        self.lost_answers = 0  # accept this many faxes without answering
 
     # -- OAuth ----------------------------------------------------------------------
 
@@ -191,6 +192,14 @@ class RestService:
         """Answer the next fax request 429 with this Retry-After."""
         self._forced_429.append(retry_after)
 
+    def take_lost_answer(self) -> bool:
+        """Tell whether to lose the answer to this accepted fax (counts one down)."""
+        with self._lock:
+            if self.lost_answers <= 0:
+                return False
+            self.lost_answers -= 1
+            return True
+
     def admit(self, app: RestApp) -> Reply | None:
         """Apply the Heavy group's rate limit; return the 429 to answer, if any."""
         now = self.clock()
@@ -249,8 +258,24 @@ class RestService:
             return error(404, "CMN-102", f"Message {number} not found")
         return Reply(200, self.describe(message))
 
-    def list_messages(self, app: RestApp) -> Reply:
-        mine = [m for m in self.messages.values() if m.app == app.client_id]
+    def list_messages(self, app: RestApp, query: Mapping[str, list[str]]) -> Reply:
+        """List the app's faxes, newest first; filters as the real API names them."""
+        unknown = set(query) - {"messageType", "direction", "dateFrom", "perPage"}
+        if unknown:
+            return error(400, "CMN-101", f"Unknown parameters: {', '.join(sorted(unknown))}")
+        since = 0.0
+        if "dateFrom" in query:
+            try:
+                since = datetime.fromisoformat(
+                    query["dateFrom"][0].replace("Z", "+00:00")
+                ).timestamp()
+            except ValueError:
+                return error(400, "CMN-101", "dateFrom must be ISO 8601")
+        if query.get("messageType", ["Fax"]) != ["Fax"] or query.get(
+            "direction", ["Outbound"]) != ["Outbound"]:  # fmt: skip
+            return Reply(200, {"records": []})  # the sandbox keeps outbound faxes only
+        mine = [m for m in self.messages.values()
+                if m.app == app.client_id and m.created >= since]  # fmt: skip
         return Reply(200, {"records": [self.describe(m) for m in reversed(mine)]})
 
     def cover_pages(self) -> Reply:

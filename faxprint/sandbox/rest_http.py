@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
-from faxprint.sandbox.intake import Truncated, receive
+from faxprint.sandbox.intake import Part, Truncated, receive
 from faxprint.sandbox.rest import (
     COVERS_PATH,
     FAX_PATH,
@@ -14,6 +15,7 @@ from faxprint.sandbox.rest import (
     TOKEN_PATH,
     Reply,
     RestApp,
+    RestService,
     error,
 )
 
@@ -29,11 +31,11 @@ ROUTES = {
 }  # fmt: skip
 
 
-def serve(handler: Handler, path: str) -> None:
+def serve(handler: Handler, path: str, query: str = "") -> None:
     """Answer one REST request."""
     from faxprint.sandbox.handler import _Answer
 
-    reply = _route(handler, path)
+    reply = _route(handler, path, parse_qs(query, keep_blank_values=True))
     if reply is None:  # the body did not come whole: no answer
         handler.close_connection = True
         return
@@ -41,7 +43,7 @@ def serve(handler: Handler, path: str) -> None:
     handler._send(_Answer(reply.status, body, "application/json"), dict(reply.headers))
 
 
-def _route(handler: Handler, path: str) -> Reply | None:
+def _route(handler: Handler, path: str, query: dict[str, list[str]]) -> Reply | None:
     service = handler.sandbox.rest
     method = handler.command
     one_message = path.startswith(MESSAGES_PATH + "/")
@@ -67,7 +69,7 @@ def _route(handler: Handler, path: str) -> Reply | None:
     if path == COVERS_PATH:
         return service.cover_pages()
     if path == MESSAGES_PATH:
-        return service.list_messages(app)
+        return service.list_messages(app, query)
     return service.message(app, path.removeprefix(MESSAGES_PATH + "/"))
 
 
@@ -101,21 +103,28 @@ def _fax(handler: Handler, app: RestApp) -> Reply | None:
     try:
         if submission.error is not None:
             return error(400, "CMN-101", f"Malformed multipart body: {submission.error}")
-        parts = submission.parts
-        first = parts[0] if parts else None
-        if first is None or first.file is not None or not _is_json(first.content_type):
-            return error(400, "CMN-101", "The first part must be the JSON request "
-                         "(Content-Type: application/json)")  # fmt: skip
-        attachments: list[dict[str, Any]] = [
-            {"fileName": part.filename, "contentType": part.content_type,
-             "size": part.file.size, "sha256": part.file.sha256}
-            for part in parts[1:] if part.file is not None
-        ]  # fmt: skip
-        if len(attachments) != len(parts) - 1:
-            return error(400, "CMN-101", "Every part after the first must be a file")
-        return service.fax(app, first.value, attachments)
+        reply = _accept(service, app, submission.parts)
+        if reply.status == 200 and service.take_lost_answer():
+            return None  # accepted, and the answer lost: the connection just closes
+        return reply
     finally:
         spool.discard()
+
+
+def _accept(service: RestService, app: RestApp, parts: Sequence[Part]) -> Reply:
+    """Check the parts of a fax request and hand them to the service."""
+    first = parts[0] if parts else None
+    if first is None or first.file is not None or not _is_json(first.content_type):
+        return error(400, "CMN-101", "The first part must be the JSON request "
+                     "(Content-Type: application/json)")  # fmt: skip
+    attachments: list[dict[str, Any]] = [
+        {"fileName": part.filename, "contentType": part.content_type,
+         "size": part.file.size, "sha256": part.file.sha256}
+        for part in parts[1:] if part.file is not None
+    ]  # fmt: skip
+    if len(attachments) != len(parts) - 1:
+        return error(400, "CMN-101", "Every part after the first must be a file")
+    return service.fax(app, first.value, attachments)
 
 
 def _is_json(content_type: str | None) -> bool:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from faxprint import protocol
 from faxprint.config import Account
@@ -43,20 +43,13 @@ from faxprint.protocol import ResultCode
 from faxprint.sendtime import format_send_time
 from faxprint.ticket import Ticket
 from faxprint.transports import Progress, Receipt
-from faxprint.transports.multipart import (
-    CHUNK_SIZE,
-    Field,
-    FileField,
-    MultipartBody,
-    TextField,
-)
+from faxprint.transports.http import LOST_ANSWER, check_verify, excerpt_of, new_session, translate
+from faxprint.transports.multipart import Field, FileField, MultipartBody, TextField
 
 if TYPE_CHECKING:
     import requests
 
 logger = logging.getLogger(__name__)
-
-EXCERPT_LENGTH = 120
 
 MESSAGES: dict[ResultCode, str] = {
     ResultCode.SUCCESSFUL: "fax accepted by the service",
@@ -115,7 +108,7 @@ def parse_answer(status: int, body: bytes) -> Receipt:
     request on (502, 503, 408, 429). A 500, a 504 or a 2xx that holds no result code may
     come after the service accepted the fax: that is uncertain, never retried blindly.
     """
-    excerpt = _excerpt(body)
+    excerpt = excerpt_of(body)
     if status in (401, 403):
         raise AccountError(f"the service refused the account (HTTP {status})", code=status)
     if status in (404, 405) or 300 <= status < 400:
@@ -138,13 +131,6 @@ def parse_answer(status: int, body: bytes) -> Receipt:
     if code is ResultCode.SUCCESSFUL:
         return Receipt(code=int(code), message=MESSAGES[code])
     raise _ERRORS[code](MESSAGES[code], code=int(code))
-
-
-def _excerpt(body: bytes) -> str:
-    text = body[: EXCERPT_LENGTH * 4].decode("utf-8", "replace")
-    # Users see it in status lines: no control character may forge or garble one.
-    text = "".join(ch if ch.isprintable() else " " for ch in text)
-    return " ".join(text.split())[:EXCERPT_LENGTH]
 
 
 class FaxOutTransport:
@@ -175,8 +161,8 @@ class FaxOutTransport:
     def _post(self, body: MultipartBody) -> tuple[int, bytes]:
         import requests  # a job pays for requests only when it really sends
 
-        _check_verify(self.account)
-        session = self._session or _new_session()
+        check_verify(self.account)
+        session = self._session or new_session()
         if self.account.url.startswith("http://"):
             # Plain http is allowed only to loopback: an http_proxy from the environment
             # would carry the password, in clear, elsewhere.
@@ -192,95 +178,14 @@ class FaxOutTransport:
             )
             return response.status_code, response.content[:4096]
         except requests.RequestException as exc:
-            raise _translate(exc, body) from exc
+            raise translate(exc, body) from exc
         except CancelledError as exc:
             if body.complete:  # cancelled while waiting for the answer: it may have gone
-                raise UncertainError(_LOST_ANSWER) from exc
+                raise UncertainError(LOST_ANSWER) from exc
             raise
         finally:
             if self._session is None:
                 session.close()
-
-
-def _new_session() -> requests.Session:
-    """A session whose connections send the body in CHUNK_SIZE blocks.
-
-    urllib3 reads a file-like body 16 KiB at a time: a 200 MB upload took 12,000 reads
-    and as many send calls, a third of its time (measured, bench/large.py).
-    """
-    import requests.adapters
-
-    class Adapter(requests.adapters.HTTPAdapter):
-        def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-            super().init_poolmanager(*args, blocksize=CHUNK_SIZE, **kwargs)
-
-    session = requests.Session()
-    for prefix in ("https://", "http://"):
-        session.mount(prefix, Adapter())
-    return session
-
-
-def _translate(exc: Exception, body: MultipartBody) -> FaxPrintError:
-    """Map a requests exception to faxprint's tree; the body says how far the upload got."""
-    import requests
-
-    if isinstance(exc, requests.exceptions.InvalidURL | requests.exceptions.MissingSchema):
-        return ConfigError("the account's URL is not usable")
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return ServiceUnavailable("the service did not answer the connection (timeout)")
-    if isinstance(exc, requests.exceptions.SSLError) and _certificate_refused(exc):
-        # Found before a byte of the fax is sent, and no retry can change it: the admin
-        # must fix the URL or name the CA, so the queue stops instead of retrying forever.
-        return ConfigError(
-            "the service's TLS certificate could not be verified: check the account's url, "
-            'or name the CA that signed it with verify = "/path/to/ca.pem"'
-        )
-    if body.complete:
-        return UncertainError(_LOST_ANSWER)
-    if isinstance(exc, requests.exceptions.SSLError):
-        return ServiceUnavailable(f"the TLS connection to the service failed: {_reason(exc)}")
-    if isinstance(exc, requests.exceptions.Timeout):
-        return ServiceUnavailable("the service stopped responding during the upload")
-    if isinstance(exc, requests.exceptions.ConnectionError):
-        return ServiceUnavailable(f"cannot reach the service: {_reason(exc)}")
-    return ServiceUnavailable(f"the upload failed: {_reason(exc)}")
-
-
-def _check_verify(account: Account) -> None:
-    """Refuse a ``verify`` CA file that is not there (requests would raise a bare OSError)."""
-    import os
-
-    if isinstance(account.verify, str) and not os.path.exists(account.verify):
-        raise ConfigError(
-            f"account {account.name!r}: verify names {account.verify}, which does not exist; "
-            "give the CA file (PEM) that signed the service's certificate"
-        )
-
-
-def _certificate_refused(exc: BaseException) -> bool:
-    """Tell whether the service's certificate failed verification (untrusted, wrong name).
-
-    requests wraps ssl's error in urllib3's, in its own: follow causes and arguments.
-    """
-    import ssl
-
-    pending: list[object] = [exc]
-    seen: set[int] = set()
-    while pending:
-        error = pending.pop()
-        if not isinstance(error, BaseException) or id(error) in seen:
-            continue
-        seen.add(id(error))
-        if isinstance(error, ssl.SSLCertVerificationError):
-            return True
-        pending += [*error.args, error.__cause__, error.__context__, getattr(error, "reason", None)]
-    return False
-
-
-_LOST_ANSWER = (
-    "the whole fax was uploaded but the service's answer was lost: it may have been "
-    "accepted. Check the account's sent faxes before sending it again"
-)
 
 
 def _answer_lost(answer: str) -> str:
@@ -288,12 +193,3 @@ def _answer_lost(answer: str) -> str:
         f"the whole fax was uploaded but the service answered {answer} instead of a result "
         "code: it may have been accepted. Check the account's sent faxes before sending it again"
     )
-
-
-def _reason(exc: Exception) -> str:
-    # requests' messages repeat the URL; the URL holds no secret, but keep lines short.
-    text = str(exc)
-    for marker in ("Connection refused", "Name or service not known", "Connection reset"):
-        if marker in text:
-            return marker.lower()
-    return type(exc).__name__

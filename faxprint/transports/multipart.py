@@ -52,6 +52,29 @@ class TextField:
 
 
 @dataclass(frozen=True)
+class JsonField:
+    """A form field whose value is a JSON document (``Content-Type: application/json``)."""
+
+    name: str
+    value: bytes
+
+    def head(self) -> bytes:
+        """Render the part's headers and the blank line that ends them."""
+        return (
+            f'Content-Disposition: form-data; name="{_param(self.name)}"\r\n'
+            "Content-Type: application/json\r\n\r\n"
+        ).encode()
+
+    def payload_size(self) -> int:
+        """Return the size of the document in bytes."""
+        return len(self.value)
+
+    def payload(self) -> Iterator[bytes]:
+        """Yield the document."""
+        yield self.value
+
+
+@dataclass(frozen=True)
 class FileField:
     """A form field whose value is a file on disk, sent with its name and type.
 
@@ -114,7 +137,7 @@ class FileField:
             raise DocumentError(f"{self.filename}: the file {what}; send it again")
 
 
-Field = TextField | FileField
+Field = TextField | JsonField | FileField
 
 
 class MultipartBody:

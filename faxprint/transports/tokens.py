@@ -10,6 +10,10 @@ refresh token while that is valid, else a full grant) and writes it back atomica
 Everyone else waits for the lock, then finds the fresh token: one token request for any
 number of concurrent jobs.
 
+Beside the token lies the account's rate-limit pause: when the service answers 429 with
+``Retry-After``, the time it named is written there, and every process of the account
+waits it out instead of asking (and being refused) again.
+
 The file holds a secret: it is created 0600 in a folder of the owner's (0700), never
 follows a link, and is replaced by rename so a reader never sees half of one.
 """
@@ -60,6 +64,7 @@ class TokenCache:
     def __init__(self, path: Path, *, clock: Callable[[], float] = time.time) -> None:
         self.path = path
         self.lock_path = path.with_name(path.name + ".lock")
+        self.pause_path = path.with_name(path.name + ".retry-after")
         self.clock = clock
 
     def get(self, fetch: Fetch, *, margin: float = MARGIN) -> Token:
@@ -74,12 +79,39 @@ class TokenCache:
             self._write(token)
             return token
 
+    def put(self, token: Token) -> None:
+        """Keep ``token``, got outside :meth:`get` (a credentials check)."""
+        with self._locked():
+            self._write(token)
+
     def forget(self, token: Token) -> None:
         """Drop ``token`` (the service refused it) unless another process replaced it."""
         with self._locked():
             cached = self._read()
             if cached is not None and cached.access_token == token.access_token:
                 self.path.unlink(missing_ok=True)
+
+    def pause(self, seconds: float) -> None:
+        """Ask every process of the account to wait ``seconds`` (a 429's Retry-After)."""
+        until = self.clock() + seconds
+        with self._locked():
+            if until > self._paused_until():
+                self._replace(self.pause_path, json.dumps({"until": until}))
+
+    def paused(self) -> float:
+        """Return the seconds left of a pause the service asked for (0: none)."""
+        return max(0.0, self._paused_until() - self.clock())
+
+    def _paused_until(self) -> float:
+        try:
+            fd = os.open(self.pause_path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        except OSError:
+            return 0.0
+        with os.fdopen(fd, "rb") as stream:
+            try:
+                return float(json.loads(stream.read(4096))["until"])
+            except (ValueError, KeyError, TypeError):
+                return 0.0
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
@@ -123,12 +155,16 @@ class TokenCache:
                 return None  # damaged: get a new one
 
     def _write(self, token: Token) -> None:
-        temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}")
+        self._replace(self.path, json.dumps(asdict(token)))
+
+    @staticmethod
+    def _replace(path: Path, text: str) -> None:
+        temporary = path.with_name(f".{path.name}.{os.getpid()}")
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
         temporary.unlink(missing_ok=True)
         fd = os.open(temporary, flags, 0o600)
         with os.fdopen(fd, "w") as stream:
-            json.dump(asdict(token), stream)
+            stream.write(text)
             stream.flush()
             os.fsync(stream.fileno())
-        os.replace(temporary, self.path)
+        os.replace(temporary, path)

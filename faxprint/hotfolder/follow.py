@@ -1,0 +1,91 @@
+"""Following hot-folder faxes to their delivery, and saying so in their receipts.
+
+A fax filed in done/ whose service reports delivery (RingCentral's REST API) has a receipt
+with ``"delivery": "pending"``. The service asks every ``delivery_seconds`` about the
+faxes still pending (:func:`faxprint.delivery.refresh`) and rewrites each receipt once its
+delivery is final: ``"delivery": "delivered"`` or ``"failed"``, with the service's own
+status in ``delivery_status``. Programs that dropped the job read the one file they know.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from faxprint.config import Config
+from faxprint.delivery import refresh
+from faxprint.hotfolder.spool import RECEIPT, Spool
+from faxprint.journal import Journal
+from faxprint.logfmt import event
+
+logger = logging.getLogger(__name__)
+
+PENDING = "pending"
+
+
+def pending_receipts(spool: Spool) -> set[str]:
+    """Name the jobs in done/ whose receipt still waits for delivery (at start-up)."""
+    found = set()
+    for entry in os.scandir(spool.done):
+        receipt = _read(Path(entry.path) / RECEIPT)
+        if receipt is not None and receipt.get("delivery") == PENDING:
+            found.add(entry.name)
+    return found
+
+
+def follow(config: Config, spool: Spool, jobs: Iterable[str]) -> set[str]:
+    """Refresh pending deliveries; update the receipts of ``jobs`` whose delivery is final.
+
+    Return the jobs still pending. A job whose folder left done/ (archived) is dropped.
+    """
+    with Journal(config.journal) as journal:
+        for problem in refresh(config, journal).problems:
+            event(logger, logging.WARNING, "delivery", reason=problem)
+        pending = set()
+        for job in jobs:
+            path = spool.done / job / RECEIPT
+            receipt = _read(path)
+            if receipt is None or receipt.get("delivery") != PENDING:
+                continue
+            record = journal.delivery(f"hotfolder:{job}")
+            if record is None or record.outcome == PENDING:
+                pending.add(job)
+                continue
+            receipt.update(
+                delivery=record.outcome,
+                delivery_status=record.status,
+                delivery_time=dt.datetime.fromtimestamp(record.checked, dt.UTC).isoformat(
+                    timespec="seconds"
+                ),
+            )
+            _replace(path, receipt)
+            level = logging.INFO if record.outcome == "delivered" else logging.WARNING
+            event(logger, level, record.outcome, job=job, message_id=record.message_id,
+                  status=record.status)  # fmt: skip
+    return pending
+
+
+def _read(path: Path) -> dict[str, Any] | None:
+    try:
+        with open(path, "rb", opener=_no_follow) as stream:
+            data = json.loads(stream.read(1024 * 1024))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _replace(path: Path, receipt: dict[str, Any]) -> None:
+    temporary = path.with_name(f".{RECEIPT}.{os.getpid()}")
+    temporary.unlink(missing_ok=True)
+    with open(temporary, "x", opener=_no_follow) as stream:
+        stream.write(json.dumps(receipt, indent=2) + "\n")
+    os.replace(temporary, path)  # replaces a planted link, never follows it
+
+
+def _no_follow(path: str, flags: int) -> int:
+    return os.open(path, flags | os.O_NOFOLLOW, 0o644)

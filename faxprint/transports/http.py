@@ -1,0 +1,116 @@
+"""What every HTTP transport shares: its session, and requests' exceptions translated.
+
+requests' exceptions become faxprint's here and nowhere else. How far the request body
+got decides between "not sent" (safe to retry) and "maybe sent" (uncertain).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from faxprint.config import Account
+from faxprint.errors import ConfigError, FaxPrintError, ServiceUnavailable, UncertainError
+from faxprint.transports.multipart import CHUNK_SIZE, MultipartBody
+
+if TYPE_CHECKING:
+    import requests
+
+EXCERPT_LENGTH = 120
+
+
+def new_session() -> requests.Session:
+    """A session whose connections send the body in CHUNK_SIZE blocks.
+
+    urllib3 reads a file-like body 16 KiB at a time: a 200 MB upload took 12,000 reads
+    and as many send calls, a third of its time (measured, bench/large.py).
+    """
+    import requests.adapters
+
+    class Adapter(requests.adapters.HTTPAdapter):
+        def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+            super().init_poolmanager(*args, blocksize=CHUNK_SIZE, **kwargs)
+
+    session = requests.Session()
+    for prefix in ("https://", "http://"):
+        session.mount(prefix, Adapter())
+    return session
+
+
+def translate(exc: Exception, body: MultipartBody | None = None) -> FaxPrintError:
+    """Map a requests exception to faxprint's tree; the body says how far the upload got
+    (a request without one, such as a GET, can never have sent a fax)."""
+    import requests
+
+    if isinstance(exc, requests.exceptions.InvalidURL | requests.exceptions.MissingSchema):
+        return ConfigError("the account's URL is not usable")
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return ServiceUnavailable("the service did not answer the connection (timeout)")
+    if isinstance(exc, requests.exceptions.SSLError) and _certificate_refused(exc):
+        # Found before a byte of the fax is sent, and no retry can change it: the admin
+        # must fix the URL or name the CA, so the queue stops instead of retrying forever.
+        return ConfigError(
+            "the service's TLS certificate could not be verified: check the account's url, "
+            'or name the CA that signed it with verify = "/path/to/ca.pem"'
+        )
+    if body is not None and body.complete:
+        return UncertainError(LOST_ANSWER)
+    if isinstance(exc, requests.exceptions.SSLError):
+        return ServiceUnavailable(f"the TLS connection to the service failed: {_reason(exc)}")
+    if isinstance(exc, requests.exceptions.Timeout):
+        return ServiceUnavailable("the service stopped responding during the upload")
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        return ServiceUnavailable(f"cannot reach the service: {_reason(exc)}")
+    return ServiceUnavailable(f"the upload failed: {_reason(exc)}")
+
+
+def check_verify(account: Account) -> None:
+    """Refuse a ``verify`` CA file that is not there (requests would raise a bare OSError)."""
+    import os
+
+    if isinstance(account.verify, str) and not os.path.exists(account.verify):
+        raise ConfigError(
+            f"account {account.name!r}: verify names {account.verify}, which does not exist; "
+            "give the CA file (PEM) that signed the service's certificate"
+        )
+
+
+def _certificate_refused(exc: BaseException) -> bool:
+    """Tell whether the service's certificate failed verification (untrusted, wrong name).
+
+    requests wraps ssl's error in urllib3's, in its own: follow causes and arguments.
+    """
+    import ssl
+
+    pending: list[object] = [exc]
+    seen: set[int] = set()
+    while pending:
+        error = pending.pop()
+        if not isinstance(error, BaseException) or id(error) in seen:
+            continue
+        seen.add(id(error))
+        if isinstance(error, ssl.SSLCertVerificationError):
+            return True
+        pending += [*error.args, error.__cause__, error.__context__, getattr(error, "reason", None)]
+    return False
+
+
+LOST_ANSWER = (
+    "the whole fax was uploaded but the service's answer was lost: it may have been "
+    "accepted. Check the account's sent faxes before sending it again"
+)
+
+
+def excerpt_of(body: bytes) -> str:
+    text = body[: EXCERPT_LENGTH * 4].decode("utf-8", "replace")
+    # Users see it in status lines: no control character may forge or garble one.
+    text = "".join(ch if ch.isprintable() else " " for ch in text)
+    return " ".join(text.split())[:EXCERPT_LENGTH]
+
+
+def _reason(exc: Exception) -> str:
+    # requests' messages repeat the URL; the URL holds no secret, but keep lines short.
+    text = str(exc)
+    for marker in ("Connection refused", "Name or service not known", "Connection reset"):
+        if marker in text:
+            return marker.lower()
+    return type(exc).__name__

@@ -1,0 +1,459 @@
+"""RingCentral's REST fax API: OAuth tokens, one multipart POST, a message to follow.
+
+The request: ``POST /restapi/v1.0/account/~/extension/~/fax``, multipart/form-data whose
+first part is JSON (recipients in E.164, ``faxResolution``, ``coverIndex``,
+``coverPageText``, ``sendTime``), then one part per document. The answer is the message,
+with an ``id`` and a ``messageStatus`` that moves from ``Queued`` to a final status;
+:meth:`RingCentralTransport.delivery` reads it again later.
+
+Tokens come from the JWT bearer grant and are shared on disk by every process of the
+account (:mod:`faxprint.transports.tokens`), as is a 429's Retry-After. Cover page names
+become indexes through the service's cover page dictionary, cached for a day.
+
+How failures map onto faxprint's errors:
+
+- a grant refused (bad client credentials or JWT), 401 after one fresh token, 403
+  (missing permission): the account's, the admin must act;
+- 400/404/415/422 on the fax request: the job is refused, with the API's own message;
+- 429 (with Retry-After, honoured by every process), 502/503, network errors before the
+  body was sent: transient;
+- an upload that ended without a readable answer: uncertain, and then settled by
+  :meth:`RingCentralTransport.lookup`, which looks for the fax in the message store.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from faxprint.config import Account
+from faxprint.documents import Document
+from faxprint.errors import (
+    AccountError,
+    CancelledError,
+    ConfigError,
+    DocumentError,
+    FaxPrintError,
+    RejectedError,
+    ServiceUnavailable,
+    TicketError,
+    UncertainError,
+)
+from faxprint.protocol import COVER_NONE
+from faxprint.text import printable
+from faxprint.ticket import Ticket
+from faxprint.transports import Progress, Receipt, delivery_outcome
+from faxprint.transports.e164 import to_e164
+from faxprint.transports.http import LOST_ANSWER, check_verify, excerpt_of, new_session, translate
+from faxprint.transports.multipart import Field, FileField, JsonField, MultipartBody
+from faxprint.transports.tokens import Token, TokenCache
+
+if TYPE_CHECKING:
+    import requests
+
+logger = logging.getLogger(__name__)
+
+JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+TOKEN_PATH = "/restapi/oauth/token"  # noqa: S105 -- a path, not a password
+FAX_PATH = "/restapi/v1.0/account/~/extension/~/fax"
+MESSAGES_PATH = "/restapi/v1.0/account/~/extension/~/message-store"
+COVERS_PATH = "/restapi/v1.0/dictionary/fax-cover-page"
+MAX_COVER_TEXT = 1024
+MAX_ATTACHMENTS = 50 * 1024 * 1024
+COVERS_SECONDS = 86400.0  # how long the cover page dictionary is trusted
+LOOKUP_SKEW = 300.0  # seconds of clock difference allowed when matching a message's time
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A message's delivery as the service last reported it."""
+
+    message_id: str
+    status: str  # the API's messageStatus: Queued, Sent, Delivered, SendingFailed, ...
+
+    @property
+    def outcome(self) -> str:
+        """Say ``delivered``, ``failed``, or ``pending`` while the status can change."""
+        return delivery_outcome(self.status)
+
+
+class RingCentralTransport:
+    """Send faxes through RingCentral's REST API and follow their delivery."""
+
+    def __init__(
+        self,
+        account: Account,
+        state: Path,
+        *,
+        session: requests.Session | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        import requests  # noqa: F401 -- loaded before a job is "sending" (see FaxOutTransport)
+
+        self.account = account
+        stem = _file_stem(account)
+        self.tokens = TokenCache(state / f"{stem}.token", clock=clock)
+        self.covers_path = state / f"{stem}.covers.json"
+        self.clock = clock
+        self._session = session
+
+    # -- sending --------------------------------------------------------------------
+
+    def send(
+        self,
+        ticket: Ticket,
+        documents: Sequence[Document],
+        *,
+        now: datetime,
+        progress: Progress | None = None,
+    ) -> Receipt:
+        """Upload one fax and return its receipt, with the message id and status."""
+        request = self.fax_request(ticket, documents, now=now)
+
+        def body() -> MultipartBody:
+            fields: list[Field] = [JsonField("request", request)]
+            fields += [
+                FileField("attachment", d.path, d.filename, d.content_type, d.size, d.identity)
+                for d in documents
+            ]
+            return MultipartBody(fields, progress=progress)
+
+        status, headers, answer, sent = self._call("POST", FAX_PATH, body=body)
+        return _receipt(status, headers, answer, sent)
+
+    def fax_request(self, ticket: Ticket, documents: Sequence[Document], *, now: datetime) -> bytes:
+        """Return the JSON first part of the fax request; refuse what the API would."""
+        if len(ticket.cover_text) > MAX_COVER_TEXT:
+            raise TicketError(
+                f"the cover text has {len(ticket.cover_text)} characters; "
+                f"this service takes at most {MAX_COVER_TEXT}"
+            )
+        total = sum(d.size for d in documents)
+        if total > MAX_ATTACHMENTS:
+            raise DocumentError(
+                f"the documents come to {total / 1048576:.1f} MB; this service takes at most "
+                "50 MB per fax"
+            )
+        request: dict[str, Any] = {
+            "to": [
+                {"phoneNumber": to_e164(r.number, self.account.default_country)}
+                | ({"name": r.name} if r.name else {})
+                for r in ticket.recipients
+            ],
+            "faxResolution": (ticket.resolution or "Low").title(),
+            "coverIndex": self.cover_index(ticket.cover),
+        }
+        if ticket.cover_text:
+            request["coverPageText"] = ticket.cover_text
+        if ticket.send_at is not None:
+            if ticket.send_at > now:
+                request["sendTime"] = _iso(ticket.send_at)
+            else:
+                logger.warning(
+                    "send time %s has passed; the fax is sent now", ticket.send_at.isoformat()
+                )
+        return json.dumps(request).encode()
+
+    def cover_index(self, name: str) -> int:
+        """Return the index of the cover page template called ``name`` (0: none)."""
+        if name.lower() == COVER_NONE.lower():
+            return 0
+        covers = self._covers()
+        for index, known in covers.items():
+            if known.lower() == name.lower():
+                return index
+        names = ", ".join(covers.values())
+        raise TicketError(f"cover page {printable(name)!r} is not one of: {names}")
+
+    def _covers(self) -> dict[int, str]:
+        cached = _read_json(self.covers_path)
+        if cached and self.clock() - float(cached.get("fetched", 0)) < COVERS_SECONDS:
+            return {int(k): str(v) for k, v in cached["covers"].items()}
+        answer = self._get(COVERS_PATH)
+        try:
+            covers = {int(r["id"]): str(r["name"]) for r in answer["records"]}
+        except (KeyError, TypeError, ValueError):
+            raise ServiceUnavailable("the cover page dictionary could not be read") from None
+        _write_json(self.covers_path, {"fetched": self.clock(), "covers": covers})
+        return covers
+
+    # -- following a fax ------------------------------------------------------------
+
+    def delivery(self, message_id: str) -> Delivery:
+        """Return the message's delivery status as the service reports it now."""
+        if not message_id.isdigit():
+            raise ValueError(f"message id {message_id!r} is not a number")
+        answer = self._get(f"{MESSAGES_PATH}/{message_id}")
+        return Delivery(message_id, str(answer.get("messageStatus", "")))
+
+    def lookup(self, ticket: Ticket, since: float) -> list[Receipt]:
+        """Return the outbound faxes to the ticket's recipients created since ``since``
+        (epoch seconds), oldest first: where an upload whose answer was lost may be."""
+        wanted = sorted(to_e164(r.number, self.account.default_country) for r in ticket.recipients)
+        start = _iso(datetime.fromtimestamp(since - LOOKUP_SKEW, UTC))
+        query = f"?messageType=Fax&direction=Outbound&dateFrom={start}&perPage=100"
+        answer = self._get(MESSAGES_PATH + query)
+        found = []
+        for record in answer.get("records", []):
+            try:
+                numbers = sorted(str(r.get("phoneNumber")) for r in record.get("to", []))
+                if numbers == wanted:
+                    found.append((str(record.get("creationTime", "")), _record_receipt(record)))
+            except (KeyError, TypeError, ValueError, AttributeError):
+                continue  # not a message faxprint can match
+        return [receipt for _, receipt in sorted(found, key=lambda pair: pair[0])]
+
+    def check(self) -> str:
+        """Get a token with the account's JWT (no fax is sent), proving the credentials
+        as they are now; say for how long it is valid."""
+        token = self._grant(None)
+        self.tokens.put(token)
+        return f"token valid for {max(0, int(token.expires_at - self.clock())) // 60} min"
+
+    # -- HTTP -----------------------------------------------------------------------
+
+    def _get(self, path: str) -> dict[str, Any]:
+        status, _headers, answer, _sent = self._call("GET", path)
+        if status != 200:
+            raise _refusal(status, answer, what="the service")
+        try:
+            data = json.loads(answer)
+        except ValueError:
+            raise ServiceUnavailable(f"the service answered {path} with no JSON") from None
+        if not isinstance(data, dict):
+            raise ServiceUnavailable(f"the service answered {path} with no JSON object")
+        return data
+
+    def _call(
+        self, method: str, path: str, *, body: Callable[[], MultipartBody] | None = None
+    ) -> tuple[int, dict[str, str], bytes, bool]:
+        """Make an authorized request; renew the token once if the service refuses it.
+
+        Return the status, headers, the start of the answer, and whether a body was sent
+        whole.
+        """
+        waiting = self.tokens.paused()
+        if waiting > 0:
+            raise ServiceUnavailable(
+                f"the service asked to wait {waiting:.0f} s more (rate limit)",
+                retry_after=waiting,
+            )
+        token = self.tokens.get(self._grant)
+        for renewed in (False, True):
+            payload = body() if body is not None else None
+            status, headers, answer = self._request(method, path, token, payload)
+            sent = payload is not None and payload.complete
+            if status == 401 and not renewed and _error_code(answer) in _TOKEN_REFUSED:
+                self.tokens.forget(token)
+                token = self.tokens.get(self._grant)
+                continue
+            if status == 429:
+                raise self._pause(headers, "rate limit")
+            return status, headers, answer, sent
+        raise AssertionError("unreachable: the second round always returns")
+
+    def _pause(self, headers: dict[str, str], limit: str) -> ServiceUnavailable:
+        """Make every process of the account wait what a 429 asked; return the error."""
+        wait = _retry_after(headers)
+        self.tokens.pause(wait)
+        return ServiceUnavailable(
+            f"the service's {limit} was reached; it asked to wait {wait:g} s",
+            code=429,
+            retry_after=wait,
+        )
+
+    def _request(
+        self, method: str, path: str, token: Token, body: MultipartBody | None
+    ) -> tuple[int, dict[str, str], bytes]:
+        headers = {"Authorization": f"Bearer {token.access_token}", "Accept": "application/json"}
+        if body is not None:
+            headers["Content-Type"] = body.content_type
+        return self._http(method, path, headers=headers, data=body)
+
+    def _grant(self, cached: Token | None) -> Token:
+        """Get a token: refresh ``cached`` if given, else the JWT bearer grant."""
+        form = (
+            {"grant_type": "refresh_token", "refresh_token": cached.refresh_token}
+            if cached is not None
+            else {"grant_type": JWT_GRANT, "assertion": self.account.jwt}
+        )
+        status, headers, answer = self._http(
+            "POST", TOKEN_PATH, data=form, auth=(self.account.client_id, self.account.client_secret)
+        )
+        if status == 400 and cached is not None:
+            return self._grant(None)  # the refresh token was refused: a full grant
+        if status == 429:
+            raise self._pause(headers, "sign-in rate limit")
+        if status in (400, 401, 403):
+            raise AccountError(
+                f"the service refused the app's credentials (HTTP {status}: "
+                f"{_api_message(answer)}): check the account's client_id, client_secret and jwt",
+                code=status,
+            )
+        if status != 200:
+            raise _refusal(status, answer, what="the sign-in")
+        try:
+            data = json.loads(answer)
+            now = self.clock()
+            return Token(
+                access_token=str(data["access_token"]),
+                expires_at=now + float(data["expires_in"]),
+                refresh_token=str(data.get("refresh_token", "")),
+                refresh_expires_at=now + float(data.get("refresh_token_expires_in", 0)),
+            )
+        except (ValueError, KeyError, TypeError):
+            raise ServiceUnavailable("the service's sign-in answer holds no token") from None
+
+    def _http(
+        self,
+        method: str,
+        path: str,
+        *,
+        headers: dict[str, str] | None = None,
+        data: MultipartBody | dict[str, str] | None = None,
+        auth: tuple[str, str] | None = None,
+    ) -> tuple[int, dict[str, str], bytes]:
+        import requests
+
+        check_verify(self.account)
+        session = self._session or new_session()
+        if self.account.url.startswith("http://"):
+            session.trust_env = False  # never let a proxy carry credentials in clear
+        body = data if isinstance(data, MultipartBody) else None
+        try:
+            response = session.request(
+                method,
+                self.account.url.rstrip("/") + path,
+                data=data,
+                headers=headers,
+                auth=auth,
+                timeout=(self.account.connect_timeout, self.account.read_timeout),
+                verify=self.account.verify,
+                allow_redirects=False,
+            )
+            return response.status_code, dict(response.headers), response.content[:65536]
+        except requests.RequestException as exc:
+            raise translate(exc, body) from exc
+        except CancelledError as exc:
+            if body is not None and body.complete:
+                raise UncertainError(LOST_ANSWER) from exc
+            raise
+        finally:
+            if self._session is None:
+                session.close()
+
+
+_TOKEN_REFUSED = ("TokenExpired", "TokenInvalid", "OAU-213")
+
+
+def _receipt(status: int, headers: dict[str, str], answer: bytes, sent: bool) -> Receipt:
+    """Turn the answer to a fax request into a receipt, or raise what it means."""
+    if status == 200:
+        try:
+            record = json.loads(answer)
+            return _record_receipt(record)
+        except (ValueError, KeyError, TypeError, AttributeError):
+            if sent:
+                shown = excerpt_of(answer) or "an empty answer"
+                raise UncertainError(_lost(repr(shown)), excerpt=shown) from None
+            raise ServiceUnavailable("the service's answer holds no message") from None
+    if sent and (status in (500, 504) or 200 < status < 300):
+        raise UncertainError(_lost(f"HTTP {status}"), code=status)
+    raise _refusal(status, answer, what="the service")
+
+
+def _record_receipt(record: dict[str, Any]) -> Receipt:
+    message_id = str(int(record["id"]))
+    status = str(record.get("messageStatus", ""))
+    return Receipt(
+        code=0,
+        message=f"fax accepted by the service as message {message_id} ({status})",
+        message_id=message_id,
+        delivery=status,
+    )
+
+
+def _refusal(status: int, answer: bytes, *, what: str) -> FaxPrintError:
+    """Map an HTTP status other than success onto faxprint's errors."""
+    shown = f"HTTP {status}: {_api_message(answer)}"
+    if status in (401, 403):
+        return AccountError(
+            f"{what} refused the account ({shown}): check the app's permissions "
+            "(Faxes, ReadMessages) and the user's JWT",
+            code=status,
+        )
+    if 300 <= status < 400 or status == 405:
+        return ConfigError(f"no RingCentral API at the account's url ({shown})", code=status)
+    if status == 413:
+        return RejectedError(f"the service refused the fax as too large ({shown})", code=status)
+    if status in (408, 502, 503) or status >= 500:
+        return ServiceUnavailable(f"{what} is unavailable ({shown})", code=status)
+    return RejectedError(f"{what} refused the request ({shown})", code=status)
+
+
+def _api_message(answer: bytes) -> str:
+    """Return the API's own message from an error answer (JSON or OAuth style)."""
+    try:
+        data = json.loads(answer)
+        text = data.get("message") or data.get("error_description") or data.get("error")
+    except (ValueError, AttributeError):
+        text = None
+    return excerpt_of(str(text).encode()) if text else (excerpt_of(answer) or "no text")
+
+
+def _error_code(answer: bytes) -> str:
+    try:
+        return str(json.loads(answer).get("errorCode", ""))
+    except (ValueError, AttributeError):
+        return ""
+
+
+def _retry_after(headers: dict[str, str]) -> float:
+    """Return the seconds of a Retry-After header (60 when missing or unreadable)."""
+    value = {k.lower(): v for k, v in headers.items()}.get("retry-after", "")
+    try:
+        return min(max(float(value), 1.0), 3600.0)
+    except ValueError:
+        return 60.0
+
+
+def _lost(answer: str) -> str:
+    return (
+        f"the whole fax was uploaded but the service answered {answer}: it may have been "
+        "accepted; faxprint looks for it in the account's message store"
+    )
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _file_stem(account: Account) -> str:
+    """Name the account's cache files: readable, and unique even for odd account names."""
+    tag = hashlib.sha256(f"{account.url}\0{account.client_id}".encode()).hexdigest()[:12]
+    return f"{re.sub(r'[^A-Za-z0-9_.-]', '_', account.name)[:40]}-{tag}"
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    temporary = path.with_name(f".{path.name}.tmp")
+    try:
+        temporary.write_text(json.dumps(data))
+        temporary.replace(path)
+    except OSError as exc:  # a cache: faxing works without it
+        logger.debug("cannot write %s: %s", path, exc.strerror)
