@@ -167,7 +167,30 @@ def check_accounts(context: Context) -> Iterator[Check]:
         yield skip("accounts", "the config did not load")
         return
     for account in context.settings.accounts.values():
-        yield probe(account)
+        reached = probe(account)
+        yield reached
+        if account.transport == "ringcentral" and reached.status == "ok":
+            yield grant(account)
+
+
+def grant(account: Any) -> Check:
+    """Get a token with a REST account's credentials: they work, and nothing is faxed.
+
+    The token goes to a private temporary folder, not the backend's cache: the doctor
+    changes nothing on the server."""
+    import tempfile
+
+    from faxprint.errors import FaxPrintError
+    from faxprint.transports.ringcentral import RingCentralTransport
+
+    name = f"credentials {account.name}"
+    with tempfile.TemporaryDirectory(prefix="faxprint-doctor-") as folder:
+        try:
+            said = RingCentralTransport(account, Path(folder) / "tokens").check()
+        except FaxPrintError as error:
+            return fail(name, error.message, "create or renew the app's credentials and the "
+                        "user's JWT (README: RingCentral accounts)")  # fmt: skip
+    return ok(name, f"client {printable(account.client_id, limit=24)}: {said}")
 
 
 def probe(account: Any) -> Check:

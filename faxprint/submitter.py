@@ -353,7 +353,15 @@ class Submitter:
         if status_of(error) is not Status.UNCERTAIN or not _can_look(self.transport):
             return error
         found = self._settle_lost(key, ticket, started, pages=pages)
-        return _not_in_store(self.account) if found is None else found
+        if found is None:
+            return _not_in_store(self.account)
+        if isinstance(found, Outcome):
+            return found
+        # The store could not be asked: the upload stays uncertain, never retried blindly.
+        return UncertainError(
+            f"{error.message} (the message store could not be asked: {found.message})",
+            code=error.code,
+        )
 
     def _settle_lost(
         self, key: str, ticket: Ticket, since: float, *, pages: int | None = None

@@ -128,6 +128,7 @@ class RestService:
         self._recent: dict[str, deque[float]] = {}  # client id: times of fax requests
         self._forced_429: deque[float] = deque()  # Retry-After values, one per request
         self.lost_answers = 0  # accept this many faxes without answering
+        self.ignored_requests = 0  # read this many fax requests whole, accept none, answer none
 
     # -- OAuth ----------------------------------------------------------------------
 
@@ -192,12 +193,13 @@ class RestService:
         """Answer the next fax request 429 with this Retry-After."""
         self._forced_429.append(retry_after)
 
-    def take_lost_answer(self) -> bool:
-        """Tell whether to lose the answer to this accepted fax (counts one down)."""
+    def take_fault(self, name: str) -> bool:
+        """Tell whether the fault counter ``name`` (``lost_answers``, ``ignored_requests``)
+        applies to this request, counting it down."""
         with self._lock:
-            if self.lost_answers <= 0:
+            if getattr(self, name) <= 0:
                 return False
-            self.lost_answers -= 1
+            setattr(self, name, getattr(self, name) - 1)
             return True
 
     def admit(self, app: RestApp) -> Reply | None:

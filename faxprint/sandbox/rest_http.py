@@ -103,8 +103,10 @@ def _fax(handler: Handler, app: RestApp) -> Reply | None:
     try:
         if submission.error is not None:
             return error(400, "CMN-101", f"Malformed multipart body: {submission.error}")
+        if service.take_fault("ignored_requests"):
+            return None  # read whole, never accepted: the connection just closes
         reply = _accept(service, app, submission.parts)
-        if reply.status == 200 and service.take_lost_answer():
+        if reply.status == 200 and service.take_fault("lost_answers"):
             return None  # accepted, and the answer lost: the connection just closes
         return reply
     finally:

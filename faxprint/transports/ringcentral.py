@@ -131,9 +131,10 @@ class RingCentralTransport:
 
     def fax_request(self, ticket: Ticket, documents: Sequence[Document], *, now: datetime) -> bytes:
         """Return the JSON first part of the fax request; refuse what the API would."""
-        if len(ticket.cover_text) > MAX_COVER_TEXT:
+        cover_text = ticket.cover_text.replace("\r\n", "\n")  # JSON needs no wire line ends
+        if len(cover_text) > MAX_COVER_TEXT:
             raise TicketError(
-                f"the cover text has {len(ticket.cover_text)} characters; "
+                f"the cover text has {len(cover_text)} characters; "
                 f"this service takes at most {MAX_COVER_TEXT}"
             )
         total = sum(d.size for d in documents)
@@ -151,8 +152,8 @@ class RingCentralTransport:
             "faxResolution": (ticket.resolution or "Low").title(),
             "coverIndex": self.cover_index(ticket.cover),
         }
-        if ticket.cover_text:
-            request["coverPageText"] = ticket.cover_text
+        if cover_text:
+            request["coverPageText"] = cover_text
         if ticket.send_at is not None:
             if ticket.send_at > now:
                 request["sendTime"] = _iso(ticket.send_at)

@@ -1,7 +1,8 @@
 """A pytest plugin that fails the session when the test password turns up where it must not.
 
-The tests give faxprint one distinctive password (tests.support.secrets.TEST_PASSWORD).
-This plugin looks for it
+The tests give faxprint one distinctive password (tests.support.secrets.TEST_PASSWORD),
+and a REST app's client secret and JWT (TEST_CLIENT_SECRET, TEST_JWT). This plugin looks
+for each of them
 
 * in every test report: captured stdout, stderr and log sections, and failure text;
 * in every file under the session's basetemp, at the end of the session;
@@ -27,9 +28,9 @@ from typing import Any
 
 import pytest
 
-from tests.support.secrets import TEST_PASSWORD
+from tests.support.secrets import TEST_CLIENT_SECRET, TEST_JWT, TEST_PASSWORD
 
-NEEDLE = TEST_PASSWORD.encode("ascii")
+NEEDLES = tuple(secret.encode("ascii") for secret in (TEST_PASSWORD, TEST_CLIENT_SECRET, TEST_JWT))
 #: Files meant to hold a password: configs and password files.
 SECRET_FILES = (".toml", ".secret")
 #: Fixtures whose folders are removed at their teardown: how to find the folder.
@@ -57,28 +58,31 @@ class Leak:
 
 def offsets_in(data: bytes) -> list[int]:
     """Return where the password starts in data."""
-    found, start = [], data.find(NEEDLE)
-    while start != -1:
-        found.append(start)
-        start = data.find(NEEDLE, start + 1)
-    return found
+    found = []
+    for needle in NEEDLES:
+        start = data.find(needle)
+        while start != -1:
+            found.append(start)
+            start = data.find(needle, start + 1)
+    return sorted(found)
 
 
 def offsets_in_file(path: Path) -> list[int]:
-    """Return where the password starts in a file, read in chunks that overlap.
+    """Return where a secret starts in a file, read in chunks that overlap.
 
-    The overlap is one byte shorter than the password, so no match is counted twice.
+    The overlap is one byte shorter than the longest secret, so every match is seen; a
+    shorter one seen twice is counted once.
     """
-    found: list[int] = []
-    overlap = len(NEEDLE) - 1
+    found: set[int] = set()
+    overlap = max(len(needle) for needle in NEEDLES) - 1
     with path.open("rb") as stream:
         base, tail = 0, b""
         while chunk := stream.read(_CHUNK):
             data = tail + chunk
-            found += [base + offset for offset in offsets_in(data)]
+            found.update(base + offset for offset in offsets_in(data))
             tail = data[-overlap:]
             base += len(data) - len(tail)
-    return found
+    return sorted(found)
 
 
 def _files(root: Path) -> Iterator[tuple[Path, os.stat_result]]:

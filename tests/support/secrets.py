@@ -11,9 +11,14 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from faxprint.sandbox import Account
+from faxprint.sandbox.rest import RestApp
 
 TEST_PASSWORD = "Pw-leakcheck-7f3c9e1d"
 TEST_USERNAME = "15555550100"
+#: A RingCentral REST app of the sandbox's, with secrets as distinctive as the password.
+TEST_CLIENT_ID = "faxprint-test-client"
+TEST_CLIENT_SECRET = "Cs-leakcheck-2b8d4a61"
+TEST_JWT = "Jwt-leakcheck-93e0c5f7"
 PROHIBITED_USERNAME = "15555550199"
 
 #: The sandbox's two default accounts (one may send, one is prohibited), with the test
@@ -29,4 +34,9 @@ TEST_ACCOUNTS: Mapping[str, Account] = MappingProxyType(
 TEST_ACCOUNTS_TOML = "".join(
     f'[accounts."{name}"]\npassword = "{TEST_PASSWORD}"\nprohibited = {str(a.prohibited).lower()}\n'
     for name, a in TEST_ACCOUNTS.items()
+)
+
+#: The sandbox's REST side with the test app only.
+TEST_APPS: Mapping[str, RestApp] = MappingProxyType(
+    {TEST_CLIENT_ID: RestApp(TEST_CLIENT_ID, TEST_CLIENT_SECRET, TEST_JWT)}
 )

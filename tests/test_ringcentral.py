@@ -1,0 +1,282 @@
+"""The RingCentral REST transport against the sandbox's REST side, over real HTTP on
+loopback: the request as the API wants it, tokens shared and renewed, 429 honoured across
+processes, outcomes mapped, uncertain uploads settled through the message store, and
+delivery followed."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from faxprint import errors
+from faxprint.config import Account, RetryPolicy
+from faxprint.journal import Journal, State
+from faxprint.sandbox import SandboxServer
+from faxprint.sandbox.rest import RestService
+from faxprint.submitter import DocumentSource, Source, Status, Submitter
+from faxprint.ticket import Ticket
+from faxprint.transports.ringcentral import RingCentralTransport
+from tests.helpers import make_pdf, rest_account
+from tests.support.secrets import TEST_APPS
+
+
+class Clock:
+    """One clock for the sandbox, the token cache and the submitter."""
+
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def service(clock: Clock) -> RestService:
+    return RestService(TEST_APPS, clock=clock, token_seconds=3600, delivery_seconds=30,
+                       failing_numbers=["+15556460000"])  # fmt: skip
+
+
+@pytest.fixture
+def server(tmp_path: Path, service: RestService) -> Iterator[SandboxServer]:
+    with SandboxServer(port=0, store=tmp_path / "store", rest=service) as running:
+        yield running
+
+
+@pytest.fixture
+def account(server: SandboxServer) -> Account:
+    return rest_account(server.url)
+
+
+def _transport(account: Account, tmp_path: Path, clock: Clock) -> RingCentralTransport:
+    return RingCentralTransport(account, tmp_path / "state", clock=clock)
+
+
+def _submitter(
+    account: Account, tmp_path: Path, clock: Clock, **kw: object
+) -> tuple[Submitter, Journal]:
+    journal = Journal(tmp_path / "journal.sqlite", clock=clock)
+    submitter = Submitter(
+        account, journal, transport=_transport(account, tmp_path, clock),
+        retry=RetryPolicy(tries=3, backoff=1.0), clock=clock, sleep=clock.sleep, **kw,  # type: ignore[arg-type]
+    )  # fmt: skip
+    return submitter, journal
+
+
+def _send(submitter: Submitter, tmp_path: Path, ticket: Ticket, key: str = "job-1") -> object:
+    pdf = make_pdf(tmp_path / f"{key}.pdf", pages=2)
+    return submitter.submit(key, ticket, [DocumentSource(pdf, "offer.pdf")], source=Source("send"))
+
+
+NOW = datetime.fromtimestamp(1_800_000_000.0, UTC)
+
+
+def test_a_ticket_becomes_the_request_the_api_wants(
+    server: SandboxServer, service: RestService, account: Account, tmp_path: Path, clock: Clock
+) -> None:
+    submitter, journal = _submitter(replace(account, default_country="DE"), tmp_path, clock)
+    ticket = Ticket.build(
+        ["030 1234567|Ann", "+1 555 646 5589"], cover="confidential", cover_text="Hello\nAnn",
+        resolution="high", send_at=datetime(2027, 3, 1, 9, 30, tzinfo=UTC),
+    )  # fmt: skip
+    outcome = _send(submitter, tmp_path, ticket)
+    assert outcome.status is Status.ACCEPTED  # type: ignore[attr-defined]
+    message = service.messages[1]
+    assert message.to == [{"phoneNumber": "+49301234567", "name": "Ann"},
+                          {"phoneNumber": "+15556465589", "name": ""}]  # fmt: skip
+    assert (message.cover_index, message.cover_text) == (4, "Hello\nAnn")
+    assert (message.resolution, message.send_time) == ("High", "2027-03-01T09:30:00Z")
+    assert [(a["fileName"], a["contentType"]) for a in message.attachments] == [
+        ("offer.pdf", "application/pdf")
+    ]
+    assert outcome.message_id == "1" and outcome.delivery == "Queued"  # type: ignore[attr-defined]
+    record = journal.delivery("job-1")
+    assert record is not None and (record.message_id, record.outcome) == ("1", "pending")
+
+
+def test_no_cover_page_is_index_0_and_an_unknown_one_is_refused_with_the_names(
+    server: SandboxServer, service: RestService, account: Account, tmp_path: Path, clock: Clock
+) -> None:
+    transport = _transport(account, tmp_path, clock)
+    assert transport.cover_index("None") == 0
+    assert transport.cover_index("URGENT") == 3
+    with pytest.raises(errors.TicketError, match="not one of: None, Ancient, Default"):
+        transport.cover_index("Fancy")
+    # The dictionary is cached: one token request, one dictionary read, for all three.
+    assert service.token_requests == 1
+    assert json.loads((tmp_path / "state").joinpath(
+        next(p.name for p in (tmp_path / "state").iterdir() if p.name.endswith(".covers.json"))
+    ).read_text())["covers"]["4"] == "Confidential"  # fmt: skip
+
+
+def test_one_token_serves_many_faxes_and_is_refreshed_before_it_expires(
+    server: SandboxServer, service: RestService, account: Account, tmp_path: Path, clock: Clock
+) -> None:
+    submitter, _ = _submitter(account, tmp_path, clock)
+    for number in range(3):
+        _send(submitter, tmp_path, Ticket.build(["+15556465589"]), key=f"job-{number}")
+    assert (service.token_requests, len(service.messages)) == (1, 3)
+    clock.now += 3400  # within the 300 s margin of the hour: renewed with the refresh token
+    _send(submitter, tmp_path, Ticket.build(["+15556465589"]), key="job-late")
+    assert (service.token_requests, len(service.messages)) == (2, 4)
+
+
+def test_a_token_the_service_forgot_is_replaced_once(
+    server: SandboxServer, service: RestService, account: Account, tmp_path: Path, clock: Clock
+) -> None:
+    submitter, _ = _submitter(account, tmp_path, clock)
+    _send(submitter, tmp_path, Ticket.build(["+15556465589"]), key="first")
+    service._access.clear()  # revoked, or the service restarted: 401 TokenInvalid
+    outcome = _send(submitter, tmp_path, Ticket.build(["+15556465589"]), key="second")
+    assert outcome.status is Status.ACCEPTED  # type: ignore[attr-defined]
+    assert (service.token_requests, len(service.messages)) == (2, 2)
+
+
+def test_bad_credentials_are_the_admins_and_leave_the_job_to_retry(
+    server: SandboxServer, service: RestService, account: Account, tmp_path: Path, clock: Clock
+) -> None:
+    for wrong in ({"client_secret": "not-the-secret"}, {"jwt": "not-the-jwt"}):
+        submitter, journal = _submitter(replace(account, **wrong), tmp_path / str(wrong), clock)
+        outcome = _send(submitter, tmp_path, Ticket.build(["+15556465589"]))
+        assert outcome.status is Status.ACCOUNT  # type: ignore[attr-defined]
+        assert "client_id, client_secret and jwt" in outcome.message  # type: ignore[attr-defined]
+        assert journal.get("job-1").state is State.RETRY  # type: ignore[union-attr]
+    assert not service.messages
+
+
+def test_429_waits_what_the_service_asked_in_every_process(
+    server: SandboxServer, service: RestService, account: Account, tmp_path: Path, clock: Clock
+) -> None:
+    submitter, _ = _submitter(account, tmp_path, clock)
+    _send(submitter, tmp_path, Ticket.build(["+15556465589"]), key="warm")  # token in cache
+    service.push_429(7)
+    started = clock.now
+    outcome = _send(submitter, tmp_path, Ticket.build(["+15556465589"]))
+    assert outcome.status is Status.ACCEPTED  # type: ignore[attr-defined]
+    assert clock.now - started >= 7  # slept what Retry-After said, not the 1 s backoff
+    # Another process of the account, while a pause is on, does not even ask.
+    service.push_429(30)
+    with pytest.raises(errors.ServiceUnavailable):
+        _transport(account, tmp_path, clock).send(
+            Ticket.build(["+15556465589"]), [], now=NOW
+        )  # the 429 itself
+    other = _transport(account, tmp_path, clock)
+    service.push_429(99)  # would be answered if the other process asked
+    with pytest.raises(errors.ServiceUnavailable, match="wait 30 s more") as raised:
+        other.send(Ticket.build(["+15556465589"]), [], now=NOW)
+    assert raised.value.retry_after == 30
+    assert list(service._forced_429) == [99]  # the pause was honoured without a request
+
+
+def test_a_retry_after_longer_than_the_backoff_cap_is_left_to_the_next_run(
+    server: SandboxServer, service: RestService, account: Account, tmp_path: Path, clock: Clock
+) -> None:
+    submitter, journal = _submitter(account, tmp_path, clock)
+    service.push_429(600)
+    outcome = _send(submitter, tmp_path, Ticket.build(["+15556465589"]))
+    assert outcome.status is Status.DEFERRED  # type: ignore[attr-defined]
+    assert journal.get("job-1").attempts == 1  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("ticket", "words"),
+    [
+        (Ticket.build(["+15556465589"], cover_text="x" * 1025), "at most 1024"),
+        (Ticket.build(["12345"]), "not a possible fax number"),
+        (Ticket.build(["+15556465589"], cover="Fancy"), "not one of"),
+    ],
+)
+def test_what_the_api_would_refuse_is_refused_before_sending(
+    server: SandboxServer, service: RestService, account: Account, tmp_path: Path, clock: Clock,
+    ticket: Ticket, words: str,
+) -> None:  # fmt: skip
+    submitter, journal = _submitter(account, tmp_path, clock)
+    outcome = _send(submitter, tmp_path, ticket)
+    assert outcome.status is Status.INVALID, outcome  # type: ignore[attr-defined]
+    assert words in outcome.message  # type: ignore[attr-defined]
+    assert journal.get("job-1").state is State.FAILED  # type: ignore[union-attr]
+    assert not service.messages
+
+
+def test_a_lost_answer_is_settled_by_the_message_store(
+    server: SandboxServer, service: RestService, account: Account, tmp_path: Path, clock: Clock
+) -> None:
+    submitter, journal = _submitter(account, tmp_path, clock)
+    _send(submitter, tmp_path, Ticket.build(["+15556465589"]), key="earlier")  # not this one
+    service.lost_answers = 1
+    outcome = _send(submitter, tmp_path, Ticket.build(["+15556465589"]))
+    assert outcome.status is Status.ACCEPTED, outcome  # type: ignore[attr-defined]
+    assert outcome.message_id == "2"  # type: ignore[attr-defined]
+    assert len(service.messages) == 2  # found, not sent again
+    assert journal.get("job-1").attempts == 1  # type: ignore[union-attr]
+
+
+def test_an_upload_the_store_never_saw_is_sent_again_after_store_wait(
+    server: SandboxServer, service: RestService, account: Account, tmp_path: Path, clock: Clock
+) -> None:
+    submitter, journal = _submitter(replace(account, store_wait=20), tmp_path, clock)
+    service.ignored_requests = 1  # read whole, never accepted, never answered
+    before = clock.now
+    outcome = _send(submitter, tmp_path, Ticket.build(["+15556465589"]))
+    assert outcome.status is Status.ACCEPTED, outcome  # type: ignore[attr-defined]
+    assert clock.now - before >= 20  # looked for store_wait seconds first
+    attempts = journal.attempts("job-1")
+    assert [a.state for a in attempts] == [State.RETRY, State.ACCEPTED]
+    assert "holds no such fax" in attempts[0].message
+    assert len(service.messages) == 1
+
+
+def _store_down(*args: object) -> list[object]:
+    raise errors.ServiceUnavailable("the store cannot be asked")
+
+
+def test_an_uncertain_job_from_an_earlier_run_is_settled_by_the_store(
+    server: SandboxServer, service: RestService, account: Account, tmp_path: Path, clock: Clock
+) -> None:
+    submitter, _ = _submitter(account, tmp_path, clock)
+    service.lost_answers = 1
+    service_down = replace(account, store_wait=0)
+    first, _ = _submitter(service_down, tmp_path, clock)
+    first.transport.lookup = _store_down  # type: ignore[attr-defined]
+    outcome = _send(first, tmp_path, Ticket.build(["+15556465589"]))
+    assert outcome.status is Status.UNCERTAIN  # type: ignore[attr-defined]
+    again = _send(submitter, tmp_path, Ticket.build(["+15556465589"]))
+    assert again.status is Status.ACCEPTED and again.message_id == "1"  # type: ignore[attr-defined]
+    assert len(service.messages) == 1
+
+
+def test_delivery_moves_from_queued_to_delivered_or_failed(
+    server: SandboxServer, service: RestService, account: Account, tmp_path: Path, clock: Clock
+) -> None:
+    submitter, _ = _submitter(account, tmp_path, clock)
+    _send(submitter, tmp_path, Ticket.build(["+15556465589"]), key="good")
+    _send(submitter, tmp_path, Ticket.build(["+15556460000"]), key="bad")
+    transport = _transport(account, tmp_path, clock)
+    assert transport.delivery("1").outcome == "pending"
+    clock.now += 31
+    assert (transport.delivery("1").status, transport.delivery("1").outcome) == (
+        "Delivered", "delivered")  # fmt: skip
+    assert transport.delivery("2").outcome == "failed"
+    with pytest.raises(errors.RejectedError, match="Message 9 not found"):
+        transport.delivery("9")
+
+
+def test_the_credentials_check_gets_a_token_and_sends_nothing(
+    server: SandboxServer, service: RestService, account: Account, tmp_path: Path, clock: Clock
+) -> None:
+    assert _transport(account, tmp_path, clock).check() == "token valid for 60 min"
+    assert (service.token_requests, service.messages) == (1, {})
+    with pytest.raises(errors.AccountError, match="refused the app's credentials"):
+        _transport(replace(account, jwt="expired-jwt"), tmp_path / "x", clock).check()
