@@ -118,7 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     commands.required = True
 
-    send = commands.add_parser("send", help="fax files now", description=_send_help())
+    send = commands.add_parser("send", help="fax files now", description=_send_help(),
+                               formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     send.add_argument("files", nargs="+", metavar="FILE", type=Path, help="documents to fax")
     send.add_argument(
         "--to",
@@ -260,7 +261,7 @@ def _lazy(module: str, function: str) -> Callable[[argparse.Namespace], int]:
 
 
 def _send_help() -> str:
-    return "Fax FILEs to every --to recipient as one fax. " + __doc__.split("\n\n", 1)[1]
+    return "Fax FILEs to every --to recipient as one fax.\n\n" + __doc__.split("\n\n", 1)[1]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -96,6 +96,9 @@ def run(args: argparse.Namespace) -> int:
         with server:
             store = server.store.root.resolve()
             print(f"faxprint sandbox listening on {server.url} (store: {store})", flush=True)
+            rest = server.url.removesuffix("/faxapi.asp")
+            print(f"REST API at {rest} (app sandbox-client, secret sandbox-secret, "
+                  "JWT sandbox-jwt)", flush=True)  # fmt: skip
             while not stop.wait(1.0):
                 pass
     finally:

@@ -217,7 +217,7 @@ class RingCentralTransport:
         as they are now; say for how long it is valid."""
         token = self._grant(None)
         self.tokens.put(token)
-        return f"token valid for {max(0, int(token.expires_at - self.clock())) // 60} min"
+        return f"token valid for {max(0, round((token.expires_at - self.clock()) / 60))} min"
 
     # -- HTTP -----------------------------------------------------------------------
 
