@@ -15,6 +15,7 @@ import pytest
 
 from faxprint import errors
 from faxprint.config import Account, RetryPolicy
+from faxprint.documents import inspect
 from faxprint.journal import Journal, State
 from faxprint.sandbox import SandboxServer
 from faxprint.sandbox.rest import RestService
@@ -221,6 +222,23 @@ def test_a_lost_answer_is_settled_by_the_message_store(
     assert outcome.message_id == "2"  # type: ignore[attr-defined]
     assert len(service.messages) == 2  # found, not sent again
     assert journal.get("job-1").attempts == 1  # type: ignore[union-attr]
+
+
+def test_the_store_match_prefers_a_fax_made_after_the_upload_began(
+    server: SandboxServer, service: RestService, account: Account, tmp_path: Path, clock: Clock
+) -> None:
+    # A fax to the same number from elsewhere (not faxprint's: no job owns it), 30 s
+    # before this upload began, within the clock skew allowed: not taken for this job's.
+    pdf = make_pdf(tmp_path / "other.pdf")
+    other = _transport(account, tmp_path, clock)
+    other.send(Ticket.build(["+15556465589"]), [inspect(pdf)], now=NOW)
+    clock.now += 30
+    submitter, _ = _submitter(account, tmp_path, clock)
+    service.lost_answers = 1
+    outcome = _send(submitter, tmp_path, Ticket.build(["+15556465589"]))
+    assert (outcome.status, outcome.message_id) == (Status.ACCEPTED, "2")  # type: ignore[attr-defined]
+    clock.now += 120  # and one made long before an upload is never a match
+    assert [r.message_id for r in other.lookup(Ticket.build(["+15556465589"]), clock.now)] == []
 
 
 def test_an_upload_the_store_never_saw_is_sent_again_after_store_wait(

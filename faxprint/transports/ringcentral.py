@@ -69,7 +69,7 @@ COVERS_PATH = "/restapi/v1.0/dictionary/fax-cover-page"
 MAX_COVER_TEXT = 1024
 MAX_ATTACHMENTS = 50 * 1024 * 1024
 COVERS_SECONDS = 86400.0  # how long the cover page dictionary is trusted
-LOOKUP_SKEW = 300.0  # seconds of clock difference allowed when matching a message's time
+LOOKUP_SKEW = 60.0  # seconds the service's clock may run behind ours when matching a message
 
 
 @dataclass(frozen=True)
@@ -196,21 +196,31 @@ class RingCentralTransport:
         return Delivery(message_id, str(answer.get("messageStatus", "")))
 
     def lookup(self, ticket: Ticket, since: float) -> list[Receipt]:
-        """Return the outbound faxes to the ticket's recipients created since ``since``
-        (epoch seconds), oldest first: where an upload whose answer was lost may be."""
+        """Return the outbound faxes to exactly the ticket's recipients that may be the
+        upload begun at ``since`` (epoch seconds) whose answer was lost, best first.
+
+        Those created after ``since`` come first, oldest first; then those created up to
+        ``LOOKUP_SKEW`` seconds before it (the service's clock may run behind ours),
+        newest first. The caller skips messages another job already owns.
+        """
         wanted = sorted(to_e164(r.number, self.account.default_country) for r in ticket.recipients)
         start = _iso(datetime.fromtimestamp(since - LOOKUP_SKEW, UTC))
         query = f"?messageType=Fax&direction=Outbound&dateFrom={start}&perPage=100"
         answer = self._get(MESSAGES_PATH + query)
-        found = []
+        after: list[tuple[float, Receipt]] = []
+        before: list[tuple[float, Receipt]] = []
         for record in answer.get("records", []):
             try:
                 numbers = sorted(str(r.get("phoneNumber")) for r in record.get("to", []))
-                if numbers == wanted:
-                    found.append((str(record.get("creationTime", "")), _record_receipt(record)))
+                created = _epoch(str(record["creationTime"]))
+                if numbers == wanted and created >= since - LOOKUP_SKEW:
+                    side = after if created >= since else before
+                    side.append((created, _record_receipt(record)))
             except (KeyError, TypeError, ValueError, AttributeError):
                 continue  # not a message faxprint can match
-        return [receipt for _, receipt in sorted(found, key=lambda pair: pair[0])]
+        after.sort(key=lambda pair: pair[0])
+        before.sort(key=lambda pair: -pair[0])
+        return [receipt for _, receipt in after + before]
 
     def check(self) -> str:
         """Get a token with the account's JWT (no fax is sent), proving the credentials
@@ -431,6 +441,11 @@ def _lost(answer: str) -> str:
         f"the whole fax was uploaded but the service answered {answer}: it may have been "
         "accepted; faxprint looks for it in the account's message store"
     )
+
+
+def _epoch(text: str) -> float:
+    """Read the API's ISO 8601 time (``2026-11-27T03:06:46Z`` or ``.123Z``)."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
 
 
 def _iso(moment: datetime) -> str:
