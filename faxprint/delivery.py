@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from faxprint.config import Account, Config
-from faxprint.errors import FaxPrintError
+from faxprint.errors import FaxPrintError, RejectedError
 from faxprint.journal import DeliveryRecord, Journal
 from faxprint.transports import delivery_outcome, for_account, state_folder
 
@@ -39,7 +39,8 @@ def refresh(
     limit: int = MAX_ASKED,
     transport_of: Callable[[Account], object] | None = None,
 ) -> Refreshed:
-    """Ask the service about faxes whose delivery is still pending; record the answers.
+    """Ask the service about faxes whose delivery is still pending, at most ``limit`` per
+    account, least recently asked first; record the answers.
 
     An account whose service cannot be asked is skipped for this refresh, with the reason
     in ``problems``: a status command must work while the service is down.
@@ -47,29 +48,35 @@ def refresh(
     make = transport_of or (
         lambda account: for_account(account, state_folder(journal.path, os.geteuid()))
     )
-    transports: dict[str, object] = {}
-    failed: set[str] = set()
     changed: list[DeliveryRecord] = []
     problems: list[str] = []
-    for record in journal.pending_deliveries(limit):
-        account = config.accounts.get(record.account)
-        if account is None or record.account in failed:
-            continue
-        if record.account not in transports:
-            transports[record.account] = make(account)
-        transport = transports[record.account]
+    for account in config.accounts.values():
+        # Per account: one account down, or one renamed away, never starves the others.
+        records = journal.pending_deliveries(limit, account=account.name)
+        transport = make(account) if records else None
         if not callable(getattr(transport, "delivery", None)):
-            continue
-        try:
-            status = transport.delivery(record.message_id)  # type: ignore[attr-defined]
-        except FaxPrintError as error:
-            failed.add(record.account)
-            problems.append(f"account {record.account}: delivery not refreshed: {error.message}")
-            continue
-        outcome = delivery_outcome(status.status)
-        journal.record_delivery(record.key, record.message_id, status.status, outcome)
-        if status.status != record.status:
-            changed.append(_updated(journal, record.key))
+            continue  # nothing to ask, or a protocol without delivery status (FaxOut)
+        for record in records:
+            try:
+                status = transport.delivery(record.message_id)  # type: ignore[attr-defined]
+            except RejectedError as error:
+                # This message only (deleted, or past the store's retention): note that it
+                # was asked, so it goes to the back of the queue instead of blocking others.
+                journal.record_delivery(
+                    record.key, record.message_id, record.status, record.outcome
+                )
+                problems.append(f"account {record.account}: message {record.message_id}: "
+                                f"{error.message}")  # fmt: skip
+                continue
+            except FaxPrintError as error:
+                problems.append(
+                    f"account {record.account}: delivery not refreshed: {error.message}"
+                )
+                break  # the service cannot be asked now: the next refresh will
+            outcome = delivery_outcome(status.status)
+            journal.record_delivery(record.key, record.message_id, status.status, outcome)
+            if status.status != record.status:
+                changed.append(_updated(journal, record.key))
     return Refreshed(changed, problems)
 
 

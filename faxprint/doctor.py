@@ -180,16 +180,19 @@ def grant(account: Any) -> Check:
     changes nothing on the server."""
     import tempfile
 
-    from faxprint.errors import FaxPrintError
+    from faxprint.errors import AccountError, FaxPrintError
     from faxprint.transports.ringcentral import RingCentralTransport
 
     name = f"credentials {account.name}"
     with tempfile.TemporaryDirectory(prefix="faxprint-doctor-") as folder:
         try:
             said = RingCentralTransport(account, Path(folder) / "tokens").check()
-        except FaxPrintError as error:
+        except AccountError as error:  # the service refused the credentials themselves
             return fail(name, error.message, "create or renew the app's credentials and the "
                         "user's JWT (README: RingCentral accounts)")  # fmt: skip
+        except FaxPrintError as error:  # down, rate-limited, or no REST API at the url
+            return fail(name, error.message, "check the account's url and the service's "
+                        "status, then run faxprint doctor again")  # fmt: skip
     return ok(name, f"client {printable(account.client_id, limit=24)}: {said}")
 
 

@@ -195,7 +195,7 @@ class Journal:
             # chmod opens nothing; the -wal and -shm files, made next, take this mode.
             if stat.S_IMODE(self.path.stat().st_mode) != 0o600:
                 self.path.chmod(0o600)
-            self._db.execute("PRAGMA journal_mode=WAL")
+            _use_wal(self._db)
             _give_to_folder_owner(self.path)
             self._db.execute("PRAGMA synchronous=FULL")
             with self._immediate() as db:
@@ -401,12 +401,13 @@ class Journal:
         return DeliveryRecord(*row) if row else None
 
     @_translated
-    def pending_deliveries(self, limit: int = 20) -> list[DeliveryRecord]:
-        """Return the faxes whose delivery is not final yet, least recently checked first."""
+    def pending_deliveries(self, limit: int = 20, *, account: str) -> list[DeliveryRecord]:
+        """Return an account's faxes whose delivery is not final yet, least recently
+        checked first."""
         rows = self._db.execute(
             f"SELECT {_DELIVERY} FROM deliveries d JOIN jobs j ON j.id = d.job"  # noqa: S608
-            " WHERE d.outcome = 'pending' ORDER BY d.checked LIMIT ?",
-            (limit,),
+            " WHERE d.outcome = 'pending' AND d.account = ? ORDER BY d.checked LIMIT ?",
+            (account, limit),
         )
         return [DeliveryRecord(*row) for row in rows]
 
@@ -570,6 +571,25 @@ def _give_to_folder_owner(path: Path) -> None:
                 os.chown(name, owner.st_uid, owner.st_gid)
         except FileNotFoundError:
             continue
+
+
+def _use_wal(db: sqlite3.Connection) -> None:
+    """Switch the file to WAL mode, waiting for other processes as long as any writer does.
+
+    On a new file, two processes making the switch at once both hold a read lock and want
+    the write lock: SQLite answers one of them "database is locked" at once, without its
+    busy timeout (waiting could deadlock). Once the other is done the file is in WAL mode
+    already, so trying again soon succeeds.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.01)
 
 
 def _create(db: sqlite3.Connection) -> None:

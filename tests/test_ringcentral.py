@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from faxprint import errors
-from faxprint.config import Account, RetryPolicy
+from faxprint import delivery, errors
+from faxprint.config import Account, Config, RetryPolicy
 from faxprint.documents import inspect
 from faxprint.journal import Journal, State
 from faxprint.sandbox import SandboxServer
@@ -298,3 +298,23 @@ def test_the_credentials_check_gets_a_token_and_sends_nothing(
     assert (service.token_requests, service.messages) == (1, {})
     with pytest.raises(errors.AccountError, match="refused the app's credentials"):
         _transport(replace(account, jwt="expired-jwt"), tmp_path / "x", clock).check()
+
+
+def test_a_refresh_is_not_starved_by_faxes_of_an_account_no_longer_configured(
+    server: SandboxServer, service: RestService, account: Account, tmp_path: Path, clock: Clock
+) -> None:
+    submitter, journal = _submitter(account, tmp_path, clock)
+    for number in range(25):  # an account since renamed: its faxes stay pending for good
+        key = f"old-{number}"
+        journal.begin(key, source="send", account="renamed", recipients=["+15556465589"],
+                      documents=["a.pdf"], pages=1)  # fmt: skip
+        journal.finish(key, State.ACCEPTED, code=0, message="accepted")
+        journal.record_delivery(key, str(1000 + number), "Queued", "pending")
+    _send(submitter, tmp_path, Ticket.build(["+15556465589"]), key="current")
+    clock.now += 31
+    config = Config(accounts={"office": account}, journal=journal.path)
+    refreshed = delivery.refresh(
+        config, journal, transport_of=lambda a: _transport(a, tmp_path, clock)
+    )
+    assert [r.key for r in refreshed.changed] == ["current"]
+    assert journal.delivery("current").outcome == "delivered"  # type: ignore[union-attr]

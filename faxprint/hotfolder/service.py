@@ -134,7 +134,10 @@ class HotFolder:
                 self._following = still | (self._following - self._asked)
             except (FaxPrintError, OSError) as exc:  # the journal is busy: next time
                 event(logger, logging.WARNING, "delivery", reason=exc)
-            self._follow = None
+            except Exception as exc:  # a bug: say so; receipts are tried again next time
+                event(logger, logging.ERROR, "error", error=type(exc).__name__, reason=exc)
+            finally:
+                self._follow = None
         if self._follow is None and self._following and now >= self._next_follow:
             self._next_follow = now + self.settings.delivery_seconds
             self._asked = set(self._following)
