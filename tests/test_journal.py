@@ -3,6 +3,7 @@ from __future__ import annotations
 import multiprocessing
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -195,3 +196,31 @@ def test_processes_with_several_connections_each_keep_the_journal_intact(tmp_pat
     assert sqlite3.connect(path).execute("PRAGMA integrity_check").fetchone() == ("ok",)
     with Journal(path) as journal:
         assert len(journal.recent(limit=1000)) == 3 * 3 * 60
+
+
+def _open_at(barrier: Any, path: str, answers: Any) -> None:
+    barrier.wait()
+    try:
+        Journal(path).close()
+        answers.put("ok")
+    except Exception as exc:  # reported to the test, which fails on it
+        answers.put(f"{type(exc).__name__}: {exc}")
+
+
+def test_many_processes_opening_a_new_journal_at_once_all_succeed(tmp_path: Path) -> None:
+    # SQLite refuses one of two processes switching a new file to WAL at the same moment
+    # ("database is locked", without waiting): the journal must wait, not fail (the
+    # backend would stop the queue on it).
+    context = multiprocessing.get_context("fork")
+    for round_ in range(10):
+        path = str(tmp_path / f"journal-{round_}.sqlite")
+        barrier, answers = context.Barrier(8), context.Queue()
+        workers = [
+            context.Process(target=_open_at, args=(barrier, path, answers)) for _ in range(8)
+        ]
+        for worker in workers:
+            worker.start()
+        results = [answers.get(timeout=60) for _ in workers]
+        for worker in workers:
+            worker.join(timeout=60)
+        assert results == ["ok"] * 8, results

@@ -32,6 +32,7 @@ from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from http.client import responses
 from typing import Any
 
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
@@ -121,12 +122,14 @@ class RestService:
         self.delivery_seconds = delivery_seconds
         self.failing = frozenset(failing_numbers)
         self.token_requests = 0
+        self.fax_requests = 0  # fax requests past the bearer check, answered or not
         self.messages: dict[int, Message] = {}
         self._lock = threading.Lock()
         self._access: dict[str, tuple[str, float]] = {}  # token: (client id, expiry)
         self._refresh: dict[str, tuple[str, float]] = {}
         self._recent: dict[str, deque[float]] = {}  # client id: times of fax requests
         self._forced_429: deque[float] = deque()  # Retry-After values, one per request
+        self._forced_status: deque[int] = deque()  # 5xx statuses, one per request
         self.lost_answers = 0  # accept this many faxes without answering
         self.ignored_requests = 0  # read this many fax requests whole, accept none, answer none
 
@@ -193,6 +196,13 @@ class RestService:
         """Answer the next fax request 429 with this Retry-After."""
         self._forced_429.append(retry_after)
 
+    def push_status(self, status: int) -> None:
+        """Answer the next fax request with this 5xx status once its body is read whole,
+        accepting nothing (a pushed status comes before a pushed 429)."""
+        if not 500 <= status <= 599:
+            raise ValueError(f"HTTP status {status} is not a server error (500-599)")
+        self._forced_status.append(status)
+
     def take_fault(self, name: str) -> bool:
         """Tell whether the fault counter ``name`` (``lost_answers``, ``ignored_requests``)
         applies to this request, counting it down."""
@@ -203,9 +213,14 @@ class RestService:
             return True
 
     def admit(self, app: RestApp) -> Reply | None:
-        """Apply the Heavy group's rate limit; return the 429 to answer, if any."""
+        """Apply a pushed fault, then the Heavy group's rate limit; return the error to
+        answer, if any."""
         now = self.clock()
         with self._lock:
+            self.fax_requests += 1
+            if self._forced_status:
+                status = self._forced_status.popleft()
+                return error(status, "CMN-201", responses.get(status, "Server Error"))
             if self._forced_429:
                 wait = self._forced_429.popleft()
                 return error(

@@ -37,8 +37,11 @@ def to_e164(number: str, default_country: str) -> str:
         parsed = phonenumbers.parse(number, None if number.startswith("+") else default_country)
     except phonenumbers.NumberParseException:
         raise TicketError(f"{shown} is not a fax number (E.164 needs a country code)") from None
-    if not phonenumbers.is_possible_number(parsed):
-        reason = _REASONS.get(phonenumbers.is_possible_number_with_reason(parsed), "impossible")
+    # Not is_possible_number: it also passes a local number without its area code
+    # (IS_POSSIBLE_LOCAL_ONLY), which no one can dial in E.164.
+    result = phonenumbers.is_possible_number_with_reason(parsed)
+    if result != phonenumbers.ValidationResult.IS_POSSIBLE:
+        reason = _REASONS.get(result, "impossible")
         where = "" if number.startswith("+") else f" dialled in {default_country}"
         raise TicketError(f"{shown}{where} is not a possible fax number ({reason})")
     return str(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
