@@ -36,7 +36,7 @@ from faxprint.errors import (
     TransientError,
     UncertainError,
 )
-from faxprint.journal import JobRecord, Journal, State
+from faxprint.journal import SENDABLE, JobRecord, Journal, State
 from faxprint.text import printable
 from faxprint.ticket import Ticket
 from faxprint.transports import Progress, Receipt, Transport, delivery_outcome
@@ -71,6 +71,7 @@ class Outcome:
     already: bool = False  # the job had been settled before this run
     message_id: str = ""  # the service's id of the fax, where it gives one
     delivery: str = ""  # its delivery status as last known (Queued, Delivered, ...)
+    retry_after: float | None = None  # deferred: seconds the service asked to wait first
 
     @property
     def counts(self) -> str:
@@ -277,6 +278,8 @@ class Submitter:
                     return self._outcome(Status.EXPIRED, job, pages, count)
                 done = self.journal.finish(key, State.FAILED, code=job.code, message=_expired(job))
                 return self._outcome(Status.EXPIRED, done, pages, count)
+            if (deferred := self._wait_out_pause(job, attempt, pages, count)) is not None:
+                return deferred
             job = self.journal.start_attempt(key, force=force)
             if job.state is State.SENDING and job.owner != self.journal.owner:
                 return self._outcome(Status.DEFERRED, _busy(job), pages, count)
@@ -312,7 +315,8 @@ class Submitter:
                     continue
                 if status is Status.CANCELLED:
                     raise
-                return self._outcome(status, done, pages, count)
+                outcome = self._outcome(status, done, pages, count)
+                return replace(outcome, retry_after=error.retry_after)
             except Exception as exc:
                 # A bug, not a verdict of the service: where the upload got is unknown, so
                 # the job is held as uncertain rather than lost or sent again.
@@ -333,6 +337,24 @@ class Submitter:
             )
         outcome = self._outcome(Status.ACCEPTED, done, pages, count)
         return replace(outcome, message_id=receipt.message_id, delivery=receipt.delivery)
+
+    def _wait_out_pause(
+        self, job: JobRecord, attempt: int, pages: int | None, count: int
+    ) -> Outcome | None:
+        """Wait out a pause the service asked every process for (a 429's Retry-After)
+        when this run may; else defer the job without an attempt, which would be refused
+        unasked anyway. Return the deferred outcome, or None to go on."""
+        paused = getattr(self.transport, "paused", None)
+        seconds = float(paused()) if callable(paused) else 0.0
+        if seconds <= 0 or job.state not in SENDABLE:  # another's, or a person's to decide
+            return None
+        if attempt < self.retry.tries and seconds <= self.retry.max_backoff:
+            self.sleep(seconds)
+            return None
+        message = f"waiting {seconds:.0f} s more, as the service asked (rate limit)"
+        waiting = self.journal.finish(job.key, State.RETRY, code=job.code, message=message)
+        outcome = self._outcome(Status.DEFERRED, waiting, pages, count)
+        return replace(outcome, retry_after=seconds)
 
     def _pause(self, status: Status, attempt: int, error: FaxPrintError) -> float | None:
         """Return how long to wait before trying again in this run, None to stop here.

@@ -237,10 +237,13 @@ def test_a_long_retry_after_defers_the_job_to_cupsd_and_every_run_honours_it(
     assert [re.sub(r"\d+ s more", "N s more", line) for line in said[:2]] == [
         "(attempt 1): the service\\'s rate limit was reached; it asked to wait 600 s; "
         "cupsd will retry the job",
-        "(attempt 2): the service asked to wait N s more (rate limit); cupsd will retry the job",
+        "(attempt 1): waiting N s more, as the service asked (rate limit); cupsd will retry "
+        "the job",
     ]
-    # The second run asked nothing: the pause is on disk for every process of the account.
+    # The second run asked nothing and counted no attempt: the pause is on disk for every
+    # process of the account.
     assert (rest.service.fax_requests, rest.service.messages) == (1, {})
+    assert rest.record(job).attempts == 1
     [pause] = rest.state.glob("*.token.retry-after")
     assert 500 < json.loads(pause.read_text())["until"] - time.time() <= 600
     assert rest.record(job).state is State.RETRY

@@ -40,11 +40,13 @@ _FILED = {
 
 @dataclass(frozen=True)
 class Result:
-    """Where a job went: done, failed, held, or retry (it stays in processing/)."""
+    """Where a job went: done, failed, held; or retry, or blocked until the admin fixes the
+    account and restarts the watcher (both stay in processing/)."""
 
     state: str
     message: str
     following: bool = False  # filed in done/ with its delivery still pending
+    retry_after: float | None = None  # retry: the service asked to wait this long first
 
 
 @dataclass(frozen=True)
@@ -106,8 +108,10 @@ def run_job(config: Config, settings: HotFolderSettings, spool: Spool, claim: Cl
     where = _FILED.get(outcome.status)
     if outcome.status is Status.UNCERTAIN and config.uncertain == "resend":
         where = None  # the configured policy: send it again (the next try forces it)
-    if where is None:  # deferred, or the account needs the admin: stays, tried again later
-        return Result("retry", outcome.message)
+    if outcome.status is Status.ACCOUNT:  # credentials, permission, configuration
+        return Result("blocked", outcome.message)
+    if where is None:  # deferred: stays in processing/, tried again later
+        return Result("retry", outcome.message, retry_after=outcome.retry_after)
     recipients = [r.wire() for r in ticket.recipients]
     return _file(
         spool,

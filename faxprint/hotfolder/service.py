@@ -217,8 +217,16 @@ class HotFolder:
             self._busy.discard(claim.job)
             if result.following:
                 self._following.add(claim.job)
+            if result.state == "blocked":
+                # Nothing this watcher does can help: the job waits in processing/ for the
+                # admin, and is taken up again when the watcher restarts.
+                event(
+                    logger, logging.ERROR, "blocked", job=claim.job, reason=result.message,
+                    fix="fix the account, then restart faxprint watch",
+                )  # fmt: skip
             if result.state == "retry" and not self.stopping.is_set():
                 delay = min(MAX_BACKOFF, self.config.retry.backoff * 2 ** (attempt - 1))
+                delay = max(delay, result.retry_after or 0.0)  # what the service asked
                 event(
                     logger, logging.INFO, "retry", job=claim.job, attempt=attempt + 1,
                     due=f"{delay:.1f}s", reason=result.message,

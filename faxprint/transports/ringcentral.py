@@ -223,6 +223,10 @@ class RingCentralTransport:
         before.sort(key=lambda pair: -pair[0])
         return [receipt for _, receipt in after + before]
 
+    def paused(self) -> float:
+        """Return the seconds left of a wait the service asked for (a 429's Retry-After)."""
+        return self.tokens.paused()
+
     def check(self) -> str:
         """Get a token with the account's JWT (no fax is sent), proving the credentials
         as they are now; say for how long it is valid."""

@@ -43,22 +43,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.cupsd]
 
 Path_ = RestPrinter | RestHotFolder
 
-#: The hot folder retries a job on its own backoff whatever Retry-After said, and every
-#: retry during the pause counts as an attempt though nothing is sent: with the
-#: campaign's backoff of 0 s, a 2 s pause spends all 10 attempts and the job fails.
-RETRY_AFTER_BUG = (
-    "hot folder ignores Retry-After: faxprint/hotfolder/service.py _collect schedules the "
-    "retry by [retry] backoff only, and each refused try counts an attempt "
-    "(faxprint/submitter.py start_attempt before transport.send)"
-)
-#: The hot folder retries an account error like a transient one, each try an attempt:
-#: after max_attempts the job is given up into failed/, though only the admin's
-#: credentials were wrong.
-ACCOUNT_BUG = (
-    "hot folder gives a job up for the account's error: faxprint/hotfolder/job.py returns "
-    "'retry' for Status.ACCOUNT, and each retry counts an attempt until max_attempts"
-)
-
 
 @pytest.fixture
 def rest_printer(
@@ -139,7 +123,6 @@ CASES = [
         lambda s: s.push_429(2),
         2,
         [R, A],
-        bug={"hot folder": RETRY_AFTER_BUG},
         waited=2.0,
     ),
     Case("503, then 502, then accepted", _statuses(503, 502), 3, [R, R, A]),
@@ -315,7 +298,6 @@ def test_wrong_credentials_stop_the_queue_and_keep_the_job(
     assert not leaked(shown)
 
 
-@pytest.mark.xfail(reason=ACCOUNT_BUG, strict=True)
 @pytest.mark.parametrize("key", list(WRONG))
 def test_wrong_credentials_keep_a_hot_folder_job_waiting(
     rest_hot_folder: RestHotFolder, key: str, tmp_path: Path
@@ -334,18 +316,15 @@ def test_wrong_credentials_keep_a_hot_folder_job_waiting(
         try:
             path.send(marker)
             title = path.title(marker)
-            # Tried more often than max_attempts allows a transient failure, or given up.
-            wait_for(
-                lambda: path._receipt(marker) is not None or _tries(path, title) >= 5,
-                timeout=60,
-                what="five tries with the wrong credentials",
-            )
+            # Tried once, then blocked: it waits in processing/ for the admin, who fixes
+            # the secret and restarts the watcher (the config is read at start).
+            wait_for(lambda: _tries(path, title) >= 1, timeout=60, what="the first try")
+            outputs.append(_stop(watcher))
+            assert "event=blocked" in outputs[-1], outputs[-1]
             given_up = path._receipt(marker)
-            if given_up is None:  # waiting, as it should: the admin fixes it and restarts
-                assert (service.messages, service.fax_requests) == ({}, 0)
-                outputs.append(_stop(watcher))
-                path.set_secret(key, right)
-                watcher = _watcher(path)
+            assert (_tries(path, title), service.messages, service.fax_requests) == (1, {}, 0)
+            path.set_secret(key, right)
+            watcher = _watcher(path)
             ended = path.ended(marker)
             shown = _messages(path, marker)
         finally:
