@@ -104,6 +104,8 @@ class Account:
             if not (value.isascii() and value.isprintable()):
                 # Sent as ASCII; say so without quoting any of the secret.
                 raise ConfigError(f"account {self.name!r}: {secret} must be printable ASCII")
+        if self.store_wait < 0:
+            raise ConfigError(f"account {self.name!r}: store_wait must be 0 or more seconds")
         if self.transport == "ringcentral":
             from faxprint.transports.e164 import check_country
 

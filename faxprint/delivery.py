@@ -73,7 +73,7 @@ def refresh(
                     f"account {record.account}: delivery not refreshed: {error.message}"
                 )
                 break  # the service cannot be asked now: the next refresh will
-            outcome = delivery_outcome(status.status)
+            outcome = getattr(status, "outcome", None) or delivery_outcome(status.status)
             journal.record_delivery(record.key, record.message_id, status.status, outcome)
             if status.status != record.status:
                 changed.append(_updated(journal, record.key))

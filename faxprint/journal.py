@@ -86,6 +86,7 @@ CREATE TABLE IF NOT EXISTS deliveries (
     status TEXT NOT NULL,
     outcome TEXT NOT NULL,
     checked REAL NOT NULL,
+    found INTEGER NOT NULL DEFAULT 0,
     UNIQUE (account, message_id)
 );
 CREATE INDEX IF NOT EXISTS deliveries_outcome ON deliveries (outcome, checked);
@@ -379,16 +380,62 @@ class Journal:
 
     @_translated
     def record_delivery(self, key: str, message_id: str, status: str, outcome: str) -> None:
-        """Keep the service's message id of an accepted job and its delivery status."""
+        """Keep the service's message id of an accepted job and its delivery status.
+
+        The service's answer is the truth: a job that had taken the same message from the
+        message store (its own upload's answer lost) took another's, so it goes back to
+        ``uncertain`` for a person, with the reason.
+        """
+        now = self.clock()
         with self._immediate() as db:
             job = self._known(db, key)
+            other = db.execute(
+                "SELECT job, found FROM deliveries WHERE account = ? AND message_id = ?"
+                " AND job != ?",
+                (job.account, message_id, job.id),
+            ).fetchone()
+            if other is not None and not other[1]:
+                return  # the service named one message twice: keep the first owner's
+            if other is not None:
+                db.execute("DELETE FROM deliveries WHERE job = ?", (other[0],))
+                taken = self._record_by_id(db, int(other[0]))
+                self._set(db, taken, State.UNCERTAIN, None, _mistaken(message_id, key), now)
             db.execute(
                 "INSERT INTO deliveries (job, account, message_id, status, outcome, checked)"
                 " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (job) DO UPDATE SET"
                 " message_id = excluded.message_id, status = excluded.status,"
                 " outcome = excluded.outcome, checked = excluded.checked",
-                (job.id, job.account, message_id, _safe(status), outcome, self.clock()),
+                (job.id, job.account, message_id, _safe(status), outcome, now),
             )
+
+    @_translated
+    def claim_found(
+        self, key: str, message_id: str, status: str, outcome: str, *, message: str
+    ) -> bool:
+        """Take a message found in the store as this uncertain job's and mark the job
+        accepted, in one transaction; False if another job owns it already (or the job
+        is no longer this process's to settle)."""
+        now = self.clock()
+        with self._immediate() as db:
+            job = self._known(db, key)
+            mine = job.state is State.UNCERTAIN or (
+                job.state is State.SENDING and job.owner == self.owner
+            )
+            taken = db.execute(
+                "SELECT 1 FROM deliveries WHERE account = ? AND message_id = ?",
+                (job.account, message_id),
+            ).fetchone()
+            if not mine or taken is not None:
+                return False
+            self._set(db, job, State.ACCEPTED, 0, message, now)
+            db.execute(
+                "INSERT INTO deliveries (job, account, message_id, status, outcome, checked,"
+                " found) VALUES (?, ?, ?, ?, ?, ?, 1) ON CONFLICT (job) DO UPDATE SET"
+                " message_id = excluded.message_id, status = excluded.status,"
+                " outcome = excluded.outcome, checked = excluded.checked, found = 1",
+                (job.id, job.account, message_id, _safe(status), outcome, now),
+            )
+        return True
 
     @_translated
     def delivery(self, key: str) -> DeliveryRecord | None:
@@ -422,15 +469,6 @@ class Journal:
             (since, limit),
         )
         return [_record(row) for row in rows]
-
-    @_translated
-    def message_claimed(self, account: str, message_id: str) -> bool:
-        """Tell whether a job of the account already owns the service's message."""
-        row = self._db.execute(
-            "SELECT 1 FROM deliveries WHERE account = ? AND message_id = ?",
-            (account, message_id),
-        ).fetchone()
-        return row is not None
 
     @_translated
     def get(self, key: str) -> JobRecord | None:
@@ -501,6 +539,10 @@ class Journal:
         return job
 
     @staticmethod
+    def _record_by_id(db: sqlite3.Connection, id_: int) -> JobRecord:
+        return _record(db.execute(f"SELECT {_COLUMNS} FROM jobs WHERE id = ?", (id_,)).fetchone())  # noqa: S608
+
+    @staticmethod
     def _fetch(db: sqlite3.Connection, key: str) -> JobRecord | None:
         row = db.execute(f"SELECT {_COLUMNS} FROM jobs WHERE key = ?", (key,)).fetchone()  # noqa: S608
         return _record(row) if row else None
@@ -557,6 +599,14 @@ _COLUMNS = (
 
 
 _DELIVERY = "j.key, d.account, d.message_id, d.status, d.outcome, d.checked"
+
+
+def _mistaken(message_id: str, key: str) -> str:
+    return (
+        f"message {message_id}, found in the message store for this job, is job {key}'s: "
+        "this job's upload may not have been accepted. Check the account's sent faxes, then "
+        "`faxprint retry` or `faxprint cancel` it"
+    )
 
 
 def _give_to_folder_owner(path: Path) -> None:

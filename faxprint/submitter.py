@@ -189,7 +189,9 @@ class Submitter:
         force = self.resend_uncertain or (release and known is not None)
         if known is not None and known.state is State.UNCERTAIN and _can_look(self.transport):
             # The service keeps a record of what it accepted: ask it, not a person.
-            found = self._settle_lost(key, ticket, self._last_start(key))
+            # Since the last upload began; the service has had time since the job became
+            # uncertain (known.updated), so a look or two will do.
+            found = self._settle_lost(key, ticket, self._last_start(key), known.updated)
             if isinstance(found, Outcome):
                 return found
             force = force or found is None
@@ -371,10 +373,20 @@ class Submitter:
         self, key: str, ticket: Ticket, error: FaxPrintError, started: float, pages: int | None
     ) -> Outcome | FaxPrintError:
         """Settle an uncertain upload through the message store where the transport can:
-        the accepted outcome if the fax is there, else the error to record."""
+        the accepted outcome if the fax is there, else the error to record.
+
+        Whatever stops the search (a cancel, a bug) leaves the upload uncertain: never
+        ``cancelled`` or ``sending``, from which it could be sent again unchecked."""
         if status_of(error) is not Status.UNCERTAIN or not _can_look(self.transport):
             return error
-        found = self._settle_lost(key, ticket, started, pages=pages)
+        try:
+            found = self._settle_lost(key, ticket, started, self.clock(), pages=pages)
+        except CancelledError:
+            found = UncertainError("cancelled while looking for it in the message store")
+        except Exception as exc:
+            frames = "".join(traceback.format_tb(exc.__traceback__))
+            logger.debug("internal error while looking for %s:\n%s", key, frames)
+            found = UncertainError(f"internal error ({type(exc).__name__}); please report it")
         if found is None:
             return _not_in_store(self.account)
         if isinstance(found, Outcome):
@@ -386,26 +398,33 @@ class Submitter:
         )
 
     def _settle_lost(
-        self, key: str, ticket: Ticket, since: float, *, pages: int | None = None
+        self, key: str, ticket: Ticket, since: float, lost: float, *, pages: int | None = None
     ) -> Outcome | FaxPrintError | None:
-        """Look for a fax whose upload lost its answer in the service's message store.
+        """Look for a fax whose upload began at ``since`` and lost its answer at ``lost``
+        in the service's message store.
 
-        Return the accepted outcome when it is there (a message no other job owns); None
-        when it is still not there ``store_wait`` seconds after the upload began, so the
-        service did not accept it; the error when the store cannot be asked (the job
-        stays uncertain).
+        Return the accepted outcome when it is there (a message no other job owns, taken
+        in one transaction); None when it is still not there ``store_wait`` seconds after
+        the answer was lost, so the service did not accept it; the error when the store
+        cannot be asked (the job stays uncertain).
         """
-        deadline = since + self.account.store_wait
+        deadline = lost + self.account.store_wait
         while True:
             try:
-                found = self.transport.lookup(ticket, since)  # type: ignore[attr-defined]
+                found = self.transport.lookup(ticket, since, self.clock())  # type: ignore[attr-defined]
             except FaxPrintError as error:
                 logger.warning("cannot look for %s in the message store: %s", key, error.message)
                 return error
             for receipt in found:
-                if not self.journal.message_claimed(self.account.name, receipt.message_id):
+                outcome = delivery_outcome(receipt.delivery)
+                message = f"found in the message store as message {receipt.message_id}"
+                if self.journal.claim_found(key, receipt.message_id, receipt.delivery, outcome,
+                                            message=message):  # fmt: skip
                     logger.info("found %s in the message store: %s", key, receipt.message_id)
-                    return self._accept(key, receipt, pages, len(ticket.recipients))
+                    done = self.journal.get(key)
+                    assert done is not None
+                    result = self._outcome(Status.ACCEPTED, done, pages, len(ticket.recipients))
+                    return replace(result, message_id=receipt.message_id, delivery=receipt.delivery)
             left = deadline - self.clock()
             if left <= 0:
                 return None

@@ -6,9 +6,11 @@ delivery followed."""
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -18,7 +20,7 @@ from faxprint.config import Account, Config, RetryPolicy
 from faxprint.documents import inspect
 from faxprint.journal import Journal, State
 from faxprint.sandbox import SandboxServer
-from faxprint.sandbox.rest import RestService
+from faxprint.sandbox.rest import Message, RestService
 from faxprint.submitter import DocumentSource, Source, Status, Submitter
 from faxprint.ticket import Ticket
 from faxprint.transports.ringcentral import RingCentralTransport
@@ -238,7 +240,9 @@ def test_the_store_match_prefers_a_fax_made_after_the_upload_began(
     outcome = _send(submitter, tmp_path, Ticket.build(["+15556465589"]))
     assert (outcome.status, outcome.message_id) == (Status.ACCEPTED, "2")  # type: ignore[attr-defined]
     clock.now += 120  # and one made long before an upload is never a match
-    assert [r.message_id for r in other.lookup(Ticket.build(["+15556465589"]), clock.now)] == []
+    assert [
+        r.message_id for r in other.lookup(Ticket.build(["+15556465589"]), clock.now, clock.now)
+    ] == []
 
 
 def test_an_upload_the_store_never_saw_is_sent_again_after_store_wait(
@@ -318,3 +322,113 @@ def test_a_refresh_is_not_starved_by_faxes_of_an_account_no_longer_configured(
     )
     assert [r.key for r in refreshed.changed] == ["current"]
     assert journal.delivery("current").outcome == "delivered"  # type: ignore[union-attr]
+
+
+# -- found by review: each of these once sent a fax twice, lost one, hung or leaked ------
+
+
+def test_a_429_from_the_sign_in_is_an_error_not_a_hang_and_pauses_no_fax(
+    server: SandboxServer, service: RestService, account: Account, tmp_path: Path, clock: Clock
+) -> None:
+    transport = _transport(account, tmp_path, clock)
+    service.limited_grants = 1
+    with pytest.raises(errors.ServiceUnavailable, match="sign-in rate limit") as raised:
+        transport.check()  # took the token lock; once deadlocked on it to write the pause
+    assert raised.value.retry_after == 5
+    assert transport.paused() == 0  # the sign-in's limit is its own, not the fax call's
+    assert transport.check() == "token valid for 60 min"
+
+
+def _cancel(seconds: float) -> None:
+    raise errors.CancelledError("the job was cancelled")
+
+
+def test_a_cancel_while_looking_in_the_store_leaves_the_upload_uncertain(
+    server: SandboxServer, service: RestService, account: Account, tmp_path: Path, clock: Clock
+) -> None:
+    submitter, journal = _submitter(account, tmp_path, clock)
+    submitter.sleep = _cancel  # SIGTERM while waiting between two looks
+    service.ignored_requests = 1  # not in the store yet: the submitter waits to look again
+    outcome = _send(submitter, tmp_path, Ticket.build(["+15556465589"]))
+    assert outcome.status is Status.UNCERTAIN, outcome  # type: ignore[attr-defined]
+    assert "cancelled while looking" in outcome.message  # type: ignore[attr-defined]
+    assert journal.get("job-1").state is State.UNCERTAIN  # type: ignore[union-attr]
+
+
+def test_the_services_answer_takes_a_message_back_from_a_job_that_found_it(
+    tmp_path: Path,
+) -> None:
+    journal = Journal(tmp_path / "journal.sqlite")
+    for key in ("lost", "answered"):
+        journal.begin(key, source="send", account="office", recipients=["+15556465589"],
+                      documents=["a.pdf"], pages=1)  # fmt: skip
+    journal.finish("lost", State.UNCERTAIN, message="answer lost")
+    assert journal.claim_found("lost", "7", "Queued", "pending", message="found")
+    assert not journal.claim_found("answered", "7", "Queued", "pending", message="found")
+    assert journal.get("lost").state is State.ACCEPTED  # type: ignore[union-attr]
+    # The other job's upload gets its answer: message 7 is its own. The first job took
+    # someone else's fax for its own, so it goes back to a person.
+    journal.finish("answered", State.ACCEPTED, code=0, message="accepted")
+    journal.record_delivery("answered", "7", "Queued", "pending")
+    lost = journal.get("lost")
+    assert lost is not None and lost.state is State.UNCERTAIN
+    assert "is job answered's" in lost.message
+    assert journal.delivery("lost") is None
+    assert journal.delivery("answered").message_id == "7"  # type: ignore[union-attr]
+
+
+def test_a_listing_the_service_cut_short_never_counts_as_not_there(
+    server: SandboxServer, service: RestService, account: Account, tmp_path: Path, clock: Clock
+) -> None:
+    to = [{"phoneNumber": "+15550000001", "name": ""}]
+    for number in range(1, 1002):  # more than a page of 1000 in the window
+        service.messages[number] = Message(number, "faxprint-test-client", to, "Low", 0, "",
+                                           None, [], clock.now)  # fmt: skip
+    transport = _transport(account, tmp_path, clock)
+    with pytest.raises(errors.ServiceUnavailable, match="could not be read whole"):
+        transport.lookup(Ticket.build(["+15556465589"]), clock.now, clock.now)
+
+
+def test_one_failed_recipient_makes_the_fax_undelivered(
+    server: SandboxServer, service: RestService, account: Account, tmp_path: Path, clock: Clock
+) -> None:
+    submitter, _ = _submitter(account, tmp_path, clock)
+    _send(submitter, tmp_path, Ticket.build(["+15556465589", "+15556460000"]))
+    clock.now += 31
+    delivery_ = _transport(account, tmp_path, clock).delivery("1")
+    assert (delivery_.status, delivery_.outcome) == ("Sent; 1 of 2 recipients failed", "failed")
+
+
+def test_a_sign_in_error_never_echoes_what_was_sent(tmp_path: Path) -> None:
+    class Echo(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # a wrong server at the url that echoes its request
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            answer = body + str(self.headers).encode()
+            self.send_response(400)
+            self.send_header("Content-Length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    with ThreadingHTTPServer(("127.0.0.1", 0), Echo) as echo:
+        thread = threading.Thread(target=echo.serve_forever)
+        thread.start()
+        try:
+            account = rest_account(f"http://127.0.0.1:{echo.server_address[1]}")
+            with pytest.raises(errors.AccountError) as raised:
+                RingCentralTransport(account, tmp_path / "state").check()
+        finally:
+            echo.shutdown()
+            thread.join()
+    assert "no OAuth error code" in raised.value.message
+    for secret in (account.jwt, account.client_secret):
+        assert secret not in str(raised.value)
+
+
+def test_new_credentials_never_reuse_the_old_token(account: Account, tmp_path: Path) -> None:
+    old = RingCentralTransport(account, tmp_path)
+    new = RingCentralTransport(replace(account, jwt="another-users-jwt"), tmp_path)
+    assert old.tokens.path != new.tokens.path
+    assert account.jwt not in old.tokens.path.name

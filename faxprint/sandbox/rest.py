@@ -89,10 +89,22 @@ class Message:
     created: float
 
     def status(self, now: float, delivery_seconds: float, failing: frozenset[str]) -> str:
+        """The message's status: Queued, then Delivered; SendingFailed when every
+        recipient failed, Sent when some did (each recipient says which)."""
         if now - self.created < delivery_seconds:
             return "Queued"
-        numbers = {recipient["phoneNumber"] for recipient in self.to}
-        return "SendingFailed" if numbers & failing else "Delivered"
+        each = [self.recipient_status(r["phoneNumber"], now, delivery_seconds, failing)
+                for r in self.to]  # fmt: skip
+        if "SendingFailed" not in each:
+            return "Delivered"
+        return "SendingFailed" if set(each) == {"SendingFailed"} else "Sent"
+
+    def recipient_status(
+        self, number: str, now: float, delivery_seconds: float, failing: frozenset[str]
+    ) -> str:
+        if now - self.created < delivery_seconds:
+            return "Queued"
+        return "SendingFailed" if number in failing else "Delivered"
 
 
 def error(status: int, code: str, message: str, **headers: str) -> Reply:
@@ -132,6 +144,7 @@ class RestService:
         self._forced_status: deque[int] = deque()  # 5xx statuses, one per request
         self.lost_answers = 0  # accept this many faxes without answering
         self.ignored_requests = 0  # read this many fax requests whole, accept none, answer none
+        self.limited_grants = 0  # answer this many token requests 429 (Retry-After: 5)
 
     # -- OAuth ----------------------------------------------------------------------
 
@@ -144,6 +157,9 @@ class RestService:
         grant = _one(form, "grant_type")
         with self._lock:
             self.token_requests += 1
+            if self.limited_grants > 0:  # the Auth group's rate limit, on demand
+                self.limited_grants -= 1
+                return error(429, "CMN-301", "Request rate exceeded", **{"Retry-After": "5"})
             if grant == JWT_GRANT:
                 if _one(form, "assertion") != app.jwt:
                     return Reply(400, {"error": "invalid_grant",
@@ -264,7 +280,9 @@ class RestService:
             "uri": f"{MESSAGES_PATH}/{message.id}", "messageStatus": status,
             "faxResolution": message.resolution, "coverIndex": message.cover_index,
             "coverPageText": message.cover_text, "creationTime": created.replace("+00:00", "Z"),
-            "to": [{**r, "messageStatus": status} for r in message.to],
+            "to": [{**r, "messageStatus": message.recipient_status(
+                r["phoneNumber"], self.clock(), self.delivery_seconds, self.failing)}
+                for r in message.to],
             "attachments": [{"fileName": a["fileName"], "contentType": a["contentType"],
                              "size": a["size"]} for a in message.attachments],
         }  # fmt: skip
@@ -276,24 +294,31 @@ class RestService:
         return Reply(200, self.describe(message))
 
     def list_messages(self, app: RestApp, query: Mapping[str, list[str]]) -> Reply:
-        """List the app's faxes, newest first; filters as the real API names them."""
-        unknown = set(query) - {"messageType", "direction", "dateFrom", "perPage"}
+        """List the app's faxes, newest first, one page of ``perPage`` (100 unless
+        given, at most 1000); filters as the real API names them."""
+        unknown = set(query) - {"messageType", "direction", "dateFrom", "dateTo", "perPage"}
         if unknown:
             return error(400, "CMN-101", f"Unknown parameters: {', '.join(sorted(unknown))}")
-        since = 0.0
-        if "dateFrom" in query:
-            try:
-                since = datetime.fromisoformat(
-                    query["dateFrom"][0].replace("Z", "+00:00")
-                ).timestamp()
-            except ValueError:
-                return error(400, "CMN-101", "dateFrom must be ISO 8601")
+        bounds = [0.0, float("inf")]
+        for index, name in enumerate(("dateFrom", "dateTo")):
+            if name in query:
+                try:
+                    bounds[index] = datetime.fromisoformat(
+                        query[name][0].replace("Z", "+00:00")).timestamp()  # fmt: skip
+                except ValueError:
+                    return error(400, "CMN-101", f"{name} must be ISO 8601")
+        per_page = query.get("perPage", ["100"])[0]
+        if not per_page.isdigit() or not 1 <= int(per_page) <= 1000:
+            return error(400, "CMN-101", "perPage must be 1..1000")
         if query.get("messageType", ["Fax"]) != ["Fax"] or query.get(
             "direction", ["Outbound"]) != ["Outbound"]:  # fmt: skip
             return Reply(200, {"records": []})  # the sandbox keeps outbound faxes only
-        mine = [m for m in self.messages.values()
-                if m.app == app.client_id and m.created >= since]  # fmt: skip
-        return Reply(200, {"records": [self.describe(m) for m in reversed(mine)]})
+        mine = [m for m in reversed(self.messages.values())
+                if m.app == app.client_id and bounds[0] <= m.created <= bounds[1]]  # fmt: skip
+        page = mine[: int(per_page)]
+        navigation = {"nextPage": {"uri": "page=2"}} if len(mine) > len(page) else {}
+        return Reply(200, {"records": [self.describe(m) for m in page],
+                           "navigation": navigation})  # fmt: skip
 
     def cover_pages(self) -> Reply:
         return Reply(200, {"records": [{"id": str(n), "name": name}

@@ -15,10 +15,13 @@ How failures map onto faxprint's errors:
 - a grant refused (bad client credentials or JWT), 401 after one fresh token, 403
   (missing permission): the account's, the admin must act;
 - 400/404/415/422 on the fax request: the job is refused, with the API's own message;
-- 429 (with Retry-After, honoured by every process), 502/503, network errors before the
-  body was sent: transient;
-- an upload that ended without a readable answer: uncertain, and then settled by
+- 429 (with Retry-After; the fax call's is honoured by every process of the account),
+  503, network errors before the body was sent: transient;
+- an upload that ended without a readable answer, or with 500/502/504 (a gateway may say
+  so after the service accepted it): uncertain, and then settled by
   :meth:`RingCentralTransport.lookup`, which looks for the fax in the message store.
+- Error texts are the API's own message; the sign-in's are its OAuth error code only
+  (whatever echoed a sign-in request would hold the secrets).
 """
 
 from __future__ import annotations
@@ -69,6 +72,7 @@ MESSAGES_PATH = "/restapi/v1.0/account/~/extension/~/message-store"
 COVERS_PATH = "/restapi/v1.0/dictionary/fax-cover-page"
 MAX_COVER_TEXT = 1024
 MAX_ATTACHMENTS = 50 * 1024 * 1024
+MAX_ANSWER = 8 * 1024 * 1024  # a message store page of 1,000 faxes is about 1 MB
 COVERS_SECONDS = 86400.0  # how long the cover page dictionary is trusted
 LOOKUP_SKEW = 60.0  # seconds the service's clock may run behind ours when matching a message
 
@@ -79,11 +83,12 @@ class Delivery:
 
     message_id: str
     status: str  # the API's messageStatus: Queued, Sent, Delivered, SendingFailed, ...
+    known: str = ""  # the outcome, where the status alone does not say it
 
     @property
     def outcome(self) -> str:
         """Say ``delivered``, ``failed``, or ``pending`` while the status can change."""
-        return delivery_outcome(self.status)
+        return self.known or delivery_outcome(self.status)
 
 
 class RingCentralTransport:
@@ -190,31 +195,52 @@ class RingCentralTransport:
     # -- following a fax ------------------------------------------------------------
 
     def delivery(self, message_id: str) -> Delivery:
-        """Return the message's delivery status as the service reports it now."""
+        """Return the message's delivery status as the service reports it now.
+
+        A fax to several recipients is delivered when every recipient's is; one failed
+        recipient makes the fax ``failed``, said in its status."""
         if not message_id.isdigit():
             raise ValueError(f"message id {message_id!r} is not a number")
         answer = self._get(f"{MESSAGES_PATH}/{message_id}")
-        return Delivery(message_id, str(answer.get("messageStatus", "")))
+        status = str(answer.get("messageStatus", ""))
+        recipients = answer.get("to")
+        each = [str(r.get("messageStatus", "")) for r in recipients or [] if isinstance(r, dict)]
+        failed = [s for s in each if delivery_outcome(s) == "failed"]
+        if failed and delivery_outcome(status) != "failed":
+            status = f"{status or 'Queued'}; {len(failed)} of {len(each)} recipients failed"
+            return Delivery(message_id, status, "failed")
+        return Delivery(message_id, status)
 
-    def lookup(self, ticket: Ticket, since: float) -> list[Receipt]:
-        """Return the outbound faxes to exactly the ticket's recipients that may be the
-        upload begun at ``since`` (epoch seconds) whose answer was lost, best first.
+    def lookup(self, ticket: Ticket, since: float, until: float) -> list[Receipt]:
+        """Return the outbound faxes that may be the upload begun at ``since`` whose
+        answer was lost (times in epoch seconds), best first: to exactly the ticket's
+        recipients, at its resolution, created between ``since`` and ``until``.
 
         Those created after ``since`` come first, oldest first; then those created up to
         ``LOOKUP_SKEW`` seconds before it (the service's clock may run behind ours),
-        newest first. The caller skips messages another job already owns.
+        newest first. The caller skips messages another job already owns. A listing
+        the service cut short raises ServiceUnavailable: "not there" must be certain.
         """
         wanted = sorted(to_e164(r.number, self.account.default_country) for r in ticket.recipients)
-        start = _iso(datetime.fromtimestamp(since - LOOKUP_SKEW, UTC))
-        query = f"?messageType=Fax&direction=Outbound&dateFrom={start}&perPage=100"
-        answer = self._get(MESSAGES_PATH + query)
+        resolution = (ticket.resolution or "Low").title()
+        window = (since - LOOKUP_SKEW, until + LOOKUP_SKEW)
+        dates = "&".join(f"{k}={_iso(datetime.fromtimestamp(t, UTC))}"
+                         for k, t in zip(("dateFrom", "dateTo"), window, strict=True))  # fmt: skip
+        answer = self._get(
+            f"{MESSAGES_PATH}?messageType=Fax&direction=Outbound&{dates}&perPage=1000"
+        )
+        records = answer.get("records")
+        if not isinstance(records, list) or (answer.get("navigation") or {}).get("nextPage"):
+            raise ServiceUnavailable("the message store's listing could not be read whole")
         after: list[tuple[float, Receipt]] = []
         before: list[tuple[float, Receipt]] = []
-        for record in answer.get("records", []):
+        for record in records:
             try:
                 numbers = sorted(str(r.get("phoneNumber")) for r in record.get("to", []))
                 created = _epoch(str(record["creationTime"]))
-                if numbers == wanted and created >= since - LOOKUP_SKEW:
+                if numbers != wanted or record.get("faxResolution", resolution) != resolution:
+                    continue
+                if window[0] <= created <= window[1]:
                     side = after if created >= since else before
                     side.append((created, _record_receipt(record)))
             except (KeyError, TypeError, ValueError, AttributeError):
@@ -256,7 +282,7 @@ class RingCentralTransport:
         Return the status, headers, the start of the answer, and whether a body was sent
         whole.
         """
-        waiting = self.tokens.paused()
+        waiting = self.tokens.paused() if body is not None else 0.0  # the fax call's limit
         if waiting > 0:
             raise ServiceUnavailable(
                 f"the service asked to wait {waiting:.0f} s more (rate limit)",
@@ -272,14 +298,17 @@ class RingCentralTransport:
                 token = self.tokens.get(self._grant)
                 continue
             if status == 429:
-                raise self._pause(headers, "rate limit")
+                raise self._limited(headers, "rate limit", shared=body is not None)
             return status, headers, answer, sent
         raise AssertionError("unreachable: the second round always returns")
 
-    def _pause(self, headers: dict[str, str], limit: str) -> ServiceUnavailable:
-        """Make every process of the account wait what a 429 asked; return the error."""
+    def _limited(self, headers: dict[str, str], limit: str, *, shared: bool) -> ServiceUnavailable:
+        """Return the error of a 429; for the fax call, whose limit every process of the
+        account shares, make them all wait what it asked (the other calls have their
+        own limits: a refused status read must not stop faxing)."""
         wait = _retry_after(headers)
-        self.tokens.pause(wait)
+        if shared:
+            self.tokens.pause(wait)
         return ServiceUnavailable(
             f"the service's {limit} was reached; it asked to wait {wait:g} s",
             code=429,
@@ -307,15 +336,15 @@ class RingCentralTransport:
         if status == 400 and cached is not None:
             return self._grant(None)  # the refresh token was refused: a full grant
         if status == 429:
-            raise self._pause(headers, "sign-in rate limit")
+            raise self._limited(headers, "sign-in rate limit", shared=False)
         if status in (400, 401, 403):
             raise AccountError(
                 f"the service refused the app's credentials (HTTP {status}: "
-                f"{_api_message(answer)}): check the account's client_id, client_secret and jwt",
+                f"{_oauth_error(answer)}): check the account's client_id, client_secret and jwt",
                 code=status,
             )
         if status != 200:
-            raise _refusal(status, answer, what="the sign-in")
+            raise _refusal(status, b"", what="the sign-in")  # never its text: see _oauth_error
         try:
             data = json.loads(answer)
             now = self.clock()
@@ -355,7 +384,7 @@ class RingCentralTransport:
                 verify=self.account.verify,
                 allow_redirects=False,
             )
-            return response.status_code, dict(response.headers), response.content[:65536]
+            return response.status_code, dict(response.headers), response.content[:MAX_ANSWER]
         except requests.RequestException as exc:
             raise translate(exc, body) from exc
         except CancelledError as exc:
@@ -381,7 +410,7 @@ def _receipt(status: int, headers: dict[str, str], answer: bytes, sent: bool) ->
                 shown = excerpt_of(answer) or "an empty answer"
                 raise UncertainError(_lost(repr(shown)), excerpt=shown) from None
             raise ServiceUnavailable("the service's answer holds no message") from None
-    if sent and (status in (500, 504) or 200 < status < 300):
+    if sent and (status in (500, 502, 504) or 200 < status < 300):
         raise UncertainError(_lost(f"HTTP {status}"), code=status)
     raise _refusal(status, answer, what="the service")
 
@@ -413,6 +442,17 @@ def _refusal(status: int, answer: bytes, *, what: str) -> FaxPrintError:
     if status in (408, 502, 503) or status >= 500:
         return ServiceUnavailable(f"{what} is unavailable ({shown})", code=status)
     return RejectedError(f"{what} refused the request ({shown})", code=status)
+
+
+def _oauth_error(answer: bytes) -> str:
+    """Return the sign-in's OAuth error code only: the endpoint was sent the secrets, and a
+    proxy or wrong server that echoes its request must not put them in a message."""
+    try:
+        error = json.loads(answer).get("error")
+    except (ValueError, AttributeError):
+        error = None
+    text = str(error) if isinstance(error, str) else ""
+    return text if re.fullmatch(r"[a-z_]{1,40}", text) else "no OAuth error code"
 
 
 def _api_message(answer: bytes) -> str:
@@ -459,7 +499,9 @@ def _iso(moment: datetime) -> str:
 
 def _file_stem(account: Account) -> str:
     """Name the account's cache files: readable, and unique even for odd account names."""
-    tag = hashlib.sha256(f"{account.url}\0{account.client_id}".encode()).hexdigest()[:12]
+    # The secrets too: new credentials (another user's JWT) must not reuse the old token.
+    identity = "\0".join((account.url, account.client_id, account.client_secret, account.jwt))
+    tag = hashlib.sha256(identity.encode()).hexdigest()[:12]
     return f"{re.sub(r'[^A-Za-z0-9_.-]', '_', account.name)[:40]}-{tag}"
 
 

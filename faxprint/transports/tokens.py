@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from faxprint.errors import ConfigError
+from faxprint.errors import ConfigError, ServiceUnavailable
 
 MARGIN = 300.0  # renew a token this many seconds before it expires
 
@@ -92,11 +92,15 @@ class TokenCache:
                 self.path.unlink(missing_ok=True)
 
     def pause(self, seconds: float) -> None:
-        """Ask every process of the account to wait ``seconds`` (a 429's Retry-After)."""
+        """Ask every process of the account to wait ``seconds`` (a 429's Retry-After).
+
+        Without the lock (a caller may hold it, getting a token): the file is replaced
+        whole, and of two writers at once either pause is a fair one to keep.
+        """
         until = self.clock() + seconds
-        with self._locked():
-            if until > self._paused_until():
-                self._replace(self.pause_path, json.dumps({"until": until}))
+        self._folder()
+        if until > self._paused_until():
+            self._replace(self.pause_path, json.dumps({"until": until}))
 
     def paused(self) -> float:
         """Return the seconds left of a pause the service asked for (0: none)."""
@@ -161,10 +165,13 @@ class TokenCache:
     def _replace(path: Path, text: str) -> None:
         temporary = path.with_name(f".{path.name}.{os.getpid()}")
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
-        temporary.unlink(missing_ok=True)
-        fd = os.open(temporary, flags, 0o600)
-        with os.fdopen(fd, "w") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
+        try:
+            temporary.unlink(missing_ok=True)
+            fd = os.open(temporary, flags, 0o600)
+            with os.fdopen(fd, "w") as stream:
+                stream.write(text)
+                stream.flush()
+                os.fsync(stream.fileno())
+            os.replace(temporary, path)
+        except OSError as exc:  # a full disk: nothing was sent, try again later
+            raise ServiceUnavailable(f"{path} cannot be written: {exc.strerror}") from None
