@@ -267,13 +267,17 @@ class Journal:
         The job is this process's to send only if it comes back ``sending`` with
         ``owner == self.owner``. A job found ``sending`` by a live process is left alone;
         one left ``sending`` by a process that died mid-upload becomes ``uncertain``.
+        One left ``sending`` by this very process (a try that ended in an unexpected
+        error) becomes ``uncertain`` too: it is never sent again unchecked.
         ``force`` sends an uncertain job all the same (a deliberate choice).
         """
         now = self.clock()
         with self._immediate() as db:
             job = self._known(db, key)
             if job.state is State.SENDING:
-                if not owner_alive(job.owner, job.updated, now):
+                if job.owner == self.owner:  # a try of ours that ended with no verdict
+                    self._set(db, job, State.UNCERTAIN, None, _NO_VERDICT, now)
+                elif not owner_alive(job.owner, job.updated, now):
                     self._set(db, job, State.UNCERTAIN, None, _INTERRUPTED, now)
             elif job.state in SENDABLE or (force and job.state is State.UNCERTAIN):
                 number = job.attempts + 1
@@ -588,6 +592,10 @@ def _prefix(text: str) -> str:
     return _escape_like(text) + "%"
 
 
+_NO_VERDICT = (
+    "an earlier try in this process ended with no verdict (an internal error): the fax "
+    "may have been sent; check the account's sent faxes"
+)
 _INTERRUPTED = (
     "an earlier attempt was interrupted during the upload: the service may have accepted "
     "the fax. Check the account's sent faxes, then retry or cancel the job"

@@ -224,3 +224,15 @@ def test_many_processes_opening_a_new_journal_at_once_all_succeed(tmp_path: Path
         for worker in workers:
             worker.join(timeout=60)
         assert results == ["ok"] * 8, results
+
+
+def test_a_job_this_process_left_sending_is_never_sent_again_unchecked(tmp_path: Path) -> None:
+    # A try that ended in an unexpected error leaves the job "sending" under this very
+    # process; the hot folder's next try in the same process must not upload it again.
+    journal = Journal(tmp_path / "journal.sqlite")
+    journal.begin("k", source="hotfolder", account="a", recipients=["1"], documents=["d"],
+                  pages=1)  # fmt: skip
+    assert journal.start_attempt("k").state is State.SENDING
+    again = journal.start_attempt("k")
+    assert (again.state, again.attempts) == (State.UNCERTAIN, 1)
+    assert "ended with no verdict" in again.message
