@@ -425,9 +425,9 @@ class Journal:
             mine = job.state is State.UNCERTAIN or (
                 job.state is State.SENDING and job.owner == self.owner
             )
-            taken = db.execute(
-                "SELECT 1 FROM deliveries WHERE account = ? AND message_id = ?",
-                (job.account, message_id),
+            taken = db.execute(  # by another job: its own (an earlier claim) is no obstacle
+                "SELECT 1 FROM deliveries WHERE account = ? AND message_id = ? AND job != ?",
+                (job.account, message_id, job.id),
             ).fetchone()
             if not mine or taken is not None:
                 return False
@@ -654,6 +654,9 @@ def _create(db: sqlite3.Connection) -> None:
     for statement in _SCHEMA.split(";"):
         if statement.strip():
             db.execute(statement)
+    columns = {row[1] for row in db.execute("PRAGMA table_info(deliveries)")}
+    if "found" not in columns:  # a journal from before the store's claims
+        db.execute("ALTER TABLE deliveries ADD COLUMN found INTEGER NOT NULL DEFAULT 0")
 
 
 def _record(row: tuple[object, ...]) -> JobRecord:

@@ -382,11 +382,15 @@ class Submitter:
         try:
             found = self._settle_lost(key, ticket, started, self.clock(), pages=pages)
         except CancelledError:
-            found = UncertainError("cancelled while looking for it in the message store")
+            found = self._claimed(key, pages, len(ticket.recipients)) or UncertainError(
+                "cancelled while looking for it in the message store"
+            )
         except Exception as exc:
             frames = "".join(traceback.format_tb(exc.__traceback__))
             logger.debug("internal error while looking for %s:\n%s", key, frames)
-            found = UncertainError(f"internal error ({type(exc).__name__}); please report it")
+            found = self._claimed(key, pages, len(ticket.recipients)) or UncertainError(
+                f"internal error ({type(exc).__name__}); please report it"
+            )
         if found is None:
             return _not_in_store(self.account)
         if isinstance(found, Outcome):
@@ -396,6 +400,17 @@ class Submitter:
             f"{error.message} (the message store could not be asked: {found.message})",
             code=error.code,
         )
+
+    def _claimed(self, key: str, pages: int | None, count: int) -> Outcome | None:
+        """Return the accepted outcome if the job's message was claimed before the search
+        was cut short (its claim is committed: never record it uncertain over that)."""
+        try:
+            job = self.journal.get(key)
+        except FaxPrintError:
+            return None
+        if job is None or job.state is not State.ACCEPTED:
+            return None
+        return self._outcome(Status.ACCEPTED, job, pages, count)
 
     def _settle_lost(
         self, key: str, ticket: Ticket, since: float, lost: float, *, pages: int | None = None
@@ -411,7 +426,8 @@ class Submitter:
         deadline = lost + self.account.store_wait
         while True:
             try:
-                found = self.transport.lookup(ticket, since, self.clock())  # type: ignore[attr-defined]
+                # The window ends when the answer was lost: a later fax is never this one.
+                found = self.transport.lookup(ticket, since, lost)  # type: ignore[attr-defined]
             except FaxPrintError as error:
                 logger.warning("cannot look for %s in the message store: %s", key, error.message)
                 return error

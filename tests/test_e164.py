@@ -50,3 +50,11 @@ def test_the_reasons_match_libphonenumbers_values() -> None:
         result.INVALID_COUNTRY_CODE, result.TOO_SHORT, result.TOO_LONG,
         result.IS_POSSIBLE_LOCAL_ONLY, result.INVALID_LENGTH,
     } == set(_REASONS)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "number", ["+800 1234 5678", "+870 301 234 567", "+882 342 1234", "+883 510 012 345"]
+)
+def test_numbers_of_no_country_are_taken(number: str) -> None:
+    # International freephone, Inmarsat (ships' faxes), international networks.
+    assert to_e164(number, "US") == "+" + "".join(ch for ch in number if ch.isdigit())

@@ -6,6 +6,7 @@ delivery followed."""
 from __future__ import annotations
 
 import json
+import sqlite3
 import threading
 from collections.abc import Iterator
 from dataclasses import replace
@@ -18,6 +19,8 @@ import pytest
 from faxprint import delivery, errors
 from faxprint.config import Account, Config, RetryPolicy
 from faxprint.documents import inspect
+from faxprint.hotfolder.follow import follow
+from faxprint.hotfolder.spool import Spool
 from faxprint.journal import Journal, State
 from faxprint.sandbox import SandboxServer
 from faxprint.sandbox.rest import Message, RestService
@@ -432,3 +435,68 @@ def test_new_credentials_never_reuse_the_old_token(account: Account, tmp_path: P
     new = RingCentralTransport(replace(account, jwt="another-users-jwt"), tmp_path)
     assert old.tokens.path != new.tokens.path
     assert account.jwt not in old.tokens.path.name
+
+
+def test_a_released_job_never_takes_a_fax_made_after_its_answer_was_lost(
+    server: SandboxServer, service: RestService, account: Account, tmp_path: Path, clock: Clock
+) -> None:
+    first, journal = _submitter(replace(account, store_wait=0), tmp_path, clock)
+    first.transport.lookup = _store_down  # type: ignore[attr-defined]
+    service.ignored_requests = 1  # not accepted, and the store cannot be asked: held
+    assert _send(first, tmp_path, Ticket.build(["+15556465589"])).status is Status.UNCERTAIN  # type: ignore[attr-defined]
+    clock.now += 3 * 3600  # released three hours later; meanwhile a fax from elsewhere
+    _transport(account, tmp_path, clock).send(
+        Ticket.build(["+15556465589"]), [inspect(make_pdf(tmp_path / "o.pdf"))], now=NOW
+    )
+    submitter, _ = _submitter(replace(account, store_wait=0), tmp_path, clock)
+    outcome = _send(submitter, tmp_path, Ticket.build(["+15556465589"]))
+    assert (outcome.status, outcome.message_id) == (Status.ACCEPTED, "2")  # type: ignore[attr-defined]
+    assert journal.delivery("job-1").message_id == "2"  # type: ignore[union-attr]
+
+
+def test_a_job_whose_claim_is_its_own_is_not_sent_again(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "journal.sqlite")
+    journal.begin("k", source="send", account="office", recipients=["+15556465589"],
+                  documents=["a.pdf"], pages=1)  # fmt: skip
+    journal.finish("k", State.UNCERTAIN, message="answer lost")
+    assert journal.claim_found("k", "7", "Queued", "pending", message="found")
+    journal.finish("k", State.UNCERTAIN, message="cut short after the claim")
+    assert journal.claim_found("k", "7", "Queued", "pending", message="found again")
+    assert journal.get("k").state is State.ACCEPTED  # type: ignore[union-attr]
+
+
+def test_a_journal_from_before_store_claims_gets_the_column(tmp_path: Path) -> None:
+    path = tmp_path / "journal.sqlite"
+    Journal(path).close()
+    with sqlite3.connect(path) as db:
+        db.execute("DROP TABLE deliveries")
+        db.execute("CREATE TABLE deliveries (job INTEGER PRIMARY KEY, account TEXT NOT NULL,"
+                   " message_id TEXT NOT NULL, status TEXT NOT NULL, outcome TEXT NOT NULL,"
+                   " checked REAL NOT NULL, UNIQUE (account, message_id))")  # fmt: skip
+    journal = Journal(path)
+    journal.begin("k", source="send", account="office", recipients=["1"], documents=["a"],
+                  pages=1)  # fmt: skip
+    journal.finish("k", State.UNCERTAIN, message="answer lost")
+    assert journal.claim_found("k", "7", "Queued", "pending", message="found")
+
+
+def test_a_hot_folder_job_whose_message_was_anothers_goes_to_held(tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "drop")
+    spool.prepare()
+    (spool.done / "inv-1").mkdir()
+    (spool.done / "inv-1" / "receipt.json").write_text(
+        json.dumps({"job": "inv-1", "outcome": "accepted", "delivery": "pending"})
+    )
+    journal = Journal(tmp_path / "journal.sqlite")
+    for key in ("hotfolder:inv-1", "send:other"):
+        journal.begin(key, source="send", account="office", recipients=["+15556465589"],
+                      documents=["a.pdf"], pages=1)  # fmt: skip
+    journal.finish("hotfolder:inv-1", State.UNCERTAIN, message="answer lost")
+    journal.claim_found("hotfolder:inv-1", "7", "Queued", "pending", message="found")
+    journal.finish("send:other", State.ACCEPTED, code=0, message="accepted")
+    journal.record_delivery("send:other", "7", "Queued", "pending")  # it was the other's
+    config = Config(accounts={}, journal=journal.path)
+    assert follow(config, spool, {"inv-1"}) == set()
+    receipt = json.loads((spool.held / "inv-1" / "receipt.json").read_text())
+    assert (receipt["outcome"], receipt["delivery"]) == ("uncertain", "unknown")
+    assert "is job send:other's" in receipt["message"]

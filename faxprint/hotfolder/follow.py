@@ -5,6 +5,8 @@ with ``"delivery": "pending"``. The service asks every ``delivery_seconds`` abou
 faxes still pending (:func:`faxprint.delivery.refresh`) and rewrites each receipt once its
 delivery is final: ``"delivery": "delivered"`` or ``"failed"``, with the service's own
 status in ``delivery_status``. Programs that dropped the job read the one file they know.
+A job whose message, found in the message store after a lost answer, turned out to be
+another job's goes to held/ as uncertain, for a person.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Any
 from faxprint.config import Config
 from faxprint.delivery import refresh
 from faxprint.hotfolder.spool import RECEIPT, Spool
-from faxprint.journal import Journal
+from faxprint.journal import Journal, State
 from faxprint.logfmt import event
 
 logger = logging.getLogger(__name__)
@@ -53,6 +55,10 @@ def follow(config: Config, spool: Spool, jobs: Iterable[str]) -> set[str]:
             if receipt is None or receipt.get("delivery") != PENDING:
                 continue
             record = journal.delivery(f"hotfolder:{job}")
+            known = journal.get(f"hotfolder:{job}") if record is None else None
+            if known is not None and known.state is State.UNCERTAIN:
+                _hold(spool, job, receipt, known.message)
+                continue
             if record is None or record.outcome == PENDING:
                 pending.add(job)
                 continue
@@ -68,6 +74,15 @@ def follow(config: Config, spool: Spool, jobs: Iterable[str]) -> set[str]:
             event(logger, level, record.outcome, job=job, message_id=record.message_id,
                   status=record.status)  # fmt: skip
     return pending
+
+
+def _hold(spool: Spool, job: str, receipt: dict[str, Any], message: str) -> None:
+    """Move a job whose message turned out to be another's from done/ to held/: it may
+    not have been sent, and `faxprint retry` or `cancel` settle it from there."""
+    receipt.update(outcome="uncertain", message=message, delivery="unknown")
+    _replace(spool.done / job / RECEIPT, receipt)
+    os.rename(spool.done / job, spool.held / job)
+    event(logger, logging.WARNING, "held", job=job, reason=message)
 
 
 def _read(path: Path) -> dict[str, Any] | None:

@@ -75,7 +75,11 @@ def _in_plan(parsed: PhoneNumber) -> bool:
 
     national = phonenumbers.national_significant_number(parsed)
     for region in phonenumbers.region_codes_for_country_code(parsed.country_code or 0):
-        metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+        metadata = (
+            phonenumbers.PhoneMetadata.metadata_for_nongeo_region(parsed.country_code or 0)
+            if region == phonenumbers.REGION_CODE_FOR_NON_GEO_ENTITY  # +800, +870, +882...
+            else phonenumbers.PhoneMetadata.metadata_for_region(region)
+        )
         general = metadata.general_desc if metadata else None
         pattern = general.national_number_pattern if general else None
         if pattern and re.fullmatch(pattern, national):

@@ -308,7 +308,10 @@ class RingCentralTransport:
         own limits: a refused status read must not stop faxing)."""
         wait = _retry_after(headers)
         if shared:
-            self.tokens.pause(wait)
+            try:
+                self.tokens.pause(wait)
+            except ServiceUnavailable as error:  # the 429 is the news; the pause helps
+                logger.warning("%s", error.message)
         return ServiceUnavailable(
             f"the service's {limit} was reached; it asked to wait {wait:g} s",
             code=429,
@@ -344,7 +347,12 @@ class RingCentralTransport:
                 code=status,
             )
         if status != 200:
-            raise _refusal(status, b"", what="the sign-in")  # never its text: see _oauth_error
+            if status >= 500:
+                raise _refusal(status, b"", what="the sign-in")  # never its text: _oauth_error
+            raise ConfigError(  # a wrong url, a proxy: no retry with this config can help
+                f"no RingCentral sign-in at the account's url (HTTP {status}): check the url",
+                code=status,
+            )
         try:
             data = json.loads(answer)
             now = self.clock()
