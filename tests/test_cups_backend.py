@@ -335,3 +335,20 @@ def test_status_lines_cannot_be_forged_by_a_message() -> None:
     record = logging.LogRecord("x", logging.ERROR, "", 0, "a\u2028INFO: b\x1b[2J\nc", None, None)
     handler.emit(record)
     assert err.getvalue() == "ERROR: a\\u2028INFO: b\\x1b[2J\nERROR: c\n"
+
+
+def test_a_cancel_waits_for_the_verdict_of_a_complete_upload_but_not_in_a_wait() -> None:
+    # After the store was searched (the submitter slept between looks), the verdict of a
+    # complete upload is recorded before a cancel may end the job: a job recorded
+    # "cancelled" would be sent again, unchecked, when it is restarted.
+    cancellation = backend.Cancellation()
+    cancellation.progress(100, 100)  # the whole upload is out
+    cancellation.sleeping = True  # a wait between two looks in the message store
+    with pytest.raises(backend.CancelledError):
+        cancellation.handle(signal.SIGTERM, None)
+    cancellation.sleeping = False
+    cancellation.requested = False
+    cancellation.handle(signal.SIGTERM, None)  # recording the verdict: deferred
+    assert cancellation.requested
+    with pytest.raises(backend.CancelledError):
+        cancellation.sleep(0)  # and it ends the job at the next wait

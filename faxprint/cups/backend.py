@@ -151,10 +151,11 @@ class Cancellation:
     def __init__(self) -> None:
         self.requested = False
         self.upload_complete = False
+        self.sleeping = False
 
     def handle(self, signum: int, frame: FrameType | None) -> None:
         self.requested = True
-        if not self.upload_complete:
+        if self.sleeping or not self.upload_complete:
             raise CancelledError("the job was cancelled")
 
     def progress(self, sent: int, total: int) -> None:
@@ -164,11 +165,16 @@ class Cancellation:
         self.upload_complete = sent >= total
 
     def sleep(self, seconds: float) -> None:
-        """Wait between tries; a cancel during the wait ends the job."""
-        self.upload_complete = False
+        """Wait between tries, or between two looks in the message store; a cancel
+        during the wait ends it (the submitter keeps a complete upload uncertain). Out of
+        the wait, a complete upload still defers a cancel until its verdict is recorded."""
         if self.requested:
             raise CancelledError("the job was cancelled")
-        time.sleep(seconds)
+        self.sleeping = True
+        try:
+            time.sleep(seconds)
+        finally:
+            self.sleeping = False
 
 
 def run_job(
