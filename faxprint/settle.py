@@ -40,6 +40,7 @@ from typing import Any
 
 from faxprint.cli import EX_USAGE
 from faxprint.errors import FaxPrintError
+from faxprint.hotfolder.spool import read_receipt, write_receipt
 from faxprint.journal import JobRecord, Journal, State
 from faxprint.status import INTERRUPTED, ambiguous, shown_state, source_of, with_journal
 from faxprint.text import printable
@@ -329,13 +330,9 @@ def _redrop(held: Path, claim: dict[str, Any]) -> str:
 
 
 def _file_cancelled(held: Path, message: str) -> None:
-    receipt = _read_json(held / "receipt.json")
+    receipt = read_receipt(held) or {}
     receipt.update({"outcome": "cancelled", "message": message})
-    temporary = held / f".receipt.{os.getpid()}"
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o640)
-    with os.fdopen(fd, "w") as stream:
-        stream.write(json.dumps(receipt, indent=2) + "\n")
-    os.replace(temporary, held / "receipt.json")  # replaces a planted link, never follows it
+    write_receipt(held, receipt, mode=0o640)
     rename_noreplace(held, held.parent.parent / "failed" / held.name)
 
 

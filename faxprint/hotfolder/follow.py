@@ -12,7 +12,6 @@ another job's goes to held/ as uncertain, for a person.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import os
 from collections.abc import Iterable
@@ -21,7 +20,7 @@ from typing import Any
 
 from faxprint.config import Config
 from faxprint.delivery import refresh
-from faxprint.hotfolder.spool import RECEIPT, Spool
+from faxprint.hotfolder.spool import Spool, read_receipt, write_receipt
 from faxprint.journal import Journal, State
 from faxprint.logfmt import event
 
@@ -34,7 +33,7 @@ def pending_receipts(spool: Spool) -> set[str]:
     """Name the jobs in done/ whose receipt still waits for delivery (at start-up)."""
     found = set()
     for entry in os.scandir(spool.done):
-        receipt = _read(Path(entry.path) / RECEIPT)
+        receipt = read_receipt(Path(entry.path))
         if receipt is not None and receipt.get("delivery") == PENDING:
             found.add(entry.name)
     return found
@@ -50,8 +49,8 @@ def follow(config: Config, spool: Spool, jobs: Iterable[str]) -> set[str]:
             event(logger, logging.WARNING, "delivery", reason=problem)
         pending = set()
         for job in jobs:
-            path = spool.done / job / RECEIPT
-            receipt = _read(path)
+            folder = spool.done / job
+            receipt = read_receipt(folder)
             if receipt is None or receipt.get("delivery") != PENDING:
                 continue
             record = journal.delivery(f"hotfolder:{job}")
@@ -69,7 +68,7 @@ def follow(config: Config, spool: Spool, jobs: Iterable[str]) -> set[str]:
                     timespec="seconds"
                 ),
             )
-            _replace(path, receipt)
+            write_receipt(folder, receipt)
             level = logging.INFO if record.outcome == "delivered" else logging.WARNING
             event(logger, level, record.outcome, job=job, message_id=record.message_id,
                   status=record.status)  # fmt: skip
@@ -80,27 +79,6 @@ def _hold(spool: Spool, job: str, receipt: dict[str, Any], message: str) -> None
     """Move a job whose message turned out to be another's from done/ to held/: it may
     not have been sent, and `faxprint retry` or `cancel` settle it from there."""
     receipt.update(outcome="uncertain", message=message, delivery="unknown")
-    _replace(spool.done / job / RECEIPT, receipt)
+    write_receipt(spool.done / job, receipt)
     os.rename(spool.done / job, spool.held / job)
     event(logger, logging.WARNING, "held", job=job, reason=message)
-
-
-def _read(path: Path) -> dict[str, Any] | None:
-    try:
-        with open(path, "rb", opener=_no_follow) as stream:
-            data = json.loads(stream.read(1024 * 1024))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
-def _replace(path: Path, receipt: dict[str, Any]) -> None:
-    temporary = path.with_name(f".{RECEIPT}.{os.getpid()}")
-    temporary.unlink(missing_ok=True)
-    with open(temporary, "x", opener=_no_follow) as stream:
-        stream.write(json.dumps(receipt, indent=2) + "\n")
-    os.replace(temporary, path)  # replaces a planted link, never follows it
-
-
-def _no_follow(path: str, flags: int) -> int:
-    return os.open(path, flags | os.O_NOFOLLOW, 0o644)

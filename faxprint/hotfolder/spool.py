@@ -178,6 +178,28 @@ class Spool:
         return target
 
 
+def read_receipt(folder: Path) -> dict[str, Any] | None:
+    """Read a filed job's receipt, never through a link; None if it is no JSON object."""
+    try:
+        fd = os.open(folder / RECEIPT, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        with os.fdopen(fd, "rb") as stream:
+            data = json.loads(stream.read(1024 * 1024))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def write_receipt(folder: Path, receipt: dict[str, Any], mode: int = 0o644) -> None:
+    """Replace a filed job's receipt whole (readers never see half of one), replacing a
+    planted link rather than following it."""
+    temporary = folder / f".{RECEIPT}.{os.getpid()}"
+    temporary.unlink(missing_ok=True)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    with os.fdopen(os.open(temporary, flags, mode), "w") as stream:
+        stream.write(json.dumps(receipt, indent=2) + "\n")
+    os.replace(temporary, folder / RECEIPT)
+
+
 def _own_folder(folder: Path, mode: int) -> None:
     with contextlib.suppress(FileExistsError):
         folder.mkdir(mode=mode)
