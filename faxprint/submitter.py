@@ -381,16 +381,14 @@ class Submitter:
             return error
         try:
             found = self._settle_lost(key, ticket, started, self.clock(), pages=pages)
-        except CancelledError:
-            found = self._claimed(key, pages, len(ticket.recipients)) or UncertainError(
-                "cancelled while looking for it in the message store"
-            )
-        except Exception as exc:
-            frames = "".join(traceback.format_tb(exc.__traceback__))
-            logger.debug("internal error while looking for %s:\n%s", key, frames)
-            found = self._claimed(key, pages, len(ticket.recipients)) or UncertainError(
-                f"internal error ({type(exc).__name__}); please report it"
-            )
+        except Exception as exc:  # a cancel, or a bug
+            if isinstance(exc, CancelledError):
+                reason = "cancelled while looking for it in the message store"
+            else:
+                frames = "".join(traceback.format_tb(exc.__traceback__))
+                logger.debug("internal error while looking for %s:\n%s", key, frames)
+                reason = f"internal error ({type(exc).__name__}); please report it"
+            found = self._claimed(key, pages, len(ticket.recipients)) or UncertainError(reason)
         if found is None:
             return _not_in_store(self.account)
         if isinstance(found, Outcome):
@@ -402,15 +400,20 @@ class Submitter:
         )
 
     def _claimed(self, key: str, pages: int | None, count: int) -> Outcome | None:
-        """Return the accepted outcome if the job's message was claimed before the search
-        was cut short (its claim is committed: never record it uncertain over that)."""
+        """Return the accepted outcome, with its message, of a job whose message was
+        claimed in the store (also when the search was cut short after the claim was
+        committed: never record it uncertain over that); None if it is not accepted."""
         try:
             job = self.journal.get(key)
+            known = self.journal.delivery(key)
         except FaxPrintError:
             return None
         if job is None or job.state is not State.ACCEPTED:
             return None
-        return self._outcome(Status.ACCEPTED, job, pages, count)
+        outcome = self._outcome(Status.ACCEPTED, job, pages, count)
+        if known is None:
+            return outcome
+        return replace(outcome, message_id=known.message_id, delivery=known.status)
 
     def _settle_lost(
         self, key: str, ticket: Ticket, since: float, lost: float, *, pages: int | None = None
@@ -437,10 +440,9 @@ class Submitter:
                 if self.journal.claim_found(key, receipt.message_id, receipt.delivery, outcome,
                                             message=message):  # fmt: skip
                     logger.info("found %s in the message store: %s", key, receipt.message_id)
-                    done = self.journal.get(key)
-                    assert done is not None
-                    result = self._outcome(Status.ACCEPTED, done, pages, len(ticket.recipients))
-                    return replace(result, message_id=receipt.message_id, delivery=receipt.delivery)
+                    claimed = self._claimed(key, pages, len(ticket.recipients))
+                    assert claimed is not None  # just committed
+                    return claimed
             left = deadline - self.clock()
             if left <= 0:
                 return None
