@@ -404,13 +404,7 @@ class Journal:
                 db.execute("DELETE FROM deliveries WHERE job = ?", (other[0],))
                 taken = self._record_by_id(db, int(other[0]))
                 self._set(db, taken, State.UNCERTAIN, None, _mistaken(message_id, key), now)
-            db.execute(
-                "INSERT INTO deliveries (job, account, message_id, status, outcome, checked)"
-                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (job) DO UPDATE SET"
-                " message_id = excluded.message_id, status = excluded.status,"
-                " outcome = excluded.outcome, checked = excluded.checked",
-                (job.id, job.account, message_id, _safe(status), outcome, now),
-            )
+            _keep_delivery(db, job, message_id, status, outcome, now, found=False)
 
     @_translated
     def claim_found(
@@ -432,13 +426,7 @@ class Journal:
             if not mine or taken is not None:
                 return False
             self._set(db, job, State.ACCEPTED, 0, message, now)
-            db.execute(
-                "INSERT INTO deliveries (job, account, message_id, status, outcome, checked,"
-                " found) VALUES (?, ?, ?, ?, ?, ?, 1) ON CONFLICT (job) DO UPDATE SET"
-                " message_id = excluded.message_id, status = excluded.status,"
-                " outcome = excluded.outcome, checked = excluded.checked, found = 1",
-                (job.id, job.account, message_id, _safe(status), outcome, now),
-            )
+            _keep_delivery(db, job, message_id, status, outcome, now, found=True)
         return True
 
     @_translated
@@ -607,6 +595,28 @@ _COLUMNS = (
 
 
 _DELIVERY = "j.key, d.account, d.message_id, d.status, d.outcome, d.checked"
+
+
+def _keep_delivery(
+    db: sqlite3.Connection,
+    job: JobRecord,
+    message_id: str,
+    status: str,
+    outcome: str,
+    now: float,
+    *,
+    found: bool,
+) -> None:
+    """Insert or update a job's delivery row. ``found``: the message was taken from the
+    store, not named by the service's answer; a found row stays found when refreshed."""
+    db.execute(
+        "INSERT INTO deliveries (job, account, message_id, status, outcome, checked, found)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (job) DO UPDATE SET"
+        " message_id = excluded.message_id, status = excluded.status,"
+        " outcome = excluded.outcome, checked = excluded.checked,"
+        " found = max(found, excluded.found)",
+        (job.id, job.account, message_id, _safe(status), outcome, now, int(found)),
+    )
 
 
 def _mistaken(message_id: str, key: str) -> str:
