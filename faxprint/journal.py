@@ -432,12 +432,21 @@ class Journal:
     @_translated
     def delivery(self, key: str) -> DeliveryRecord | None:
         """Return the delivery status last recorded for a job, if it has a message id."""
-        row = self._db.execute(
-            f"SELECT {_DELIVERY} FROM deliveries d JOIN jobs j ON j.id = d.job"  # noqa: S608
-            " WHERE j.key = ?",
-            (key,),
-        ).fetchone()
-        return DeliveryRecord(*row) if row else None
+        return self.deliveries([key]).get(key)
+
+    @_translated
+    def deliveries(self, keys: Sequence[str]) -> dict[str, DeliveryRecord]:
+        """Return the delivery records of those of ``keys`` that have one, by key."""
+        found: dict[str, DeliveryRecord] = {}
+        for start in range(0, len(keys), 500):  # within SQLite's limit of parameters
+            chunk = list(keys[start : start + 500])
+            rows = self._db.execute(
+                f"SELECT {_DELIVERY} FROM deliveries d JOIN jobs j ON j.id = d.job"  # noqa: S608
+                f" WHERE j.key IN ({', '.join('?' * len(chunk))})",
+                chunk,
+            )
+            found.update((row[0], DeliveryRecord(*row)) for row in rows)
+        return found
 
     @_translated
     def pending_deliveries(self, limit: int = 20, *, account: str) -> list[DeliveryRecord]:

@@ -49,11 +49,7 @@ def shown_state(job: JobRecord, now: float, delivery: DeliveryRecord | None = No
 
 def deliveries_of(journal: Journal, jobs: Sequence[JobRecord]) -> Deliveries:
     """Return the delivery records of the accepted jobs among ``jobs``, by key."""
-    found = {}
-    for job in jobs:
-        if job.state is State.ACCEPTED and (record := journal.delivery(job.key)) is not None:
-            found[job.key] = record
-    return found
+    return journal.deliveries([job.key for job in jobs if job.state is State.ACCEPTED])
 
 
 def source_of(job: JobRecord) -> str:
@@ -174,9 +170,8 @@ def details(
         f"attempts    {job.attempts}",
     ]
     if delivery is not None:
-        lines.insert(3, f"delivery    message {delivery.message_id}: "
-                     f"{printable(delivery.status) or 'no status yet'} "
-                     f"(asked {_when(delivery.checked)})")  # fmt: skip
+        shown = printable(_message(job, delivery), limit=200)
+        lines.insert(3, f"delivery    {shown} (asked {_when(delivery.checked)})")
     story: list[tuple[float, str]] = []
     for attempt in attempts:
         ended = _when(attempt.ended) if attempt.ended is not None else "not ended"
