@@ -29,7 +29,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import re
 import time
 from collections.abc import Callable, Sequence
@@ -58,7 +57,7 @@ from faxprint.transports import Progress, Receipt, delivery_outcome
 from faxprint.transports.e164 import to_e164
 from faxprint.transports.http import LOST_ANSWER, check_verify, excerpt_of, new_session, translate
 from faxprint.transports.multipart import Field, FileField, JsonField, MultipartBody
-from faxprint.transports.tokens import Token, TokenCache
+from faxprint.transports.tokens import Token, TokenCache, write_private
 
 if TYPE_CHECKING:
     import requests
@@ -522,9 +521,7 @@ def _read_json(path: Path) -> dict[str, Any] | None:
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
-    temporary = path.with_name(f".{path.name}.{os.getpid()}")
     try:
-        temporary.write_text(json.dumps(data))
-        temporary.replace(path)
-    except OSError as exc:  # a cache: faxing works without it
-        logger.debug("cannot write %s: %s", path, exc.strerror)
+        write_private(path, json.dumps(data))
+    except ServiceUnavailable as error:  # a cache: faxing works without it
+        logger.debug("%s", error.message)

@@ -101,7 +101,7 @@ class TokenCache:
         until = self.clock() + seconds
         self._folder()
         if until > self._paused_until():
-            self._replace(self.pause_path, json.dumps({"until": until}))
+            write_private(self.pause_path, json.dumps({"until": until}))
 
     def paused(self) -> float:
         """Return the seconds left of a pause the service asked for (0: none)."""
@@ -160,19 +160,21 @@ class TokenCache:
                 return None  # damaged: get a new one
 
     def _write(self, token: Token) -> None:
-        self._replace(self.path, json.dumps(asdict(token)))
+        write_private(self.path, json.dumps(asdict(token)))
 
-    @staticmethod
-    def _replace(path: Path, text: str) -> None:
-        temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
-        try:
-            temporary.unlink(missing_ok=True)
-            fd = os.open(temporary, flags, 0o600)
-            with os.fdopen(fd, "w") as stream:
-                stream.write(text)
-                stream.flush()
-                os.fsync(stream.fileno())
-            os.replace(temporary, path)
-        except OSError as exc:  # a full disk: nothing was sent, try again later
-            raise ServiceUnavailable(f"{path} cannot be written: {exc.strerror}") from None
+
+def write_private(path: Path, text: str) -> None:
+    """Replace ``path`` whole with ``text``, readable by its owner only, never through a
+    link; raise ServiceUnavailable when it cannot be written (a full disk)."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    try:
+        temporary.unlink(missing_ok=True)
+        fd = os.open(temporary, flags, 0o600)
+        with os.fdopen(fd, "w") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except OSError as exc:  # nothing was sent: try again later
+        raise ServiceUnavailable(f"{path} cannot be written: {exc.strerror}") from None
