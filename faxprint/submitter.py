@@ -183,7 +183,7 @@ class Submitter:
         ``release`` sends a job an earlier run left uncertain: a person checked and chose
         to send it again (releasing a held CUPS job says so).
         """
-        recipients = [r.wire() for r in ticket.recipients]
+        recipients = [r.text() for r in ticket.recipients]
         names = [s.name or s.path.name for s in sources]
         known = self.journal.get(key)
         force = self.resend_uncertain or (release and known is not None)

@@ -1,4 +1,6 @@
-"""Turn any text into the printable ASCII the FaxOut protocol demands."""
+"""Text as people gave it, made safe to carry: one clean form for tickets (``clean``),
+printable ASCII for the FaxOut protocol's wire (``to_ascii``), and one line for messages
+(``printable``)."""
 
 from __future__ import annotations
 
@@ -8,28 +10,51 @@ from collections.abc import Sequence
 
 from anyascii import anyascii
 
-_SPACES = re.compile(r"[ \t]+")
+_SPACES = re.compile(r" +")
+
+
+def clean(text: str, *, keep_newlines: bool = False) -> str:
+    """Keep ``text`` as written but make it safe to carry anywhere: NFC, no control or
+    format characters (a right-to-left override could disguise a name), runs of blanks
+    folded into one space. With ``keep_newlines`` lines survive, joined by ``\\n``;
+    otherwise they become spaces.
+
+    ``José Müller`` stays ``José Müller``: a service that takes UTF-8 (RingCentral's REST
+    API) gets it as written; :func:`to_ascii` folds it for one that does not.
+    """
+    lines = unicodedata.normalize("NFC", text).splitlines()
+    return _join([_fold("".join(map(_visible, line))) for line in lines], "\n", keep_newlines)
 
 
 def to_ascii(text: str, *, keep_newlines: bool = False) -> str:
-    """Transliterate ``text`` to printable ASCII and drop control characters.
+    """Transliterate ``text`` to printable ASCII, as :func:`clean` keeps it otherwise.
 
     ``José Müller`` becomes ``Jose Muller``; CJK and Cyrillic become their usual Latin
-    spellings. Runs of blanks fold into one space. With ``keep_newlines`` line breaks
-    survive (as ``\\r\\n``, the form HTTP bodies use); otherwise they become spaces.
+    spellings. With ``keep_newlines`` line breaks survive as ``\\r\\n``, the form HTTP
+    bodies use; otherwise they become spaces.
     """
-    text = unicodedata.normalize("NFC", text)
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    cleaned = [_clean_line(line) for line in lines]
+    lines = clean(text, keep_newlines=True).split("\n")
+    ascii_lines = [
+        "".join(ch if " " <= ch <= "~" else " " for ch in anyascii(line)) for line in lines
+    ]
+    return _join([_fold(line) for line in ascii_lines], "\r\n", keep_newlines)
+
+
+def _visible(ch: str) -> str:
+    """Return ``ch``; a space for any blank; nothing for a control or format character."""
+    if ch.isspace():
+        return " "
+    return "" if unicodedata.category(ch)[0] == "C" else ch
+
+
+def _fold(line: str) -> str:
+    return _SPACES.sub(" ", line).strip()
+
+
+def _join(lines: list[str], newline: str, keep_newlines: bool) -> str:
     if keep_newlines:
-        return "\r\n".join(cleaned).strip("\r\n ")
-    return " ".join(part for part in cleaned if part)
-
-
-def _clean_line(line: str) -> str:
-    ascii_text = anyascii(line)
-    printable = "".join(ch if 32 <= ord(ch) < 127 else " " for ch in ascii_text)
-    return _SPACES.sub(" ", printable).strip()
+        return newline.join(lines).strip("\r\n ")
+    return " ".join(line for line in lines if line)
 
 
 def printable(text: str, *, limit: int = 80) -> str:

@@ -1,9 +1,11 @@
 """The ticket: who gets a fax, with which cover page, resolution and send time.
 
 A ticket is validated and normalised when it is built, so every ticket that exists can be
-sent: numbers are digits (with an optional leading ``+``), every text is printable ASCII,
-and a name can never break the protocol's ``number|name`` form. Documents travel beside
-the ticket (see :mod:`faxprint.documents`).
+sent: numbers are digits (with an optional leading ``+``), names and cover text are kept as
+written but cleaned of control characters (:func:`faxprint.text.clean`), and a name can
+never break the ``number|name`` form. Each transport renders them for its wire: FaxOut in
+ASCII, RingCentral's REST API in UTF-8. Documents travel beside the ticket (see
+:mod:`faxprint.documents`).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from enum import StrEnum
 from faxprint import protocol
 from faxprint.errors import TicketError
 from faxprint.sendtime import parse_send_time
-from faxprint.text import printable, some, to_ascii
+from faxprint.text import clean, printable, some, to_ascii
 
 logger = logging.getLogger(__name__)
 
@@ -65,8 +67,8 @@ class Recipient:
         number, _, name = text.partition("|")
         return cls(number, name)
 
-    def wire(self) -> str:
-        """Render the protocol's ``number|name`` (or just the number)."""
+    def text(self) -> str:
+        """Render ``number|name`` (or just the number), as it was given and is journaled."""
         return f"{self.number}|{self.name}" if self.name else self.number
 
     def __str__(self) -> str:
@@ -98,8 +100,8 @@ def normalise_number(text: str) -> str:
 
 
 def normalise_name(text: str) -> str:
-    """Make a recipient name ASCII, one line, without the ``|`` separator."""
-    name = to_ascii(text).replace("|", "/").strip()
+    """Make a recipient name one clean line, without the ``|`` separator."""
+    name = clean(text).replace("|", "/").strip()
     return name[:MAX_NAME].rstrip()
 
 
@@ -153,7 +155,7 @@ class Ticket:
         return cls(
             recipients=recipients,
             cover=_normalise_cover(cover),
-            cover_text=to_ascii(cover_text or "", keep_newlines=True),
+            cover_text=clean(cover_text or "", keep_newlines=True),
             resolution=resolution,
             send_at=send_at,
         )

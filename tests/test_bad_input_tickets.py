@@ -2,7 +2,8 @@
 
 The rule: every input ends as a valid ticket or as one TicketError whose message is one
 printable line of reasonable length; never another exception, never a hang. A valid
-ticket renders protocol fields that are printable ASCII and keep the ``number|name`` form.
+ticket holds clean text (no control or format character, names on one line) and renders
+FaxOut fields that are printable ASCII and keep the ``number|name`` form.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import json
 import logging
 import re
 import time
+import unicodedata
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -26,7 +28,7 @@ from faxprint.errors import TicketError
 from faxprint.hotfolder import ticketfile
 from faxprint.sendtime import format_send_time, parse_send_time
 from faxprint.ticket import MAX_NAME, Resolution, Ticket
-from faxprint.transports.faxout import request_fields
+from faxprint.transports.faxout import request_fields, wire_recipient
 from faxprint.transports.multipart import MultipartBody, TextField
 from tests.support.secrets import TEST_PASSWORD
 
@@ -162,15 +164,23 @@ def assert_clear(error: TicketError) -> None:
 WIRE_RECIPIENT = re.compile(rf"\+?[0-9]{{5,18}}(\|[ -{{}}~]{{1,{MAX_NAME}}})?")
 
 
+def is_clean(text: str) -> bool:
+    """No control, format, surrogate or unassigned character; no blank at either end."""
+    return text == text.strip() and all(unicodedata.category(ch)[0] != "C" for ch in text)
+
+
 def assert_sendable(ticket: Ticket) -> None:
-    """Every field the ticket puts on the wire is printable ASCII in the protocol's form."""
+    """The ticket's text is clean, and every field it puts on FaxOut's wire is printable
+    ASCII in the protocol's form."""
     assert ticket.recipients
     for recipient in ticket.recipients:
-        assert WIRE_RECIPIENT.fullmatch(recipient.wire()), recipient.wire()
-        assert recipient.wire().count("|") <= 1
+        assert is_clean(recipient.name) and "|" not in recipient.name, recipient
+        assert len(recipient.name) <= MAX_NAME
+        assert recipient.text().count("|") <= 1
+        assert WIRE_RECIPIENT.fullmatch(wire_recipient(recipient)), wire_recipient(recipient)
     assert len({r.number for r in ticket.recipients}) == len(ticket.recipients)
     assert ticket.cover and re.fullmatch(r"[ -~]+", ticket.cover)
-    assert re.fullmatch(r"([ -~]|\r\n)*", ticket.cover_text)
+    assert all(is_clean(line) for line in ticket.cover_text.split("\n")), ticket.cover_text
     assert ticket.resolution in (None, Resolution.LOW, Resolution.HIGH)
     if ticket.send_at is not None:
         assert ticket.send_at.utcoffset() == timedelta(0)
@@ -183,6 +193,8 @@ def assert_sendable(ticket: Ticket) -> None:
         assert field.value.isascii()
         if field.name != protocol.COVERPAGETEXT:
             assert re.fullmatch(r"[ -~]*", field.value), field
+        else:
+            assert re.fullmatch(r"([ -~]|\r\n)*", field.value), field
     assert len(body.read()) == len(body)
 
 
@@ -364,7 +376,7 @@ def test_names_can_never_break_the_number_name_form(text: str) -> None:
     ticket = build_or_refuse(to=[text])
     assert ticket is not None  # a good number is never refused for its name
     (recipient,) = ticket.recipients
-    number, _, name = recipient.wire().partition("|")
+    number, _, name = recipient.text().partition("|")
     assert number == recipient.number and name == recipient.name
     assert "|" not in name and len(name) <= MAX_NAME
 

@@ -30,10 +30,10 @@ def test_fax_to_and_every_other_option() -> None:
             "fax-send-at": "2030-01-01T10:00Z",
         }
     )
-    assert ticket.recipients == (Recipient("5556465589", "Jose Muller"), Recipient("5555568552"))
+    assert ticket.recipients == (Recipient("5556465589", "José Müller"), Recipient("5555568552"))
     assert (ticket.cover, ticket.cover_text, ticket.resolution) == (
         "None",
-        "Hello\r\nthere",
+        "Hello\nthere",
         Resolution.LOW,
     )
     assert ticket.send_at is not None and ticket.send_at.year == 2030

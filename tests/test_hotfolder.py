@@ -68,10 +68,14 @@ def test_a_ticket_and_its_documents_become_one_fax_with_a_receipt(
     assert (receipt["outcome"], receipt["code"], receipt["recipients"]) == (
         "accepted",
         0,
-        ["5556465589|Jose", "5555568552"],
+        ["5556465589|José", "5555568552"],  # as the person wrote it
     )
     assert receipt["documents"] == ["invoice42.pdf", "invoice42.terms.txt"]
     [fax] = sandbox.faxes()
+    assert fax.record["recipients"] == [  # FaxOut's wire is ASCII
+        {"number": "5556465589", "name": "Jose"},
+        {"number": "5555568552", "name": None},
+    ]
     assert [a["filename"] for a in fax.record["attachments"]] == [
         "invoice42.pdf",
         "invoice42.terms.txt",

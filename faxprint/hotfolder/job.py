@@ -112,7 +112,7 @@ def run_job(config: Config, settings: HotFolderSettings, spool: Spool, claim: Cl
         return Result("blocked", outcome.message)
     if where is None:  # deferred: stays in processing/, tried again later
         return Result("retry", outcome.message, retry_after=outcome.retry_after)
-    recipients = [r.wire() for r in ticket.recipients]
+    recipients = [r.text() for r in ticket.recipients]
     return _file(
         spool,
         claim,

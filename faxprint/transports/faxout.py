@@ -41,7 +41,8 @@ from faxprint.errors import (
 )
 from faxprint.protocol import ResultCode
 from faxprint.sendtime import format_send_time
-from faxprint.ticket import Ticket
+from faxprint.text import to_ascii
+from faxprint.ticket import MAX_NAME, Recipient, Ticket
 from faxprint.transports import Progress, Receipt
 from faxprint.transports.http import LOST_ANSWER, check_verify, excerpt_of, new_session, translate
 from faxprint.transports.multipart import Field, FileField, MultipartBody, TextField
@@ -76,14 +77,18 @@ _ERRORS: dict[ResultCode, type[FaxPrintError]] = {
 def request_fields(
     account: Account, ticket: Ticket, documents: Sequence[Document], *, now: datetime
 ) -> list[Field]:
-    """Return the form fields of one FaxOut request, in the spec's order."""
+    """Return the form fields of one FaxOut request, in the spec's order.
+
+    Every field is "Format: ASCII string" (faxout-api.txt, 1. Request format): names and
+    cover text are folded to ASCII here, the one place that knows this rule."""
     fields: list[Field] = [TextField(protocol.USERNAME, account.username)]
     if account.password:
         fields.append(TextField(protocol.PASSWORD, account.password))
-    fields += [TextField(protocol.RECIPIENT, r.wire()) for r in ticket.recipients]
+    fields += [TextField(protocol.RECIPIENT, wire_recipient(r)) for r in ticket.recipients]
     fields.append(TextField(protocol.COVERPAGE, ticket.cover))
-    if ticket.cover_text:
-        fields.append(TextField(protocol.COVERPAGETEXT, ticket.cover_text))
+    cover_text = to_ascii(ticket.cover_text, keep_newlines=True)
+    if cover_text:
+        fields.append(TextField(protocol.COVERPAGETEXT, cover_text))
     if ticket.resolution is not None:
         fields.append(TextField(protocol.RESOLUTION, ticket.resolution.value))
     if ticket.send_at is not None:
@@ -98,6 +103,12 @@ def request_fields(
         for d in documents
     ]
     return fields
+
+
+def wire_recipient(recipient: Recipient) -> str:
+    """Render the protocol's ``number|name`` in the ASCII it demands (``José`` as ``Jose``)."""
+    name = to_ascii(recipient.name).replace("|", "/")[:MAX_NAME].rstrip()
+    return f"{recipient.number}|{name}" if name else recipient.number
 
 
 def parse_answer(status: int, body: bytes) -> Receipt:
