@@ -7,6 +7,9 @@ Modules: ``headers`` (header-value grammar), ``parser`` (streaming multipart),
 ``intake`` (body to parts, attachments spooled to disk), ``rules`` (the result code),
 ``accounts``, ``store`` (fax folders, request log), ``faults``, ``connections``,
 ``handler`` (HTTP), ``server`` (SandboxServer), ``command`` (``faxprint sandbox``).
+The RingCentral REST side, written from RingCentral's documentation alone: ``rest``
+(sessions, tokens, messages), ``rest_fax`` (the fax call's rules), ``rest_limits`` (rate
+limits), ``rest_replies`` (error bodies), ``rest_http`` (HTTP), ``pdf`` (page counts).
 """
 
 from __future__ import annotations

@@ -101,6 +101,7 @@ class SandboxServer:
         self._max_in_flight = 0
         self._thread: threading.Thread | None = None
         self._httpd = HTTPServer((host, port), address_family(host, port), self)
+        self.rest.base_url = self.url.removesuffix(ENDPOINT)  # the answers' URIs are absolute
 
     @property
     def url(self) -> str:
