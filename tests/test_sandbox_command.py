@@ -38,6 +38,11 @@ SCRIPT = (
 LISTENING = re.compile(
     r"faxprint sandbox listening on http://127\.0\.0\.1:(\d+)/faxapi\.asp \(store: (.+)\)\n"
 )
+#: The second start-up line: where the REST side is and its app's credentials.
+REST_LINE = re.compile(
+    r"REST API at http://127\.0\.0\.1:\d+ \(app sandbox-client, secret sandbox-secret,"
+    r" JWT sandbox-jwt\)\n"
+)
 BODY = (
     b"--b\r\n"
     b'Content-Disposition: form-data; name="Username"\r\n\r\n15555550177\r\n'
@@ -247,10 +252,12 @@ class Sandbox:
         killer.start()
         assert self.process.stdout is not None
         line = self.process.stdout.readline()
+        rest = self.process.stdout.readline()  # both start-up lines, whatever the buffering
         killer.cancel()
         killer.join()
         match = LISTENING.fullmatch(line)
         assert match, (line, self.process.stderr.read() if self.process.stderr else "")
+        assert REST_LINE.fullmatch(rest), rest
         self.port = int(match.group(1))
         self.store = Path(match.group(2))
 

@@ -97,8 +97,9 @@ def run(args: argparse.Namespace) -> int:
             store = server.store.root.resolve()
             print(f"faxprint sandbox listening on {server.url} (store: {store})", flush=True)
             rest = server.url.removesuffix("/faxapi.asp")
-            print(f"REST API at {rest} (app sandbox-client, secret sandbox-secret, "
-                  "JWT sandbox-jwt)", flush=True)  # fmt: skip
+            apps = "; ".join(f"app {app.client_id}, secret {app.client_secret}, JWT {app.jwt}"
+                             for app in server.rest.apps.values())  # fmt: skip
+            print(f"REST API at {rest} ({apps})", flush=True)
             while not stop.wait(1.0):
                 pass
     finally:
