@@ -121,7 +121,6 @@ _LIST_SINGLE = frozenset({
     "dateFrom", "dateTo", "page", "perPage", "phoneNumber", "conversationId",
     "distinctConversations",
 })  # fmt: skip
-_FIRST_ID = 2**32 + 1  # message ids are int64 ([spec] FaxResponse.id): past 32 bits
 
 
 @dataclass(frozen=True)
@@ -258,7 +257,7 @@ class RestService:
         self._access: dict[str, _Token] = {}  # clear() revokes every access token
         self._refresh: dict[str, _Token] = {}
         self._sessions: list[_Session] = []
-        self._ids = itertools.count(_FIRST_ID)
+        self._ids = itertools.count(1)  # ids: int64 JSON numbers ([spec] FaxResponse.id)
         self._limits = RateLimits(
             {"Heavy": fax_per_minute, "Light": light_per_minute, "Auth": auth_per_minute},
             clock=clock, penalty=penalty_seconds,
