@@ -9,8 +9,10 @@ bounded retries, and records how every attempt ended. Entry points turn the
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import tempfile
 import time
 import traceback
 from collections.abc import Callable, Sequence
@@ -32,6 +34,7 @@ from faxprint.errors import (
     InputError,
     RejectedError,
     ServiceError,
+    ServiceUnavailable,
     TicketError,
     TransientError,
     UncertainError,
@@ -183,8 +186,6 @@ class Submitter:
         ``release`` sends a job an earlier run left uncertain: a person checked and chose
         to send it again (releasing a held CUPS job says so).
         """
-        recipients = [r.text() for r in ticket.recipients]
-        names = [s.name or s.path.name for s in sources]
         known = self.journal.get(key)
         force = self.resend_uncertain or (release and known is not None)
         if known is not None and known.state is State.UNCERTAIN and _can_look(self.transport):
@@ -200,12 +201,29 @@ class Submitter:
             and known.state in _SETTLED
             and not (force and known.state is State.UNCERTAIN)
         ):
-            return self._settled(known, len(recipients))
-        refusal: InputError | None = None
-        try:
-            documents = self.inspect(ticket, sources)
-        except InputError as error:
-            documents, refusal = [], error
+            return self._settled(known, len(ticket.recipients))
+        with contextlib.ExitStack() as scratch:  # what the transport made of the documents
+            refusal: InputError | None = None
+            try:
+                documents = self._prepare(self.inspect(ticket, sources), scratch)
+            except InputError as error:
+                documents, refusal = [], error
+            return self._record_and_send(key, ticket, sources, documents, refusal, source,
+                                         progress, force)  # fmt: skip
+
+    def _record_and_send(
+        self,
+        key: str,
+        ticket: Ticket,
+        sources: Sequence[DocumentSource],
+        documents: list[Document],
+        refusal: InputError | None,
+        source: Source,
+        progress: Progress | None,
+        force: bool,
+    ) -> Outcome:
+        recipients = [r.text() for r in ticket.recipients]
+        names = [s.name or s.path.name for s in sources]
         pages = _total_pages(documents) if documents else None
         self.journal.begin(
             key,
@@ -227,6 +245,23 @@ class Submitter:
             # and the handler in _send: never leave this process's job "sending" behind.
             self.journal.abandon(key)
             raise
+
+    def _prepare(self, documents: list[Document], scratch: contextlib.ExitStack) -> list[Document]:
+        """Let the transport make the documents what its service takes (RingCentral REST:
+        PostScript as PDF, safe file names), in a temporary folder that lasts the job;
+        its refusals come before anything is sent."""
+        prepare = getattr(self.transport, "prepare", None)
+        if not callable(prepare):
+            return documents
+        try:
+            workdir = scratch.enter_context(
+                tempfile.TemporaryDirectory(prefix="faxprint-", ignore_cleanup_errors=True)
+            )
+        except OSError as exc:  # a full disk: nothing was sent, try again later
+            raise ServiceUnavailable(
+                f"no temporary folder for the documents: {exc.strerror}"
+            ) from None
+        return list(prepare(documents, Path(workdir)))
 
     def inspect(self, ticket: Ticket, sources: Sequence[DocumentSource]) -> list[Document]:
         """Check the job against the limits and every document; raise InputError if it

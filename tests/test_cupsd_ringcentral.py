@@ -128,9 +128,9 @@ def test_a_job_is_faxed_in_e164_with_its_cover_and_its_message_id_is_kept(
     assert cupsd.wait_job(job) == JOB_COMPLETED
     [message] = rest.service.messages.values()
     assert message.to == [{"phoneNumber": "+15556465589", "name": "John Doe"}]
-    # coverIndex 3: Urgent, in the service's cover page dictionary
+    # coverIndex 13: Urgent, in the service's (en-US) cover page dictionary
     assert (message.cover_index, message.cover_text, message.resolution) == (
-        3, "Please sign page 2", "High")  # fmt: skip
+        13, "Please sign page 2", "High")  # fmt: skip
     assert [a["fileName"] for a in message.attachments] == ["offer.pdf"]
     assert exits(cupsd, job) == [0]
     assert job_message(cupsd, job) == "Fax accepted for 1 recipient, 2 pages"

@@ -128,7 +128,7 @@ def test_a_fax_is_filed_pending_and_its_receipt_rewritten_once_delivered(
         drop_ticket(root, "next", {"to": ["5556465589"]})
         wait_for(lambda: service.asked.count("2") >= 3, what="three questions about the next")
         assert service.asked.count("1") == asked
-    assert (delivered["delivery"], delivered["delivery_status"]) == ("delivered", "Delivered")
+    assert (delivered["delivery"], delivered["delivery_status"]) == ("delivered", "Sent")
     moment = dt.datetime.fromisoformat(delivered["delivery_time"])
     assert abs(moment.timestamp() - time.time()) < 60  # when faxprint learnt it, UTC
     # The rest of the receipt is kept as it was written.
@@ -138,7 +138,7 @@ def test_a_fax_is_filed_pending_and_its_receipt_rewritten_once_delivered(
     with Journal(tmp_path / "journal.sqlite") as journal:
         record = journal.delivery(f"hotfolder:{receipt['job']}")
     assert record is not None
-    assert (record.message_id, record.status, record.outcome) == ("1", "Delivered", "delivered")
+    assert (record.message_id, record.status, record.outcome) == ("1", "Sent", "delivered")
     assert len(service.messages) == 2  # each fax sent once, however often it was followed
     assert not list(root.joinpath("done").glob("*/.receipt.json.*"))  # no temporary left
 
@@ -161,7 +161,7 @@ def test_a_fax_to_a_failing_number_ends_failed_with_the_services_status(
     by_number = {r["recipients"][0].split("|")[0]: r for r in filed(root, "done")}
     assert set(by_number) == {"5556465589", "5556460000"}
     good, bad = by_number["5556465589"], by_number["5556460000"]
-    assert (good["delivery"], good["delivery_status"]) == ("delivered", "Delivered")
+    assert (good["delivery"], good["delivery_status"]) == ("delivered", "Sent")
     assert (bad["outcome"], bad["delivery"], bad["delivery_status"]) == (
         "accepted", "failed", "SendingFailed",
     )  # fmt: skip
@@ -193,6 +193,6 @@ def test_a_receipt_pending_when_the_watcher_stops_is_updated_at_the_next_start(
     assert len(service.asked) == asked
     with Watcher(config, root):  # its own start finds the pending receipt in done/
         wait_for(lambda: receipt_of(root, "1")["delivery"] == "delivered", what="the rewrite")
-    assert receipt_of(root, "1")["delivery_status"] == "Delivered"
+    assert receipt_of(root, "1")["delivery_status"] == "Sent"
     assert len(service.asked) > asked
     assert len(service.messages) == 1  # brought up to date, not sent again

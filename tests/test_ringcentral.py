@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import tempfile
 import threading
 from collections.abc import Iterator
 from dataclasses import replace
@@ -101,8 +102,13 @@ def test_a_ticket_becomes_the_request_the_api_wants(
     assert outcome.status is Status.ACCEPTED  # type: ignore[attr-defined]
     message = service.messages[1]
     assert message.to == [{"phoneNumber": "+49301234567", "name": "Ann"},
-                          {"phoneNumber": "+15556465589", "name": ""}]  # fmt: skip
-    assert (message.cover_index, message.cover_text) == (4, "Hello\nAnn")
+                          {"phoneNumber": "+15556465589"}]  # fmt: skip
+    assert (message.cover_index, message.cover_text) == (6, "Hello\nAnn")
+    # The JSON root part as every documented example and official SDK sends it
+    # (sending-faxes.md's JavaScript sample; ringcentral-python multipart_builder.py).
+    assert message.json_part == {
+        "name": "json", "filename": "request.json", "content_type": "application/json"
+    }  # fmt: skip
     assert (message.resolution, message.send_time) == ("High", "2027-03-01T09:30:00Z")
     assert [(a["fileName"], a["contentType"]) for a in message.attachments] == [
         ("offer.pdf", "application/pdf")
@@ -112,19 +118,82 @@ def test_a_ticket_becomes_the_request_the_api_wants(
     assert record is not None and (record.message_id, record.outcome) == ("1", "pending")
 
 
-def test_no_cover_page_is_index_0_and_an_unknown_one_is_refused_with_the_names(
+#: The en-US cover pages, in the dictionary's order (index = id). There is no "Default":
+#: the account's default cover is what a request without ``coverIndex`` gets ([spec]
+#: CreateFaxMessageRequest.coverIndex; ../shared/ringcentral-rest.md s4).
+EN_US_COVERS = ("None", "Ancient", "Birthday", "Blank", "Clasmod", "Classic", "Confidential",
+                "Contempo", "Elegant", "Express", "Formal", "Jazzy", "Modern", "Urgent")  # fmt: skip
+
+
+def test_a_fax_with_no_cover_option_leaves_cover_index_out(
+    server: SandboxServer, service: RestService, account: Account, tmp_path: Path, clock: Clock
+) -> None:
+    # "If not specified, the default cover page is attached (which is configured in
+    # 'Outbound Fax Settings')"; "If coverIndex is set to '0' (zero) a cover page is not
+    # attached" (the spec's coverIndex). Once every such fax was refused: "Default" was
+    # looked up in a dictionary that has no such record.
+    submitter, _ = _submitter(account, tmp_path, clock)
+    for key, cover in (("default", None), ("named default", "default"), ("none", "None")):
+        outcome = _send(submitter, tmp_path, Ticket.build(["+15556465589"], cover=cover), key)
+        assert outcome.status is Status.ACCEPTED, outcome  # type: ignore[attr-defined]
+    assert [m.cover_index for m in service.messages.values()] == [None, None, 0]
+    assert service.token_requests == 1  # and no dictionary read was needed for either
+
+
+@pytest.mark.parametrize(("index", "name"), list(enumerate(EN_US_COVERS)))
+def test_every_named_cover_page_maps_to_its_index(
+    server: SandboxServer, service: RestService, account: Account, tmp_path: Path, clock: Clock,
+    index: int, name: str,
+) -> None:  # fmt: skip
+    submitter, _ = _submitter(account, tmp_path, clock)
+    outcome = _send(submitter, tmp_path, Ticket.build(["+15556465589"], cover=name.upper()))
+    assert outcome.status is Status.ACCEPTED, outcome  # type: ignore[attr-defined]
+    assert service.messages[1].cover_index == index
+
+
+def test_an_unknown_cover_page_is_refused_with_the_names_and_the_dictionary_is_cached(
     server: SandboxServer, service: RestService, account: Account, tmp_path: Path, clock: Clock
 ) -> None:
     transport = _transport(account, tmp_path, clock)
-    assert transport.cover_index("None") == 0
-    assert transport.cover_index("URGENT") == 3
-    with pytest.raises(errors.TicketError, match="not one of: None, Ancient, Default"):
+    assert transport.cover_index("URGENT") == 13
+    with pytest.raises(errors.TicketError) as raised:
         transport.cover_index("Fancy")
-    # The dictionary is cached: one token request, one dictionary read, for all three.
+    assert raised.value.message == f"cover page 'Fancy' is not one of: {', '.join(EN_US_COVERS)}"
+    # The dictionary is cached: one token request, one dictionary read, for both.
     assert service.token_requests == 1
     assert json.loads((tmp_path / "state").joinpath(
         next(p.name for p in (tmp_path / "state").iterdir() if p.name.endswith(".covers.json"))
-    ).read_text())["covers"]["4"] == "Confidential"  # fmt: skip
+    ).read_text())["covers"]["6"] == "Confidential"  # fmt: skip
+
+
+def test_names_and_cover_text_reach_the_api_in_utf8(
+    server: SandboxServer, service: RestService, account: Account, tmp_path: Path, clock: Clock
+) -> None:
+    # The JSON root part is JSON, and JSON is UTF-8 (RFC 8259 s8.1); the spec gives
+    # to[].name and coverPageText as strings, with no ASCII rule: that rule is FaxOut's.
+    ticket = Ticket.build(["+15556465589|José Müller", "+15555568552|北京 Ltd"],
+                          cover_text="Grüße aus Köln\n— Ünal")  # fmt: skip
+    request = _transport(account, tmp_path, clock).fax_request(ticket, [], now=NOW)
+    assert "José Müller".encode() in request and b"\\u" not in request  # as written
+    submitter, _ = _submitter(account, tmp_path, clock)
+    assert _send(submitter, tmp_path, ticket).status is Status.ACCEPTED  # type: ignore[attr-defined]
+    message = service.messages[1]
+    assert [r["name"] for r in message.to] == ["José Müller", "北京 Ltd"]
+    assert message.cover_text == "Grüße aus Köln\n— Ünal"
+
+
+def test_cover_text_is_counted_as_the_service_may_count_it(
+    server: SandboxServer, account: Account, tmp_path: Path, clock: Clock
+) -> None:
+    # coverPageText maxLength 1024: characters or UTF-16 units is not said, and a Java
+    # service counts units. The safe reading: an emoji counts twice.
+    transport = _transport(account, tmp_path, clock)
+    transport.fax_request(Ticket.build(["+15556465589"], cover_text="é" * 1024), [], now=NOW)
+    transport.fax_request(Ticket.build(["+15556465589"], cover_text="x" * 1022 + "📠"), [], now=NOW)
+    with pytest.raises(errors.TicketError, match=r"has 1025 characters \(emoji .* count twice\)"):
+        transport.fax_request(
+            Ticket.build(["+15556465589"], cover_text="x" * 1023 + "📠"), [], now=NOW
+        )
 
 
 def test_one_token_serves_many_faxes_and_is_refreshed_before_it_expires(
@@ -148,6 +217,47 @@ def test_a_token_the_service_forgot_is_replaced_once(
     outcome = _send(submitter, tmp_path, Ticket.build(["+15556465589"]), key="second")
     assert outcome.status is Status.ACCEPTED  # type: ignore[attr-defined]
     assert (service.token_requests, len(service.messages)) == (2, 2)
+
+
+# tokens.md: "If an expired or invalidated token is used, RingCentral rejects the request
+# with an HTTP 401 ... applications must obtain a new access token". The codes a token
+# that no longer serves comes back with: errors.md and the swagger's per-endpoint tables.
+SESSION_ENDS = {
+    "session ended (OAU-213 Token not found)": lambda s: s.end_sessions("OAU-213"),
+    "expired early (OAU-128)": lambda s: s.expire_tokens(),
+    "corrupted (OAU-129)": lambda s: s.end_sessions("OAU-129"),
+    "unparsable (OAU-149)": lambda s: s.end_sessions("OAU-149"),
+    "revoked, unknown to the service": lambda s: s._access.clear(),
+}
+
+
+@pytest.mark.parametrize("shape", ["documented", "observed"])
+@pytest.mark.parametrize("end", list(SESSION_ENDS))
+def test_a_token_the_service_no_longer_takes_is_renewed_once_and_the_fax_goes(
+    tmp_path: Path, clock: Clock, end: str, shape: str
+) -> None:
+    service = RestService(TEST_APPS, clock=clock, error_shape=shape)  # type: ignore[arg-type]
+    with SandboxServer(port=0, store=tmp_path / "store", rest=service) as server:
+        submitter, journal = _submitter(rest_account(server.url), tmp_path, clock)
+        _send(submitter, tmp_path, Ticket.build(["+15556465589"]), key="first")
+        SESSION_ENDS[end](service)  # the cached token still looks valid to faxprint
+        outcome = _send(submitter, tmp_path, Ticket.build(["+15556465589"]), key="second")
+    assert outcome.status is Status.ACCEPTED, outcome  # type: ignore[attr-defined]
+    assert [a.state for a in journal.attempts("second")] == [State.ACCEPTED]  # one attempt
+    assert (service.token_requests, len(service.messages)) == (2, 2)
+
+
+def test_a_401_with_a_new_token_is_the_accounts_in_one_line(tmp_path: Path, clock: Clock) -> None:
+    service = RestService(TEST_APPS, clock=clock, token_seconds=0)  # every token refused
+    with SandboxServer(port=0, store=tmp_path / "store", rest=service) as server:
+        submitter, journal = _submitter(rest_account(server.url), tmp_path, clock)
+        outcome = _send(submitter, tmp_path, Ticket.build(["+15556465589"]))
+    assert outcome.status is Status.ACCOUNT, outcome  # type: ignore[attr-defined]
+    message = outcome.message  # type: ignore[attr-defined]
+    assert message.startswith("the service refused the account (HTTP 401: ")
+    assert "(OAU-128)" in message and "{" not in message  # the API's words, not its JSON
+    assert (service.token_requests, service.messages) == (2, {})  # renewed once, no more
+    assert journal.get("job-1").state is State.RETRY  # type: ignore[union-attr]
 
 
 def test_bad_credentials_are_the_admins_and_leave_the_job_to_retry(
@@ -214,6 +324,61 @@ def test_what_the_api_would_refuse_is_refused_before_sending(
     assert words in outcome.message  # type: ignore[attr-defined]
     assert journal.get("job-1").state is State.FAILED  # type: ignore[union-attr]
     assert not service.messages
+
+
+def test_a_file_name_the_api_forbids_is_faxed_under_a_safe_one(
+    server: SandboxServer, service: RestService, account: Account, tmp_path: Path, clock: Clock
+) -> None:
+    # sending-faxes.md, "Attachment Limitations": "The file name of the attached files
+    # does not include ampersands (e.g. &) or other special characters such as @#$%^&*".
+    submitter, journal = _submitter(account, tmp_path, clock)
+    pdf = make_pdf(tmp_path / "made.pdf", pages=2)
+    outcome = submitter.submit("job-1", Ticket.build(["+15556465589"]),
+                               [DocumentSource(pdf, "R&D #1 (50%).pdf")],
+                               source=Source("send"))  # fmt: skip
+    assert outcome.status is Status.ACCEPTED, outcome
+    assert [a["fileName"] for a in service.messages[1].attachments] == ["R_D_1_50.pdf"]
+    assert journal.get("job-1").documents == ("R&D #1 (50%).pdf",)  # type: ignore[union-attr]
+
+
+def test_postscript_is_faxed_as_pdf_with_its_pages_counted(
+    server: SandboxServer, service: RestService, account: Account, tmp_path: Path, clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    # PostScript is not in sending-faxes.md's "supported FAX content types".
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    letter = tmp_path / "letter.ps"
+    letter.write_bytes(
+        b"%!PS-Adobe-3.0\n/Helvetica findfont 20 scalefont setfont\n"
+        + b"72 700 moveto (one) show showpage 72 700 moveto (two) show showpage\n"
+    )
+    submitter, journal = _submitter(account, tmp_path, clock)
+    outcome = submitter.submit("job-1", Ticket.build(["+15556465589"]),
+                               [DocumentSource(letter)], source=Source("send"))  # fmt: skip
+    assert (outcome.status, outcome.pages) == (Status.ACCEPTED, 2), outcome
+    [attachment] = service.messages[1].attachments
+    assert (attachment["fileName"], attachment["contentType"]) == ("letter.pdf", "application/pdf")
+    assert journal.get("job-1").documents == ("letter.ps",)  # type: ignore[union-attr]
+    assert list(scratch.iterdir()) == []  # the PDF made for it is gone
+
+
+def test_a_type_the_api_does_not_take_is_refused_before_any_request(
+    server: SandboxServer, service: RestService, account: Account, tmp_path: Path, clock: Clock
+) -> None:
+    odt = tmp_path / "letter.odt"
+    odt.write_bytes(b"PK\x03\x04" + b"\x00" * 200)
+    submitter, journal = _submitter(account, tmp_path, clock)
+    outcome = submitter.submit("job-1", Ticket.build(["+15556465589"]),
+                               [DocumentSource(odt)], source=Source("send"))  # fmt: skip
+    assert outcome.status is Status.INVALID, outcome
+    assert outcome.message.startswith(
+        "letter.odt: this service does not fax application/vnd.oasis.opendocument.text files;"
+        " it takes .pdf, .psd, .doc, .docx"
+    )
+    assert journal.get("job-1").state is State.FAILED  # type: ignore[union-attr]
+    assert (service.token_requests, service.fax_requests) == (0, 0)  # not even a sign-in
 
 
 def test_a_lost_answer_is_settled_by_the_message_store(
@@ -291,10 +456,14 @@ def test_delivery_moves_from_queued_to_delivered_or_failed(
     transport = _transport(account, tmp_path, clock)
     assert transport.delivery("1").outcome == "pending"
     clock.now += 31
+    # A delivered outbound fax reads Sent: the spec's MessageStatusEnum gives outbound
+    # faxes the aggregated status, "Sent" when no recipient is Queued or failed.
     assert (transport.delivery("1").status, transport.delivery("1").outcome) == (
-        "Delivered", "delivered")  # fmt: skip
-    assert transport.delivery("2").outcome == "failed"
-    with pytest.raises(errors.RejectedError, match="Message 9 not found"):
+        "Sent", "delivered")  # fmt: skip
+    assert (transport.delivery("2").status, transport.delivery("2").outcome) == (
+        "SendingFailed", "failed")  # fmt: skip
+    # The documented error body: {"errors": [{"errorCode", "message"}]} (errors.md).
+    with pytest.raises(errors.RejectedError, match=r"HTTP 404: .+ \(CMN-102\)"):
         transport.delivery("9")
 
 
@@ -399,7 +568,10 @@ def test_one_failed_recipient_makes_the_fax_undelivered(
     _send(submitter, tmp_path, Ticket.build(["+15556465589", "+15556460000"]))
     clock.now += 31
     delivery_ = _transport(account, tmp_path, clock).delivery("1")
-    assert (delivery_.status, delivery_.outcome) == ("Sent; 1 of 2 recipients failed", "failed")
+    # The spec's aggregated status says SendingFailed "if at least one recipient is";
+    # how many, and why (to[].faxErrorCode), only the recipients say.
+    assert (delivery_.status, delivery_.outcome) == (
+        "SendingFailed; 1 of 2 recipients failed (NoAnswer)", "failed")  # fmt: skip
 
 
 def test_a_sign_in_error_never_echoes_what_was_sent(tmp_path: Path) -> None:

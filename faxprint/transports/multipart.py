@@ -53,15 +53,18 @@ class TextField:
 
 @dataclass(frozen=True)
 class JsonField:
-    """A form field whose value is a JSON document (``Content-Type: application/json``)."""
+    """A form field whose value is a JSON document (``Content-Type: application/json``),
+    UTF-8 as JSON is (RFC 8259 s8.1), sent with a file name where one is given."""
 
     name: str
     value: bytes
+    filename: str | None = None
 
     def head(self) -> bytes:
         """Render the part's headers and the blank line that ends them."""
+        named = f'; filename="{_param(self.filename)}"' if self.filename is not None else ""
         return (
-            f'Content-Disposition: form-data; name="{_param(self.name)}"\r\n'
+            f'Content-Disposition: form-data; name="{_param(self.name)}"{named}\r\n'
             "Content-Type: application/json\r\n\r\n"
         ).encode()
 

@@ -1,10 +1,15 @@
 """RingCentral's REST fax API: OAuth tokens, one multipart POST, a message to follow.
 
-The request: ``POST /restapi/v1.0/account/~/extension/~/fax``, multipart/form-data whose
-first part is JSON (recipients in E.164, ``faxResolution``, ``coverIndex``,
-``coverPageText``, ``sendTime``), then one part per document. The answer is the message,
-with an ``id`` and a ``messageStatus`` that moves from ``Queued`` to a final status;
-:meth:`RingCentralTransport.delivery` reads it again later.
+Built from RingCentral's documentation (../shared/ringcentral-rest.md gathers it, with
+sources), never from what the sandbox accepts. The request: ``POST
+/restapi/v1.0/account/~/extension/~/fax``, multipart/form-data whose first part is the
+JSON root, sent as the SDKs send it (``name="json"; filename="request.json"``,
+``application/json``, UTF-8: names and cover text as written): recipients in E.164,
+``faxResolution``, ``coverIndex`` (left out for the account's default cover page, 0 for
+none), ``coverPageText``, ``sendTime``; then one part per document, under a file name and
+of a type the API takes (:mod:`faxprint.transports.ringcentral_files`). The answer is
+the message, with an ``id`` and a ``messageStatus`` that moves from ``Queued`` to a final
+status; :meth:`RingCentralTransport.delivery` reads it again later.
 
 Tokens come from the JWT bearer grant and are shared on disk by every process of the
 account (:mod:`faxprint.transports.tokens`), as is a 429's Retry-After. Cover page names
@@ -12,16 +17,18 @@ become indexes through the service's cover page dictionary, cached for a day.
 
 How failures map onto faxprint's errors:
 
-- a grant refused (bad client credentials or JWT), 401 after one fresh token, 403
-  (missing permission): the account's, the admin must act;
+- a grant refused (bad client credentials or JWT), 403 (missing permission), a 401 with
+  a token got just now: the account's, the admin must act. Any 401 on an API call with
+  an older token (expired, session ended, whatever its code) gets one new token first;
 - 400/404/415/422 on the fax request: the job is refused, with the API's own message;
 - 429 (with Retry-After; the fax call's is honoured by every process of the account),
   503, network errors before the body was sent: transient;
 - an upload that ended without a readable answer, or with 500/502/504 (a gateway may say
   so after the service accepted it): uncertain, and then settled by
   :meth:`RingCentralTransport.lookup`, which looks for the fax in the message store.
-- Error texts are the API's own message; the sign-in's are its OAuth error code only
-  (whatever echoed a sign-in request would hold the secrets).
+- Error texts are the API's own message and code, read from the documented body
+  (``errors[]``) or the shape the live service also sends; the sign-in's are its error
+  codes only (whatever echoed a sign-in request would hold the secrets).
 """
 
 from __future__ import annotations
@@ -43,17 +50,17 @@ from faxprint.errors import (
     AccountError,
     CancelledError,
     ConfigError,
-    DocumentError,
     FaxPrintError,
     RejectedError,
     ServiceUnavailable,
     TicketError,
     UncertainError,
 )
-from faxprint.protocol import COVER_NONE
+from faxprint.protocol import COVER_DEFAULT, COVER_NONE
 from faxprint.text import printable
 from faxprint.ticket import Ticket
 from faxprint.transports import Progress, Receipt, delivery_outcome
+from faxprint.transports import ringcentral_files as files
 from faxprint.transports.e164 import to_e164
 from faxprint.transports.http import LOST_ANSWER, check_verify, excerpt_of, new_session, translate
 from faxprint.transports.multipart import Field, FileField, JsonField, MultipartBody
@@ -70,7 +77,6 @@ FAX_PATH = "/restapi/v1.0/account/~/extension/~/fax"
 MESSAGES_PATH = "/restapi/v1.0/account/~/extension/~/message-store"
 COVERS_PATH = "/restapi/v1.0/dictionary/fax-cover-page"
 MAX_COVER_TEXT = 1024
-MAX_ATTACHMENTS = 50 * 1024 * 1024
 MAX_ANSWER = 8 * 1024 * 1024  # a message store page of 1,000 faxes is about 1 MB
 COVERS_SECONDS = 86400.0  # how long the cover page dictionary is trusted
 LOOKUP_SKEW = 60.0  # seconds the service's clock may run behind ours when matching a message
@@ -121,10 +127,13 @@ class RingCentralTransport:
         progress: Progress | None = None,
     ) -> Receipt:
         """Upload one fax and return its receipt, with the message id and status."""
+        files.check(documents)
         request = self.fax_request(ticket, documents, now=now)
 
         def body() -> MultipartBody:
-            fields: list[Field] = [JsonField("request", request)]
+            # As every documented example and official SDK sends the JSON root part
+            # (sending-faxes.md's samples; ringcentral-python multipart_builder.py).
+            fields: list[Field] = [JsonField("json", request, filename="request.json")]
             fields += [
                 FileField("attachment", d.path, d.filename, d.content_type, d.size, d.identity)
                 for d in documents
@@ -134,19 +143,23 @@ class RingCentralTransport:
         status, headers, answer, sent = self._call("POST", FAX_PATH, body=body)
         return _receipt(status, headers, answer, sent)
 
+    def prepare(self, documents: Sequence[Document], workdir: Path) -> list[Document]:
+        """Return the documents as the API takes them (PostScript made PDF in ``workdir``,
+        safe file names); refuse, before any request, a type it does not take."""
+        return files.prepare(documents, workdir)
+
     def fax_request(self, ticket: Ticket, documents: Sequence[Document], *, now: datetime) -> bytes:
-        """Return the JSON first part of the fax request; refuse what the API would."""
-        cover_text = ticket.cover_text.replace("\r\n", "\n")  # JSON needs no wire line ends
-        if len(cover_text) > MAX_COVER_TEXT:
+        """Return the JSON first part of the fax request, in UTF-8 (names and cover text as
+        written); refuse what the API would."""
+        cover_text = ticket.cover_text
+        # The spec's maxLength: 1024. Whether it counts characters or UTF-16 units (as
+        # Java does) is not said: the safe reading counts an emoji as two.
+        units = len(cover_text.encode("utf-16-le")) // 2
+        if units > MAX_COVER_TEXT:
+            twice = " (emoji and some rare characters count twice)" * (units > len(cover_text))
             raise TicketError(
-                f"the cover text has {len(cover_text)} characters; "
+                f"the cover text has {units} characters{twice}; "
                 f"this service takes at most {MAX_COVER_TEXT}"
-            )
-        total = sum(d.size for d in documents)
-        if total > MAX_ATTACHMENTS:
-            raise DocumentError(
-                f"the documents come to {total / 1048576:.1f} MB; this service takes at most "
-                "50 MB per fax"
             )
         request: dict[str, Any] = {
             "to": [
@@ -155,8 +168,10 @@ class RingCentralTransport:
                 for r in ticket.recipients
             ],
             "faxResolution": (ticket.resolution or "Low").title(),
-            "coverIndex": self.cover_index(ticket.cover),
         }
+        cover = self.cover_index(ticket.cover)
+        if cover is not None:
+            request["coverIndex"] = cover
         if cover_text:
             request["coverPageText"] = cover_text
         if ticket.send_at is not None:
@@ -166,10 +181,18 @@ class RingCentralTransport:
                 logger.warning(
                     "send time %s has passed; the fax is sent now", ticket.send_at.isoformat()
                 )
-        return json.dumps(request).encode()
+        return json.dumps(request, ensure_ascii=False).encode("utf-8")
 
-    def cover_index(self, name: str) -> int:
-        """Return the index of the cover page template called ``name`` (0: none)."""
+    def cover_index(self, name: str) -> int | None:
+        """Return the index of the cover page template called ``name``: 0 for none, None
+        for the account's default (the request leaves ``coverIndex`` out).
+
+        The spec's ``coverIndex``: "If `coverIndex` is set to '0' (zero) a cover page is
+        not attached ... If not specified, the default cover page is attached (which is
+        configured in 'Outbound Fax Settings')". The dictionary has no "Default" record.
+        """
+        if name.lower() == COVER_DEFAULT.lower():
+            return None
         if name.lower() == COVER_NONE.lower():
             return 0
         covers = self._covers()
@@ -202,13 +225,20 @@ class RingCentralTransport:
             raise ValueError(f"message id {message_id!r} is not a number")
         answer = self._get(f"{MESSAGES_PATH}/{message_id}")
         status = str(answer.get("messageStatus", ""))
-        recipients = answer.get("to")
-        each = [str(r.get("messageStatus", "")) for r in recipients or [] if isinstance(r, dict)]
-        failed = [s for s in each if delivery_outcome(s) == "failed"]
-        if failed and delivery_outcome(status) != "failed":
-            status = f"{status or 'Queued'}; {len(failed)} of {len(each)} recipients failed"
-            return Delivery(message_id, status, "failed")
-        return Delivery(message_id, status)
+        recipients = [r for r in answer.get("to") or [] if isinstance(r, dict)]
+        failed = [
+            r for r in recipients if delivery_outcome(str(r.get("messageStatus"))) == "failed"
+        ]
+        if (len(failed) == len(recipients) and delivery_outcome(status) == "failed") or not failed:
+            return Delivery(message_id, status)
+        # Some failed: say how many, and why where the service says (to[].faxErrorCode:
+        # NoAnswer, LineBusy, ...). The aggregated status alone hides it: "SendingFailed
+        # if at least one recipient is SendingFailed" (the spec's MessageStatusEnum).
+        codes = {str(r.get("faxErrorCode", "")) for r in failed}
+        reasons = sorted(code for code in codes if _WORD.fullmatch(code))
+        why = f" ({', '.join(reasons)})" if reasons else ""
+        detail = f"{len(failed)} of {len(recipients)} recipients failed{why}"
+        return Delivery(message_id, f"{status or 'Queued'}; {detail}", "failed")
 
     def lookup(self, ticket: Ticket, since: float, until: float) -> list[Receipt]:
         """Return the outbound faxes that may be the upload begun at ``since`` whose
@@ -276,7 +306,13 @@ class RingCentralTransport:
     def _call(
         self, method: str, path: str, *, body: Callable[[], MultipartBody] | None = None
     ) -> tuple[int, dict[str, str], bytes, bool]:
-        """Make an authorized request; renew the token once if the service refuses it.
+        """Make an authorized request; on a 401, get a new token and make it once more.
+
+        Whatever the 401's code (OAU-128 expired, OAU-213 not found, OAU-129, OAU-149, ...):
+        "If an expired or invalidated token is used, RingCentral rejects the request with
+        an HTTP 401 ... applications must obtain a new access token" (tokens.md). Sessions
+        end early (the user's five parallel sessions, a password change, an admin's
+        policy), so a new grant is tried once; a 401 with a fresh token is the account's.
 
         Return the status, headers, the start of the answer, and whether a body was sent
         whole.
@@ -292,7 +328,9 @@ class RingCentralTransport:
             payload = body() if body is not None else None
             status, headers, answer = self._request(method, path, token, payload)
             sent = payload is not None and payload.complete
-            if status == 401 and not renewed and _error_code(answer) in _TOKEN_REFUSED:
+            if status == 401 and not renewed:
+                logger.info("the service refused the token (%s); getting a new one",
+                            _error_code(answer) or "HTTP 401")  # fmt: skip
                 self.tokens.forget(token)
                 token = self.tokens.get(self._grant)
                 continue
@@ -403,9 +441,6 @@ class RingCentralTransport:
                 session.close()
 
 
-_TOKEN_REFUSED = ("TokenExpired", "TokenInvalid", "OAU-213")
-
-
 def _receipt(status: int, headers: dict[str, str], answer: bytes, sent: bool) -> Receipt:
     """Turn the answer to a fax request into a receipt, or raise what it means."""
     if status == 200:
@@ -452,31 +487,61 @@ def _refusal(status: int, answer: bytes, *, what: str) -> FaxPrintError:
 
 
 def _oauth_error(answer: bytes) -> str:
-    """Return the sign-in's OAuth error code only: the endpoint was sent the secrets, and a
-    proxy or wrong server that echoes its request must not put them in a message."""
-    try:
-        error = json.loads(answer).get("error")
-    except (ValueError, AttributeError):
-        error = None
-    text = str(error) if isinstance(error, str) else ""
-    return text if re.fullmatch(r"[a-z_]{1,40}", text) else "no OAuth error code"
+    """Return the sign-in's error codes only (``invalid_grant, OAU-xxx``): the endpoint was
+    sent the secrets, and a proxy or wrong server that echoes its request must not put
+    them in a message."""
+    data = _json_object(answer)
+    error = data.get("error")
+    codes = [str(error)] if isinstance(error, str) and _OAUTH_CODE.fullmatch(error) else []
+    codes += [code] if (code := _error_code(answer)) else []
+    return ", ".join(codes) or "no OAuth error code"
 
 
 def _api_message(answer: bytes) -> str:
-    """Return the API's own message from an error answer (JSON or OAuth style)."""
-    try:
-        data = json.loads(answer)
-        text = data.get("message") or data.get("error_description") or data.get("error")
-    except (ValueError, AttributeError):
-        text = None
-    return excerpt_of(str(text).encode()) if text else (excerpt_of(answer) or "no text")
+    """Return the API's own message from an error answer, with its code."""
+    code, message = _first_error(answer)
+    if not message:
+        return code or excerpt_of(answer) or "no text"
+    shown = excerpt_of(message.encode())
+    return f"{shown} ({code})" if code else shown
 
 
 def _error_code(answer: bytes) -> str:
+    """Return the first error's code (``OAU-213``, ``CMN-101``), if it has the form of one."""
+    code, _ = _first_error(answer)
+    return code if _ERROR_CODE.fullmatch(code) else ""
+
+
+def _first_error(answer: bytes) -> tuple[str, str]:
+    """Return the code and message of an error answer's first error.
+
+    The documented body is ``{"errors": [{"errorCode", "message", ...}]}`` only (errors.md;
+    the spec's ApiErrorResponseModel and ParameterizedErrorResponseModel); answers
+    captured from the live service repeat both at the top level; the OAuth endpoints say
+    ``error`` and ``error_description`` beside ``errors[]``. All three are read, the
+    documented one first.
+    """
+    data = _json_object(answer)
+    errors = data.get("errors")
+    first = errors[0] if isinstance(errors, list) and errors else {}
+    first = first if isinstance(first, dict) else {}
+    code = first.get("errorCode") or data.get("errorCode") or ""
+    message = (first.get("message") or data.get("message") or data.get("error_description")
+               or data.get("error") or "")  # fmt: skip
+    return str(code), str(message)
+
+
+def _json_object(answer: bytes) -> dict[str, Any]:
     try:
-        return str(json.loads(answer).get("errorCode", ""))
-    except (ValueError, AttributeError):
-        return ""
+        data = json.loads(answer)
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+_OAUTH_CODE = re.compile(r"[a-z_]{1,40}")
+_WORD = re.compile(r"[A-Za-z]{1,40}")
+_ERROR_CODE = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,39}")
 
 
 def _retry_after(headers: dict[str, str]) -> float:

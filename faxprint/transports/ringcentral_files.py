@@ -38,7 +38,9 @@ FAX_EXTENSIONS = (
     "pcx", "tga", "rtf", "txt", "log", "h", "cpp", "c", "err", "hpp", "wk1", "wk3", "wk4",
     "wq1", "xml", "html", "htm", "csv",
 )  # fmt: skip
-MAX_BYTES = 50 * 1024 * 1024  # "The combined size of all attachments does not exceed 50 MB."
+#: "The combined size of all attachments does not exceed 50 MB." Which megabyte it means
+#: is not said: the smaller reading, 50,000,000 bytes.
+MAX_BYTES = 50_000_000
 MAX_PAGES = 200  # "The attachments does not exceed 200 pages."
 MAX_NAME = 100  # the API allows 256 (MSG-370); faxprint's names stay shorter
 POSTSCRIPT = "application/postscript"
@@ -80,8 +82,8 @@ def check(documents: Sequence[Document]) -> None:
     total = sum(d.size for d in documents)
     if total > MAX_BYTES:
         raise DocumentError(
-            f"the documents come to {total / 1048576:.1f} MB; this service takes at most "
-            "50 MB per fax"
+            f"the documents come to {total / 1e6:.1f} MB; this service takes at most "
+            "50 MB (50,000,000 bytes) per fax"
         )
     pages = sum(d.pages or 0 for d in documents)
     if pages > MAX_PAGES:

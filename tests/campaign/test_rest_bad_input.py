@@ -3,9 +3,11 @@ printer: what RingCentral's API would refuse is refused before a fax is sent, wi
 printable line that says why, and the REST side holds no message.
 
 Good input next to the bad (a national number in the account's country, 1,024 characters
-of cover text, non-ASCII names) is faxed once, as the API wants it. Documents over 50 MB
-are two sparse TIFFs (a TIFF is described from its first bytes, never read whole); the
-printer does not take them, as cupsd's filters would render them first.
+of cover text, non-ASCII names, no cover option, a file name the API forbids, PostScript)
+is faxed once, as the API wants it (../shared/ringcentral-rest.md s2, s4). Documents over
+50 MB are two sparse TIFFs (a TIFF is described from its first bytes, never read whole);
+the printer does not take them, as cupsd's filters would render them first, nor a type
+cupsd cannot print.
 """
 
 from __future__ import annotations
@@ -47,6 +49,9 @@ class Input:
     document: str = ""  # the document's name, if not the job's
     sent_to: str = ""  # good input: the number the service must get
     sent_name: str = ""  # ... and the recipient's name
+    sent_file: str = ""  # ... the attachment's name and type, if not offer.pdf's
+    sent_cover: int | None = None  # ... and coverIndex (None: left out, the default cover)
+    kind: str = "pdf"  # the document: pdf, ps (PostScript) or odt (a type the API refuses)
     bug: str = ""  # a known bug: strict xfail
     printer: bool = True  # also through the printer
 
@@ -102,14 +107,63 @@ INPUTS = [
     Input(
         "an unknown cover page (Fancy)",
         "5556465589",
-        "cover page 'Fancy' is not one of: None, Ancient, Default, Urgent, Confidential",
+        "cover page 'Fancy' is not one of: None, Ancient, Birthday, Blank, Clasmod, Classic, "
+        "Confidential, Contempo, Elegant, Express, Formal, Jazzy, Modern, Urgent",
         cover="Fancy",
     ),
     Input(
         "a non-ASCII cover page name",
         "5556465589",
-        "cover page 'Vertraulich - U' is not one of: None, Ancient, Default",
+        "cover page 'Vertraulich - U' is not one of: None, Ancient, Birthday",
         cover="Vertraulich – Ü",
+    ),
+    Input(
+        "no cover option: the account's default cover (coverIndex left out)",
+        "5556465589",
+        "",
+        sent_to="+15556465589",
+    ),
+    Input(
+        "cover None (coverIndex 0)",
+        "5556465589",
+        "",
+        cover="None",
+        sent_to="+15556465589",
+        sent_cover=0,
+    ),
+    Input(
+        "cover Urgent (coverIndex 13)",
+        "5556465589",
+        "",
+        cover="urgent",
+        sent_to="+15556465589",
+        sent_cover=13,
+    ),
+    Input(
+        "a file the API forbids by name (R&D #1 (50%).pdf)",
+        "5556465589",
+        "",
+        document="R&D #1 (50%).pdf",
+        sent_to="+15556465589",
+        sent_file="R_D_1_50.pdf",
+    ),
+    Input(
+        "a PostScript document",
+        "5556465589",
+        "",
+        document="letter.ps",
+        kind="ps",
+        sent_to="+15556465589",
+        sent_file="letter.pdf",
+    ),
+    Input(
+        "a type the API does not take (.odt)",
+        "5556465589",
+        "letter.odt: this service does not fax application/vnd.oasis.opendocument.text files; "
+        "it takes .pdf, .psd, .doc, .docx",
+        document="letter.odt",
+        kind="odt",
+        printer=False,
     ),
     Input("a number in Arabic-Indic digits", "٥٥٥٦٤٦٥٥٨٩", "may hold only digits"),
     Input(
@@ -118,12 +172,13 @@ INPUTS = [
         "",
         document="Rechnung März.pdf",
         sent_to="+15556465589",
-        sent_name="Jurgen Gross",
+        sent_name="Jürgen Groß",  # UTF-8, as written: ASCII is FaxOut's rule
+        sent_file="Rechnung_Marz.pdf",
     ),
     Input(
-        "documents of 60 MB in all (2 x 30 MB)",
+        "documents of 60 MiB in all (2 x 30 MiB)",
         "5556465589",
-        "the documents come to 60.0 MB; this service takes at most 50 MB per fax",
+        "the documents come to 62.9 MB; this service takes at most 50 MB (50,000,000 bytes)",
         megabytes=(30, 30),
         printer=False,
     ),
@@ -149,7 +204,19 @@ def _documents(given: Input, folder: Path, marker: str) -> dict[str, Path]:
             for n, size in enumerate(given.megabytes)
         }
     name = given.document or "offer.pdf"
-    return {name: make_pdf(folder / f"made-{len(list(folder.iterdir()))}.pdf", text=marker)}
+    made = folder / f"made-{len(list(folder.iterdir()))}"
+    if given.kind == "ps":
+        made.write_bytes(POSTSCRIPT.replace(b"MARKER", marker.encode("ascii", "replace")))
+    elif given.kind == "odt":
+        made.write_bytes(b"PK\x03\x04" + b"\x00" * 100)  # the start of a zip: not text
+    else:
+        make_pdf(made, text=marker)
+    return {name: made}
+
+
+POSTSCRIPT = b"""%!PS-Adobe-3.0
+/Helvetica findfont 12 scalefont setfont 72 700 moveto (MARKER) show showpage
+"""
 
 
 def _check(
@@ -177,10 +244,12 @@ def _check(
         return
     assert ended == "accepted", message
     [sent] = service.messages.values()
-    assert sent.to == [{"phoneNumber": given.sent_to, "name": given.sent_name}]
-    assert all(a["fileName"].isascii() for a in sent.attachments), sent.attachments
-    if given.document:
-        assert [a["fileName"] for a in sent.attachments] == ["Rechnung Marz.pdf"]
+    assert sent.to == [{"phoneNumber": given.sent_to}
+                       | ({"name": given.sent_name} if given.sent_name else {})]  # fmt: skip
+    assert sent.cover_index == given.sent_cover
+    assert [(a["fileName"], a["contentType"]) for a in sent.attachments] == [
+        (given.sent_file or "offer.pdf", "application/pdf")
+    ]
 
 
 def _xfail(given: Input, request: pytest.FixtureRequest) -> None:
@@ -295,7 +364,8 @@ def test_the_printer_cancels_what_the_api_would_refuse_with_one_line(
     rest, url = service
     rest_printer.configure(url, **_settings(given))
     marker = f"bad input, rest printer: {given.name}"
-    pdf = make_pdf(rest_printer.work / (given.document or "offer.pdf"), text=marker)
+    [(name, made)] = _documents(given, rest_printer.work, marker).items()
+    pdf = made.rename(rest_printer.work / name)  # cupsd renders PostScript itself
     options = [f'fax-to="{given.to}"', f'fax-cover-text="{_cover_text(given, marker)}"']
     if given.cover is not None:
         options.append(f'fax-cover="{given.cover}"')

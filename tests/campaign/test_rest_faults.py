@@ -216,9 +216,27 @@ def _revoke(service: RestService, clock: Skewed) -> None:
     service._access.clear()  # revoked by the admin, or the service forgot it
 
 
-TOKEN_CASES = {
-    "token expired at the service between jobs": _expire,
-    "token revoked between jobs": _revoke,
+def _ended(code: str) -> Callable[[RestService, Skewed], None]:
+    def end(service: RestService, clock: Skewed) -> None:
+        service.end_sessions(code)  # the user's sixth session, a password change, ...
+
+    return end
+
+
+def _expired_early(service: RestService, clock: Skewed) -> None:
+    service.expire_tokens()
+
+
+#: How a token faxprint holds stops serving between two jobs, and the error body shape
+#: the 401 comes in: "documented" ({"errors": [...]} only, errors.md) or "observed" (the
+#: live service's, errorCode and message repeated at the top level).
+TOKEN_CASES: dict[str, tuple[Callable[[RestService, Skewed], None], str]] = {
+    "token expired at the service between jobs": (_expire, "documented"),
+    "token revoked between jobs": (_revoke, "documented"),
+    "session ended between jobs (OAU-213)": (_ended("OAU-213"), "documented"),
+    "session ended, the live service's error body": (_ended("OAU-213"), "observed"),
+    "token expired early (OAU-128)": (_expired_early, "documented"),
+    "token corrupted (OAU-129)": (_ended("OAU-129"), "documented"),
 }
 
 
@@ -227,7 +245,8 @@ def test_a_token_lost_between_jobs_is_granted_again_once(
     path: Path_, case: str, tmp_path: Path
 ) -> None:
     clock = Skewed()
-    service = RestService(TEST_APPS, clock=clock, token_seconds=600)
+    fault, shape = TOKEN_CASES[case]
+    service = RestService(TEST_APPS, clock=clock, token_seconds=600, error_shape=shape)  # type: ignore[arg-type]
     markers = [f"campaign {path.name}: {case} #{n}" for n in range(3)]
     with SandboxServer(
         port=0, store=tmp_path / "store", accounts=TEST_ACCOUNTS, rest=service
@@ -238,7 +257,7 @@ def test_a_token_lost_between_jobs_is_granted_again_once(
         ended = []
         for n, marker in enumerate(markers):
             if n == 1:
-                TOKEN_CASES[case](service, clock)
+                fault(service, clock)
             path.send(marker)
             ended.append(path.ended(marker))
         shown = [text for marker in markers for text in _messages(path, marker)]
