@@ -270,7 +270,11 @@ def _list(args: argparse.Namespace, states: Sequence[State], *, summary: bool) -
         jobs = journal.search(where, args.limit)
         deliveries = deliveries_of(journal, jobs)
         if args.json:
-            for job in jobs:
+            # status: the faxes of the day whose delivery is not confirmed too, as the
+            # text form lists them (their state says which: queued, undelivered, ...)
+            unconfirmed = journal.undelivered(since=now - 86400) if summary else []
+            deliveries |= deliveries_of(journal, unconfirmed)
+            for job in [*jobs, *unconfirmed]:
                 print(json.dumps(as_json(job, now, delivery=deliveries.get(job.key))))
             return
         print(table(jobs, now, deliveries) if jobs else "no jobs")

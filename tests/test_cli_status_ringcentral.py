@@ -151,14 +151,14 @@ def test_after_delivery_a_refresh_shows_delivered_and_undelivered(
     clock.ahead += QUEUED_FOR + 1  # the service delivers 1; delivery to BAD fails
     history = _ok(sent, "history")
     assert _main(history) == {GOOD: "delivered", BAD: "undelivered", FAXOUT: "accepted"}
-    assert "message 1: Delivered" in history and "message 2: SendingFailed" in history
+    assert "message 1: Sent" in history and "message 2: SendingFailed" in history
 
     shown = _ok(sent, "status")
     assert _not_confirmed(shown) == {BAD: "undelivered"}  # a failed delivery stays listed
     keys = _keys(sent)
     story = _ok(sent, "show", keys[GOOD])
     assert _state(story) == "delivered"
-    assert re.search(r"^delivery    message 1: Delivered \(asked [0-9: -]{19}\)$", story, re.M)
+    assert re.search(r"^delivery    message 1: Sent \(asked [0-9: -]{19}\)$", story, re.M)
     failed = _ok(sent, "show", keys[BAD])
     assert _state(failed) == "undelivered"
     assert "delivery    message 2: SendingFailed (asked " in failed
@@ -172,11 +172,24 @@ def test_after_delivery_a_refresh_shows_delivered_and_undelivered(
     assert len(service.asked) == asked  # a final delivery is not asked about again
 
 
+def test_status_json_carries_the_deliveries_not_confirmed_as_the_text_lists_them(
+    sent: Path, clock: Clock
+) -> None:
+    def shown() -> dict[str, tuple[str, str]]:
+        lines = [json.loads(line) for line in _ok(sent, "status", "--json").splitlines()]
+        return {job["recipients"][0].split("|")[0]: (job["state"], job["delivery"]["outcome"])
+                for job in lines}  # fmt: skip
+
+    assert shown() == {GOOD: ("queued", "pending"), BAD: ("queued", "pending")}
+    clock.ahead += QUEUED_FOR + 1
+    assert shown() == {BAD: ("undelivered", "failed")}  # as the text form's section
+
+
 def test_no_refresh_shows_the_last_recorded_state_and_asks_nothing(
     sent: Path, service: CountingRest, clock: Clock
 ) -> None:
     _ok(sent, "status")  # recorded: Queued
-    clock.ahead += QUEUED_FOR + 1  # the service would now say Delivered
+    clock.ahead += QUEUED_FOR + 1  # the service would now say Sent
     asked, tokens = len(service.asked), service.token_requests
     keys = _keys(sent)
 
@@ -229,14 +242,14 @@ def test_json_carries_the_delivery_as_last_heard(sent: Path, clock: Clock) -> No
     shown = {n: (r["state"], r["delivery"]["status"], r["delivery"]["outcome"])
              for n, r in after.items() if n != FAXOUT}  # fmt: skip
     assert shown == {
-        GOOD: ("delivered", "Delivered", "delivered"),
+        GOOD: ("delivered", "Sent", "delivered"),
         BAD: ("undelivered", "SendingFailed", "failed"),
     }
     assert after[GOOD]["delivery"]["checked"] > before[GOOD]["delivery"]["checked"]
     story = json.loads(_ok(sent, "show", "--json", after[GOOD]["key"]))
     assert story["state"] == "delivered"
     assert {k: v for k, v in story["delivery"].items() if k != "checked"} == {
-        "message_id": "1", "status": "Delivered", "outcome": "delivered",
+        "message_id": "1", "status": "Sent", "outcome": "delivered",
     }  # fmt: skip
     assert [a["state"] for a in story["history"]] == ["accepted"]  # the upload's own record
 
@@ -253,5 +266,5 @@ def test_a_message_the_service_no_longer_has_does_not_stop_the_others_refreshing
         assert result.returncode == 0, result.stderr
         [warning] = result.stderr.splitlines()
         assert warning.startswith("faxprint: warning: account office: message 1: "), warning
-        assert "Message 1 not found" in warning
+        assert "HTTP 404: Resource for parameter [messageId] is not found (CMN-102)" in warning
         assert _not_confirmed(result.stdout) == {GOOD: "queued", BAD: "undelivered"}
