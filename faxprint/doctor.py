@@ -171,6 +171,19 @@ def check_accounts(context: Context) -> Iterator[Check]:
         yield reached
         if account.transport == "ringcentral" and reached.status == "ok":
             yield grant(account)
+    if any(a.transport == "ringcentral" for a in context.settings.accounts.values()):
+        yield ghostscript()
+
+
+def ghostscript() -> Check:
+    """REST accounts fax PostScript as PDF, made by Ghostscript: is it there?"""
+    import shutil
+
+    found = shutil.which("gs")
+    if found:
+        return ok("ghostscript", f"{found}: PostScript is made PDF for REST accounts")
+    return Check("warn", "ghostscript", "not installed: PostScript documents sent to a REST "
+                 "account are refused", "apt-get install ghostscript")  # fmt: skip
 
 
 def grant(account: Any) -> Check:

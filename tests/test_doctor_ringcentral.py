@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import pwd
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping
@@ -51,10 +52,10 @@ class Doctor:
         for path in (self.config, self.secret("client_secret"), self.secret("jwt")):
             _as_on_a_server(path)
 
-    def run(self) -> tuple[int, str]:
-        """Run `faxprint doctor`; return its status and output."""
+    def run(self, path: str | None = None) -> tuple[int, str]:
+        """Run `faxprint doctor` (with ``path`` as its PATH); return its status and output."""
         env = {
-            "PATH": os.environ["PATH"], "HOME": str(self.tmp_path),
+            "PATH": path or os.environ["PATH"], "HOME": str(self.tmp_path),
             "FAXPRINT_CONFIG": str(self.config),
             "CUPS_SERVER": str(self.tmp_path / "no-cupsd.sock"),  # fails at once, asks no one
         }  # fmt: skip
@@ -124,6 +125,9 @@ def test_good_credentials_get_a_token_and_send_no_fax(doctor: Doctor, service: R
         "ok", "client faxprint-test-client: token valid for 60 min",
     )  # fmt: skip
     assert check(output, "account office")[0] == "ok"
+    assert check(output, "ghostscript") == (
+        "ok", f"{shutil.which('gs')}: PostScript is made PDF for REST accounts"
+    )  # fmt: skip
     assert failed(output) == [], output
     assert status == 1  # the missing backend and cupsd, and nothing else
     assert (service.token_requests, service.messages) == (1, {})
@@ -197,6 +201,16 @@ def test_a_client_secret_file_every_user_can_read(doctor: Doctor) -> None:
         _, output = doctor.run()
         state, detail = check(output, "secret office client_secret")
         assert state == "FAIL" and "lp (who runs the backend) cannot read" in detail
+
+
+def test_without_ghostscript_postscript_is_said_to_be_refused(doctor: Doctor) -> None:
+    _, output = doctor.run(path=str(doctor.tmp_path))  # a server without gs
+    assert check(output, "ghostscript") == (
+        "warn", "not installed: PostScript documents sent to a REST account are refused "
+        "fix: apt-get install ghostscript",
+    )  # fmt: skip
+    assert check(output, "credentials office")[0] == "ok"  # a warning, not a failure
+    assert failed(output) == []
 
 
 class SignInDown(RestService):
