@@ -275,10 +275,7 @@ class Journal:
         with self._immediate() as db:
             job = self._known(db, key)
             if job.state is State.SENDING:
-                if job.owner == self.owner:  # a try of ours that ended with no verdict
-                    self._set(db, job, State.UNCERTAIN, None, _NO_VERDICT, now)
-                elif not owner_alive(job.owner, job.updated, now):
-                    self._set(db, job, State.UNCERTAIN, None, _INTERRUPTED, now)
+                self._unstick(db, job, now)
             elif job.state in SENDABLE or (force and job.state is State.UNCERTAIN):
                 number = job.attempts + 1
                 db.execute(
@@ -290,6 +287,23 @@ class Journal:
                     (job.id, number, now, State.SENDING),
                 )
         return self._require(key)
+
+    @_translated
+    def unstick(self, key: str) -> JobRecord:
+        """Make a job ``uncertain`` whose ``sending`` no process will finish (its sender
+        died, or it was this process's own try); return the job after. A job a live
+        process is sending stays ``sending``."""
+        with self._immediate() as db:
+            job = self._known(db, key)
+            if job.state is State.SENDING:
+                self._unstick(db, job, self.clock())
+        return self._require(key)
+
+    def _unstick(self, db: sqlite3.Connection, job: JobRecord, now: float) -> None:
+        if job.owner == self.owner:  # a try of ours that ended with no verdict
+            self._set(db, job, State.UNCERTAIN, None, _NO_VERDICT, now)
+        elif not owner_alive(job.owner, job.updated, now):
+            self._set(db, job, State.UNCERTAIN, None, _INTERRUPTED, now)
 
     @_translated
     def abandon(self, key: str, message: str = "the job was cancelled") -> None:

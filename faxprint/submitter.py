@@ -187,7 +187,17 @@ class Submitter:
         to send it again (releasing a held CUPS job says so).
         """
         known = self.journal.get(key)
-        force = self.resend_uncertain or (release and known is not None)
+        interrupted = False
+        if known is not None and known.state is State.SENDING:
+            # What an earlier sender left comes first: a live one's job is its own, and
+            # one whose sender died (or this process's own try) may have gone: uncertain.
+            known = self.journal.unstick(key)
+            if known.state is State.SENDING:
+                return self._outcome(
+                    Status.DEFERRED, _busy(known), known.pages, len(ticket.recipients)
+                )
+            interrupted = True  # uncertain as of now: no person has decided on it yet
+        force = not interrupted and (self.resend_uncertain or (release and known is not None))
         if known is not None and known.state is State.UNCERTAIN and _can_look(self.transport):
             # The service keeps a record of what it accepted: ask it, not a person.
             # Since the last upload began; the service has had time since the job became
@@ -203,10 +213,12 @@ class Submitter:
         ):
             return self._settled(known, len(ticket.recipients))
         with contextlib.ExitStack() as scratch:  # what the transport made of the documents
-            refusal: InputError | None = None
+            refusal: FaxPrintError | None = None
             try:
                 documents = self._prepare(self.inspect(ticket, sources), scratch)
-            except InputError as error:
+            except CancelledError:
+                raise
+            except FaxPrintError as error:  # refused, or not now (a full disk, no gs)
                 documents, refusal = [], error
             return self._record_and_send(key, ticket, sources, documents, refusal, source,
                                          progress, force)  # fmt: skip
@@ -217,7 +229,7 @@ class Submitter:
         ticket: Ticket,
         sources: Sequence[DocumentSource],
         documents: list[Document],
-        refusal: InputError | None,
+        refusal: FaxPrintError | None,
         source: Source,
         progress: Progress | None,
         force: bool,
@@ -225,7 +237,7 @@ class Submitter:
         recipients = [r.text() for r in ticket.recipients]
         names = [s.name or s.path.name for s in sources]
         pages = _total_pages(documents) if documents else None
-        self.journal.begin(
+        job = self.journal.begin(
             key,
             source=source.kind,
             account=self.account.name,
@@ -236,8 +248,7 @@ class Submitter:
             title=source.title,
         )
         if refusal is not None:  # recorded too: "did my fax go?" has an answer
-            self.journal.finish(key, State.FAILED, message=refusal.message)
-            return Outcome(Status.INVALID, refusal.message, key, recipients=len(recipients))
+            return self._refused(job, refusal, len(recipients))
         try:
             return self._send(key, ticket, documents, pages, progress, force)
         except CancelledError:
@@ -245,6 +256,18 @@ class Submitter:
             # and the handler in _send: never leave this process's job "sending" behind.
             self.journal.abandon(key)
             raise
+
+    def _refused(self, job: JobRecord, error: FaxPrintError, count: int) -> Outcome:
+        """Record why a job cannot be sent now: the verdict of a job waiting to be sent.
+        A job that may have gone (uncertain, released by a person; or being sent by
+        another process meanwhile) keeps its state: this run sends nothing of it."""
+        status = status_of(error)
+        if job.state in SENDABLE:
+            job = self.journal.finish(
+                job.key, _STATE_AFTER[status], code=error.code, message=error.message
+            )
+        outcome = Outcome(status, error.message, job.key, job.attempts, None, count, error.code)
+        return replace(outcome, retry_after=error.retry_after)
 
     def _prepare(self, documents: list[Document], scratch: contextlib.ExitStack) -> list[Document]:
         """Let the transport make the documents what its service takes (RingCentral REST:
@@ -261,7 +284,9 @@ class Submitter:
             raise ServiceUnavailable(
                 f"no temporary folder for the documents: {exc.strerror}"
             ) from None
-        return list(prepare(documents, Path(workdir)))
+        prepared = list(prepare(documents, Path(workdir)))
+        self._check_pages(prepared)  # PostScript's pages are known once it is a PDF
+        return prepared
 
     def inspect(self, ticket: Ticket, sources: Sequence[DocumentSource]) -> list[Document]:
         """Check the job against the limits and every document; raise InputError if it
@@ -290,12 +315,15 @@ class Submitter:
                 f"{limits.max_job_mb:g} MB (limits.max_job_mb)"
             )
         documents = [docs.inspect(s.path, filename=s.name) for s in sources]
-        pages = sum(d.pages or 0 for d in documents)
-        if pages > limits.max_pages:
-            raise DocumentError(
-                f"{pages} pages; a job may have at most {limits.max_pages} (limits.max_pages)"
-            )
+        self._check_pages(documents)
         return documents
+
+    def _check_pages(self, documents: Sequence[Document]) -> None:
+        pages = sum(d.pages or 0 for d in documents)
+        if pages > self.limits.max_pages:
+            raise DocumentError(
+                f"{pages} pages; a job may have at most {self.limits.max_pages} (limits.max_pages)"
+            )
 
     def _send(
         self,

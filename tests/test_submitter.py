@@ -10,6 +10,7 @@ from faxprint import errors
 from faxprint.config import Account, Limits, RetryPolicy
 from faxprint.documents import Document
 from faxprint.journal import Journal, State
+from faxprint.lease import process_identity
 from faxprint.submitter import DocumentSource, Source, Status, Submitter
 from faxprint.ticket import Ticket
 from faxprint.transports import Progress, Receipt
@@ -304,3 +305,77 @@ def test_a_huge_document_is_refused_without_being_read(tmp_path: Path) -> None:
     assert outcome.message == (
         "huge.pdf: 1024.0 MB; a document may have at most 100 MB (limits.max_document_mb)"
     )
+
+
+# -- a transport that prepares the documents (RingCentral REST: PostScript, file names) --
+
+
+class PreparingTransport(ScriptedTransport):
+    """Prepares documents as scripted: an error to raise, or None to pass them on."""
+
+    def __init__(self, preparation: errors.FaxPrintError | None, *script: Receipt) -> None:
+        super().__init__(*script)
+        self.preparation = preparation
+        self.workdirs: list[Path] = []
+
+    def prepare(self, documents: Sequence[Document], workdir: Path) -> list[Document]:
+        self.workdirs.append(workdir)
+        if self.preparation is not None:
+            raise self.preparation
+        return list(documents)
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "state"),
+    [
+        (errors.DocumentError("a.ps: Ghostscript could not convert"), Status.INVALID, State.FAILED),
+        (errors.ServiceUnavailable("no room on the disk"), Status.DEFERRED, State.RETRY),
+        (errors.ConfigError("Ghostscript (gs) is not installed"), Status.ACCOUNT, State.RETRY),
+    ],
+)
+def test_a_preparation_that_fails_is_recorded_by_what_must_happen_next(
+    tmp_path: Path, pdf: DocumentSource, error: errors.FaxPrintError, status: Status,
+    state: State,
+) -> None:  # fmt: skip
+    transport = PreparingTransport(error, OK)
+    submitter, _ = _submitter(tmp_path, transport)
+    outcome = submitter.submit("job-1", TICKET, [pdf], source=Source("send"))
+    assert (outcome.status, outcome.message, outcome.attempts) == (status, error.message, 0)
+    job = submitter.journal.get("job-1")
+    assert job is not None and (job.state, job.message) == (state, error.message)
+    assert transport.sent == []  # nothing was sent
+    assert not transport.workdirs[0].exists()  # and nothing is left behind
+
+
+def test_a_refusal_never_overwrites_a_job_that_may_have_gone(
+    tmp_path: Path, pdf: DocumentSource
+) -> None:
+    transport = PreparingTransport(errors.DocumentError("a.ps: the conversion timed out"))
+    submitter, _ = _submitter(tmp_path, transport, resend_uncertain=True)
+    journal = submitter.journal
+    journal.begin("job-1", source="send", account="default", recipients=["1"],
+                  documents=["a.ps"], pages=None)  # fmt: skip
+    journal.finish("job-1", State.UNCERTAIN, message="the answer was lost")
+    outcome = submitter.submit("job-1", TICKET, [pdf], source=Source("send"))
+    assert outcome.status is Status.INVALID  # said to the person who released it ...
+    job = journal.get("job-1")
+    assert job is not None and (job.state, job.message) == (State.UNCERTAIN, "the answer was lost")
+    assert transport.sent == []  # ... and the journal still says it may have gone
+
+
+def test_a_job_another_live_process_is_sending_is_not_prepared_again(
+    tmp_path: Path, pdf: DocumentSource
+) -> None:
+    transport = PreparingTransport(errors.DocumentError("never asked"))
+    submitter, _ = _submitter(tmp_path, transport)
+    journal = submitter.journal
+    journal.begin("job-1", source="send", account="default", recipients=["1"],
+                  documents=["a.pdf"], pages=3)  # fmt: skip
+    other = Journal(journal.path)
+    other.owner = process_identity(1)  # init: alive, and not this process
+    other.start_attempt("job-1")
+    outcome = submitter.submit("job-1", TICKET, [pdf], source=Source("send"))
+    assert (outcome.status, outcome.message) == (
+        Status.DEFERRED, "another process is sending this job right now")  # fmt: skip
+    assert transport.workdirs == [] and transport.sent == []
+    assert journal.get("job-1").state is State.SENDING  # type: ignore[union-attr]
