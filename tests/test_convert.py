@@ -11,7 +11,8 @@ import pytest
 from pypdf import PdfReader
 
 from faxprint.convert import postscript_to_pdf
-from faxprint.errors import DocumentError
+from faxprint.documents import inspect
+from faxprint.errors import ConfigError, DocumentError, ServiceUnavailable
 
 PAGES = b"""%!PS-Adobe-3.0
 /Helvetica findfont 24 scalefont setfont
@@ -84,5 +85,52 @@ def test_without_ghostscript_the_message_says_what_to_install(
     monkeypatch.setenv("PATH", str(tmp_path))  # a server without gs
     source = tmp_path / "letter.ps"
     source.write_bytes(PAGES)
-    with pytest.raises(DocumentError, match="install the ghostscript package, or send a PDF"):
+    # The admin's to fix (CUPS stops the queue, the hot folder keeps the job): the
+    # document is fine.
+    with pytest.raises(ConfigError, match="not installed on this server: install the ghostscript"):
+        postscript_to_pdf(source, tmp_path / "out.pdf", shown="letter.ps")
+
+
+def test_a_file_changed_since_it_was_inspected_is_not_converted(tmp_path: Path) -> None:
+    source = tmp_path / "letter.ps"
+    source.write_bytes(PAGES)
+    inspected = inspect(source).identity
+    source.write_bytes(PAGES + b"% one more line\n")  # swapped after the check
+    with pytest.raises(DocumentError, match="letter.ps: the file changed after it was checked"):
+        postscript_to_pdf(source, tmp_path / "out.pdf", shown="letter.ps", identity=inspected)
+    assert not (tmp_path / "out.pdf").exists()
+
+
+def test_a_pdf_over_the_size_limit_is_refused_as_too_large(tmp_path: Path) -> None:
+    source = tmp_path / "big.ps"
+    source.write_bytes(PAGES)
+    with pytest.raises(
+        DocumentError, match="big.ps: as a PDF it would be over 0.001 MB; send a smaller"
+    ):
+        postscript_to_pdf(source, tmp_path / "out.pdf", shown="big.ps", max_bytes=1000)
+
+
+def test_conversion_stops_one_page_past_the_limit(tmp_path: Path) -> None:
+    # A 3-page document with a limit of 1 comes out with 2 pages: too long, and shown as
+    # such by the page count; a document without end does not run to its end.
+    source = tmp_path / "long.ps"
+    source.write_bytes(PAGES)
+    postscript_to_pdf(source, tmp_path / "out.pdf", shown="long.ps", max_pages=1)
+    assert len(PdfReader(tmp_path / "out.pdf").pages) == 2
+
+
+def test_ghostscript_killed_from_outside_is_a_passing_fault(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A stand-in gs that dies as the OOM killer would kill it: the document is not at fault.
+    fake = tmp_path / "bin" / "gs"
+    fake.parent.mkdir()
+    fake.write_text("#!/bin/sh\nkill -9 $$\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake.parent}:/usr/bin:/bin")
+    source = tmp_path / "letter.ps"
+    source.write_bytes(PAGES)
+    with pytest.raises(
+        ServiceUnavailable, match=r"letter.ps: Ghostscript was stopped \(signal 9\)"
+    ):
         postscript_to_pdf(source, tmp_path / "out.pdf", shown="letter.ps")
