@@ -6,6 +6,7 @@ delivery followed."""
 from __future__ import annotations
 
 import json
+import socket
 import sqlite3
 import tempfile
 import threading
@@ -137,7 +138,12 @@ def test_a_fax_with_no_cover_option_leaves_cover_index_out(
         outcome = _send(submitter, tmp_path, Ticket.build(["+15556465589"], cover=cover), key)
         assert outcome.status is Status.ACCEPTED, outcome  # type: ignore[attr-defined]
     assert [m.cover_index for m in service.messages.values()] == [None, None, 0]
-    assert service.token_requests == 1  # and no dictionary read was needed for either
+    transport = _transport(account, tmp_path, clock)
+    for cover, index in ((None, "left out"), ("None", 0)):
+        request = json.loads(transport.fax_request(Ticket.build(["5556465589"], cover=cover), [],
+                                                   now=NOW))  # fmt: skip
+        assert request.get("coverIndex", "left out") == index  # not even null
+    assert not list((tmp_path / "state").glob("*.covers.json"))  # no dictionary was read
 
 
 @pytest.mark.parametrize(("index", "name"), list(enumerate(EN_US_COVERS)))
@@ -222,12 +228,15 @@ def test_a_token_the_service_forgot_is_replaced_once(
 # tokens.md: "If an expired or invalidated token is used, RingCentral rejects the request
 # with an HTTP 401 ... applications must obtain a new access token". The codes a token
 # that no longer serves comes back with: errors.md and the swagger's per-endpoint tables.
+# The new token comes from the refresh token where the session lives on (a refresh
+# continues a session, tokens.md), else from a new grant (the refresh refused first):
+# the token requests the renewal takes.
 SESSION_ENDS = {
-    "session ended (OAU-213 Token not found)": lambda s: s.end_sessions("OAU-213"),
-    "expired early (OAU-128)": lambda s: s.expire_tokens(),
-    "corrupted (OAU-129)": lambda s: s.end_sessions("OAU-129"),
-    "unparsable (OAU-149)": lambda s: s.end_sessions("OAU-149"),
-    "revoked, unknown to the service": lambda s: s._access.clear(),
+    "session ended (OAU-213 Token not found)": (lambda s: s.end_sessions("OAU-213"), 2),
+    "expired early (OAU-128)": (lambda s: s.expire_tokens(), 1),
+    "corrupted (OAU-129)": (lambda s: s.end_sessions("OAU-129"), 2),
+    "unparsable (OAU-149)": (lambda s: s.end_sessions("OAU-149"), 2),
+    "revoked, unknown to the service": (lambda s: s._access.clear(), 1),
 }
 
 
@@ -240,11 +249,12 @@ def test_a_token_the_service_no_longer_takes_is_renewed_once_and_the_fax_goes(
     with SandboxServer(port=0, store=tmp_path / "store", rest=service) as server:
         submitter, journal = _submitter(rest_account(server.url), tmp_path, clock)
         _send(submitter, tmp_path, Ticket.build(["+15556465589"]), key="first")
-        SESSION_ENDS[end](service)  # the cached token still looks valid to faxprint
+        fault, grants = SESSION_ENDS[end]
+        fault(service)  # the cached token still looks valid to faxprint
         outcome = _send(submitter, tmp_path, Ticket.build(["+15556465589"]), key="second")
     assert outcome.status is Status.ACCEPTED, outcome  # type: ignore[attr-defined]
     assert [a.state for a in journal.attempts("second")] == [State.ACCEPTED]  # one attempt
-    assert (service.token_requests, len(service.messages)) == (2, 2)
+    assert (service.token_requests, len(service.messages)) == (1 + grants, 2)
 
 
 def test_a_401_with_a_new_token_is_the_accounts_in_one_line(tmp_path: Path, clock: Clock) -> None:
@@ -358,10 +368,27 @@ def test_postscript_is_faxed_as_pdf_with_its_pages_counted(
     outcome = submitter.submit("job-1", Ticket.build(["+15556465589"]),
                                [DocumentSource(letter)], source=Source("send"))  # fmt: skip
     assert (outcome.status, outcome.pages) == (Status.ACCEPTED, 2), outcome
+    assert journal.get("job-1").pages == 2  # type: ignore[union-attr]
     [attachment] = service.messages[1].attachments
     assert (attachment["fileName"], attachment["contentType"]) == ("letter.pdf", "application/pdf")
     assert journal.get("job-1").documents == ("letter.ps",)  # type: ignore[union-attr]
     assert list(scratch.iterdir()) == []  # the PDF made for it is gone
+
+
+def test_the_pdf_made_of_postscript_lasts_through_the_retries_of_a_run(
+    server: SandboxServer, service: RestService, account: Account, tmp_path: Path, clock: Clock,
+) -> None:  # fmt: skip
+    letter = tmp_path / "letter.ps"
+    letter.write_bytes(b"%!PS\n/Helvetica findfont 20 scalefont setfont 72 700 moveto (x) show"
+                       b" showpage\n")  # fmt: skip
+    service.push_status(503)  # the first try is refused before the service took it
+    submitter, journal = _submitter(account, tmp_path, clock)
+    outcome = submitter.submit("job-1", Ticket.build(["+15556465589"]),
+                               [DocumentSource(letter)], source=Source("send"))  # fmt: skip
+    assert outcome.status is Status.ACCEPTED, outcome
+    assert [a.state for a in journal.attempts("job-1")] == [State.RETRY, State.ACCEPTED]
+    [message] = service.messages.values()
+    assert [a["fileName"] for a in message.attachments] == ["letter.pdf"]
 
 
 def test_a_type_the_api_does_not_take_is_refused_before_any_request(
@@ -444,6 +471,28 @@ def test_an_uncertain_job_from_an_earlier_run_is_settled_by_the_store(
     assert outcome.status is Status.UNCERTAIN  # type: ignore[attr-defined]
     again = _send(submitter, tmp_path, Ticket.build(["+15556465589"]))
     assert again.status is Status.ACCEPTED and again.message_id == "1"  # type: ignore[attr-defined]
+    assert len(service.messages) == 1
+
+
+def test_a_job_whose_sender_died_mid_upload_is_looked_up_before_anything_else(
+    server: SandboxServer, service: RestService, account: Account, tmp_path: Path, clock: Clock
+) -> None:
+    # A backend killed during its upload left the job "sending"; the fax did reach the
+    # service. The next run asks the store first: found, accepted, not sent again.
+    submitter, journal = _submitter(account, tmp_path, clock)
+    journal.begin("job-1", source="cups", account="office", recipients=["+15556465589"],
+                  documents=["offer.pdf"], pages=2)  # fmt: skip
+    dead = Journal(journal.path, clock=clock)
+    dead.owner = f"{socket.gethostname()}:999999999:1"  # no such process
+    dead.start_attempt("job-1")
+    pdf = make_pdf(tmp_path / "offer.pdf", pages=2)
+    _transport(account, tmp_path, clock).send(
+        Ticket.build(["+15556465589"]), [inspect(pdf)], now=NOW
+    )  # what the dead process uploaded
+    clock.now += 5
+    outcome = submitter.submit("job-1", Ticket.build(["+15556465589"]),
+                               [DocumentSource(pdf)], source=Source("cups"), release=True)  # fmt: skip
+    assert (outcome.status, outcome.message_id) == (Status.ACCEPTED, "1"), outcome
     assert len(service.messages) == 1
 
 

@@ -48,6 +48,10 @@ def _document(name: str, content_type: str, size: int = 1000, pages: int | None 
         ("sheet.csv", "text/csv", "sheet.csv"),
         ("notes.md", "text/markdown", "notes.md.txt"),  # text under another name is text
         ("README", "text/plain", "README.txt"),
+        ("scan.tif", "text/plain", "scan.tif.txt"),  # no TIFF by its bytes: text
+        ("x.docx", "text/plain", "x.docx.txt"),
+        ("main.c", "text/x-csrc", "main.c"),
+        ("page.htm", "text/html", "page.htm"),
         (".pdf", "application/pdf", "document.pdf"),
         ("@@@.pdf", "application/pdf", "document.pdf"),
         ("C:\\Users\\ann\\fax.pdf", "application/pdf", "fax.pdf"),
@@ -84,6 +88,7 @@ def test_any_name_becomes_one_the_api_takes(name: str, content_type: str) -> Non
         ("archive.zip", "application/zip"),
         ("letter.odt", "application/vnd.oasis.opendocument.text"),
         ("data.bin", "application/octet-stream"),
+        ("data.txt", "application/octet-stream"),  # binary content is no text file
     ],
 )
 def test_a_type_the_api_does_not_take_is_refused_naming_the_types_it_takes(
@@ -95,6 +100,20 @@ def test_a_type_the_api_does_not_take_is_refused_naming_the_types_it_takes(
     assert message.startswith(f"{name}: this service does not fax {content_type} files")
     assert all(f".{extension}" in message for extension in files.FAX_EXTENSIONS)
     assert "PostScript, made PDF here" in message
+
+
+def test_names_are_unique_in_a_fax_and_the_type_agrees_with_the_name(tmp_path: Path) -> None:
+    for name in ("a&b.pdf", "a#b.pdf", "A_B.PDF"):
+        make_pdf(tmp_path / name)
+    (tmp_path / "notes.md").write_text("# notes\n")
+    given = [inspect(tmp_path / n) for n in ("a&b.pdf", "a#b.pdf", "A_B.PDF", "notes.md")]
+    ready = files.prepare(given, tmp_path)
+    assert [(d.filename, d.content_type) for d in ready] == [
+        ("a_b.pdf", "application/pdf"),
+        ("a_b-2.pdf", "application/pdf"),
+        ("A_B-3.pdf", "application/pdf"),
+        ("notes.md.txt", "text/plain"),  # not text/markdown under a .txt name
+    ]
 
 
 def test_more_than_50_mb_or_200_pages_is_refused_before_sending() -> None:

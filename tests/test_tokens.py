@@ -123,13 +123,26 @@ def test_a_damaged_file_means_a_new_token(tmp_path: Path) -> None:
     assert cache.get(lambda _: Token("new", 9e9)).access_token == "new"
 
 
-def test_forget_drops_only_the_token_that_was_refused(tmp_path: Path) -> None:
-    cache = TokenCache(tmp_path / "t" / "a.json")
-    first = cache.get(lambda _: Token("one", 9e9))
-    cache.forget(Token("someone-elses", 9e9))
-    assert cache.path.exists()
-    cache.forget(first)
-    assert not cache.path.exists()
+def test_a_refused_token_is_renewed_once_among_all_processes(tmp_path: Path) -> None:
+    now = [1000.0]
+    asked: list[Token | None] = []
+
+    def fetch(cached: Token | None) -> Token:
+        asked.append(cached)
+        return Token(f"a{len(asked)}", now[0] + 3600, f"r{len(asked)}", now[0] + 86400)
+
+    path = tmp_path / "t" / "a.json"
+    one, other = TokenCache(path, clock=lambda: now[0]), TokenCache(path, clock=lambda: now[0])
+    refused = one.get(fetch)
+    assert (refused.access_token, asked) == ("a1", [None])
+    # Both processes are refused the same token: the first renews it with the refresh
+    # token (a refresh continues the session; a grant would open another one) ...
+    assert other.renew(refused, fetch).access_token == "a2"
+    assert asked[1] is not None and asked[1].access_token == "a1"
+    # ... and the second takes the new token without asking.
+    assert one.renew(refused, fetch).access_token == "a2" and len(asked) == 2
+    now[0] += 90000  # the refresh token has expired too: a full grant
+    assert one.renew(Token("a2", 0), fetch).access_token == "a3" and asked[2] is None
 
 
 def test_links_and_open_folders_are_refused(tmp_path: Path) -> None:

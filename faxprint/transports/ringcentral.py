@@ -57,7 +57,7 @@ from faxprint.errors import (
     UncertainError,
 )
 from faxprint.protocol import COVER_DEFAULT, COVER_NONE
-from faxprint.text import printable
+from faxprint.text import printable, to_ascii
 from faxprint.ticket import Ticket
 from faxprint.transports import Progress, Receipt, delivery_outcome
 from faxprint.transports import ringcentral_files as files
@@ -197,7 +197,7 @@ class RingCentralTransport:
             return 0
         covers = self._covers()
         for index, known in covers.items():
-            if known.lower() == name.lower():
+            if to_ascii(known).lower() == to_ascii(name).lower():  # as tickets spell them
                 return index
         names = ", ".join(covers.values())
         raise TicketError(f"cover page {printable(name)!r} is not one of: {names}")
@@ -331,8 +331,7 @@ class RingCentralTransport:
             if status == 401 and not renewed:
                 logger.info("the service refused the token (%s); getting a new one",
                             _error_code(answer) or "HTTP 401")  # fmt: skip
-                self.tokens.forget(token)
-                token = self.tokens.get(self._grant)
+                token = self.tokens.renew(token, self._grant)
                 continue
             if status == 429:
                 raise self._limited(headers, "rate limit", shared=body is not None)
@@ -499,7 +498,8 @@ def _oauth_error(answer: bytes) -> str:
 
 def _api_message(answer: bytes) -> str:
     """Return the API's own message from an error answer, with its code."""
-    code, message = _first_error(answer)
+    _, message = _first_error(answer)
+    code = _error_code(answer)
     if not message:
         return code or excerpt_of(answer) or "no text"
     shown = excerpt_of(message.encode())
@@ -541,7 +541,9 @@ def _json_object(answer: bytes) -> dict[str, Any]:
 
 _OAUTH_CODE = re.compile(r"[a-z_]{1,40}")
 _WORD = re.compile(r"[A-Za-z]{1,40}")
-_ERROR_CODE = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,39}")
+#: The documented form of an error code (errors.md: CMN-101, OAU-213, MSG-348, AGW-401):
+#: nothing else a service answers is shown as a code.
+_ERROR_CODE = re.compile(r"[A-Z]{3}-[0-9]{3}")
 
 
 def _retry_after(headers: dict[str, str]) -> float:

@@ -54,21 +54,28 @@ _BY_CONTENT = {
     "image/jpeg": ("jpg", "jpeg"),
     "image/gif": ("gif",),
 }
+#: The table's extensions for text; text under any other name goes as ``.txt``.
+_TEXT = {"txt": "text/plain", "log": "text/plain", "h": "text/plain", "cpp": "text/plain",
+         "c": "text/plain", "err": "text/plain", "hpp": "text/plain", "csv": "text/csv",
+         "xml": "text/xml", "html": "text/html", "htm": "text/html", "rtf": "text/rtf"}  # fmt: skip
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 def prepare(documents: Sequence[Document], workdir: Path) -> list[Document]:
     """Return the documents as the API takes them: PostScript made PDF in ``workdir``,
-    every one under a wire name it accepts; raise DocumentError for any it cannot take."""
-    for document in documents:  # a type it cannot take is refused before any conversion
+    every one under a wire name it accepts, no two alike, with the type that name says;
+    raise DocumentError for any it cannot take (before converting any)."""
+    for document in documents:
         if document.content_type != POSTSCRIPT:
             wire_name(document)
-    ready = []
+    ready: list[Document] = []
+    taken: set[str] = set()
     for index, given in enumerate(documents, 1):
-        document = (
-            _to_pdf(given, workdir / f"{index}.pdf") if given.content_type == POSTSCRIPT else given
-        )
-        ready.append(replace(document, filename=wire_name(document)))
+        document = given
+        if given.content_type == POSTSCRIPT:
+            document = _to_pdf(given, workdir / f"{index}.pdf")
+        name = _unique(wire_name(document), taken)
+        ready.append(replace(document, filename=name, content_type=_wire_type(name, document)))
     check(ready)
     return ready
 
@@ -92,7 +99,8 @@ def check(documents: Sequence[Document]) -> None:
 
 def wire_name(document: Document) -> str:
     """Return the name the document is sent under; raise DocumentError if its type is
-    not one the API takes."""
+    not one the API takes. The service types a file by its extension, so the extension
+    must say what the content is."""
     name = PurePath(to_ascii(document.filename).replace("\\", "/")).name
     stem, dot, extension = name.rpartition(".")
     if not dot:
@@ -102,17 +110,40 @@ def wire_name(document: Document) -> str:
     if known is not None:  # known by content: the name must say the same
         if extension not in known:
             stem, extension = name, known[0]
-    elif extension not in FAX_EXTENSIONS:
-        if not document.content_type.startswith("text/"):
-            raise DocumentError(_not_taken(document))
-        stem, extension = name, "txt"  # text by any other name (notes.md) is text
+    elif document.content_type.startswith("text/"):
+        if extension not in _TEXT:  # text by any other name (notes.md, scan.tif) is text
+            stem, extension = name, "txt"
+    elif extension not in FAX_EXTENSIONS or extension in _TEXT:
+        raise DocumentError(_not_taken(document))
     safe = _UNSAFE.sub("_", stem).strip("._-") or "document"
     return f"{safe[: MAX_NAME - len(extension) - 1].rstrip('._-')}.{extension}"
 
 
+def _wire_type(name: str, document: Document) -> str:
+    """The content type the wire name says (the documentation is silent on how the
+    service reads a part's type: name and type are made to agree)."""
+    extension = _extension(name)
+    if extension in _TEXT:
+        return _TEXT[extension]
+    return document.content_type
+
+
+def _unique(name: str, taken: set[str]) -> str:
+    """Make a wire name unique in its fax (``a&b.pdf`` and ``a#b.pdf`` both make
+    ``a_b.pdf``; the documentation is silent on two attachments of one name)."""
+    stem, _, extension = name.rpartition(".")
+    candidate, number = name, 1
+    while candidate.lower() in taken:
+        number += 1
+        candidate = f"{stem[: MAX_NAME - len(extension) - 8]}-{number}.{extension}"
+    taken.add(candidate.lower())
+    return candidate
+
+
 def _to_pdf(document: Document, target: Path) -> Document:
     shown = printable(document.filename)
-    postscript_to_pdf(document.path, target, shown=shown)
+    postscript_to_pdf(document.path, target, shown=shown, identity=document.identity,
+                      max_bytes=MAX_BYTES + 1, max_pages=MAX_PAGES)  # fmt: skip
     stem = document.filename.rpartition(".")[0] or document.filename
     return docs.inspect(target, filename=f"{stem}.pdf")
 

@@ -85,12 +85,22 @@ class TokenCache:
         with self._locked():
             self._write(token)
 
-    def forget(self, token: Token) -> None:
-        """Drop ``token`` (the service refused it) unless another process replaced it."""
+    def renew(self, refused: Token, fetch: Fetch) -> Token:
+        """Return a token to use instead of ``refused`` (the service no longer takes it):
+        one another process got meanwhile, else a new one, by the refresh token while
+        that is valid (a refresh continues the session; a grant opens a new one)."""
         with self._locked():
             cached = self._read()
-            if cached is not None and cached.access_token == token.access_token:
-                self.path.unlink(missing_ok=True)
+            now = self.clock()
+            if (
+                cached is not None
+                and cached.access_token != refused.access_token
+                and (cached.usable(now))
+            ):  # another process got one meanwhile
+                return cached
+            token = fetch(cached if cached is not None and cached.refreshable(now) else None)
+            self._write(token)
+            return token
 
     def pause(self, seconds: float) -> None:
         """Ask every process of the account to wait ``seconds`` (a 429's Retry-After).
