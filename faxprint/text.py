@@ -15,7 +15,8 @@ _SPACES = re.compile(r" +")
 
 def clean(text: str, *, keep_newlines: bool = False) -> str:
     """Keep ``text`` as written but make it safe to carry anywhere: NFC, no control or
-    format characters (a right-to-left override could disguise a name), runs of blanks
+    format characters but the joiners (a right-to-left override could disguise a name,
+    a zero width space hide a difference), runs of blanks
     folded into one space. With ``keep_newlines`` lines survive, joined by ``\\n``;
     otherwise they become spaces.
 
@@ -41,10 +42,14 @@ def to_ascii(text: str, *, keep_newlines: bool = False) -> str:
 
 
 def _visible(ch: str) -> str:
-    """Return ``ch``; a space for any blank; nothing for a control or format character."""
+    """Return ``ch``; a space for any blank; nothing for a control or format character
+    but the joiners that Persian, Indic scripts and emoji need to be spelled right."""
     if ch.isspace():
         return " "
-    return "" if unicodedata.category(ch)[0] == "C" else ch
+    return "" if unicodedata.category(ch)[0] == "C" and ch not in _JOINERS else ch
+
+
+_JOINERS = "\u200c\u200d"  # zero width non-joiner, zero width joiner
 
 
 def _fold(line: str) -> str:

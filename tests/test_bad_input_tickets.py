@@ -165,8 +165,11 @@ WIRE_RECIPIENT = re.compile(rf"\+?[0-9]{{5,18}}(\|[ -{{}}~]{{1,{MAX_NAME}}})?")
 
 
 def is_clean(text: str) -> bool:
-    """No control, format, surrogate or unassigned character; no blank at either end."""
-    return text == text.strip() and all(unicodedata.category(ch)[0] != "C" for ch in text)
+    """No control, format (but the joiners), surrogate or unassigned character; no blank
+    at either end."""
+    return text == text.strip() and all(
+        unicodedata.category(ch)[0] != "C" or ch in "\u200c\u200d" for ch in text
+    )
 
 
 def assert_sendable(ticket: Ticket) -> None:

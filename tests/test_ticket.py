@@ -57,6 +57,8 @@ def test_control_and_format_characters_are_cleaned_from_names() -> None:
     # A bell, a tab run, a right-to-left override and a zero-width space: none survive.
     assert Recipient("5556465589", "Zoë\x07 \t 北京\u202e\u200b").name == "Zoë 北京"
     assert Recipient("5556465589", "Zoe\u0308").name == "Zoë"  # one form (NFC) for a name
+    # The joiners stay: a Persian name and an emoji sequence are spelled with them.
+    assert Recipient("5556465589", "می\u200cخواهم 👩\u200d💻").name == "می\u200cخواهم 👩\u200d💻"
 
 
 def test_names_are_cut_to_a_sane_length() -> None:
