@@ -50,6 +50,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from faxprint.errors import ConfigError
+from faxprint.redact import Redactor
 
 logger = logging.getLogger(__name__)
 _Settings = TypeVar("_Settings")
@@ -90,6 +91,12 @@ class Account:
     jwt: str = field(default="", repr=False)
     default_country: str = "US"
     store_wait: float = 60.0  # seconds to look for an unanswered upload in the message store
+
+    def redactor(self) -> Redactor:
+        """Return what hides this account's secrets in any text, in every form a service
+        may quote them (the Basic header of the client id and secret among them)."""
+        return Redactor((getattr(self, name) for name in SECRETS),
+                        users=(self.username, self.client_id))  # fmt: skip
 
     def __post_init__(self) -> None:
         _check_url(self.name, self.url, self.allow_http)

@@ -24,6 +24,10 @@ password: errors are built from values that never hold one.
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Callable
+from typing import Self
+
 
 class FaxPrintError(Exception):
     """Base of every error faxprint raises on purpose."""
@@ -41,6 +45,16 @@ class FaxPrintError(Exception):
         self.code = code
         self.excerpt = excerpt
         self.retry_after = retry_after  # seconds the service asked to wait (429 Retry-After)
+
+    def hiding(self, redact: Callable[[str], str]) -> Self:
+        """Return this error with ``redact`` applied to its texts (the same error when
+        they hold nothing to hide)."""
+        message, excerpt = redact(self.message), redact(self.excerpt)
+        if (message, excerpt) == (self.message, self.excerpt):
+            return self
+        hidden = copy.copy(self)
+        hidden.message, hidden.excerpt, hidden.args = message, excerpt, (message,)
+        return hidden
 
 
 class PermanentError(FaxPrintError):

@@ -149,6 +149,10 @@ class Submitter:
         self.account = account
         self.journal = journal
         self.transport = transport
+        # The last net under every text that reaches the journal, a log or a person:
+        # the transports hide the secrets in what services say; this hides them in
+        # whatever else an error may quote.
+        self._hide = account.redactor()
         self.retry = retry or RetryPolicy()
         self.limits = limits or Limits()
         self.resend_uncertain = resend_uncertain
@@ -261,6 +265,7 @@ class Submitter:
         """Record why a job cannot be sent now: the verdict of a job waiting to be sent.
         A job that may have gone (uncertain, released by a person; or being sent by
         another process meanwhile) keeps its state: this run sends nothing of it."""
+        error = error.hiding(self._hide)
         status = status_of(error)
         if job.state in SENDABLE:
             job = self.journal.finish(
@@ -359,7 +364,8 @@ class Submitter:
                     now=datetime.fromtimestamp(self.clock(), UTC),
                     progress=progress,
                 )
-            except FaxPrintError as error:
+            except FaxPrintError as raised:
+                error = raised.hiding(self._hide)
                 found = self._look_if_lost(key, ticket, error, started, pages)
                 if isinstance(found, Outcome):
                     return found
@@ -395,7 +401,8 @@ class Submitter:
         raise AssertionError("unreachable: the last try always returns")
 
     def _accept(self, key: str, receipt: Receipt, pages: int | None, count: int) -> Outcome:
-        done = self.journal.finish(key, State.ACCEPTED, code=receipt.code, message=receipt.message)
+        message = self._hide(receipt.message)
+        done = self.journal.finish(key, State.ACCEPTED, code=receipt.code, message=message)
         if receipt.message_id:
             self.journal.record_delivery(
                 key, receipt.message_id, receipt.delivery, delivery_outcome(receipt.delivery)
@@ -494,7 +501,8 @@ class Submitter:
             try:
                 # The window ends when the answer was lost: a later fax is never this one.
                 found = self.transport.lookup(ticket, since, lost)  # type: ignore[attr-defined]
-            except FaxPrintError as error:
+            except FaxPrintError as raised:
+                error = raised.hiding(self._hide)
                 logger.warning("cannot look for %s in the message store: %s", key, error.message)
                 return error
             for receipt in found:

@@ -178,7 +178,7 @@ from faxprint import config
 from faxprint.cli import main
 from faxprint.transports import faxout
 
-def broken(status, body):
+def broken(status, body, redact=None):
     # A bug whose message quotes a value that holds the password.
     account = config.load(sys.argv[1]).account()
     raise ValueError(f"cannot read the answer for {account.username}:{account.password}")

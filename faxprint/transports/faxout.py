@@ -40,11 +40,12 @@ from faxprint.errors import (
     UncertainError,
 )
 from faxprint.protocol import ResultCode
+from faxprint.redact import Redactor, service_text
 from faxprint.sendtime import format_send_time
 from faxprint.text import to_ascii
 from faxprint.ticket import MAX_NAME, Recipient, Ticket
 from faxprint.transports import Progress, Receipt
-from faxprint.transports.http import LOST_ANSWER, check_verify, excerpt_of, new_session, translate
+from faxprint.transports.http import LOST_ANSWER, check_verify, new_session, translate
 from faxprint.transports.multipart import Field, FileField, MultipartBody, TextField
 
 if TYPE_CHECKING:
@@ -111,15 +112,17 @@ def wire_recipient(recipient: Recipient) -> str:
     return f"{recipient.number}|{name}" if name else recipient.number
 
 
-def parse_answer(status: int, body: bytes) -> Receipt:
+def parse_answer(status: int, body: bytes, redact: Redactor | None = None) -> Receipt:
     """Turn the service's answer to a complete upload into a receipt, or raise its meaning.
 
     The whole request reached the service, so only answers that say "not accepted" are
     safe to retry: a result code, or a status that intermediaries give before passing a
     request on (502, 503, 408, 429). A 500, a 504 or a 2xx that holds no result code may
     come after the service accepted the fax: that is uncertain, never retried blindly.
+    The answer's text is shown with the account's secrets hidden (``redact``): an error
+    page may quote the posted form, password and all.
     """
-    excerpt = excerpt_of(body)
+    excerpt = service_text(body, redact or Redactor())
     if status in (401, 403):
         raise AccountError(f"the service refused the account (HTTP {status})", code=status)
     if status in (404, 405) or 300 <= status < 400:
@@ -153,6 +156,7 @@ class FaxOutTransport:
         import requests  # noqa: F401 -- loaded for _post
 
         self.account = account
+        self.redact = account.redactor()
         self._session = session
 
     def send(
@@ -167,7 +171,7 @@ class FaxOutTransport:
         body = MultipartBody(request_fields(self.account, ticket, documents, now=now))
         body.progress = progress
         status, answer = self._post(body)
-        return parse_answer(status, answer)
+        return parse_answer(status, answer, self.redact)
 
     def _post(self, body: MultipartBody) -> tuple[int, bytes]:
         import requests  # a job pays for requests only when it really sends

@@ -15,8 +15,6 @@ from faxprint.transports.multipart import CHUNK_SIZE, MultipartBody
 if TYPE_CHECKING:
     import requests
 
-EXCERPT_LENGTH = 120
-
 
 def new_session() -> requests.Session:
     """A session whose connections send the body in CHUNK_SIZE blocks.
@@ -98,13 +96,6 @@ LOST_ANSWER = (
     "the whole fax was uploaded but the service's answer was lost: it may have been "
     "accepted. Check the account's sent faxes before sending it again"
 )
-
-
-def excerpt_of(body: bytes) -> str:
-    text = body[: EXCERPT_LENGTH * 4].decode("utf-8", "replace")
-    # Users see it in status lines: no control character may forge or garble one.
-    text = "".join(ch if ch.isprintable() else " " for ch in text)
-    return " ".join(text.split())[:EXCERPT_LENGTH]
 
 
 def _reason(exc: Exception) -> str:

@@ -57,12 +57,13 @@ from faxprint.errors import (
     UncertainError,
 )
 from faxprint.protocol import COVER_DEFAULT, COVER_NONE
+from faxprint.redact import Redactor, service_text
 from faxprint.text import printable, to_ascii
 from faxprint.ticket import Ticket
 from faxprint.transports import Progress, Receipt, delivery_outcome
 from faxprint.transports import ringcentral_files as files
 from faxprint.transports.e164 import to_e164
-from faxprint.transports.http import LOST_ANSWER, check_verify, excerpt_of, new_session, translate
+from faxprint.transports.http import LOST_ANSWER, check_verify, new_session, translate
 from faxprint.transports.multipart import Field, FileField, JsonField, MultipartBody
 from faxprint.transports.tokens import Token, TokenCache, write_private
 
@@ -114,6 +115,8 @@ class RingCentralTransport:
         self.tokens = TokenCache(state / f"{stem}.token", clock=clock)
         self.covers_path = state / f"{stem}.covers.json"
         self.clock = clock
+        # Hides the secrets, and each token as it is got, in whatever the service says.
+        self.redact = account.redactor()
         self._session = session
 
     # -- sending --------------------------------------------------------------------
@@ -141,7 +144,7 @@ class RingCentralTransport:
             return MultipartBody(fields, progress=progress)
 
         status, headers, answer, sent = self._call("POST", FAX_PATH, body=body)
-        return _receipt(status, headers, answer, sent)
+        return _receipt(status, headers, answer, sent, self.redact)
 
     def prepare(self, documents: Sequence[Document], workdir: Path) -> list[Document]:
         """Return the documents as the API takes them (PostScript made PDF in ``workdir``,
@@ -224,7 +227,7 @@ class RingCentralTransport:
         if not message_id.isdigit():
             raise ValueError(f"message id {message_id!r} is not a number")
         answer = self._get(f"{MESSAGES_PATH}/{message_id}")
-        status = str(answer.get("messageStatus", ""))
+        status = _word(answer.get("messageStatus"))
         recipients = [r for r in answer.get("to") or [] if isinstance(r, dict)]
         failed = [
             r for r in recipients if delivery_outcome(str(r.get("messageStatus"))) == "failed"
@@ -294,7 +297,7 @@ class RingCentralTransport:
     def _get(self, path: str) -> dict[str, Any]:
         status, _headers, answer, _sent = self._call("GET", path)
         if status != 200:
-            raise _refusal(status, answer, what="the service")
+            raise _refusal(status, answer, what="the service", redact=self.redact)
         try:
             data = json.loads(answer)
         except ValueError:
@@ -323,7 +326,7 @@ class RingCentralTransport:
                 f"the service asked to wait {waiting:.0f} s more (rate limit)",
                 retry_after=waiting,
             )
-        token = self.tokens.get(self._grant)
+        token = self._remembered(self.tokens.get(self._grant))
         for renewed in (False, True):
             payload = body() if body is not None else None
             status, headers, answer = self._request(method, path, token, payload)
@@ -331,12 +334,18 @@ class RingCentralTransport:
             if status == 401 and not renewed:
                 logger.info("the service refused the token (%s); getting a new one",
                             _error_code(answer) or "HTTP 401")  # fmt: skip
-                token = self.tokens.renew(token, self._grant)
+                token = self._remembered(self.tokens.renew(token, self._grant))
                 continue
             if status == 429:
                 raise self._limited(headers, "rate limit", shared=body is not None)
             return status, headers, answer, sent
         raise AssertionError("unreachable: the second round always returns")
+
+    def _remembered(self, token: Token) -> Token:
+        """Return ``token``, hidden from now on in whatever the service says."""
+        self.redact.add(token.access_token)
+        self.redact.add(token.refresh_token)
+        return token
 
     def _limited(self, headers: dict[str, str], limit: str, *, shared: bool) -> ServiceUnavailable:
         """Return the error of a 429; for the fax call, whose limit every process of the
@@ -384,7 +393,8 @@ class RingCentralTransport:
             )
         if status != 200:
             if status >= 500:
-                raise _refusal(status, b"", what="the sign-in")  # never its text: _oauth_error
+                # never its text: _oauth_error
+                raise _refusal(status, b"", what="the sign-in", redact=self.redact)
             raise ConfigError(  # a wrong url, a proxy: no retry with this config can help
                 f"no RingCentral sign-in at the account's url (HTTP {status}): check the url",
                 code=status,
@@ -440,7 +450,9 @@ class RingCentralTransport:
                 session.close()
 
 
-def _receipt(status: int, headers: dict[str, str], answer: bytes, sent: bool) -> Receipt:
+def _receipt(
+    status: int, headers: dict[str, str], answer: bytes, sent: bool, redact: Redactor
+) -> Receipt:
     """Turn the answer to a fax request into a receipt, or raise what it means."""
     if status == 200:
         try:
@@ -448,17 +460,17 @@ def _receipt(status: int, headers: dict[str, str], answer: bytes, sent: bool) ->
             return _record_receipt(record)
         except (ValueError, KeyError, TypeError, AttributeError):
             if sent:
-                shown = excerpt_of(answer) or "an empty answer"
+                shown = service_text(answer, redact) or "an empty answer"
                 raise UncertainError(_lost(repr(shown)), excerpt=shown) from None
             raise ServiceUnavailable("the service's answer holds no message") from None
     if sent and (status in (500, 502, 504) or 200 < status < 300):
         raise UncertainError(_lost(f"HTTP {status}"), code=status)
-    raise _refusal(status, answer, what="the service")
+    raise _refusal(status, answer, what="the service", redact=redact)
 
 
 def _record_receipt(record: dict[str, Any]) -> Receipt:
     message_id = str(int(record["id"]))
-    status = str(record.get("messageStatus", ""))
+    status = _word(record.get("messageStatus"))
     return Receipt(
         code=0,
         message=f"fax accepted by the service as message {message_id} ({status})",
@@ -467,9 +479,9 @@ def _record_receipt(record: dict[str, Any]) -> Receipt:
     )
 
 
-def _refusal(status: int, answer: bytes, *, what: str) -> FaxPrintError:
+def _refusal(status: int, answer: bytes, *, what: str, redact: Redactor) -> FaxPrintError:
     """Map an HTTP status other than success onto faxprint's errors."""
-    shown = f"HTTP {status}: {_api_message(answer)}"
+    shown = f"HTTP {status}: {_api_message(answer, redact)}"
     if status in (401, 403):
         return AccountError(
             f"{what} refused the account ({shown}): check the app's permissions "
@@ -496,13 +508,14 @@ def _oauth_error(answer: bytes) -> str:
     return ", ".join(codes) or "no OAuth error code"
 
 
-def _api_message(answer: bytes) -> str:
-    """Return the API's own message from an error answer, with its code."""
+def _api_message(answer: bytes, redact: Redactor) -> str:
+    """Return the API's own message from an error answer, with its code, fit to show:
+    secrets hidden, markup stripped, one short line."""
     _, message = _first_error(answer)
     code = _error_code(answer)
     if not message:
-        return code or excerpt_of(answer) or "no text"
-    shown = excerpt_of(message.encode())
+        return code or service_text(answer, redact) or "no text"
+    shown = service_text(message, redact)
     return f"{shown} ({code})" if code else shown
 
 
@@ -544,6 +557,13 @@ _WORD = re.compile(r"[A-Za-z]{1,40}")
 #: The documented form of an error code (errors.md: CMN-101, OAU-213, MSG-348, AGW-401):
 #: nothing else a service answers is shown as a code.
 _ERROR_CODE = re.compile(r"[A-Z]{3}-[0-9]{3}")
+
+
+def _word(value: object) -> str:
+    """Return a status the service gave (``Queued``, ``SendingFailed``) if it is one word,
+    else ``unknown``: it is kept in the journal and shown to people as it is."""
+    text = str(value or "")
+    return text if _WORD.fullmatch(text) else "unknown" if text else ""
 
 
 def _retry_after(headers: dict[str, str]) -> float:

@@ -40,3 +40,22 @@ TEST_ACCOUNTS_TOML = "".join(
 TEST_APPS: Mapping[str, RestApp] = MappingProxyType(
     {TEST_CLIENT_ID: RestApp(TEST_CLIENT_ID, TEST_CLIENT_SECRET, TEST_JWT)}
 )
+
+
+def quoted_forms(
+    secret: str, users: tuple[str, ...] = (TEST_USERNAME, TEST_CLIENT_ID)
+) -> list[str]:
+    """The forms an echoing page may quote ``secret`` in: as sent in a form, URL-encoded,
+    HTML- and JSON-escaped, base64 alone and as the Basic header of ``user:secret``."""
+    import base64
+    import html
+    import json
+    from urllib.parse import quote, quote_plus
+
+    raw = secret.encode()
+    found = [secret, quote(secret, safe=""), quote_plus(secret), quote(secret).lower(),
+             html.escape(secret), json.dumps(secret)[1:-1],
+             json.dumps(secret, ensure_ascii=False)[1:-1], base64.b64encode(raw).decode(),
+             base64.urlsafe_b64encode(raw).decode(), secret.upper()]  # fmt: skip
+    found += [base64.b64encode(f"{user}:{secret}".encode()).decode() for user in users]
+    return list(dict.fromkeys(found))
