@@ -326,7 +326,7 @@ def test_a_watcher_killed_after_claiming_finishes_the_job_at_restart(
 def test_polling_mode_for_network_shares(
     tmp_path: Path, root: Path, sandbox: SandboxServer
 ) -> None:
-    config = write_config(tmp_path, sandbox.url, extra="")
+    config = write_config(tmp_path, sandbox.url)
     config.write_text(
         config.read_text().replace(
             "[hotfolder]\n", "[hotfolder]\npolling = true\npoll_seconds = 0.2\n"
@@ -460,6 +460,49 @@ def test_a_document_written_after_its_ticket_is_sent_only_when_complete(
         stream.write(data[15:])
     wait_for(lambda: filed(root, "done"), what="a receipt in done/")
     assert sandbox.faxes()[0].record["attachments"][0]["size"] == len(data)
+
+
+def test_a_document_still_being_written_when_the_wait_ends_is_never_sent(
+    tmp_path: Path, root: Path, sandbox: SandboxServer
+) -> None:
+    config = write_config(tmp_path, sandbox.url)
+    config.write_text(config.read_text().replace("[hotfolder]\n", "[hotfolder]\nticket_wait = 1\n"))
+    with Watcher(config, root), (root / "open.pdf").open("wb") as stream:
+        stream.write(b"%PDF-1.4\n% the first half of a document\n")
+        stream.flush()  # the writer keeps it open: no close, so never complete
+        drop_ticket(root, "open", {"to": ["5556465589"], "documents": ["open.pdf"]})
+        wait_for(lambda: filed(root, "failed"), what="a receipt in failed/")
+        stream.write(b"% the second half, written into the refused job's copy\n")
+    [receipt] = filed(root, "failed")
+    assert receipt["message"] == (
+        "open.pdf: still being written when the ticket's wait (1 s) ran out; drop the "
+        "ticket again once every document is written and closed"
+    )
+    assert sandbox.requests == []  # nothing of it was sent
+    [job] = (root / "failed").iterdir()
+    assert (job / "open.pdf").read_bytes().endswith(b"into the refused job's copy\n")
+
+
+def test_a_document_changed_after_its_upload_is_said_in_the_receipt(
+    watched: HotFolder, root: Path, sandbox: SandboxServer
+) -> None:
+    release = threading.Event()
+    sandbox.faults.push(Fault.hold(release))  # the whole upload read, the answer held
+    make_pdf(root / "letter.pdf")
+    drop_ticket(root, "letter", {"to": ["5556465589"], "documents": ["letter.pdf"]})
+    wait_for(sandbox.faxes, what="the upload to reach the service")
+    [claimed] = (root / "processing").glob("*/letter.pdf")
+    with claimed.open("ab") as stream:  # a writer that still had it open
+        stream.write(b"% written after the upload\n")
+    release.set()
+    wait_for(lambda: filed(root, "done"), what="a receipt in done/")
+    [receipt] = filed(root, "done")
+    assert receipt["outcome"] == "accepted"
+    assert str(receipt["message"]).endswith(
+        "; letter.pdf changed after it was faxed; the fax carries it as it was"
+    )
+    [kept] = (root / "done").glob("*/letter.pdf")
+    assert sandbox.faxes()[0].record["attachments"][0]["size"] < kept.stat().st_size
 
 
 def test_a_damaged_claim_is_set_aside_not_followed(

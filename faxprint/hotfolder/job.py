@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from faxprint.config import Config
+from faxprint.documents import Identity, identity_of
 from faxprint.errors import ConfigError, InputError
 from faxprint.hotfolder import ticketfile
 from faxprint.hotfolder.settings import HotFolderSettings
@@ -79,6 +80,12 @@ def run_job(config: Config, settings: HotFolderSettings, spool: Spool, claim: Cl
     defaults = settings.folders.get(claim.source)
     os.utime(claim.path / CLAIM)  # renews the claim: this watcher is alive and at it
     try:
+        if claim.incomplete:
+            raise InputError(
+                f"{', '.join(claim.incomplete)}: still being written when the ticket's wait "
+                f"({settings.ticket_wait:g} s) ran out; drop the ticket again once every "
+                "document is written and closed"
+            )
         spec = _spec(claim, settings)
         ticket = Ticket.build(
             spec.to,
@@ -95,6 +102,7 @@ def run_job(config: Config, settings: HotFolderSettings, spool: Spool, claim: Cl
         )
     except (InputError, ConfigError) as error:
         return _file(spool, claim, "failed", _receipt(claim, "invalid", error.message, None, []))
+    before = _identities(sources)
     with Journal(config.journal) as journal:
         submitter = Submitter.configured(
             config, account, journal, retry=replace(config.retry, tries=1)
@@ -105,6 +113,13 @@ def run_job(config: Config, settings: HotFolderSettings, spool: Spool, claim: Cl
             sources,
             source=Source("hotfolder", user=_owner(claim), title=claim.job),
         )
+    if outcome.ok and (changed := _changed(sources, before)):
+        # The upload checked each file up to its last byte: the fax carries them as they
+        # were. A writer that still had one open changed it after: say so, the copy kept
+        # in done/ is not what was faxed.
+        note = f"{', '.join(changed)} changed after it was faxed; the fax carries it as it was"
+        event(logger, logging.WARNING, "changed", job=claim.job, documents=",".join(changed))
+        outcome = replace(outcome, message=f"{outcome.message}; {note}")
     where = _FILED.get(outcome.status)
     if outcome.status is Status.UNCERTAIN and config.uncertain == "resend":
         where = None  # the configured policy: send it again (the next try forces it)
@@ -119,6 +134,22 @@ def run_job(config: Config, settings: HotFolderSettings, spool: Spool, claim: Cl
         where,
         _receipt(claim, str(outcome.status), outcome.message, outcome, recipients),
     )
+
+
+def _identities(sources: list[DocumentSource]) -> dict[str, Identity | None]:
+    return {str(s.name): _identity(s.path) for s in sources}
+
+
+def _identity(path: Path) -> Identity | None:
+    try:
+        return identity_of(path.lstat())
+    except OSError:
+        return None
+
+
+def _changed(sources: list[DocumentSource], before: dict[str, Identity | None]) -> list[str]:
+    """The documents whose size or time is not what it was before the upload."""
+    return [str(s.name) for s in sources if _identity(s.path) != before.get(str(s.name))]
 
 
 def _owner(claim: Claim) -> str:

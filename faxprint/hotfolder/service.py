@@ -173,9 +173,11 @@ class HotFolder:
                     if now - since < self.settings.ticket_wait:
                         return
                 self._waiting.pop(path, None)
-                claim = self.spool.claim(
-                    candidate.folder, candidate.name, list(documents.names), ticket=True
-                )
+                # The wait is over: a document still being written is never sent half; the
+                # job is taken to be refused with that reason (a missing one, "not found").
+                incomplete = [d for d in unready if (candidate.folder / d).exists()]
+                claim = self.spool.claim(candidate.folder, candidate.name, list(documents.names),
+                                         ticket=True, incomplete=incomplete)  # fmt: skip
             else:
                 claim = self.spool.claim(
                     candidate.folder, candidate.name, [candidate.name], ticket=False

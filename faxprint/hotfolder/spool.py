@@ -48,6 +48,7 @@ class Claim:
     source: str  # the subfolder it was dropped in ("" for the top)
     documents: tuple[str, ...]
     ticket: bool  # False: a document dropped without a ticket (folder defaults apply)
+    incomplete: tuple[str, ...] = ()  # still being written when the ticket's wait ran out
 
 
 class Spool:
@@ -88,11 +89,19 @@ class Spool:
             _own_folder(self.root / name, 0o770)
 
     def claim(
-        self, folder: Path, trigger: str, documents: list[str], *, ticket: bool
+        self,
+        folder: Path,
+        trigger: str,
+        documents: list[str],
+        *,
+        ticket: bool,
+        incomplete: list[str] | None = None,
     ) -> Claim | None:
         """Move a ticket (or a lone document) and its documents into processing/.
 
-        Returns None when another watcher claimed it first.
+        ``incomplete`` names documents still being written when the ticket's wait ran out:
+        the job is claimed to be refused with that reason, never sent. Returns None when
+        another watcher claimed it first.
         """
         stem = trigger.split(".", 1)[0][:40] or "job"
         job = f"{time.strftime('%Y%m%d-%H%M%S')}-{_safe(stem)}-{secrets.token_hex(4)}"
@@ -104,6 +113,7 @@ class Spool:
             "trigger": trigger,
             "documents": documents,
             "ticket": ticket,
+            "incomplete": incomplete or [],
             "owner": process_identity(os.getpid()),
         }
         (path / CLAIM).write_text(json.dumps(record))
@@ -112,7 +122,7 @@ class Spool:
         except FileNotFoundError:  # someone else's now
             shutil.rmtree(path, ignore_errors=True)
             return None
-        claim = Claim(job, path, source, tuple(documents), ticket)
+        claim = Claim(job, path, source, tuple(documents), ticket, tuple(incomplete or ()))
         self._gather(claim, folder)
         return claim
 
@@ -147,7 +157,12 @@ class Spool:
                 continue
             source = str(record.get("source", ""))
             names = record.get("documents", [])
-            if source not in ("", *folders) or not _plain_names(names):
+            incomplete = record.get("incomplete", [])
+            if (
+                source not in ("", *folders)
+                or not _plain_names(names)
+                or not _plain_names(incomplete)
+            ):
                 (path / RECEIPT).write_text('{"outcome": "invalid", "message": "damaged claim"}\n')
                 os.rename(path, self.failed / path.name)
                 continue
@@ -155,8 +170,9 @@ class Spool:
                 path.name,
                 path,
                 source,
-                tuple(record.get("documents", [])),
+                tuple(names),
                 bool(record.get("ticket")),
+                tuple(incomplete),
             )
             self._gather(claim, self.root / source if source else self.root)
             claims.append(claim)
