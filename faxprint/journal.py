@@ -368,6 +368,22 @@ class Journal:
         return self._require(key)
 
     @_translated
+    def note(self, key: str, state: State, message: str) -> None:
+        """Record what a person asked that came too late to change the job (a cancel after
+        the service had the fax): a decision that leaves the job's state as it is, and
+        its message saying so."""
+        now = self.clock()
+        with self._immediate() as db:
+            job = self._known(db, key)
+            said = f"{job.message}; {message}" if job.message else message
+            db.execute("UPDATE jobs SET message = ?, updated = ? WHERE id = ?",
+                       (_safe(said), now, job.id))  # fmt: skip
+            db.execute(
+                "INSERT INTO decisions (job, at, state, message) VALUES (?, ?, ?, ?)",
+                (job.id, now, state, _safe(message)),
+            )
+
+    @_translated
     def decisions(self, key: str) -> list[tuple[float, State, str]]:
         """Return the decisions people made on a job (``settle``), oldest first."""
         rows = self._db.execute(

@@ -55,6 +55,7 @@ from faxprint.errors import (
 )
 from faxprint.submitter import DocumentSource, Outcome, Source, Status, status_of
 from faxprint.text import printable
+from faxprint.transports import cut_unacknowledged_upload, unacknowledged_upload
 
 logger = logging.getLogger(__name__)
 
@@ -143,9 +144,13 @@ def quiet_libraries() -> None:
 class Cancellation:
     """SIGTERM (the job was cancelled) stops a job while its upload can still be abandoned.
 
-    Once the last byte of an upload is out, the service may accept the fax at any moment:
-    a cancel then waits until the answer is in the journal, so that an accepted fax is
-    never recorded as cancelled (and sent again when the job is restarted).
+    An upload whose last byte was handed to the kernel is not yet the service's: a slow
+    service may still have megabytes to read. While the service has not acknowledged every
+    byte, a cancel cuts the connection (the kernel drops the rest: the service can never
+    complete the request) and the job is cancelled. Once it has them all, the service may
+    accept the fax at any moment: a cancel then waits until the answer is in the journal,
+    so that an accepted fax is never recorded as cancelled (and sent again when the job is
+    restarted), and the job says the cancel came too late.
     """
 
     def __init__(self) -> None:
@@ -157,11 +162,16 @@ class Cancellation:
         self.requested = True
         if self.sleeping or not self.upload_complete:
             raise CancelledError("the job was cancelled")
+        if cut_unacknowledged_upload():
+            raise CancelledError("the job was cancelled before the service had the whole fax")
 
     def progress(self, sent: int, total: int) -> None:
         # A cancel that some library swallowed still stops the upload at the next chunk.
         if self.requested and sent < total:
             raise CancelledError("the job was cancelled")
+        if sent >= total and not self.upload_complete:
+            logger.debug("the whole upload is with the kernel; %s bytes not yet acknowledged "
+                         "by the service", unacknowledged_upload())  # fmt: skip
         self.upload_complete = sent >= total
 
     def sleep(self, seconds: float) -> None:
@@ -203,7 +213,7 @@ def run_job(
     except ConfigError as error:
         logger.error("faxprint is not configured right: %s", error.message)
         return STOP
-    from faxprint.journal import Journal
+    from faxprint.journal import Journal, State
     from faxprint.submitter import Submitter
 
     folder: Path | None = None
@@ -225,6 +235,10 @@ def run_job(
                 progress=cancellation.progress,
                 release=True,
             )
+            if cancellation.requested and outcome.ok:
+                late = "the cancel came after the upload: the fax was accepted"
+                logger.warning("%s", late[0].upper() + late[1:])
+                journal.note(key, State.CANCELLED, late)
     except CancelledError:
         raise
     except FaxPrintError as error:

@@ -18,7 +18,15 @@ from faxprint.documents import Document
 from faxprint.ticket import Ticket
 from faxprint.transports.multipart import Progress
 
-__all__ = ["Progress", "Receipt", "Transport", "delivery_outcome", "for_account"]
+__all__ = [
+    "Progress",
+    "Receipt",
+    "Transport",
+    "cut_unacknowledged_upload",
+    "delivery_outcome",
+    "for_account",
+    "unacknowledged_upload",
+]
 
 #: Delivery statuses after which nothing changes, and what faxprint calls them.
 FINAL_DELIVERY = {"Sent": "delivered", "Delivered": "delivered",
@@ -53,6 +61,21 @@ class Transport(Protocol):
     ) -> Receipt:
         """Upload one fax; return the receipt or raise a FaxPrintError."""
         ...
+
+
+def unacknowledged_upload() -> int | None:
+    """Bytes of this thread's upload the service has not acknowledged (None: unknown)."""
+    from faxprint.transports import http
+
+    return http.unacknowledged()
+
+
+def cut_unacknowledged_upload() -> bool:
+    """Cut this thread's upload while the service does not have all of it (it can then
+    never accept the fax); return whether it was cut."""
+    from faxprint.transports import http
+
+    return bool(http.unacknowledged()) and http.cut()
 
 
 def state_folder(journal: Path, uid: int) -> Path:

@@ -45,7 +45,14 @@ from faxprint.sendtime import format_send_time
 from faxprint.text import to_ascii
 from faxprint.ticket import MAX_NAME, Recipient, Ticket
 from faxprint.transports import Progress, Receipt
-from faxprint.transports.http import LOST_ANSWER, check_verify, new_session, translate
+from faxprint.transports.http import (
+    LOST_ANSWER,
+    check_verify,
+    delivered,
+    new_session,
+    starting,
+    translate,
+)
 from faxprint.transports.multipart import Field, FileField, MultipartBody, TextField
 
 if TYPE_CHECKING:
@@ -182,6 +189,7 @@ class FaxOutTransport:
             # Plain http is allowed only to loopback: an http_proxy from the environment
             # would carry the password, in clear, elsewhere.
             session.trust_env = False
+        starting()
         try:
             response = session.post(
                 self.account.url,
@@ -195,7 +203,7 @@ class FaxOutTransport:
         except requests.RequestException as exc:
             raise translate(exc, body) from exc
         except CancelledError as exc:
-            if body.complete:  # cancelled while waiting for the answer: it may have gone
+            if delivered(body):  # cancelled while waiting for the answer: it may have gone
                 raise UncertainError(LOST_ANSWER) from exc
             raise
         finally:

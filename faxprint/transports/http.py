@@ -2,10 +2,23 @@
 
 requests' exceptions become faxprint's here and nowhere else. How far the request body
 got decides between "not sent" (safe to retry) and "maybe sent" (uncertain).
+
+A body handed to the kernel is not yet the service's: a slow service may not have read a
+byte of the last megabytes. The session's connections say which socket the request
+goes out on (:data:`_wire`, per thread), so that a cancel can ask the kernel how much the
+service has not acknowledged (:func:`unacknowledged`) and, while that is anything, cut
+the connection at once (:func:`cut`, a reset: the kernel drops what it still holds), so
+that the service can never complete, and accept, the request.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import socket
+import struct
+import termios
+import threading
 from typing import TYPE_CHECKING, Any
 
 from faxprint.config import Account
@@ -23,15 +36,79 @@ def new_session() -> requests.Session:
     and as many send calls, a third of its time (measured, bench/large.py).
     """
     import requests.adapters
+    from urllib3.connection import HTTPConnection, HTTPSConnection
+    from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+    class Connection(HTTPConnection):
+        def endheaders(self, *args: Any, **kwargs: Any) -> None:
+            super().endheaders(*args, **kwargs)
+            _wire.sock = self.sock  # connected now: the body goes out on it
+
+    class TlsConnection(HTTPSConnection):
+        def endheaders(self, *args: Any, **kwargs: Any) -> None:
+            super().endheaders(*args, **kwargs)
+            _wire.sock = self.sock
+
+    class Pool(HTTPConnectionPool):
+        ConnectionCls = Connection
+
+    class TlsPool(HTTPSConnectionPool):
+        ConnectionCls = TlsConnection
 
     class Adapter(requests.adapters.HTTPAdapter):
         def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
             super().init_poolmanager(*args, blocksize=CHUNK_SIZE, **kwargs)
+            self.poolmanager.pool_classes_by_scheme = {"http": Pool, "https": TlsPool}
 
     session = requests.Session()
     for prefix in ("https://", "http://"):
         session.mount(prefix, Adapter())
     return session
+
+
+class _Wire(threading.local):
+    sock: socket.socket | None = None
+    cut: bool = False  # this request's connection was cut before the service had it all
+
+
+_wire = _Wire()
+
+
+def starting() -> None:
+    """Forget the last request's connection: a new request begins on this thread."""
+    _wire.sock, _wire.cut = None, False
+
+
+def unacknowledged() -> int | None:
+    """Return how many bytes of this thread's request the service's side has not
+    acknowledged yet (the kernel's send queue, SIOCOUTQ); None when it cannot be told."""
+    sock = _wire.sock
+    if sock is None or sock.fileno() < 0:
+        return None
+    try:
+        answer = fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, b"\0" * 4)
+    except OSError:
+        return None
+    return int(struct.unpack("i", answer)[0])
+
+
+def cut() -> bool:
+    """Reset this thread's connection now, dropping whatever the kernel still holds of the
+    request: the service can never have all of it. Return whether there was one."""
+    sock = _wire.sock
+    if sock is None or sock.fileno() < 0:
+        return False
+    with contextlib.suppress(OSError):  # a reset, not a close: the rest is dropped
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    sock.close()
+    _wire.cut = True
+    return True
+
+
+def delivered(body: MultipartBody | None) -> bool:
+    """Tell whether the service may have the whole request: every byte handed out, and
+    the connection not cut before it had them."""
+    return body is not None and body.complete and not _wire.cut
 
 
 def translate(exc: Exception, body: MultipartBody | None = None) -> FaxPrintError:
@@ -50,7 +127,7 @@ def translate(exc: Exception, body: MultipartBody | None = None) -> FaxPrintErro
             "the service's TLS certificate could not be verified: check the account's url, "
             'or name the CA that signed it with verify = "/path/to/ca.pem"'
         )
-    if body is not None and body.complete:
+    if delivered(body):
         return UncertainError(LOST_ANSWER)
     if isinstance(exc, requests.exceptions.SSLError):
         return ServiceUnavailable(f"the TLS connection to the service failed: {_reason(exc)}")

@@ -63,7 +63,14 @@ from faxprint.ticket import Ticket
 from faxprint.transports import Progress, Receipt, delivery_outcome
 from faxprint.transports import ringcentral_files as files
 from faxprint.transports.e164 import to_e164
-from faxprint.transports.http import LOST_ANSWER, check_verify, new_session, translate
+from faxprint.transports.http import (
+    LOST_ANSWER,
+    check_verify,
+    delivered,
+    new_session,
+    starting,
+    translate,
+)
 from faxprint.transports.multipart import Field, FileField, JsonField, MultipartBody
 from faxprint.transports.tokens import Token, TokenCache, write_private
 
@@ -330,7 +337,7 @@ class RingCentralTransport:
         for renewed in (False, True):
             payload = body() if body is not None else None
             status, headers, answer = self._request(method, path, token, payload)
-            sent = payload is not None and payload.complete
+            sent = delivered(payload)
             if status == 401 and not renewed:
                 logger.info("the service refused the token (%s); getting a new one",
                             _error_code(answer) or "HTTP 401")  # fmt: skip
@@ -427,6 +434,7 @@ class RingCentralTransport:
         if self.account.url.startswith("http://"):
             session.trust_env = False  # never let a proxy carry credentials in clear
         body = data if isinstance(data, MultipartBody) else None
+        starting()
         try:
             response = session.request(
                 method,
@@ -442,7 +450,7 @@ class RingCentralTransport:
         except requests.RequestException as exc:
             raise translate(exc, body) from exc
         except CancelledError as exc:
-            if body is not None and body.complete:
+            if delivered(body):
                 raise UncertainError(LOST_ANSWER) from exc
             raise
         finally:

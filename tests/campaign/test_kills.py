@@ -40,7 +40,7 @@ from tests.support.secrets import TEST_ACCOUNTS
 pytestmark = pytest.mark.slow
 
 BACKEND = REPO / "cups-backend" / "faxprint"
-OK, HOLD = 0, 3
+OK, HOLD, CANCEL = 0, 3, 5
 
 
 class Backend:
@@ -157,6 +157,82 @@ def test_the_backend_killed_after_acceptance_is_held_not_resent(
         {job.marker: ended},
     )
     assert (ended, result.accepted, result.duplicates, len(server.requests)) == ("held", 1, 0, 1)
+
+
+# -- cancels (SIGTERM, as cupsd sends on `cancel JOB`) against a slow service -------------
+
+HANDED_OUT = "the whole upload is with the kernel; "
+
+
+def _watch_stderr(process: subprocess.Popen[bytes]) -> tuple[list[str], threading.Thread]:
+    """Collect the backend's stderr lines as they come (a thread reads the pipe)."""
+    lines: list[str] = []
+
+    def read() -> None:
+        assert process.stderr is not None
+        for line in process.stderr:
+            lines.append(line.decode("utf-8", "replace"))
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    return lines, reader
+
+
+def _finish(process: subprocess.Popen[bytes], reader: threading.Thread) -> int:
+    """Wait for the backend to exit and its stderr to be read whole; return its status."""
+    status = process.wait(timeout=60)
+    reader.join(timeout=10)
+    assert process.stderr is not None
+    process.stderr.close()
+    return status
+
+
+def test_a_cancel_before_a_slow_service_has_the_whole_fax_cancels_it(
+    tmp_path: Path, server: SandboxServer
+) -> None:
+    # The service reads 100 KB/s: the whole 2 MB body is soon in the kernel's buffers,
+    # which once counted as "sent", and a cancel waited while the service went on
+    # reading it to the end and accepted the fax.
+    job = Backend(tmp_path, server.url, "cancelled while a slow service reads")
+    job.env["FAXPRINT_DEBUG"] = "1"
+    data = campaign_pdf(tmp_path / "a.pdf", job.marker, megabytes=2).read_bytes()
+    server.faults.push(Fault.trickle(100_000))
+    process = job.start(data)
+    lines, reader = _watch_stderr(process)
+    wait_for(lambda: any(HANDED_OUT in line for line in lines), timeout=60,
+             what="the whole upload to be with the kernel")  # fmt: skip
+    [said] = [line for line in lines if HANDED_OUT in line]
+    assert not said.split(HANDED_OUT)[1].startswith(("0 ", "None ")), said  # not the service's
+    process.send_signal(signal.SIGTERM)  # what cupsd does on `cancel JOB`
+    assert _finish(process, reader) == CANCEL
+    assert "INFO: Fax cancelled\n" in lines, lines
+    with Journal(tmp_path / "journal.sqlite") as journal:
+        [record] = journal.recent()
+    assert record.state is State.CANCELLED
+    wait_for(lambda: server.in_flight == 0, timeout=60, what="the service to give up the request")
+    assert server.faxes() == []  # the cut request was never complete: nothing accepted
+
+
+def test_a_cancel_after_the_service_has_the_whole_fax_says_so_and_the_fax_stands(
+    tmp_path: Path, server: SandboxServer
+) -> None:
+    job = Backend(tmp_path, server.url, "cancelled after the service had it")
+    release = threading.Event()
+    server.faults.push(Fault.hold(release))  # read whole and accepted; the answer held
+    process = job.start(campaign_pdf(tmp_path / "a.pdf", job.marker).read_bytes())
+    lines, reader = _watch_stderr(process)
+    wait_for(server.faxes, timeout=60, what="the service to accept the fax")
+    process.send_signal(signal.SIGTERM)  # too late: it waits for the verdict
+    release.set()
+    assert _finish(process, reader) == OK
+    late = "the cancel came after the upload: the fax was accepted"
+    assert f"WARNING: The {late[4:]}\n" in lines, lines
+    with Journal(tmp_path / "journal.sqlite") as journal:
+        [record] = journal.recent()
+        decisions = journal.decisions(record.key)
+    assert record.state is State.ACCEPTED and record.message.endswith(f"; {late}")
+    assert [(state, message) for _, state, message in decisions] == [(State.CANCELLED, late)]
+    assert len(server.faxes()) == 1
 
 
 def started_watcher(path: HotFolderPath) -> subprocess.Popen[str]:
