@@ -11,8 +11,10 @@ Exit statuses of ``faxprint send`` (sysexits.h values where one fits):
  76   refused by the service as bad data (no recipients, no fax data)
  77   the account cannot send: wrong credentials or faxing prohibited
  78   configuration error: unreadable, invalid or unsafe config, unknown account
+ 74   the journal could not record the service's verdict, printed first (a full
+      disk): an accepted fax was accepted, do not send it again
  79   uncertain: the upload ended but the answer was lost; check before resending
-130   interrupted
+130   interrupted (Ctrl-C, SIGTERM)
 ====  ==========================================================================
 """
 
@@ -28,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from faxprint import __version__
-from faxprint.errors import ConfigError, FaxPrintError, TicketError
+from faxprint.errors import CancelledError, ConfigError, FaxPrintError, TicketError
 
 if TYPE_CHECKING:
     from faxprint.submitter import Outcome
@@ -325,6 +327,8 @@ def run_send(args: argparse.Namespace) -> int:
         return _fail(error, EX_DATAERR)
     except ConfigError as error:
         return _fail(error, EX_CONFIG)
+    except FaxPrintError as error:  # the journal cannot be used now (a full disk)
+        return _not_sent(error)
     submitter = Submitter.configured(settings, account, journal)
     sources = [DocumentSource(path) for path in args.files]
     user = os.environ.get("USER", "")
@@ -337,9 +341,16 @@ def run_send(args: argparse.Namespace) -> int:
                 source=Source("send", user=user),
                 progress=progress,
             )
-        except FaxPrintError as error:  # CancelledError: interrupted mid-upload
+        except CancelledError as error:  # interrupted mid-upload
             return _fail(error, EX_INTERRUPTED)
+        except FaxPrintError as error:  # the journal, before anything was sent
+            return _not_sent(error)
     _report(outcome)
+    if outcome.unrecorded:
+        advice = "do not send it again" if outcome.ok else "the journal does not know"
+        print(f"faxprint: the journal could not record this ({advice}): {outcome.unrecorded}",
+              file=sys.stderr)  # fmt: skip
+        return EX_IOERR
     return EXIT_STATUS[outcome.status]
 
 
@@ -444,6 +455,16 @@ def _report(outcome: Outcome) -> None:
 def describe(outcome: Outcome) -> str:
     """Say in one line what was accepted: recipients, pages, job."""
     return f"fax accepted for {outcome.counts} (job {outcome.key})"
+
+
+def _not_sent(error: FaxPrintError) -> int:
+    """Say why nothing was sent (the journal cannot be used now, ...): the exit status
+    of what must happen next."""
+    from faxprint.submitter import status_of
+
+    status = status_of(error)
+    print(f"faxprint: {FAILURE_WORDS[status]}: {error.message}", file=sys.stderr)
+    return EXIT_STATUS[status]
 
 
 def _fail(error: FaxPrintError, status: int) -> int:

@@ -21,6 +21,7 @@ States::
 
 from __future__ import annotations
 
+import errno
 import functools
 import json
 import os
@@ -175,6 +176,17 @@ def _translated(
     return wrapper
 
 
+#: SQLite's and the kernel's errors that pass (a full disk, a lock held): try again later.
+_PASSING_SQLITE = ("SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_IOERR", "SQLITE_FULL")
+_PASSING_ERRNO = (errno.ENOSPC, errno.EDQUOT, errno.EIO)
+
+
+def _passing(exc: BaseException) -> bool:
+    if isinstance(exc, sqlite3.Error):
+        return str(getattr(exc, "sqlite_errorname", "")).startswith(_PASSING_SQLITE)
+    return isinstance(exc, OSError) and exc.errno in _PASSING_ERRNO
+
+
 def _safe(text: str) -> str:
     # File names and CUPS titles may hold bytes that are no UTF-8 (surrogates here).
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
@@ -202,6 +214,8 @@ class Journal:
             with self._immediate() as db:
                 _create(db)
         except (OSError, sqlite3.Error) as exc:
+            if _passing(exc):  # a full disk, a busy lock: nothing the config can change
+                raise JournalError(f"journal {self.path} cannot be opened now: {exc}") from exc
             raise ConfigError(f"journal {self.path} cannot be opened: {exc}") from exc
 
     def close(self) -> None:

@@ -32,6 +32,7 @@ from faxprint.errors import (
     DocumentError,
     FaxPrintError,
     InputError,
+    JournalError,
     RejectedError,
     ServiceError,
     ServiceUnavailable,
@@ -75,6 +76,7 @@ class Outcome:
     message_id: str = ""  # the service's id of the fax, where it gives one
     delivery: str = ""  # its delivery status as last known (Queued, Delivered, ...)
     retry_after: float | None = None  # deferred: seconds the service asked to wait first
+    unrecorded: str = ""  # why the journal could not record this verdict (a full disk)
 
     @property
     def counts(self) -> str:
@@ -365,50 +367,91 @@ class Submitter:
                     progress=progress,
                 )
             except FaxPrintError as raised:
-                error = raised.hiding(self._hide)
-                found = self._look_if_lost(key, ticket, error, started, pages)
-                if isinstance(found, Outcome):
-                    return found
-                error = found
-                status = status_of(error)
-                state = _STATE_AFTER[status]
-                done = self.journal.finish(key, state, code=error.code, message=error.message)
-                if status is Status.DEFERRED and self._out_of_budget(done):
-                    # That was the last attempt the policy allows: say so now, not next run.
-                    done = self.journal.finish(
-                        key, State.FAILED, code=done.code, message=_expired(done)
-                    )
-                    return self._outcome(Status.EXPIRED, done, pages, count)
-                wait = self._pause(status, attempt, error)
-                if wait is not None:
-                    logger.warning("attempt %d failed: %s", job.attempts, error.message)
-                    self.sleep(wait)
-                    continue
-                if status is Status.CANCELLED:
-                    raise
-                outcome = self._outcome(status, done, pages, count)
-                return replace(outcome, retry_after=error.retry_after)
+                after = self._failed(key, ticket, job, raised, started, attempt, pages)
+                if isinstance(after, Outcome):
+                    return after
+                logger.warning("attempt %d failed: %s", job.attempts, after[1])
+                self.sleep(after[0])
+                continue
             except Exception as exc:
-                # A bug, not a verdict of the service: where the upload got is unknown, so
-                # the job is held as uncertain rather than lost or sent again.
-                message = f"internal error ({type(exc).__name__}) while sending; please report it"
-                done = self.journal.finish(key, State.UNCERTAIN, message=message)
-                # Frames only: an exception's message may quote a value such as a password.
-                frames = "".join(traceback.format_tb(exc.__traceback__))
-                logger.debug("internal error while sending %s:\n%s", key, frames)
-                return self._outcome(Status.UNCERTAIN, done, pages, count)
-            return self._accept(key, receipt, pages, count)
+                return self._internal_error(key, exc, pages, count)
+            return self._accept(key, receipt, job.attempts, pages, count)
         raise AssertionError("unreachable: the last try always returns")
 
-    def _accept(self, key: str, receipt: Receipt, pages: int | None, count: int) -> Outcome:
-        message = self._hide(receipt.message)
-        done = self.journal.finish(key, State.ACCEPTED, code=receipt.code, message=message)
-        if receipt.message_id:
-            self.journal.record_delivery(
-                key, receipt.message_id, receipt.delivery, delivery_outcome(receipt.delivery)
+    def _failed(
+        self,
+        key: str,
+        ticket: Ticket,
+        job: JobRecord,
+        raised: FaxPrintError,
+        started: float,
+        attempt: int,
+        pages: int | None,
+    ) -> Outcome | tuple[float, str]:
+        """Record how an attempt failed; return the outcome, or how long to wait before
+        the next try in this run (and why). A cancel is raised again once recorded."""
+        count = len(ticket.recipients)
+        error = raised.hiding(self._hide)
+        found = self._look_if_lost(key, ticket, error, started, pages)
+        if isinstance(found, Outcome):
+            return found
+        error = found
+        status = status_of(error)
+        try:
+            done = self.journal.finish(
+                key, _STATE_AFTER[status], code=error.code, message=error.message
             )
-        outcome = self._outcome(Status.ACCEPTED, done, pages, count)
-        return replace(outcome, message_id=receipt.message_id, delivery=receipt.delivery)
+        except JournalError as fault:  # the verdict stands; say it, and why unrecorded
+            if status is Status.CANCELLED:
+                raise raised from None
+            outcome = Outcome(status, error.message, key, job.attempts, pages, count,
+                              error.code, retry_after=error.retry_after)  # fmt: skip
+            return self._unrecorded(outcome, fault)
+        if status is Status.DEFERRED and self._out_of_budget(done):
+            # That was the last attempt the policy allows: say so now, not next run.
+            done = self.journal.finish(key, State.FAILED, code=done.code, message=_expired(done))
+            return self._outcome(Status.EXPIRED, done, pages, count)
+        wait = self._pause(status, attempt, error)
+        if wait is not None:
+            return wait, error.message
+        if status is Status.CANCELLED:
+            raise raised
+        outcome = self._outcome(status, done, pages, count)
+        return replace(outcome, retry_after=error.retry_after)
+
+    def _internal_error(self, key: str, exc: Exception, pages: int | None, count: int) -> Outcome:
+        """A bug, not a verdict of the service: where the upload got is unknown, so the
+        job is held as uncertain rather than lost or sent again."""
+        message = f"internal error ({type(exc).__name__}) while sending; please report it"
+        done = self.journal.finish(key, State.UNCERTAIN, message=message)
+        # Frames only: an exception's message may quote a value such as a password.
+        frames = "".join(traceback.format_tb(exc.__traceback__))
+        logger.debug("internal error while sending %s:\n%s", key, frames)
+        return self._outcome(Status.UNCERTAIN, done, pages, count)
+
+    def _accept(
+        self, key: str, receipt: Receipt, attempts: int, pages: int | None, count: int
+    ) -> Outcome:
+        message = self._hide(receipt.message)
+        accepted = Outcome(Status.ACCEPTED, message, key, attempts, pages, count, receipt.code,
+                           message_id=receipt.message_id, delivery=receipt.delivery)  # fmt: skip
+        try:
+            done = self.journal.finish(key, State.ACCEPTED, code=receipt.code, message=message)
+            if receipt.message_id:
+                self.journal.record_delivery(
+                    key, receipt.message_id, receipt.delivery, delivery_outcome(receipt.delivery)
+                )
+        except JournalError as fault:  # the service accepted it: that is the news
+            return self._unrecorded(accepted, fault)
+        return replace(accepted, attempts=done.attempts, message=done.message)
+
+    @staticmethod
+    def _unrecorded(outcome: Outcome, fault: JournalError) -> Outcome:
+        """The service's verdict, which the journal could not record: the caller says
+        both, the verdict first."""
+        logger.error("the journal could not record that job %s was %s: %s",
+                     outcome.key, outcome.status.value, fault.message)  # fmt: skip
+        return replace(outcome, unrecorded=fault.message)
 
     def _wait_out_pause(
         self, job: JobRecord, attempt: int, pages: int | None, count: int

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import json
+import os
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from faxprint.sandbox import Fault, SandboxServer
 from tests.conftest import REPO, SandboxProcess
-from tests.helpers import make_pdf
+from tests.helpers import make_pdf, wait_for
 from tests.support.secrets import TEST_ACCOUNTS, TEST_PASSWORD
 
 
@@ -243,3 +248,75 @@ def _read(fd: int) -> bytes:
         return os.read(fd, 65536)
     except OSError:  # EIO: the child closed the terminal
         return b""
+
+
+# -- the journal failing (issue 16, point 4) ---------------------------------------------
+
+
+@contextlib.contextmanager
+def small_disk(folder: Path, size: str = "2m") -> Iterator[Path]:
+    """A real filesystem of ``size`` at ``folder`` (tmpfs; root mounts it, as CI runs)."""
+    folder.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0700", "tmpfs",
+                    str(folder)], check=True)  # fmt: skip
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=True)
+
+
+def _fill(folder: Path) -> None:
+    """Write to ``folder``'s disk until it is full."""
+    full: OSError | None = None
+    with (folder / "filler").open("wb", buffering=0) as stream:
+        try:
+            while stream.write(b"\0" * 65536):
+                pass
+        except OSError as exc:
+            full = exc
+    assert full is not None and full.errno == errno.ENOSPC
+    assert os.statvfs(folder).f_bavail == 0
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="mounting a small disk needs root (CI is root)")
+def test_a_full_journal_disk_after_acceptance_says_accepted_first_and_exits_74(
+    tmp_path: Path, sandbox: SandboxServer
+) -> None:
+    release = threading.Event()
+    sandbox.faults.push(Fault.hold(release))  # accepted; the answer waits for the disk
+    with small_disk(tmp_path / "disk") as disk:
+        config = _config(tmp_path, sandbox.url)
+        config.write_text(config.read_text().replace(str(tmp_path / "journal.sqlite"),
+                                                     str(disk / "journal.sqlite")))  # fmt: skip
+        process = subprocess.Popen(
+            [sys.executable, "-m", "faxprint", "--config", str(config), "send", "--to",
+             "5556465589", str(make_pdf(tmp_path / "a.pdf"))],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
+        )  # fmt: skip
+        wait_for(sandbox.faxes, what="the service to accept the fax")
+        _fill(disk)  # the journal's disk fills while the answer is on its way
+        release.set()
+        out, err = process.communicate(timeout=60)
+    assert process.returncode == 74, err
+    assert out.startswith("faxprint: fax accepted for 1 recipient, 1 page (job send:"), out
+    assert "faxprint: the journal could not record this (do not send it again): journal " in err
+    assert "interrupted" not in err and "Traceback" not in err
+    assert len(sandbox.faxes()) == 1
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="mounting a small disk needs root (CI is root)")
+def test_a_full_journal_disk_before_sending_is_try_again_later_not_interrupted(
+    tmp_path: Path, sandbox: SandboxServer
+) -> None:
+    with small_disk(tmp_path / "disk") as disk:
+        config = _config(tmp_path, sandbox.url)
+        config.write_text(config.read_text().replace(str(tmp_path / "journal.sqlite"),
+                                                     str(disk / "journal.sqlite")))  # fmt: skip
+        pdf = make_pdf(tmp_path / "a.pdf")
+        assert _send(config, "--to", "5556465589", str(pdf)).returncode == 0
+        _fill(disk)
+        result = _send(config, "--to", "5556465589", str(pdf))
+    assert result.returncode == 75, result.stderr  # was 130, "interrupted"
+    assert result.stderr.startswith("faxprint: not sent, try again later: journal "), result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(sandbox.faxes()) == 1  # the first one only

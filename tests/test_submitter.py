@@ -9,7 +9,7 @@ import pytest
 from faxprint import errors
 from faxprint.config import Account, Limits, RetryPolicy
 from faxprint.documents import Document
-from faxprint.journal import Journal, State
+from faxprint.journal import JobRecord, Journal, State
 from faxprint.lease import process_identity
 from faxprint.submitter import DocumentSource, Source, Status, Submitter
 from faxprint.ticket import Ticket
@@ -379,3 +379,30 @@ def test_a_job_another_live_process_is_sending_is_not_prepared_again(
         Status.DEFERRED, "another process is sending this job right now")  # fmt: skip
     assert transport.workdirs == [] and transport.sent == []
     assert journal.get("job-1").state is State.SENDING  # type: ignore[union-attr]
+
+
+class FullDiskJournal(Journal):
+    """A journal whose disk fills once the upload has begun (SQLite's SQLITE_FULL)."""
+
+    def finish(self, key: str, state: State, **kwargs: object) -> JobRecord:  # type: ignore[override]
+        if state is not State.UNCERTAIN:
+            raise errors.JournalError(
+                f"journal {self.path} cannot be used: database or disk is full"
+            )
+        return super().finish(key, state, **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("answer", "status"),
+    [(OK, Status.ACCEPTED), (errors.RejectedError("no fax data", code=4), Status.REJECTED)],
+)
+def test_the_services_verdict_stands_when_the_journal_cannot_record_it(
+    tmp_path: Path, pdf: DocumentSource, answer: errors.FaxPrintError | Receipt, status: Status
+) -> None:
+    transport = ScriptedTransport(answer)
+    submitter, _ = _submitter(tmp_path, transport)
+    submitter.journal = FullDiskJournal(tmp_path / "journal.sqlite")
+    outcome = submitter.submit("job-1", TICKET, [pdf], source=Source("send"))
+    assert (outcome.status, outcome.attempts) == (status, 1)
+    assert outcome.unrecorded.endswith("cannot be used: database or disk is full")
+    assert len(transport.sent) == 1  # one upload, and no retry of it

@@ -313,6 +313,8 @@ def report(outcome: Outcome, stderr: TextIO) -> int:
         logger.error("Fax held: %s", outcome.message)
     else:
         logger.error("Fax not sent: %s", outcome.message)
+    if outcome.unrecorded:  # after the verdict: the verdict is what the job is
+        logger.warning("The journal could not record this: %s", outcome.unrecorded)
     return EXIT_STATUS[outcome.status]
 
 

@@ -120,6 +120,9 @@ def run_job(config: Config, settings: HotFolderSettings, spool: Spool, claim: Cl
         note = f"{', '.join(changed)} changed after it was faxed; the fax carries it as it was"
         event(logger, logging.WARNING, "changed", job=claim.job, documents=",".join(changed))
         outcome = replace(outcome, message=f"{outcome.message}; {note}")
+    if outcome.unrecorded:
+        note = f"the journal could not record this: {outcome.unrecorded}"
+        outcome = replace(outcome, message=f"{outcome.message}; {note}")
     where = _FILED.get(outcome.status)
     if outcome.status is Status.UNCERTAIN and config.uncertain == "resend":
         where = None  # the configured policy: send it again (the next try forces it)
