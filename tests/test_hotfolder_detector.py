@@ -87,3 +87,26 @@ def test_a_ticket_nested_too_deep_is_no_crash(tmp_path: Path) -> None:
     ticket.write_text('{"to": ' + "[" * 20000 + "]" * 20000 + "}")
     detector.note(ticket, now=100.0, kind="created")
     assert detector.ready(100.5) == []  # waits; its job refuses it once claimed
+
+
+def test_a_document_is_seen_being_written_only_with_evidence_of_it(tmp_path: Path) -> None:
+    # inotify: written and not closed since; a file that merely appeared (a link, a
+    # rename, a touch) is not "being written", whatever its age.
+    watched = Detector(tmp_path, [], stable_seconds=2.0, closes=True)
+    open_one, linked, touched = (tmp_path / n for n in ("open.pdf", "linked.pdf", "touched.pdf"))
+    for path in (open_one, linked, touched):
+        path.write_bytes(b"%PDF-1.4\n")
+    watched.note(open_one, now=100.0, kind="modified")
+    watched.note(linked, now=100.0, kind="created")
+    watched.note(touched, now=100.0, kind="attrib")
+    assert [watched.writing(p, 100.1) for p in (open_one, linked, touched)] == [True, False, False]
+    watched.note(open_one, now=101.0, kind="closed")
+    assert not watched.writing(open_one, 101.0)
+    # polling: changed within the last stable_seconds
+    polled = _polling(tmp_path)
+    polled.note(open_one, now=100.0)
+    assert not polled.writing(open_one, 100.5)  # one look: no change seen yet
+    open_one.write_bytes(b"%PDF-1.4\n% more\n")
+    polled.scan(101.0)
+    assert polled.writing(open_one, 101.5)
+    assert not polled.writing(open_one, 103.5)  # unchanged for stable_seconds since

@@ -38,6 +38,7 @@ class _Seen:
     since: float
     closed: bool = False  # closed after its last change (an inotify close-write)
     writing: bool = False  # changes were seen as they happened, and no close yet
+    changed: bool = False  # seen to change since it was first seen (it is being written)
 
 
 @dataclass
@@ -66,7 +67,7 @@ class Detector:
         closed = kind in ("closed", "moved")
         writing = kind == "modified" and self.closes  # data written, no close seen yet
         if seen is None or seen.signature != signature:
-            self._seen[path] = _Seen(signature, now, closed, writing)
+            self._seen[path] = _Seen(signature, now, closed, writing, changed=seen is not None)
         elif closed:
             seen.closed, seen.writing = True, False
         elif writing:
@@ -91,7 +92,7 @@ class Detector:
                 del self._seen[path]
                 continue
             if signature != seen.signature:
-                self._seen[path] = _Seen(signature, now)
+                self._seen[path] = _Seen(signature, now, changed=True)
                 continue
             ticket = path.name.endswith(SUFFIX)
             at_top = path.parent == self.root
@@ -111,9 +112,19 @@ class Detector:
         if signature is None:
             return False
         if seen is None or seen.signature != signature:
-            self._seen[path] = _Seen(signature, now)
+            self._seen[path] = _Seen(signature, now, changed=seen is not None)
             return False
         return _complete(seen, now, self.stable_seconds)
+
+    def writing(self, path: Path, now: float) -> bool:
+        """Tell whether a file is seen being written: written to and not closed since
+        (inotify), or changed within the last ``stable_seconds`` (polling)."""
+        seen = self._seen.get(path)
+        if seen is None or seen.closed:
+            return False
+        if self.closes:  # inotify: writes and closes are seen as they happen
+            return seen.writing
+        return seen.changed and now - seen.since < self.stable_seconds
 
     def forget(self, path: Path) -> None:
         """Stop tracking a file (claimed, or found to be no job)."""

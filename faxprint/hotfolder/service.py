@@ -175,7 +175,9 @@ class HotFolder:
                 self._waiting.pop(path, None)
                 # The wait is over: a document still being written is never sent half; the
                 # job is taken to be refused with that reason (a missing one, "not found").
-                incomplete = [d for d in unready if (candidate.folder / d).exists()]
+                incomplete = [
+                    d for d in unready if self.detector.writing(candidate.folder / d, now)
+                ]
                 claim = self.spool.claim(candidate.folder, candidate.name, list(documents.names),
                                          ticket=True, incomplete=incomplete)  # fmt: skip
             else:
