@@ -709,17 +709,30 @@ def test_a_hard_link_to_roots_secret_cannot_be_made_nor_sent(
 def test_a_ticket_cannot_send_another_users_document(
     watched: HotFolder, zone: DropZone, sandbox: SandboxServer, owner: str
 ) -> None:
-    other = zone.root / "payroll.pdf"
+    other = zone.root / ".payroll.tmp"
     other.touch(mode=0o600)
-    other.write_bytes(zone.secret.read_bytes())
+    make_pdf(other, text="payroll")  # a sound PDF: its owner's own ticket sends it
     user = pwd.getpwnam(owner)
     os.chown(other, user.pw_uid, user.pw_gid)
+    other = other.rename(zone.root / "payroll.pdf")
     assert as_nobody("import sys; open(sys.argv[1], 'rb')", str(other)).returncode != 0
     drop_ticket_as_nobody(zone.root, "grab", {"to": ["5550001111"], "documents": ["payroll.pdf"]})
     wait_for(lambda: receipts(zone.root, "failed"), 60.0, "a receipt in failed/")
     [receipt] = receipts(zone.root, "failed")
-    assert "payroll.pdf: belongs to another user than the ticket" in str(receipt["message"])
+    assert str(receipt["message"]) == (
+        "payroll.pdf: belongs to another user than the ticket; it was left where it was"
+    )
     assert sandbox.requests == []
+    # Untouched, where its owner left it: once moved into the other's failed job, the
+    # owner's own ticket found nothing ("document not found").
+    assert other.exists() and other.stat().st_uid == user.pw_uid
+    assert not list((zone.root / "failed").glob("*/payroll.pdf"))
+    own = zone.root / ".mine.tmp"  # the owner's own ticket, renamed into place as theirs
+    own.write_text(json.dumps({"to": ["5550001111"], "documents": ["payroll.pdf"]}))
+    os.chown(own, user.pw_uid, user.pw_gid)
+    own.rename(zone.root / "mine.fax.json")
+    wait_for(lambda: receipts(zone.root, "done"), 60.0, "the owner's own fax in done/")
+    assert len(sandbox.faxes()) == 1
 
 
 SWAPPER = """

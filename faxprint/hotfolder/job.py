@@ -80,6 +80,11 @@ def run_job(config: Config, settings: HotFolderSettings, spool: Spool, claim: Cl
     defaults = settings.folders.get(claim.source)
     os.utime(claim.path / CLAIM)  # renews the claim: this watcher is alive and at it
     try:
+        if claim.foreign:
+            raise InputError(
+                f"{', '.join(claim.foreign)}: belongs to another user than the ticket; it was "
+                "left where it was"
+            )
         if claim.incomplete:
             raise InputError(
                 f"{', '.join(claim.incomplete)}: still being written when the ticket's wait "

@@ -49,6 +49,7 @@ class Claim:
     documents: tuple[str, ...]
     ticket: bool  # False: a document dropped without a ticket (folder defaults apply)
     incomplete: tuple[str, ...] = ()  # still being written when the ticket's wait ran out
+    foreign: tuple[str, ...] = ()  # another user's: left where they were, never moved
 
 
 class Spool:
@@ -100,11 +101,14 @@ class Spool:
         """Move a ticket (or a lone document) and its documents into processing/.
 
         ``incomplete`` names documents still being written when the ticket's wait ran out:
-        the job is claimed to be refused with that reason, never sent. Returns None when
-        another watcher claimed it first.
+        the job is claimed to be refused with that reason, never sent. A ticket moves only
+        its own dropper's documents (root's may name anyone's): another user's stays where
+        it is, untouched, for its owner's own ticket, and the job is refused for it.
+        Returns None when another watcher claimed it first.
         """
         stem = trigger.split(".", 1)[0][:40] or "job"
         job = f"{time.strftime('%Y%m%d-%H%M%S')}-{_safe(stem)}-{secrets.token_hex(4)}"
+        foreign = _foreign(folder, trigger, documents) if ticket else []
         path = self.processing / job
         path.mkdir(mode=0o700)
         source = "" if folder == self.root else folder.name
@@ -114,6 +118,7 @@ class Spool:
             "documents": documents,
             "ticket": ticket,
             "incomplete": incomplete or [],
+            "foreign": foreign,
             "owner": process_identity(os.getpid()),
         }
         (path / CLAIM).write_text(json.dumps(record))
@@ -122,12 +127,15 @@ class Spool:
         except FileNotFoundError:  # someone else's now
             shutil.rmtree(path, ignore_errors=True)
             return None
-        claim = Claim(job, path, source, tuple(documents), ticket, tuple(incomplete or ()))
+        claim = Claim(job, path, source, tuple(documents), ticket, tuple(incomplete or ()),
+                      tuple(foreign))  # fmt: skip
         self._gather(claim, folder)
         return claim
 
     def _gather(self, claim: Claim, folder: Path) -> None:
         for name in claim.documents:
+            if name in claim.foreign:
+                continue  # another user's: it stays where its owner left it
             source = folder / name
             try:
                 if (claim.path / name).exists() or source.is_dir():
@@ -158,10 +166,9 @@ class Spool:
             source = str(record.get("source", ""))
             names = record.get("documents", [])
             incomplete = record.get("incomplete", [])
-            if (
-                source not in ("", *folders)
-                or not _plain_names(names)
-                or not _plain_names(incomplete)
+            foreign = record.get("foreign", [])
+            if source not in ("", *folders) or not all(
+                map(_plain_names, (names, incomplete, foreign))
             ):
                 (path / RECEIPT).write_text('{"outcome": "invalid", "message": "damaged claim"}\n')
                 os.rename(path, self.failed / path.name)
@@ -173,6 +180,7 @@ class Spool:
                 tuple(names),
                 bool(record.get("ticket")),
                 tuple(incomplete),
+                tuple(foreign),
             )
             self._gather(claim, self.root / source if source else self.root)
             claims.append(claim)
@@ -252,6 +260,25 @@ def read_ticket_bytes(path: Path, limit: int) -> bytes:
         if not stat.S_ISREG(info.st_mode) or info.st_nlink != 1:
             raise DocumentError(f"{path.name}: a ticket must be a plain file with no other links")
         return stream.read(limit + 1)
+
+
+def _foreign(folder: Path, ticket: str, documents: Iterable[str]) -> list[str]:
+    """Name the documents another user than the ticket's dropper owns (none for root's
+    ticket): a ticket may never move, let alone send, someone else's file."""
+    try:
+        dropper = (folder / ticket).lstat().st_uid
+    except OSError:
+        return []  # gone: the claim finds nothing to take
+    if dropper == 0:
+        return []
+    found = []
+    for name in documents:
+        try:
+            if (folder / name).lstat().st_uid != dropper:
+                found.append(name)
+        except (OSError, UnicodeError):
+            continue  # missing, or no file name: "not found" when the job is processed
+    return found
 
 
 def _owned_by_the_living(path: Path, record: dict[str, Any]) -> bool:
