@@ -414,6 +414,12 @@ def check_hotfolder(context: Context) -> Iterator[Check]:
                    "they could rename faxprint's folders", f"chmod +t {folder}")  # fmt: skip
         return
     yield ok("hot folder", f"{folder} (mode {mode:o})")
+    from faxprint.hotfolder.spool import Spool
+
+    settings = from_table(context.settings.hotfolder)
+    for problem in Spool(folder).subfolder_problems(settings.folders):
+        yield fail("hot subfolder", f"{problem}: people who drop files at the top cannot here",
+                   f"chmod {mode:o} and chgrp it like {folder}")  # fmt: skip
     watchers = watcher_pids()
     if not watchers:
         fix = "systemctl enable --now faxprint-watch (contrib/faxprint-watch.service)"

@@ -230,6 +230,19 @@ def test_a_hot_folder_others_can_write_without_the_sticky_bit(server: Server) ->
     server.folder.chmod(0o1770)
 
 
+def test_a_subfolder_that_lets_fewer_people_drop_than_the_top(server: Server) -> None:
+    sales = server.folder / "sales"
+    sales.mkdir(mode=0o750)  # as an older faxprint made it under UMask=0027
+    sales.chmod(0o750)
+    server.config.write_text(server.config.read_text()
+                             + '[hotfolder.folders.sales]\nto = ["5556465589"]\n')  # fmt: skip
+    _fails(server, "hot subfolder", f"{sales} (mode 750, the top folder allows more)",
+           "people who drop files at the top cannot here", "chmod 1770")  # fmt: skip
+    sales.chmod(0o1770)
+    assert server.doctor()[1]["hot folder"][0] == "ok"
+    assert "hot subfolder" not in server.doctor()[1]
+
+
 def test_no_watcher_running(server: Server) -> None:
     assert server.doctor()[1]["watcher"][0] == "ok"
     assert server.watcher is not None

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import grp
 import json
 import os
 import signal
+import stat
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -17,6 +20,7 @@ from faxprint import config as configuration
 from faxprint.hotfolder.service import HotFolder
 from faxprint.hotfolder.settings import from_table
 from faxprint.sandbox import Fault, SandboxServer
+from tests.conftest import REPO
 from tests.helpers import Watcher, drop_ticket, make_pdf, started, wait_for, watch_process
 from tests.support.secrets import TEST_PASSWORD
 
@@ -503,6 +507,30 @@ def test_a_document_changed_after_its_upload_is_said_in_the_receipt(
     )
     [kept] = (root / "done").glob("*/letter.pdf")
     assert sandbox.faxes()[0].record["attachments"][0]["size"] < kept.stat().st_size
+
+
+def test_configured_subfolders_take_the_top_folders_mode_and_group_whatever_the_umask(
+    tmp_path: Path, root: Path, sandbox: SandboxServer
+) -> None:
+    # The shipped unit runs the watcher with UMask=0027: subfolders made 0750 kept out
+    # the very people the top folder (3770, their group) lets drop files.
+    root.mkdir()
+    group = grp.getgrnam("daemon").gr_gid
+    os.chown(root, -1, group)
+    root.chmod(0o3770)
+    watcher = subprocess.Popen(
+        [sys.executable, "-m", "faxprint", "--config", str(write_config(tmp_path, sandbox.url)),
+         "watch", str(root)],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, umask=0o027,
+    )  # fmt: skip
+    try:
+        started(watcher)
+        made = (root / "accounting").lstat()
+    finally:
+        watcher.terminate()
+        watcher.communicate(timeout=60)
+    assert (oct(stat.S_IMODE(made.st_mode)), made.st_gid) == (oct(0o3770), group)
+    assert stat.S_IMODE((root / "processing").lstat().st_mode) == 0o700  # its own stay private
 
 
 def test_a_damaged_claim_is_set_aside_not_followed(

@@ -87,7 +87,22 @@ class Spool:
             if folder == self.processing and stat.S_IMODE(folder.lstat().st_mode) != 0o700:
                 os.chmod(folder, 0o700, follow_symlinks=False)
         for name in folders:
-            _own_folder(self.root / name, 0o770)
+            if _own_folder(self.root / name, 0o700):
+                _like(self.root / name, top)
+
+    def subfolder_problems(self, folders: Iterable[str]) -> list[str]:
+        """Say which configured subfolders let fewer people drop files than the top folder
+        does (made by hand, or by an older faxprint under a restrictive umask)."""
+        top = stat.S_IMODE(self.root.lstat().st_mode) & 0o077
+        problems = []
+        for name in folders:
+            try:
+                mode = stat.S_IMODE((self.root / name).lstat().st_mode)
+            except OSError:
+                continue  # made when the watcher starts
+            if top & ~mode & 0o077:
+                problems.append(f"{self.root / name} (mode {mode:o}, the top folder allows more)")
+        return problems
 
     def claim(
         self,
@@ -224,15 +239,30 @@ def write_receipt(folder: Path, receipt: dict[str, Any], mode: int = 0o644) -> N
     os.replace(temporary, folder / RECEIPT)
 
 
-def _own_folder(folder: Path, mode: int) -> None:
-    with contextlib.suppress(FileExistsError):
+def _like(folder: Path, top: os.stat_result) -> None:
+    """Give a subfolder just made the top folder's mode (setgid and sticky included) and
+    group, whatever the umask: the people who drop files at the top drop them here too."""
+    os.chmod(folder, stat.S_IMODE(top.st_mode), follow_symlinks=False)
+    if folder.lstat().st_gid != top.st_gid:
+        with contextlib.suppress(PermissionError):  # a setgid top has given it already
+            os.chown(folder, -1, top.st_gid, follow_symlinks=False)
+
+
+def _own_folder(folder: Path, mode: int) -> bool:
+    """Make ``folder`` (or find it) a real folder of the watcher's; return whether it was
+    made now."""
+    made = True
+    try:
         folder.mkdir(mode=mode)
+    except FileExistsError:
+        made = False
     info = folder.lstat()
     if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid():
         raise ConfigError(
             f"{folder} must be a folder (not a link or a file) owned by the watcher's user; "
             "move it away and restart"
         )
+    return made
 
 
 def check_file(path: Path, limit: int) -> os.stat_result:
