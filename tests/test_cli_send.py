@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
-import errno
 import hashlib
 import json
 import os
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,6 +15,7 @@ import pytest
 from faxprint.sandbox import Fault, SandboxServer
 from tests.conftest import REPO, SandboxProcess
 from tests.helpers import make_pdf, wait_for
+from tests.support.disk import fill, needs_root, small_disk
 from tests.support.secrets import TEST_ACCOUNTS, TEST_PASSWORD
 
 
@@ -202,7 +200,6 @@ def test_an_unreachable_service_is_a_temporary_failure(tmp_path: Path) -> None:
 
 
 def test_a_progress_bar_shows_on_a_terminal_only(tmp_path: Path, sandbox: SandboxServer) -> None:
-    import os
     import pty
 
     big = tmp_path / "big.txt"
@@ -242,7 +239,6 @@ def test_a_progress_bar_shows_on_a_terminal_only(tmp_path: Path, sandbox: Sandbo
 
 
 def _read(fd: int) -> bytes:
-    import os
 
     try:
         return os.read(fd, 65536)
@@ -253,32 +249,7 @@ def _read(fd: int) -> bytes:
 # -- the journal failing (issue 16, point 4) ---------------------------------------------
 
 
-@contextlib.contextmanager
-def small_disk(folder: Path, size: str = "2m") -> Iterator[Path]:
-    """A real filesystem of ``size`` at ``folder`` (tmpfs; root mounts it, as CI runs)."""
-    folder.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0700", "tmpfs",
-                    str(folder)], check=True)  # fmt: skip
-    try:
-        yield folder
-    finally:
-        subprocess.run(["umount", "-l", str(folder)], check=True)
-
-
-def _fill(folder: Path) -> None:
-    """Write to ``folder``'s disk until it is full."""
-    full: OSError | None = None
-    with (folder / "filler").open("wb", buffering=0) as stream:
-        try:
-            while stream.write(b"\0" * 65536):
-                pass
-        except OSError as exc:
-            full = exc
-    assert full is not None and full.errno == errno.ENOSPC
-    assert os.statvfs(folder).f_bavail == 0
-
-
-@pytest.mark.skipif(os.geteuid() != 0, reason="mounting a small disk needs root (CI is root)")
+@needs_root
 def test_a_full_journal_disk_after_acceptance_says_accepted_first_and_exits_74(
     tmp_path: Path, sandbox: SandboxServer
 ) -> None:
@@ -294,7 +265,7 @@ def test_a_full_journal_disk_after_acceptance_says_accepted_first_and_exits_74(
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
         )  # fmt: skip
         wait_for(sandbox.faxes, what="the service to accept the fax")
-        _fill(disk)  # the journal's disk fills while the answer is on its way
+        fill(disk)  # the journal's disk fills while the answer is on its way
         release.set()
         out, err = process.communicate(timeout=60)
     assert process.returncode == 74, err
@@ -304,7 +275,7 @@ def test_a_full_journal_disk_after_acceptance_says_accepted_first_and_exits_74(
     assert len(sandbox.faxes()) == 1
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="mounting a small disk needs root (CI is root)")
+@needs_root
 def test_a_full_journal_disk_before_sending_is_try_again_later_not_interrupted(
     tmp_path: Path, sandbox: SandboxServer
 ) -> None:
@@ -314,7 +285,7 @@ def test_a_full_journal_disk_before_sending_is_try_again_later_not_interrupted(
                                                      str(disk / "journal.sqlite")))  # fmt: skip
         pdf = make_pdf(tmp_path / "a.pdf")
         assert _send(config, "--to", "5556465589", str(pdf)).returncode == 0
-        _fill(disk)
+        fill(disk)
         result = _send(config, "--to", "5556465589", str(pdf))
     assert result.returncode == 75, result.stderr  # was 130, "interrupted"
     assert result.stderr.startswith("faxprint: not sent, try again later: journal "), result.stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import grp
 import json
+import logging
 import os
 import signal
 import stat
@@ -22,6 +23,7 @@ from faxprint.hotfolder.settings import from_table
 from faxprint.sandbox import Fault, SandboxServer
 from tests.conftest import REPO
 from tests.helpers import Watcher, drop_ticket, make_pdf, started, wait_for, watch_process
+from tests.support.disk import fill, needs_root, small_disk
 from tests.support.secrets import TEST_PASSWORD
 
 pytestmark = pytest.mark.slow
@@ -531,6 +533,56 @@ def test_configured_subfolders_take_the_top_folders_mode_and_group_whatever_the_
         watcher.communicate(timeout=60)
     assert (oct(stat.S_IMODE(made.st_mode)), made.st_gid) == (oct(0o3770), group)
     assert stat.S_IMODE((root / "processing").lstat().st_mode) == 0o700  # its own stay private
+
+
+def _events(caplog: pytest.LogCaptureFixture, name: str) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.getMessage().startswith(f"event={name} ")]
+
+
+@needs_root
+def test_a_full_disk_during_a_claim_leaves_no_empty_job_behind(
+    tmp_path: Path, sandbox: SandboxServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    with small_disk(tmp_path / "disk", size="4m") as disk:
+        root = disk / "drop"
+        with Watcher(write_config(tmp_path, sandbox.url), root):
+            make_pdf(root / "late.pdf")
+            (root / ".late.tmp").write_text(json.dumps({"to": ["5556465589"]}))
+            filler = fill(disk)
+            os.rename(root / ".late.tmp", root / "late.fax.json")  # needs no room
+            wait_for(lambda: len(_events(caplog, "skip")) >= 3, what="claims tried on a full disk")
+            assert list((root / "processing").iterdir()) == []  # was one empty job per try
+            filler.unlink()  # room again: the job is claimed and sent, once
+            wait_for(lambda: filed(root, "done"), what="a receipt in done/")
+    assert len(sandbox.faxes()) == 1
+
+
+@needs_root
+def test_a_receipt_is_written_whole_or_not_at_all(
+    tmp_path: Path, sandbox: SandboxServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)  # the retry event
+    release = threading.Event()
+    sandbox.faults.push(Fault.hold(release))
+    with small_disk(tmp_path / "disk", size="4m") as disk:
+        root = disk / "drop"
+        with Watcher(write_config(tmp_path, sandbox.url), root):
+            make_pdf(root / "paid.pdf")
+            drop_ticket(root, "paid", {"to": ["5556465589"]})
+            wait_for(sandbox.faxes, what="the service to accept the fax")
+            filler = fill(disk)  # the disk fills while the answer is on its way
+            release.set()
+            wait_for(lambda: _events(caplog, "retry"), what="filing to fail for want of room")
+            [job] = (root / "processing").iterdir()
+            assert sorted(p.name for p in job.iterdir()) == [
+                "claim.json",
+                "paid.pdf",
+                "ticket.fax.json",
+            ]  # fmt: skip  no 0-byte receipt
+            filler.unlink()
+            wait_for(lambda: filed(root, "done"), what="a receipt in done/")
+            [receipt] = filed(root, "done")
+    assert (receipt["outcome"], len(sandbox.faxes())) == ("accepted", 1)
 
 
 def test_a_damaged_claim_is_set_aside_not_followed(

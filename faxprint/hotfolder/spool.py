@@ -136,7 +136,11 @@ class Spool:
             "foreign": foreign,
             "owner": process_identity(os.getpid()),
         }
-        (path / CLAIM).write_text(json.dumps(record))
+        try:
+            (path / CLAIM).write_text(json.dumps(record))
+        except OSError:  # a full disk: no claim, and no empty folder left for every rescan
+            shutil.rmtree(path, ignore_errors=True)
+            raise
         try:
             os.rename(folder / trigger, path / (TICKET if ticket else trigger))
         except FileNotFoundError:  # someone else's now
@@ -210,8 +214,9 @@ class Spool:
             shutil.rmtree(path, ignore_errors=True)
 
     def file(self, claim: Claim, where: Path, receipt: dict[str, Any]) -> Path:
-        """Move a finished job to done/, failed/ or held/ with its receipt."""
-        (claim.path / RECEIPT).write_text(json.dumps(receipt, indent=2) + "\n")
+        """Move a finished job to done/, failed/ or held/ with its receipt (written whole
+        or not at all: a full disk leaves the job in processing/, to be filed later)."""
+        write_receipt(claim.path, receipt)
         target = where / claim.job
         os.rename(claim.path, target)
         return target
@@ -234,9 +239,13 @@ def write_receipt(folder: Path, receipt: dict[str, Any], mode: int = 0o644) -> N
     temporary = folder / f".{RECEIPT}.{os.getpid()}"
     temporary.unlink(missing_ok=True)
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
-    with os.fdopen(os.open(temporary, flags, mode), "w") as stream:
-        stream.write(json.dumps(receipt, indent=2) + "\n")
-    os.replace(temporary, folder / RECEIPT)
+    try:
+        with os.fdopen(os.open(temporary, flags, mode), "w") as stream:
+            stream.write(json.dumps(receipt, indent=2) + "\n")
+        os.replace(temporary, folder / RECEIPT)
+    except OSError:  # a full disk: no half receipt, not even a hidden one
+        temporary.unlink(missing_ok=True)
+        raise
 
 
 def _like(folder: Path, top: os.stat_result) -> None:
