@@ -21,11 +21,13 @@ Exit statuses of ``faxprint send`` (sysexits.h values where one fits):
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
+import signal
 import sys
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +35,7 @@ from faxprint import __version__
 from faxprint.errors import CancelledError, ConfigError, FaxPrintError, TicketError
 
 if TYPE_CHECKING:
+    from faxprint.cancellation import Cancellation
     from faxprint.submitter import Outcome
 
 logger = logging.getLogger("faxprint")
@@ -308,6 +311,7 @@ def configure_logging(verbose: int, *, level: str | None = None, logfmt: bool = 
 def run_send(args: argparse.Namespace) -> int:
     """Fax files to the recipients given on the command line."""
     from faxprint import config as configuration
+    from faxprint.cancellation import Cancellation
     from faxprint.journal import Journal
     from faxprint.submitter import DocumentSource, Source, Submitter
     from faxprint.ticket import Ticket
@@ -329,29 +333,48 @@ def run_send(args: argparse.Namespace) -> int:
         return _fail(error, EX_CONFIG)
     except FaxPrintError as error:  # the journal cannot be used now (a full disk)
         return _not_sent(error)
-    submitter = Submitter.configured(settings, account, journal)
+    cancellation = Cancellation()  # Ctrl-C and SIGTERM cancel as `cancel JOB` does
+    submitter = Submitter.configured(settings, account, journal, sleep=cancellation.sleep)
     sources = [DocumentSource(path) for path in args.files]
     user = os.environ.get("USER", "")
-    with journal, _progress_bar() as progress:
+    key = f"send:{uuid.uuid4()}"
+    with journal, _progress_bar() as bar, _cancelled_by_signals(cancellation):
+
+        def progress(sent: int, total: int) -> None:
+            cancellation.progress(sent, total)
+            if bar is not None:
+                bar(sent, total)
+
         try:
-            outcome = submitter.submit(
-                f"send:{uuid.uuid4()}",
-                ticket,
-                sources,
-                source=Source("send", user=user),
-                progress=progress,
-            )
-        except CancelledError as error:  # interrupted mid-upload
-            return _fail(error, EX_INTERRUPTED)
+            outcome = submitter.submit(key, ticket, sources, source=Source("send", user=user),
+                                       progress=progress)  # fmt: skip
+            late = cancellation.too_late(journal, key, outcome.ok)
+        except CancelledError as error:  # the service did not have it whole: not sent
+            print(f"faxprint: cancelled, nothing was sent: {error.message}", file=sys.stderr)
+            return EX_INTERRUPTED
         except FaxPrintError as error:  # the journal, before anything was sent
             return _not_sent(error)
     _report(outcome)
+    if late:
+        print(f"faxprint: {late}", file=sys.stderr)
     if outcome.unrecorded:
         advice = "do not send it again" if outcome.ok else "the journal does not know"
         print(f"faxprint: the journal could not record this ({advice}): {outcome.unrecorded}",
               file=sys.stderr)  # fmt: skip
         return EX_IOERR
     return EXIT_STATUS[outcome.status]
+
+
+@contextlib.contextmanager
+def _cancelled_by_signals(cancellation: Cancellation) -> Iterator[None]:
+    """Let SIGINT and SIGTERM cancel the upload in hand (or wait for its verdict)."""
+    previous = {number: signal.signal(number, cancellation.handle)
+                for number in (signal.SIGINT, signal.SIGTERM)}  # fmt: skip
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def run_install(args: argparse.Namespace) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -12,7 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from faxprint.journal import Journal, State
 from faxprint.sandbox import Fault, SandboxServer
+from tests.campaign.paths import campaign_pdf
 from tests.conftest import REPO, SandboxProcess
 from tests.helpers import make_pdf, wait_for
 from tests.support.disk import fill, needs_root, small_disk
@@ -291,3 +294,36 @@ def test_a_full_journal_disk_before_sending_is_try_again_later_not_interrupted(
     assert result.stderr.startswith("faxprint: not sent, try again later: journal "), result.stderr
     assert "Traceback" not in result.stderr
     assert len(sandbox.faxes()) == 1  # the first one only
+
+
+# -- interrupted (issue 16, point 7) -----------------------------------------------------
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["Ctrl-C", "SIGTERM"])
+def test_a_send_interrupted_before_the_service_had_it_all_says_and_records_not_sent(
+    tmp_path: Path, sandbox: SandboxServer, signum: int
+) -> None:
+    sandbox.faults.push(Fault.trickle(100_000))  # a slow service: the fax is in buffers
+    config = _config(tmp_path, sandbox.url)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "faxprint", "--config", str(config), "send", "--to",
+         "5556465589", str(campaign_pdf(tmp_path / "a.pdf", "interrupted", megabytes=2))],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
+        env={**os.environ, "FAXPRINT_LOG_LEVEL": "debug"},
+    )  # fmt: skip
+    assert process.stderr is not None
+    said = ""
+    while "the whole upload is with the kernel" not in said:  # its own debug line
+        line = process.stderr.readline()
+        assert line, said
+        said += line
+    process.send_signal(signum)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert "faxprint: cancelled, nothing was sent: the job was cancelled before the service had " \
+        "the whole fax\n" in err, err  # fmt: skip
+    with Journal(tmp_path / "journal.sqlite") as journal:
+        [job] = journal.recent()
+    assert job.state is State.CANCELLED  # not "sending", shown as interrupted for a person
+    wait_for(lambda: sandbox.in_flight == 0, what="the service to give up the request")
+    assert sandbox.faxes() == []

@@ -35,14 +35,13 @@ import shutil
 import signal
 import sys
 import tempfile
-import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from types import FrameType
 from typing import BinaryIO, ClassVar, TextIO
 from urllib.parse import unquote, urlsplit
 
 from faxprint import config as configuration
+from faxprint.cancellation import Cancellation
 from faxprint.cups.jobticket import ticket_from_options
 from faxprint.cups.options import option_values, parse_options
 from faxprint.cups.spool import Spooled, spool
@@ -55,7 +54,6 @@ from faxprint.errors import (
 )
 from faxprint.submitter import DocumentSource, Outcome, Source, Status, status_of
 from faxprint.text import printable
-from faxprint.transports import cut_unacknowledged_upload, unacknowledged_upload
 
 logger = logging.getLogger(__name__)
 
@@ -141,52 +139,6 @@ def quiet_libraries() -> None:
     logging.getLogger("pypdf").setLevel(logging.ERROR)
 
 
-class Cancellation:
-    """SIGTERM (the job was cancelled) stops a job while its upload can still be abandoned.
-
-    An upload whose last byte was handed to the kernel is not yet the service's: a slow
-    service may still have megabytes to read. While the service has not acknowledged every
-    byte, a cancel cuts the connection (the kernel drops the rest: the service can never
-    complete the request) and the job is cancelled. Once it has them all, the service may
-    accept the fax at any moment: a cancel then waits until the answer is in the journal,
-    so that an accepted fax is never recorded as cancelled (and sent again when the job is
-    restarted), and the job says the cancel came too late.
-    """
-
-    def __init__(self) -> None:
-        self.requested = False
-        self.upload_complete = False
-        self.sleeping = False
-
-    def handle(self, signum: int, frame: FrameType | None) -> None:
-        self.requested = True
-        if self.sleeping or not self.upload_complete:
-            raise CancelledError("the job was cancelled")
-        if cut_unacknowledged_upload():
-            raise CancelledError("the job was cancelled before the service had the whole fax")
-
-    def progress(self, sent: int, total: int) -> None:
-        # A cancel that some library swallowed still stops the upload at the next chunk.
-        if self.requested and sent < total:
-            raise CancelledError("the job was cancelled")
-        if sent >= total and not self.upload_complete:
-            logger.debug("the whole upload is with the kernel; %s bytes not yet acknowledged "
-                         "by the service", unacknowledged_upload())  # fmt: skip
-        self.upload_complete = sent >= total
-
-    def sleep(self, seconds: float) -> None:
-        """Wait between tries, or between two looks in the message store; a cancel
-        during the wait ends it (the submitter keeps a complete upload uncertain). Out of
-        the wait, a complete upload still defers a cancel until its verdict is recorded."""
-        if self.requested:
-            raise CancelledError("the job was cancelled")
-        self.sleeping = True
-        try:
-            time.sleep(seconds)
-        finally:
-            self.sleeping = False
-
-
 def run_job(
     argv: Sequence[str],
     env: Mapping[str, str],
@@ -213,7 +165,7 @@ def run_job(
     except ConfigError as error:
         logger.error("faxprint is not configured right: %s", error.message)
         return STOP
-    from faxprint.journal import Journal, State
+    from faxprint.journal import Journal
     from faxprint.submitter import Submitter
 
     folder: Path | None = None
@@ -235,10 +187,8 @@ def run_job(
                 progress=cancellation.progress,
                 release=True,
             )
-            if cancellation.requested and outcome.ok:
-                late = "the cancel came after the upload: the fax was accepted"
+            if late := cancellation.too_late(journal, key, outcome.ok):
                 logger.warning("%s", late[0].upper() + late[1:])
-                journal.note(key, State.CANCELLED, late)
     except CancelledError:
         raise
     except FaxPrintError as error:
