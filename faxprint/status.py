@@ -184,9 +184,11 @@ def details(
         story.append((at, f"  --  {_when(at)}  {state.value}  {printable(message, limit=120)}"))
     lines += [line for _, line in sorted(story, key=lambda item: item[0])]
     if state in (INTERRUPTED, State.UNCERTAIN.value):
+        # retry re-runs printer and hot-folder jobs; a send job is sent by sending it
+        again = "run `faxprint send` again" if job.source == "send" else "`faxprint retry` it"
         lines.append(
-            "what now    check the account's sent faxes; then `faxprint retry` to send it "
-            "again or `faxprint cancel` to settle it"
+            f"what now    check the account's sent faxes; then {again} to send it again, or "
+            "`faxprint cancel` it to settle it"
         )
     return "\n".join(lines)
 
@@ -291,7 +293,13 @@ def _summary(journal: Journal, now: float) -> None:
         print("\naccepted in the last 24 hours, delivery not confirmed:")
         print(table(undelivered, now, deliveries_of(journal, undelivered)))
     counts = journal.counts(since=now - 86400)
-    shown = ", ".join(f"{n} {state}" for state, n in sorted(counts.items())) or "none"
+    if counts.get(State.SENDING.value):  # counted as the table shows them: some interrupted
+        sending = journal.search(Filter(states=(State.SENDING,), since=now - 86400),
+                                 counts[State.SENDING.value])  # fmt: skip
+        gone = sum(1 for job in sending if shown_state(job, now) == INTERRUPTED)
+        counts[State.SENDING.value] -= gone
+        counts[INTERRUPTED] = gone
+    shown = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()) if n) or "none"
     print(f"\nlast 24 hours: {shown}")
 
 
