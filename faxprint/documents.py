@@ -23,7 +23,9 @@ logger = logging.getLogger(__name__)
 
 _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"%PDF-", "application/pdf"),
-    (b"%!PS", "application/postscript"),
+    (b"%!", "application/postscript"),  # %!PS-Adobe-3.0, and a bare %! as well
+    (b"\x04%!", "application/postscript"),  # after a Ctrl-D, as Windows drivers write
+    (b"\xc5\xd0\xd3\xc6", "application/postscript"),  # DOS EPS binary header
     (b"\x89PNG\r\n\x1a\n", "image/png"),
     (b"\xff\xd8\xff", "image/jpeg"),
     (b"II*\x00", "image/tiff"),
@@ -38,6 +40,14 @@ MiB = 1024 * 1024
 READ_BUDGET = 32 * MiB
 MAX_FILENAME = 100  # file names in the upload's headers; the service's limit is unknown
 _UNSAFE_IN_FILENAME = str.maketrans({'"': "'", "\\": "_", "/": "_", ";": "_", "%": "_"})
+
+
+#: Types known by their first bytes: a name that says one of them is believed only then.
+_BY_CONTENT = frozenset(content_type for _, content_type in _MAGIC)
+#: The extension to add to a document whose name says another type than its bytes.
+_EXTENSION = {"application/pdf": ".pdf", "application/postscript": ".ps", "image/png": ".png",
+              "image/jpeg": ".jpg", "image/tiff": ".tif", "image/gif": ".gif",
+              "text/plain": ".txt"}  # fmt: skip
 
 
 #: What identifies a file's content on disk: device, inode, size, modification time.
@@ -76,7 +86,7 @@ def inspect(path: str | os.PathLike[str], *, filename: str | None = None) -> Doc
         pages = count_pdf_pages(stream, shown) if content_type == "application/pdf" else None
     return Document(
         path=path,
-        filename=wire_filename(filename or path.name, content_type),
+        filename=wire_filename(true_name(filename or path.name, content_type, shown), content_type),
         content_type=content_type,
         size=info.st_size,
         pages=pages,
@@ -124,9 +134,25 @@ def sniff(head: bytes, filename: str) -> str:
         if head.startswith(magic):
             return content_type
     guessed, _ = mimetypes.guess_type(filename, strict=False)
-    if guessed and guessed != "application/pdf":  # a PDF is known by its header alone
+    if guessed and guessed not in _BY_CONTENT:  # a PDF, an image is known by its bytes alone
         return guessed
     return "text/plain" if _looks_like_text(head) else "application/octet-stream"
+
+
+def true_name(name: str, content_type: str, shown: str) -> str:
+    """Return ``name``, or ``name`` with the extension of what the file really holds when
+    its name says a type its bytes are not (``notes.pdf`` holding text goes as
+    ``notes.pdf.txt``: a service that types by name would fail it later, by email). A file
+    that is neither what its name says nor anything faxprint can tell is refused."""
+    said, _ = mimetypes.guess_type(name, strict=False)
+    if said not in _BY_CONTENT or said == content_type:
+        return name
+    if content_type not in _EXTENSION:
+        kind = "PDF" if said == "application/pdf" else said.split("/")[-1].upper()
+        raise DocumentError(
+            f"{shown}: its name says {kind}, but it holds no {kind}; fax the document itself"
+        )
+    return name + _EXTENSION[content_type]
 
 
 def _looks_like_text(head: bytes) -> bool:

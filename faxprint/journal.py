@@ -274,6 +274,24 @@ class Journal:
             )
         return self._require(key)
 
+    def refused(
+        self,
+        key: str,
+        message: str,
+        *,
+        source: str,
+        account: str,
+        documents: Sequence[str] = (),
+        user: str = "",
+        title: str = "",
+    ) -> JobRecord:
+        """Record a job refused before it could become a fax (bad options, a ticket that
+        cannot be read, no document from cupsd's filters): history answers "did my fax
+        go?" for it too."""
+        self.begin(key, source=source, account=account, recipients=[], documents=documents,
+                   pages=None, user=user, title=title)  # fmt: skip
+        return self.finish(key, State.FAILED, message=message)
+
     @_translated
     def start_attempt(self, key: str, *, force: bool = False) -> JobRecord:
         """Mark a sendable job ``sending`` and count the attempt; return the job after.

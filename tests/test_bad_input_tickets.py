@@ -260,7 +260,9 @@ def test_from_mapping_with_any_keys_is_a_ticket_or_one_clear_error(raw: dict[Any
         (b'{"to": ' * 100_000, "nested too deeply|not valid JSON"),
         (b'{"to": "1", "cover": ' + b"9" * 5000 + b"}", "a number in it is too long"),
         (b'{"to": NaN}', 'needs "to"'),
-        (b'{"to": ["5556465589"], "to": 7}', 'needs "to"'),
+        (b'{"to": ["5556465589"], "to": 7}', "gives 'to' twice; give it once"),
+        (b'{"to": ["5556465589"], "to": ["5550000000"]}', "gives 'to' twice"),  # which?
+        (b'{"to": "1", "documents": ["a.pdf"], "documents": []}', "gives 'documents' twice"),
         (b'{"to": [true]}', 'needs "to"'),
         (b'{"to": {"5556465589": "John"}}', 'needs "to"'),
         (b'{"to": "1", "send_at": 1795705350}', '"send_at" must be a string'),

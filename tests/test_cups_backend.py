@@ -352,3 +352,43 @@ def test_a_cancel_waits_for_the_verdict_of_a_complete_upload_but_not_in_a_wait()
     assert cancellation.requested
     with pytest.raises(backend.CancelledError):
         cancellation.sleep(0)  # and it ends the job at the next wait
+
+
+# -- refused before a fax could be made: said, and in the journal (issue 16, point 7) ----
+
+
+def test_a_job_refused_for_its_options_is_in_the_journal(
+    tmp_path: Path, sandbox: SandboxServer
+) -> None:
+    options = "fax-to=555-FAX-1234 job-uuid=urn:uuid:9d2f6a1e-2fa1-11d2-aaaa-0123456789ab"
+    status, err = _run(tmp_path, sandbox.url, options, make_pdf(tmp_path / "a.pdf").read_bytes())
+    assert status == backend.CANCEL
+    message = "fax number '555-FAX-1234' contains letters; type the digits"
+    assert f"ERROR: {message}" in err.splitlines()
+    with Journal(tmp_path / "journal.sqlite") as journal:
+        [job] = journal.recent()
+    assert (job.key, job.state, job.message, job.user, job.title) == (
+        "cups:Fax:7:9d2f6a1e-2fa1-11d2-aaaa-0123456789ab", State.FAILED, message, "ann",
+        "report.pdf",
+    )  # fmt: skip
+    assert sandbox.requests == []
+
+
+def test_a_job_cupsd_filters_gave_nothing_of_says_the_filter_failed(
+    tmp_path: Path, sandbox: SandboxServer
+) -> None:
+    env = {"DEVICE_URI": "faxprint://default", "PRINTER": "Fax", "TMPDIR": str(tmp_path),
+           "CONTENT_TYPE": "application/vnd.oasis.opendocument.text",
+           "FAXPRINT_CONFIG": str(_config(tmp_path, sandbox.url))}  # fmt: skip
+    err = io.StringIO()
+    argv = ["faxprint://default", "8", "ann", "letter.odt", "1", "fax-to=5556465589"]
+    assert backend.main(argv, env, io.BytesIO(b""), stderr=err) == backend.CANCEL
+    said = (
+        "no document to fax: cupsd's filters made nothing of "
+        "application/vnd.oasis.opendocument.text (a filter failed: see cupsd's error_log for "
+        "this job), or the job was empty"
+    )
+    assert f"ERROR: {said}" in err.getvalue().splitlines()
+    with Journal(tmp_path / "journal.sqlite") as journal:
+        [job] = journal.recent()
+    assert (job.state, job.message) == (State.FAILED, said)

@@ -8,7 +8,7 @@ from pypdf import PdfReader, PdfWriter
 
 from faxprint.documents import inspect, sniff, wire_filename
 from faxprint.errors import DocumentError
-from tests.helpers import as_unprivileged_user, make_pdf
+from tests.helpers import as_unprivileged_user, make_pdf, make_png
 
 
 def test_a_pdf_is_described_with_its_pages(tmp_path: Path) -> None:
@@ -121,3 +121,37 @@ def test_encrypted_pdf_is_refused(tmp_path: Path) -> None:
 )
 def test_wire_filenames_are_safe_ascii(name: str, wire: str) -> None:
     assert wire_filename(name, "application/pdf") == wire
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "sent_as", "content_type"),
+    [
+        ("notes.pdf", b"just some notes\n", "notes.pdf.txt", "text/plain"),
+        ("scan.tif", make_png(), "scan.tif.png", "image/png"),
+        ("letter.pdf", b"%!PS-Adobe-3.0\n", "letter.pdf.ps", "application/postscript"),
+        ("real.pdf", None, "real.pdf", "application/pdf"),
+    ],
+)
+def test_a_file_is_sent_under_the_type_it_holds_not_the_one_its_name_says(
+    tmp_path: Path, name: str, data: bytes | None, sent_as: str, content_type: str
+) -> None:
+    # A service that types documents by their name would fail "notes.pdf" after it
+    # accepted it, telling the account holder by email only.
+    path = tmp_path / name
+    if data is None:
+        make_pdf(path)
+    else:
+        path.write_bytes(data)
+    doc = inspect(path)
+    assert (doc.filename, doc.content_type) == (sent_as, content_type)
+
+
+def test_a_file_that_is_not_what_its_name_says_nor_anything_known_is_refused(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "invoice.pdf"
+    path.write_bytes(b"\x00\x01\x02binary junk\xff" * 10)
+    with pytest.raises(
+        DocumentError, match=r"^invoice.pdf: its name says PDF, but it holds no PDF"
+    ):
+        inspect(path)

@@ -20,6 +20,7 @@ import pytest
 from faxprint import config as configuration
 from faxprint.hotfolder.service import HotFolder
 from faxprint.hotfolder.settings import from_table
+from faxprint.journal import Journal, State
 from faxprint.sandbox import Fault, SandboxServer
 from tests.conftest import REPO
 from tests.helpers import Watcher, drop_ticket, make_pdf, started, wait_for, watch_process
@@ -161,6 +162,10 @@ def test_bad_tickets_go_to_failed_with_a_reason(
     assert reason in str(receipt["message"])
     assert sandbox.requests == []
     assert Path("/etc/passwd").exists()
+    with Journal(tmp_path / "journal.sqlite") as journal:  # "did my fax go?" says no, and why
+        [job] = journal.recent()
+    assert (job.key, job.state, job.message) == (
+        f"hotfolder:{receipt['job']}", State.FAILED, receipt["message"])  # fmt: skip
 
 
 @pytest.mark.parametrize("kind", ["symlink", "hardlink", "fifo"])

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import logging
 import re
+import secrets
 import shutil
 import signal
 import sys
@@ -48,6 +49,7 @@ from faxprint.cups.spool import Spooled, spool
 from faxprint.errors import (
     CancelledError,
     ConfigError,
+    DocumentError,
     FaxPrintError,
     TicketError,
     TransientError,
@@ -157,22 +159,31 @@ def run_job(
                 "faxprint has no %s: test mode, faxes go to the local sandbox, not to a "
                 "fax service", configuration.DEFAULT_CONFIG,
             )  # fmt: skip
-        options = parse_options(options_text)
-        ticket = ticket_from_options(options)
-    except TicketError as error:
-        logger.error("%s", error.message)
-        return CANCEL
     except ConfigError as error:
         logger.error("faxprint is not configured right: %s", error.message)
         return STOP
     from faxprint.journal import Journal
     from faxprint.submitter import Submitter
 
+    def refuse(key: str, error: FaxPrintError) -> int:
+        return _refuse(settings.journal, key, error, Source("cups", user, title), account.name)
+
+    try:
+        options = parse_options(options_text)
+        ticket = ticket_from_options(options)
+    except TicketError as error:
+        given = option_values(options_text, "job-uuid")[-1:]
+        uuid = job_uuid({"job-uuid": given[0]} if given else {})
+        nothing = Spooled((), "", 0)  # not spooled: the UUID names it, or a random tag
+        return refuse(job_key(env, job_id, uuid or f"refused-{secrets.token_hex(8)}", nothing),
+                      error)  # fmt: skip
     folder: Path | None = None
     try:
         uuid = job_uuid(options)
         folder, spooled = _spool(argv, stdin, env, digest=not uuid)
         key = job_key(env, job_id, uuid, spooled)
+        if not spooled.paths:
+            return refuse(key, DocumentError(_nothing_from_cupsd(env)))
         with Journal(settings.journal) as journal:
             submitter = Submitter.configured(settings, account, journal, sleep=cancellation.sleep)
             # Every user can read a job's messages (lpstat -l): numbers only at debug level.
@@ -285,6 +296,31 @@ def account_from_uri(uri: str) -> str:
 
 
 _UUID = re.compile(r"[0-9A-Za-z-]{1,64}")
+
+
+def _refuse(journal: Path, key: str, error: FaxPrintError, source: Source, account: str) -> int:
+    """Say why the job cannot be faxed and journal it (history shows it too); cancel it."""
+    from faxprint.journal import Journal
+
+    logger.error("%s", error.message)
+    try:
+        with Journal(journal) as opened:
+            opened.refused(
+                key, error.message, source=source.kind, account=account,
+                documents=[source.title], user=source.user, title=source.title,
+            )  # fmt: skip
+    except FaxPrintError as fault:
+        logger.debug("the refusal is not in the journal: %s", fault.message)
+    return CANCEL
+
+
+def _nothing_from_cupsd(env: Mapping[str, str]) -> str:
+    """Say why a job brought no document: cupsd's filters made nothing of it."""
+    given = printable(env.get("CONTENT_TYPE", ""), limit=60) or "the job's data"
+    return (
+        f"no document to fax: cupsd's filters made nothing of {given} (a filter failed: "
+        "see cupsd's error_log for this job), or the job was empty"
+    )
 
 
 def job_uuid(options: Mapping[str, str]) -> str:

@@ -16,7 +16,7 @@ from typing import Any
 
 from faxprint.config import Config
 from faxprint.documents import Identity, identity_of
-from faxprint.errors import ConfigError, InputError
+from faxprint.errors import ConfigError, FaxPrintError, InputError
 from faxprint.hotfolder import ticketfile
 from faxprint.hotfolder.settings import HotFolderSettings
 from faxprint.hotfolder.spool import CLAIM, TICKET, Claim, Spool, check_file, read_ticket_bytes
@@ -106,6 +106,7 @@ def run_job(config: Config, settings: HotFolderSettings, spool: Spool, claim: Cl
             spec.account or (defaults.account if defaults else None) or settings.account
         )
     except (InputError, ConfigError) as error:
+        _journal_refusal(config, claim, error.message)
         return _file(spool, claim, "failed", _receipt(claim, "invalid", error.message, None, []))
     before = _identities(sources)
     with Journal(config.journal) as journal:
@@ -142,6 +143,18 @@ def run_job(config: Config, settings: HotFolderSettings, spool: Spool, claim: Cl
         where,
         _receipt(claim, str(outcome.status), outcome.message, outcome, recipients),
     )
+
+
+def _journal_refusal(config: Config, claim: Claim, message: str) -> None:
+    """Journal a job refused before it could become a fax: history shows it too."""
+    try:
+        with Journal(config.journal) as journal:
+            journal.refused(
+                f"hotfolder:{claim.job}", message, source="hotfolder", account="",
+                documents=claim.documents, user=_owner(claim), title=claim.job,
+            )  # fmt: skip
+    except FaxPrintError as fault:  # the receipt in failed/ says it all the same
+        logger.debug("the refusal is not in the journal: %s", fault.message)
 
 
 def _identities(sources: list[DocumentSource]) -> dict[str, Identity | None]:

@@ -66,7 +66,7 @@ def parse(data: bytes) -> TicketFile:
         raise TicketError(f"the ticket is larger than {MAX_TICKET_BYTES // 1024} KiB")
     try:
         # utf-8-sig: Windows editors start UTF-8 files with a byte order mark.
-        raw = json.loads(data.decode("utf-8-sig"))
+        raw = json.loads(data.decode("utf-8-sig"), object_pairs_hook=_once_each)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise TicketError(f"the ticket is not valid JSON: {exc}") from None
     except ValueError:  # Python refuses integers of more than 4300 digits
@@ -76,6 +76,17 @@ def parse(data: bytes) -> TicketFile:
     if not isinstance(raw, dict):
         raise TicketError('the ticket must be a JSON object like {"to": ["5556465589"]}')
     return from_mapping(raw)
+
+
+def _once_each(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """Build a JSON object, refusing a key given twice: which of the two was meant (two
+    "to" lists, say) only its writer knows, and JSON would silently keep the last."""
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in found:
+            raise TicketError(f"the ticket gives {printable(key, limit=40)!r} twice; give it once")
+        found[key] = value
+    return found
 
 
 def from_mapping(raw: Mapping[str, Any]) -> TicketFile:
