@@ -16,6 +16,7 @@ import logging
 import os
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from faxprint.journal import Journal
+from tests.campaign.ledger import tally
 from tests.campaign.paths import QUEUE, HotFolderPath, Printer, campaign_pdf, config_text
 from tests.campaign.rest_paths import RestHotFolder, RestPrinter, rest_config_text
 from tests.conftest import REPO
@@ -64,6 +66,15 @@ def leaks(texts: dict[str, str | bytes]) -> list[str]:
             f"{where}: {start}..." for form, start in FORMS.items() if form.lower() in lowered
         ]
     return found
+
+
+def _tally(transport: str, path: str, case: Case, ended: str) -> None:
+    """The ledger's row: the echo keeps no fax; the job ended where a person sees it."""
+    name = next(n for n, c in CASES.items() if c is case)
+    where = f"rest {path}" if transport == "ringcentral" else path
+    result = tally(where, f"echo: {name}", ["echoed secrets"], Counter(),
+                   {"echoed secrets": ended})  # fmt: skip
+    assert (result.accepted, result.lost) == (0, 0)
 
 
 def files_under(*folders: Path) -> dict[str, bytes]:
@@ -155,6 +166,7 @@ def test_faxprint_send_shows_and_keeps_no_secret(
     )  # fmt: skip
     assert done.returncode == (79 if case.ends == "held" else 76), done.stderr
     assert "Traceback" not in done.stderr
+    _tally(transport, "send", case, case.ends)
     assert leaks({"stdout": done.stdout, "stderr": done.stderr, **journal_rows(journal),
                   **files_under(tmp_path)}) == []  # fmt: skip
 
@@ -173,6 +185,7 @@ def test_the_hot_folder_files_and_logs_no_secret(
     finally:
         path.stop()
     assert ended.startswith("held" if case.ends == "held" else "failed"), ended
+    _tally(transport, "hot folder", case, ended.split(":")[0])
     logged = {f"log {n}": r.getMessage() for n, r in enumerate(caplog.records)}
     assert leaks({**logged, **journal_rows(path.journal), **files_under(tmp_path)}) == []
 
@@ -198,6 +211,7 @@ def test_the_printer_shows_every_user_no_secret(
     printer.send("echoed secrets")
     ended = printer.ended("echoed secrets")
     assert ended.startswith("held" if case.ends == "held" else "cancelled"), ended
+    _tally(transport, "printer", case, ended.split(":")[0])
     cupsd = printer.cupsd
     job = printer.jobs["echoed secrets"]
     shown = {

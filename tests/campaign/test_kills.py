@@ -211,6 +211,9 @@ def test_a_cancel_before_a_slow_service_has_the_whole_fax_cancels_it(
     assert record.state is State.CANCELLED
     wait_for(lambda: server.in_flight == 0, timeout=60, what="the service to give up the request")
     assert server.faxes() == []  # the cut request was never complete: nothing accepted
+    result = tally("printer", "cancel before a slow service has it all", [job.marker],
+                   stored_markers([server]), {job.marker: "cancelled"})  # fmt: skip
+    assert (result.accepted, result.lost) == (0, 0)
 
 
 def test_a_cancel_after_the_service_has_the_whole_fax_says_so_and_the_fax_stands(
@@ -232,7 +235,9 @@ def test_a_cancel_after_the_service_has_the_whole_fax_says_so_and_the_fax_stands
         decisions = journal.decisions(record.key)
     assert record.state is State.ACCEPTED and record.message.endswith(f"; {late}")
     assert [(state, message) for _, state, message in decisions] == [(State.CANCELLED, late)]
-    assert len(server.faxes()) == 1
+    result = tally("printer", "cancel after the service has it all", [job.marker],
+                   stored_markers([server]), {})  # fmt: skip
+    assert (result.accepted, result.duplicates) == (1, 0)
 
 
 def started_watcher(path: HotFolderPath) -> subprocess.Popen[str]:
