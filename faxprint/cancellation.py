@@ -2,10 +2,11 @@
 while its upload can still be abandoned, and never once the service may have it.
 
 An upload whose last byte was handed to the kernel is not yet the service's: a slow
-service may still have megabytes to read. While the service has not acknowledged every
-byte, a cancel cuts the connection (the kernel drops the rest: the service can never
-complete the request) and the job is cancelled: nothing was sent. Once it has them all,
-the service may accept the fax at any moment: a cancel then waits until the answer is in
+service may leave megabytes in this server's socket buffer. While part of the upload has
+not left this server, a cancel cuts the connection (the kernel drops the rest: the
+service can never complete the request) and the job is cancelled: nothing was sent.
+Once every byte has left, the service may have them all (their acknowledgement may be
+on its way) and accept the fax at any moment: a cancel then waits until the answer is in
 the journal, so that an accepted fax is never recorded as cancelled (and sent again when
 the job is restarted), and :meth:`Cancellation.too_late` says the cancel came too late.
 """
@@ -16,9 +17,9 @@ import logging
 import time
 from types import FrameType
 
-from faxprint.errors import CancelledError
+from faxprint.errors import CancelledError, JournalError
 from faxprint.journal import Journal, State
-from faxprint.transports import cut_unacknowledged_upload, unacknowledged_upload
+from faxprint.transports import cut_unsent_upload, unsent_upload
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +38,7 @@ class Cancellation:
         self.requested = True
         if self.sleeping or not self.upload_complete:
             raise CancelledError("the job was cancelled")
-        if cut_unacknowledged_upload():
+        if cut_unsent_upload():
             raise CancelledError("the job was cancelled before the service had the whole fax")
 
     def progress(self, sent: int, total: int) -> None:
@@ -45,8 +46,8 @@ class Cancellation:
         if self.requested and sent < total:
             raise CancelledError("the job was cancelled")
         if sent >= total and not self.upload_complete:
-            logger.debug("the whole upload is with the kernel; %s bytes not yet acknowledged "
-                         "by the service", unacknowledged_upload())  # fmt: skip
+            logger.debug("the whole upload is with the kernel; %s bytes not yet sent",
+                         unsent_upload())  # fmt: skip
         self.upload_complete = sent >= total
 
     def sleep(self, seconds: float) -> None:
@@ -66,5 +67,8 @@ class Cancellation:
         (the journal's decision, the job's message); "" when there was none."""
         if not (self.requested and accepted):
             return ""
-        journal.note(key, State.CANCELLED, TOO_LATE)
+        try:
+            journal.note(key, State.CANCELLED, TOO_LATE)
+        except JournalError as fault:  # the verdict is the news; the note is a footnote
+            logger.warning("the journal could not record the late cancel: %s", fault.message)
         return TOO_LATE

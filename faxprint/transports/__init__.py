@@ -22,10 +22,10 @@ __all__ = [
     "Progress",
     "Receipt",
     "Transport",
-    "cut_unacknowledged_upload",
+    "cut_unsent_upload",
     "delivery_outcome",
     "for_account",
-    "unacknowledged_upload",
+    "unsent_upload",
 ]
 
 #: Delivery statuses after which nothing changes, and what faxprint calls them.
@@ -63,19 +63,19 @@ class Transport(Protocol):
         ...
 
 
-def unacknowledged_upload() -> int | None:
-    """Bytes of this thread's upload the service has not acknowledged (None: unknown)."""
+def unsent_upload() -> int | None:
+    """Bytes of this thread's upload that have not left this server (None: unknown)."""
     from faxprint.transports import http
 
-    return http.unacknowledged()
+    return http.unsent()
 
 
-def cut_unacknowledged_upload() -> bool:
-    """Cut this thread's upload while the service does not have all of it (it can then
-    never accept the fax); return whether it was cut."""
+def cut_unsent_upload() -> bool:
+    """Cut this thread's upload while part of it has not left this server (the service
+    can then never have it whole, nor accept it); return whether it was cut."""
     from faxprint.transports import http
 
-    return bool(http.unacknowledged()) and http.cut()
+    return bool(http.unsent()) and http.cut()
 
 
 def state_folder(journal: Path, uid: int) -> Path:

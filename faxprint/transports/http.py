@@ -3,12 +3,14 @@
 requests' exceptions become faxprint's here and nowhere else. How far the request body
 got decides between "not sent" (safe to retry) and "maybe sent" (uncertain).
 
-A body handed to the kernel is not yet the service's: a slow service may not have read a
-byte of the last megabytes. The session's connections say which socket the request
-goes out on (:data:`_wire`, per thread), so that a cancel can ask the kernel how much the
-service has not acknowledged (:func:`unacknowledged`) and, while that is anything, cut
-the connection at once (:func:`cut`, a reset: the kernel drops what it still holds), so
-that the service can never complete, and accept, the request.
+A body handed to the kernel is not yet the service's: a slow service may leave the last
+megabytes in this server's socket buffer. The session's connections say which socket the
+request goes out on (:data:`_wire`, per thread), so that a cancel can ask the kernel how
+much of the request has not even left this server (:func:`unsent`, SIOCOUTQNSD) and,
+while that is anything, cut the connection at once (:func:`cut`, a reset: the kernel
+drops what it still holds): the service can then never complete, and accept, the
+request. Bytes sent but not yet acknowledged do not count: the service (or a proxy on
+the way) may have them all already.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ import contextlib
 import fcntl
 import socket
 import struct
-import termios
 import threading
 from typing import TYPE_CHECKING, Any
 
@@ -79,14 +80,19 @@ def starting() -> None:
     _wire.sock, _wire.cut = None, False
 
 
-def unacknowledged() -> int | None:
-    """Return how many bytes of this thread's request the service's side has not
-    acknowledged yet (the kernel's send queue, SIOCOUTQ); None when it cannot be told."""
+#: linux/sockios.h: the bytes of a socket's send queue not yet transmitted (SIOCOUTQ
+#: would count those transmitted and not yet acknowledged too: the peer may have them).
+SIOCOUTQNSD = 0x894B
+
+
+def unsent() -> int | None:
+    """Return how many bytes of this thread's request have not left this server yet;
+    None when it cannot be told."""
     sock = _wire.sock
     if sock is None or sock.fileno() < 0:
         return None
     try:
-        answer = fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, b"\0" * 4)
+        answer = fcntl.ioctl(sock.fileno(), SIOCOUTQNSD, b"\0" * 4)
     except OSError:
         return None
     return int(struct.unpack("i", answer)[0])
