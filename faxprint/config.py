@@ -50,7 +50,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from faxprint.errors import ConfigError
-from faxprint.redact import Redactor
+from faxprint.redact import MIN_SECRET, Redactor
 
 logger = logging.getLogger(__name__)
 _Settings = TypeVar("_Settings")
@@ -111,6 +111,10 @@ class Account:
             if not (value.isascii() and value.isprintable()):
                 # Sent as ASCII; say so without quoting any of the secret.
                 raise ConfigError(f"account {self.name!r}: {secret} must be printable ASCII")
+            if value and len(value) < MIN_SECRET:  # too short to be told from a word, and hidden
+                raise ConfigError(
+                    f"account {self.name!r}: {secret} must have at least {MIN_SECRET} characters"
+                )
         if self.store_wait < 0:
             raise ConfigError(f"account {self.name!r}: store_wait must be 0 or more seconds")
         if self.transport == "ringcentral":

@@ -6,8 +6,10 @@ to people (a job's status, which every local user can read with ``lpstat``), log
 keeps it in the journal, so every such text passes through a :class:`Redactor` first: the
 account's secrets (password, client secret, JWT, tokens), in every form a page may quote
 them (as sent, URL-encoded, HTML- or JSON-escaped, base64, the Basic header), are
-replaced by ``[hidden]``; so is what is left of one at a cut. :func:`service_text` also
-strips markup and cuts a text to one short line.
+replaced by ``[hidden]``; so is what is left of one at a cut. A secret in a form the text
+cannot be mapped back from (encoded twice, split by markup or a line break, base64
+within a longer base64 text) hides the whole text. :func:`service_text` also strips
+markup and cuts a text to one short line.
 """
 
 from __future__ import annotations
@@ -17,13 +19,18 @@ import html
 import json
 import re
 import threading
-from collections.abc import Iterable
-from urllib.parse import quote, quote_plus
+from collections.abc import Iterable, Iterator
+from urllib.parse import quote, quote_plus, unquote_plus
+from urllib.parse import unquote as unquote_plain
 
 HIDDEN = "[hidden]"
+#: What a text becomes when a secret survives in it in a form that cannot be cut out.
+QUOTED = "[a text that quotes a secret, hidden whole]"
 MIN_SECRET = 4  # shorter values are no secret worth the name, and would hide every word
 _TAG = re.compile(r"<(script|style)\b.*?</\1\s*>|<!--.*?-->|<[^>]*>", re.I | re.S)
 _BLANKS = re.compile(r"\s+")
+_JSON_ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|/)")
+_TAGS_AND_BLANKS = re.compile(r"<[^>]*>|\s+")
 
 
 class Redactor:
@@ -52,8 +59,10 @@ class Redactor:
         pattern = self._compiled()
         if pattern is None:
             return text
-        text = pattern.sub(HIDDEN, text)
-        return self._cut_end(text)
+        shown = self._cut_end(pattern.sub(HIDDEN, text))
+        if any(map(pattern.search, _decoded(shown))):  # a form not mapped back: hide it all
+            return QUOTED
+        return shown
 
     def _compiled(self) -> re.Pattern[str] | None:
         with self._lock:
@@ -66,7 +75,9 @@ class Redactor:
         """Hide the start of a secret left at the end of a text cut short."""
         lowered = text.lower()
         longest = 0
-        for form in (f.lower() for f in self._forms):
+        with self._lock:
+            forms = [f.lower() for f in self._forms]
+        for form in forms:
             for size in range(
                 min(len(form) - 1, len(lowered)), max(MIN_SECRET, longest + 1) - 1, -1
             ):
@@ -91,9 +102,35 @@ def _forms(secret: str, users: Iterable[str]) -> set[str]:
         json.dumps(secret, ensure_ascii=False)[1:-1],
     }
     for value in (raw, *(f"{user}:{secret}".encode() for user in users)):
-        encoded = base64.b64encode(value).decode()
-        forms |= {encoded, encoded.rstrip("="), base64.urlsafe_b64encode(value).decode()}
+        forms |= set(_base64_forms(value))
     return {form for form in forms if len(form) >= MIN_SECRET}
+
+
+def _base64_forms(value: bytes) -> Iterator[str]:
+    """The base64 of ``value`` wherever it starts in a longer text (at each of the three
+    offsets): the characters that ``value``'s bytes alone decide."""
+    for offset in range(3):
+        known = offset + len(value)
+        for encode in (base64.b64encode, base64.urlsafe_b64encode):
+            encoded = encode(b"\0" * offset + value + b"\0\0").decode()
+            yield encoded[(offset * 4 + 2) // 3 : known * 4 // 3]
+        if offset == 0:
+            yield base64.b64encode(value).decode()  # as a whole, padding and all
+
+
+def _decoded(text: str) -> Iterator[str]:
+    """``text`` with what may hide a secret undone: URL encoding (twice, too; "+" read as
+    a space, and as itself), HTML entities, JSON escapes, markup and line breaks."""
+    for unquote in (unquote_plain, unquote_plus):
+        variant = text
+        for _ in range(3):
+            variant = unquote(html.unescape(_JSON_ESCAPE.sub(_unescape, variant)))
+        yield _TAGS_AND_BLANKS.sub("", variant)
+
+
+def _unescape(match: re.Match[str]) -> str:
+    code = match[1]
+    return "/" if code == "/" else chr(int(code[1:], 16))
 
 
 def service_text(body: bytes | str, redact: Redactor, limit: int = 120) -> str:

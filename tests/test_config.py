@@ -133,7 +133,7 @@ def test_a_non_ascii_password_is_refused_without_quoting_it(tmp_path: Path) -> N
 
 def test_limits_are_read_and_checked(tmp_path: Path) -> None:
     base = GOOD.format(journal=tmp_path / "j.sqlite", secret=tmp_path / "none")
-    base = base.replace('password_file = "{}"'.format(tmp_path / "none"), 'password = "x"')
+    base = base.replace('password_file = "{}"'.format(tmp_path / "none"), 'password = "x-secret"')
     limits = config.load(_write(tmp_path, base + "[limits]\nmax_pages = 20\nmax_job_mb = 5\n"))
     assert (limits.limits.max_pages, limits.limits.max_job_mb) == (20, 5.0)
     assert limits.limits.max_recipients == 50

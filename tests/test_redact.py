@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from faxprint.config import Account
-from faxprint.errors import ServiceUnavailable
-from faxprint.redact import HIDDEN, Redactor, service_text
+from faxprint.errors import ConfigError, ServiceUnavailable
+from faxprint.redact import HIDDEN, QUOTED, Redactor, service_text
 from tests.support.secrets import quoted_forms
 
 SECRET = 'Pw&leak="7f3c 9e1d"/+%é'
@@ -102,3 +102,35 @@ def test_an_error_hiding_its_secrets_keeps_its_kind_and_context() -> None:
     assert error.message == f"the proxy said {SECRET}"  # the original is left alone
     quiet = ServiceUnavailable("nothing to hide")
     assert quiet.hiding(Redactor([SECRET])) is quiet
+
+
+def _wrapped_base64(data: bytes) -> str:
+    encoded = base64.b64encode(data).decode()
+    return "\n".join(encoded[i : i + 76] for i in range(0, len(encoded), 76))  # MIME lines
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        "Tr0ub/4d<b>or&amp;3+x</b>",  # markup inside the secret
+        "Tr0ub/4d<wbr>or&3+x",
+        "Tr0ub/4dor\n&3+x",  # a wrapped line
+        '{"password": "Tr0ub\\/4dor&3+x"}',  # PHP's JSON
+        '{"password": "Tr0ub\\u002f4dor\\u00263+x"}',  # Go's JSON
+        "password=Tr0ub%252F4dor%25263%252Bx",  # URL-encoded twice
+        "body=" + base64.b64encode(b"x" + b"Tr0ub/4dor&3+x" + b"yz").decode(),  # offset 1
+        "body=" + base64.b64encode(b"xy" + b"Tr0ub/4dor&3+x" + b"z").decode(),  # offset 2
+        _wrapped_base64(b"Content-Disposition: form-data\r\n\r\n" * 3 + b"Tr0ub/4dor&3+x"),
+    ],
+)
+def test_a_secret_in_a_form_that_cannot_be_cut_out_hides_the_whole_text(page: str) -> None:
+    # Written from how pages and gateways quote a request, not from faxprint's list of
+    # forms: whatever it cannot cut out, it must not show at all.
+    shown = service_text(f"<p>Request refused. You sent: {page}</p>", Redactor(["Tr0ub/4dor&3+x"]))
+    # hidden whole, or (base64 at any offset) cut out where it stands
+    assert shown == QUOTED or (HIDDEN in shown and page not in shown), shown
+
+
+def test_secrets_shorter_than_can_be_hidden_are_refused_in_the_config() -> None:
+    with pytest.raises(ConfigError, match="password must have at least 4 characters"):
+        Account("office", "https://fax.example/faxapi.asp", "15555550100", "abc")

@@ -27,7 +27,8 @@ TOKEN_PATH = "/restapi/oauth/token"
 
 
 class Echo:
-    """Answers with ``status`` and ``shape`` ("html", "text" or "json")."""
+    """Answers with ``status`` and ``shape`` ("html", "wrapped": an HTML page breaking
+    what it quotes with markup and line breaks, "text" or "json")."""
 
     def __init__(self, status: int, shape: str) -> None:
         self.status, self.shape = status, shape
@@ -49,11 +50,20 @@ class Echo:
         if self.shape == "html":
             page = f"<html><body><h1>Request refused</h1><pre>{quoted}</pre></body></html>"
             return self.status, "text/html", page.encode()
+        if self.shape == "wrapped":  # markup inside words, lines broken where they fall
+            cut = "\n".join("<wbr>".join(line[i : i + 7] for i in range(0, len(line), 7))
+                            for line in _lines(html.escape(quoted), 30))  # fmt: skip
+            page = f"<html><body><h1>Request refused</h1><p>{cut}</p></body></html>"
+            return self.status, "text/html", page.encode()
         return self.status, "text/plain", f"Internal error. Request was:\n{quoted}".encode()
 
 
 #: Where a request carries credentials: FaxOut's form field, the headers, the sign-in.
 MARKERS = ('name="Password"', "Authorization:", "assertion=")
+
+
+def _lines(text: str, width: int) -> list[str]:
+    return [text[i : i + width] for i in range(0, len(text), width)]
 
 
 def _around(request: str, marker: str) -> str:

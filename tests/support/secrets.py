@@ -13,12 +13,14 @@ from types import MappingProxyType
 from faxprint.sandbox import Account
 from faxprint.sandbox.rest import RestApp
 
-TEST_PASSWORD = "Pw-leakcheck-7f3c9e1d"
+#: Each holds characters that URL, HTML and JSON encodings change ("/", "+", "&", "%",
+#: "<"): an encoded leak then differs from the secret, and must be found all the same.
+TEST_PASSWORD = "Pw-leak/+&%<check-7f3c9e1d"
 TEST_USERNAME = "15555550100"
 #: A RingCentral REST app of the sandbox's, with secrets as distinctive as the password.
 TEST_CLIENT_ID = "faxprint-test-client"
-TEST_CLIENT_SECRET = "Cs-leakcheck-2b8d4a61"
-TEST_JWT = "Jwt-leakcheck-93e0c5f7"
+TEST_CLIENT_SECRET = "Cs-leak&%/+check-2b8d4a61"
+TEST_JWT = "Jwt-leak+/&<check-93e0c5f7"
 PROHIBITED_USERNAME = "15555550199"
 
 #: The sandbox's two default accounts (one may send, one is prohibited), with the test
