@@ -418,7 +418,7 @@ def check_hotfolder(context: Context) -> Iterator[Check]:
 
     settings = from_table(context.settings.hotfolder)
     for problem in Spool(folder).subfolder_problems(settings.folders):
-        yield fail("hot subfolder", f"{problem}: people who drop files at the top cannot here",
+        yield fail("hot subfolder", f"{problem}: not as open, or not as safe, as the top",
                    f"chmod {mode:o} and chgrp it like {folder}")  # fmt: skip
     watchers = watcher_pids()
     if not watchers:

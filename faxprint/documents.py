@@ -23,7 +23,9 @@ logger = logging.getLogger(__name__)
 
 _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"%PDF-", "application/pdf"),
-    (b"%!", "application/postscript"),  # %!PS-Adobe-3.0, and a bare %! as well
+    (b"%!PS", "application/postscript"),  # %!PS-Adobe-3.0
+    (b"%!\n", "application/postscript"),  # a bare %! line (not %!TEX and such)
+    (b"%!\r", "application/postscript"),
     (b"\x04%!", "application/postscript"),  # after a Ctrl-D, as Windows drivers write
     (b"\xc5\xd0\xd3\xc6", "application/postscript"),  # DOS EPS binary header
     (b"\x89PNG\r\n\x1a\n", "image/png"),

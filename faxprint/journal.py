@@ -181,10 +181,21 @@ _PASSING_SQLITE = ("SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_IOERR", "SQLITE_FULL"
 _PASSING_ERRNO = (errno.ENOSPC, errno.EDQUOT, errno.EIO)
 
 
-def _passing(exc: BaseException) -> bool:
+def _passing(exc: BaseException, folder: Path) -> bool:
     if isinstance(exc, sqlite3.Error):
-        return str(getattr(exc, "sqlite_errorname", "")).startswith(_PASSING_SQLITE)
+        name = str(getattr(exc, "sqlite_errorname", ""))
+        return name.startswith(_PASSING_SQLITE) or (
+            name == "SQLITE_CANTOPEN" and _no_inodes(folder)
+        )
     return isinstance(exc, OSError) and exc.errno in _PASSING_ERRNO
+
+
+def _no_inodes(folder: Path) -> bool:
+    """Tell whether the folder's filesystem has run out of files (no new one can be made)."""
+    try:
+        return os.statvfs(folder).f_favail == 0
+    except OSError:
+        return False
 
 
 def _safe(text: str) -> str:
@@ -214,7 +225,7 @@ class Journal:
             with self._immediate() as db:
                 _create(db)
         except (OSError, sqlite3.Error) as exc:
-            if _passing(exc):  # a full disk, a busy lock: nothing the config can change
+            if _passing(exc, self.path.parent):  # a full disk, a busy lock: not the config's
                 raise JournalError(f"journal {self.path} cannot be opened now: {exc}") from exc
             raise ConfigError(f"journal {self.path} cannot be opened: {exc}") from exc
 
@@ -252,28 +263,32 @@ class Journal:
         title: str = "",
     ) -> JobRecord:
         """Record a job unless it is known already; return it as the journal has it."""
-        now = self.clock()
         with self._immediate() as db:
-            db.execute(
-                "INSERT OR IGNORE INTO jobs (key, source, account, user, title, recipients,"
-                " documents, pages, state, created, updated)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    _safe(key),
-                    source,
-                    _safe(account),
-                    _safe(user),
-                    _safe(title),
-                    json.dumps(list(recipients)),
-                    json.dumps(list(documents)),  # json escapes what is no UTF-8
-                    pages,
-                    State.PENDING,
-                    now,
-                    now,
-                ),
-            )
+            self._insert(db, key, source, account, recipients, documents, pages, user, title)
         return self._require(key)
 
+    def _insert(
+        self,
+        db: sqlite3.Connection,
+        key: str,
+        source: str,
+        account: str,
+        recipients: Sequence[str],
+        documents: Sequence[str],
+        pages: int | None,
+        user: str,
+        title: str,
+    ) -> None:
+        now = self.clock()
+        db.execute(
+            "INSERT OR IGNORE INTO jobs (key, source, account, user, title, recipients,"
+            " documents, pages, state, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (_safe(key), source, _safe(account), _safe(user), _safe(title),
+             json.dumps(list(recipients)), json.dumps(list(documents)),  # escapes no-UTF-8
+             pages, State.PENDING, now, now),
+        )  # fmt: skip
+
+    @_translated
     def refused(
         self,
         key: str,
@@ -287,10 +302,14 @@ class Journal:
     ) -> JobRecord:
         """Record a job refused before it could become a fax (bad options, a ticket that
         cannot be read, no document from cupsd's filters): history answers "did my fax
-        go?" for it too."""
-        self.begin(key, source=source, account=account, recipients=[], documents=documents,
-                   pages=None, user=user, title=title)  # fmt: skip
-        return self.finish(key, State.FAILED, message=message)
+        go?" for it too. A job the journal knows in another state than waiting to be sent
+        (accepted, uncertain, being sent: a restarted job refused this time) keeps it."""
+        with self._immediate() as db:
+            self._insert(db, key, source, account, [], documents, None, user, title)
+            job = self._known(db, key)
+            if job.state in SENDABLE:
+                self._set(db, job, State.FAILED, None, message, self.clock())
+        return self._require(key)
 
     @_translated
     def start_attempt(self, key: str, *, force: bool = False) -> JobRecord:

@@ -236,8 +236,11 @@ def test_a_subfolder_that_lets_fewer_people_drop_than_the_top(server: Server) ->
     sales.chmod(0o750)
     server.config.write_text(server.config.read_text()
                              + '[hotfolder.folders.sales]\nto = ["5556465589"]\n')  # fmt: skip
-    _fails(server, "hot subfolder", f"{sales} (mode 750, the top folder allows more)",
-           "people who drop files at the top cannot here", "chmod 1770")  # fmt: skip
+    top = server.folder.lstat().st_gid
+    _fails(server, "hot subfolder", f"{sales} (mode 750, group {sales.lstat().st_gid}; the top "
+           f"folder: 1770, group {top})", "not as open, or not as safe", "chmod 1770")  # fmt: skip
+    sales.chmod(0o770)  # as open, but droppers could touch each other's files
+    _fails(server, "hot subfolder", f"{sales} (mode 770,")
     sales.chmod(0o1770)
     assert server.doctor()[1]["hot folder"][0] == "ok"
     assert "hot subfolder" not in server.doctor()[1]

@@ -155,3 +155,9 @@ def test_a_file_that_is_not_what_its_name_says_nor_anything_known_is_refused(
         DocumentError, match=r"^invoice.pdf: its name says PDF, but it holds no PDF"
     ):
         inspect(path)
+
+
+def test_only_postscripts_own_first_line_makes_postscript() -> None:
+    assert sniff(b"%!PS-Adobe-3.0\n", "x") == "application/postscript"
+    assert sniff(b"%!\n/Helvetica findfont\n", "x") == "application/postscript"
+    assert sniff(b"%!TEX program = xelatex\n", "notes") == "text/plain"  # a TeX comment

@@ -483,15 +483,17 @@ def test_a_document_still_being_written_when_the_wait_ends_is_never_sent(
         stream.flush()  # the writer keeps it open: no close, so never complete
         drop_ticket(root, "open", {"to": ["5556465589"], "documents": ["open.pdf"]})
         wait_for(lambda: filed(root, "failed"), what="a receipt in failed/")
-        stream.write(b"% the second half, written into the refused job's copy\n")
+        stream.write(b"% the second half, where its writer left it\n")
     [receipt] = filed(root, "failed")
     assert receipt["message"] == (
         "open.pdf: still being written when the ticket's wait (1 s) ran out; drop the "
         "ticket again once every document is written and closed"
     )
     assert sandbox.requests == []  # nothing of it was sent
+    # Left where its writer is writing it, so the advice works: drop the ticket again.
+    assert (root / "open.pdf").read_bytes().endswith(b"where its writer left it\n")
     [job] = (root / "failed").iterdir()
-    assert (job / "open.pdf").read_bytes().endswith(b"into the refused job's copy\n")
+    assert not (job / "open.pdf").exists()
 
 
 def test_a_document_changed_after_its_upload_is_said_in_the_receipt(
@@ -588,6 +590,36 @@ def test_a_receipt_is_written_whole_or_not_at_all(
             wait_for(lambda: filed(root, "done"), what="a receipt in done/")
             [receipt] = filed(root, "done")
     assert (receipt["outcome"], len(sandbox.faxes())) == ("accepted", 1)
+
+
+@needs_root
+def test_a_verdict_neither_journal_nor_folder_could_keep_is_filed_later_never_resent(
+    tmp_path: Path, sandbox: SandboxServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    # People fill the drop folder: the journal beside it fills with it. The fax the
+    # service accepted must then be filed once there is room, not sent again, nor held
+    # as "maybe sent" because the journal still says "sending".
+    caplog.set_level(logging.INFO)
+    release = threading.Event()
+    sandbox.faults.push(Fault.hold(release))
+    with small_disk(tmp_path / "disk", size="4m") as disk:
+        root = disk / "drop"
+        config = write_config(tmp_path, sandbox.url)
+        config.write_text(config.read_text().replace(str(tmp_path / "journal.sqlite"),
+                                                     str(disk / "journal.sqlite")))  # fmt: skip
+        with Watcher(config, root):
+            make_pdf(root / "paid.pdf")
+            drop_ticket(root, "paid", {"to": ["5556465589"]})
+            wait_for(sandbox.faxes, what="the service to accept the fax")
+            filler = fill(disk)
+            release.set()
+            wait_for(lambda: len(_events(caplog, "retry")) >= 2, what="filing tried twice")
+            filler.unlink()
+            wait_for(lambda: filed(root, "done"), what="a receipt in done/")
+            [receipt] = filed(root, "done")
+    assert receipt["outcome"] == "accepted"
+    assert "the journal could not record this" in str(receipt["message"])
+    assert (len(sandbox.faxes()), len(sandbox.requests)) == (1, 1)
 
 
 def test_a_damaged_claim_is_set_aside_not_followed(

@@ -110,3 +110,16 @@ def test_a_document_is_seen_being_written_only_with_evidence_of_it(tmp_path: Pat
     polled.scan(101.0)
     assert polled.writing(open_one, 101.5)
     assert not polled.writing(open_one, 103.5)  # unchanged for stable_seconds since
+
+
+def test_a_file_open_for_writing_stays_so_when_a_look_sees_it_grown(tmp_path: Path) -> None:
+    # The writer's next chunk came between two events: the entry is made anew for the new
+    # size, and must still say the file is open (found by review: it said it was not).
+    watched = Detector(tmp_path, [], stable_seconds=2.0, closes=True)
+    path = tmp_path / "open.pdf"
+    path.write_bytes(b"%PDF-1.4\n")
+    watched.note(path, now=100.0, kind="modified")
+    path.write_bytes(b"%PDF-1.4\n% more\n")
+    assert watched.ready(100.5) == [] and watched.writing(path, 100.5)
+    path.write_bytes(b"%PDF-1.4\n% more\n% and more\n")
+    assert not watched.stable(path, 101.0) and watched.writing(path, 101.0)

@@ -236,3 +236,18 @@ def test_a_job_this_process_left_sending_is_never_sent_again_unchecked(tmp_path:
     again = journal.start_attempt("k")
     assert (again.state, again.attempts) == (State.UNCERTAIN, 1)
     assert "ended with no verdict" in again.message
+
+
+def test_a_refusal_never_overwrites_a_job_that_went(tmp_path: Path) -> None:
+    # A printer job accepted once, restarted later with options it refuses this time:
+    # the journal must go on saying it was accepted (retry would send a failed job again).
+    journal = Journal(tmp_path / "journal.sqlite")
+    journal.begin("cups:Fax:7:u", source="cups", account="default", recipients=["1"],
+                  documents=["a.pdf"], pages=1)  # fmt: skip
+    journal.finish("cups:Fax:7:u", State.ACCEPTED, code=0, message="accepted")
+    kept = journal.refused("cups:Fax:7:u", "bad option", source="cups", account="default")
+    assert (kept.state, kept.message) == (State.ACCEPTED, "accepted")
+    new = journal.refused("cups:Fax:8:v", "bad option", source="cups", account="default",
+                          documents=["b.pdf"], user="ann", title="b.pdf")  # fmt: skip
+    assert (new.state, new.message, new.user, new.documents) == (
+        State.FAILED, "bad option", "ann", ("b.pdf",))  # fmt: skip

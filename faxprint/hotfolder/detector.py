@@ -91,8 +91,8 @@ class Detector:
             if signature is None:
                 del self._seen[path]
                 continue
-            if signature != seen.signature:
-                self._seen[path] = _Seen(signature, now, changed=True)
+            if signature != seen.signature:  # written meanwhile: a writer's open file stays open
+                self._seen[path] = _Seen(signature, now, writing=seen.writing, changed=True)
                 continue
             ticket = path.name.endswith(SUFFIX)
             at_top = path.parent == self.root
@@ -112,7 +112,8 @@ class Detector:
         if signature is None:
             return False
         if seen is None or seen.signature != signature:
-            self._seen[path] = _Seen(signature, now, changed=seen is not None)
+            writing = seen is not None and seen.writing
+            self._seen[path] = _Seen(signature, now, writing=writing, changed=seen is not None)
             return False
         return _complete(seen, now, self.stable_seconds)
 

@@ -48,6 +48,7 @@ class Result:
     message: str
     following: bool = False  # filed in done/ with its delivery still pending
     retry_after: float | None = None  # retry: the service asked to wait this long first
+    filing: tuple[str, dict[str, Any]] | None = None  # refile: where, and the receipt
 
 
 @dataclass(frozen=True)
@@ -223,9 +224,19 @@ def _document(claim: Claim, name: str, settings: HotFolderSettings) -> DocumentS
     return DocumentSource(path, name)
 
 
+def refile(spool: Spool, claim: Claim, where: str, receipt: dict[str, Any]) -> Result:
+    """File a job whose verdict is known but could not be filed (a full disk): never
+    sending it again, whatever the journal managed to record."""
+    return _file(spool, claim, where, receipt)
+
+
 def _file(spool: Spool, claim: Claim, where: str, receipt: dict[str, Any]) -> Result:
     user = _owner(claim)  # while the ticket is still where the claim says
-    spool.file(claim, getattr(spool, where), receipt)
+    try:
+        spool.file(claim, getattr(spool, where), receipt)
+    except OSError as exc:  # kept in processing/ with its verdict, filed once there is room
+        why = f"cannot be filed in {where}/ yet: {exc.strerror or exc}"
+        return Result("refile", why, filing=(where, receipt))
     event(
         logger, logging.INFO if where == "done" else logging.WARNING, where, job=claim.job,
         outcome=receipt["outcome"], code=receipt["code"], user=user or None,

@@ -29,7 +29,7 @@ from faxprint.config import Config
 from faxprint.errors import FaxPrintError
 from faxprint.hotfolder import follow
 from faxprint.hotfolder.detector import Candidate, Detector
-from faxprint.hotfolder.job import Result, run_job, ticket_documents
+from faxprint.hotfolder.job import Result, refile, run_job, ticket_documents
 from faxprint.hotfolder.settings import HotFolderSettings
 from faxprint.hotfolder.spool import Claim, Spool
 from faxprint.logfmt import event
@@ -65,6 +65,7 @@ class HotFolder:
         self._retries: list[_Due] = []
         self._finished: queue.Queue[tuple[Claim, int, Result]] = queue.Queue()
         self._busy: set[str] = set()
+        self._filing: dict[str, tuple[str, dict[str, Any]]] = {}  # verdicts to file again
         self._following: set[str] = set()  # done/ jobs whose delivery is pending
         self._follow: Future[set[str]] | None = None
         self._next_follow = 0.0
@@ -112,7 +113,7 @@ class HotFolder:
                     self.detector.scan(now)
                 self._step(pool, now)
             except Exception as exc:  # one bad file or folder must not stop the service
-                event(logger, logging.ERROR, "error", error=type(exc).__name__, reason=exc)
+                event(logger, logging.ERROR, "error", error=type(exc).__name__)
                 self.stopping.wait(1.0)
         return observer
 
@@ -135,7 +136,7 @@ class HotFolder:
             except (FaxPrintError, OSError) as exc:  # the journal is busy: next time
                 event(logger, logging.WARNING, "delivery", reason=exc)
             except Exception as exc:  # a bug: say so; receipts are tried again next time
-                event(logger, logging.ERROR, "error", error=type(exc).__name__, reason=exc)
+                event(logger, logging.ERROR, "error", error=type(exc).__name__)
             finally:
                 self._follow = None
         if self._follow is None and self._following and now >= self._next_follow:
@@ -199,7 +200,11 @@ class HotFolder:
         if claim.job in self._busy:
             return
         self._busy.add(claim.job)
-        future = pool.submit(run_job, self.config, self.settings, self.spool, claim)
+        filing = self._filing.get(claim.job)
+        if filing is not None:  # its verdict is known: file it, never send it again
+            future = pool.submit(refile, self.spool, claim, *filing)
+        else:
+            future = pool.submit(run_job, self.config, self.settings, self.spool, claim)
         future.add_done_callback(lambda f: self._done(claim, attempt, f))
 
     def _done(self, claim: Claim, attempt: int, future: Future[Result]) -> None:
@@ -219,6 +224,10 @@ class HotFolder:
             except queue.Empty:
                 return
             self._busy.discard(claim.job)
+            if result.filing is not None:
+                self._filing[claim.job] = result.filing
+            elif result.state != "retry":
+                self._filing.pop(claim.job, None)
             if result.following:
                 self._following.add(claim.job)
             if result.state == "blocked":
@@ -228,7 +237,7 @@ class HotFolder:
                     logger, logging.ERROR, "blocked", job=claim.job, reason=result.message,
                     fix="fix the account, then restart faxprint watch",
                 )  # fmt: skip
-            if result.state == "retry" and not self.stopping.is_set():
+            if result.state in ("retry", "refile") and not self.stopping.is_set():
                 delay = min(MAX_BACKOFF, self.config.retry.backoff * 2 ** (attempt - 1))
                 delay = max(delay, result.retry_after or 0.0)  # what the service asked
                 event(

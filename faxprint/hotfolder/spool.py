@@ -18,6 +18,7 @@ watcher killed half-way through a claim finishes it at its next start.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import secrets
@@ -74,11 +75,7 @@ class Spool:
         top = self.root.lstat()
         if not stat.S_ISDIR(top.st_mode):
             raise ConfigError(f"{self.root} is not a folder (a link is not accepted)")
-        if top.st_mode & (stat.S_IWGRP | stat.S_IWOTH) and not top.st_mode & stat.S_ISVTX:
-            raise ConfigError(
-                f"{self.root} is writable by others but not sticky: they could replace "
-                f"faxprint's folders. Run: chmod +t {self.root} (e.g. mode 3770)"
-            )
+        _sticky_if_shared(self.root, top, "faxprint's folders")
         for folder, mode in [
             (self.processing, 0o700),
             *((f, 0o750) for f in (self.done, self.failed, self.held)),
@@ -89,19 +86,27 @@ class Spool:
         for name in folders:
             if _own_folder(self.root / name, 0o700):
                 _like(self.root / name, top)
+            # Unless sticky, droppers could rename or delete each other's files there.
+            _sticky_if_shared(self.root / name, (self.root / name).lstat(), "each other's files")
 
     def subfolder_problems(self, folders: Iterable[str]) -> list[str]:
-        """Say which configured subfolders let fewer people drop files than the top folder
-        does (made by hand, or by an older faxprint under a restrictive umask)."""
-        top = stat.S_IMODE(self.root.lstat().st_mode) & 0o077
+        """Say which configured subfolders are not like the top folder: fewer people may
+        drop files there (mode bits, group), or droppers may touch each other's files
+        (no sticky bit). Made by hand, or by an older faxprint under a restrictive umask."""
+        top = self.root.lstat()
         problems = []
         for name in folders:
             try:
-                mode = stat.S_IMODE((self.root / name).lstat().st_mode)
+                sub = (self.root / name).lstat()
             except OSError:
                 continue  # made when the watcher starts
-            if top & ~mode & 0o077:
-                problems.append(f"{self.root / name} (mode {mode:o}, the top folder allows more)")
+            missing = stat.S_IMODE(top.st_mode) & ~stat.S_IMODE(sub.st_mode) & 0o3077
+            if missing or (top.st_mode & 0o070 and sub.st_gid != top.st_gid):
+                problems.append(
+                    f"{self.root / name} (mode {stat.S_IMODE(sub.st_mode):o}, group "
+                    f"{sub.st_gid}; the top folder: {stat.S_IMODE(top.st_mode):o}, group "
+                    f"{top.st_gid})"
+                )
         return problems
 
     def claim(
@@ -116,14 +121,14 @@ class Spool:
         """Move a ticket (or a lone document) and its documents into processing/.
 
         ``incomplete`` names documents still being written when the ticket's wait ran out:
-        the job is claimed to be refused with that reason, never sent. A ticket moves only
-        its own dropper's documents (root's may name anyone's): another user's stays where
-        it is, untouched, for its owner's own ticket, and the job is refused for it.
-        Returns None when another watcher claimed it first.
+        the job is claimed to be refused with that reason, never sent, and they stay where
+        their writer is writing them. A ticket moves only its own dropper's documents
+        (root's may name anyone's): another user's stays where it is, untouched, for its
+        owner's own ticket, and the job is refused for it. Returns None when another
+        watcher claimed it first.
         """
         stem = trigger.split(".", 1)[0][:40] or "job"
         job = f"{time.strftime('%Y%m%d-%H%M%S')}-{_safe(stem)}-{secrets.token_hex(4)}"
-        foreign = _foreign(folder, trigger, documents) if ticket else []
         path = self.processing / job
         path.mkdir(mode=0o700)
         source = "" if folder == self.root else folder.name
@@ -133,7 +138,6 @@ class Spool:
             "documents": documents,
             "ticket": ticket,
             "incomplete": incomplete or [],
-            "foreign": foreign,
             "owner": process_identity(os.getpid()),
         }
         try:
@@ -146,22 +150,32 @@ class Spool:
         except FileNotFoundError:  # someone else's now
             shutil.rmtree(path, ignore_errors=True)
             return None
-        claim = Claim(job, path, source, tuple(documents), ticket, tuple(incomplete or ()),
-                      tuple(foreign))  # fmt: skip
-        self._gather(claim, folder)
-        return claim
+        claim = Claim(job, path, source, tuple(documents), ticket, tuple(incomplete or ()))
+        return self._gather(claim, folder)
 
-    def _gather(self, claim: Claim, folder: Path) -> None:
+    def _gather(self, claim: Claim, folder: Path) -> Claim:
+        """Move the claim's documents in; return it with those left as another user's."""
+        dropper = (claim.path / TICKET).lstat().st_uid if claim.ticket else 0
+        foreign = list(claim.foreign)
         for name in claim.documents:
-            if name in claim.foreign:
-                continue  # another user's: it stays where its owner left it
+            if name in claim.incomplete or name in foreign:
+                continue  # left where its writer, or its owner, has it
             source = folder / name
             try:
                 if (claim.path / name).exists() or source.is_dir():
                     continue  # moved already; a folder is never a document
+                if dropper and source.lstat().st_uid != dropper:  # checked as it moves
+                    foreign.append(name)
+                    continue
                 os.rename(source, claim.path / name)
             except (FileNotFoundError, UnicodeError):
                 continue  # reported when the job is processed: "document not found"
+        if foreign == list(claim.foreign):
+            return claim
+        claim = dataclasses.replace(claim, foreign=tuple(foreign))
+        record = _read_claim(claim.path) or {}
+        _replace_json(claim.path / CLAIM, {**record, "foreign": foreign})
+        return claim
 
     def recover(self, folders: Iterable[str] = ()) -> list[Claim]:
         """Return the jobs a dead watcher claimed, finishing claims it left half-done.
@@ -189,7 +203,7 @@ class Spool:
             if source not in ("", *folders) or not all(
                 map(_plain_names, (names, incomplete, foreign))
             ):
-                (path / RECEIPT).write_text('{"outcome": "invalid", "message": "damaged claim"}\n')
+                write_receipt(path, {"outcome": "invalid", "message": "damaged claim"})
                 os.rename(path, self.failed / path.name)
                 continue
             claim = Claim(
@@ -201,8 +215,7 @@ class Spool:
                 tuple(incomplete),
                 tuple(foreign),
             )
-            self._gather(claim, self.root / source if source else self.root)
-            claims.append(claim)
+            claims.append(self._gather(claim, self.root / source if source else self.root))
         return claims
 
     def _drop_unclaimed(self, path: Path) -> None:
@@ -236,16 +249,32 @@ def read_receipt(folder: Path) -> dict[str, Any] | None:
 def write_receipt(folder: Path, receipt: dict[str, Any], mode: int = 0o644) -> None:
     """Replace a filed job's receipt whole (readers never see half of one), replacing a
     planted link rather than following it."""
-    temporary = folder / f".{RECEIPT}.{os.getpid()}"
+    _replace_json(folder / RECEIPT, receipt, mode)
+
+
+def _replace_json(path: Path, data: dict[str, Any], mode: int = 0o600) -> None:
+    """Write ``path`` whole or not at all (a full disk leaves no half file, not even a
+    hidden one), never through a link."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}")
     temporary.unlink(missing_ok=True)
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
     try:
         with os.fdopen(os.open(temporary, flags, mode), "w") as stream:
-            stream.write(json.dumps(receipt, indent=2) + "\n")
-        os.replace(temporary, folder / RECEIPT)
-    except OSError:  # a full disk: no half receipt, not even a hidden one
+            stream.write(json.dumps(data, indent=2) + "\n")
+        os.replace(temporary, path)
+    except OSError:
         temporary.unlink(missing_ok=True)
         raise
+
+
+def _sticky_if_shared(folder: Path, info: os.stat_result, what: str) -> None:
+    """Refuse a folder others may write into that is not sticky: they could replace
+    ``what``."""
+    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH) and not info.st_mode & stat.S_ISVTX:
+        raise ConfigError(
+            f"{folder} is writable by others but not sticky: they could replace {what}. "
+            f"Run: chmod +t {folder} (e.g. mode 3770)"
+        )
 
 
 def _like(folder: Path, top: os.stat_result) -> None:
@@ -299,25 +328,6 @@ def read_ticket_bytes(path: Path, limit: int) -> bytes:
         if not stat.S_ISREG(info.st_mode) or info.st_nlink != 1:
             raise DocumentError(f"{path.name}: a ticket must be a plain file with no other links")
         return stream.read(limit + 1)
-
-
-def _foreign(folder: Path, ticket: str, documents: Iterable[str]) -> list[str]:
-    """Name the documents another user than the ticket's dropper owns (none for root's
-    ticket): a ticket may never move, let alone send, someone else's file."""
-    try:
-        dropper = (folder / ticket).lstat().st_uid
-    except OSError:
-        return []  # gone: the claim finds nothing to take
-    if dropper == 0:
-        return []
-    found = []
-    for name in documents:
-        try:
-            if (folder / name).lstat().st_uid != dropper:
-                found.append(name)
-        except (OSError, UnicodeError):
-            continue  # missing, or no file name: "not found" when the job is processed
-    return found
 
 
 def _owned_by_the_living(path: Path, record: dict[str, Any]) -> bool:
