@@ -33,12 +33,17 @@ class Cancellation:
         self.requested = False
         self.upload_complete = False
         self.sleeping = False
+        self.cut = False  # the upload's connection was cut for this cancel
 
     def handle(self, signum: int, frame: FrameType | None) -> None:
         self.requested = True
+        self._stop_if_it_may()
+
+    def _stop_if_it_may(self) -> None:
         if self.sleeping or not self.upload_complete:
             raise CancelledError("the job was cancelled")
-        if cut_unsent_upload():
+        if self.cut or cut_unsent_upload():
+            self.cut = True
             raise CancelledError("the job was cancelled before the service had the whole fax")
 
     def progress(self, sent: int, total: int) -> None:
@@ -46,8 +51,11 @@ class Cancellation:
         if self.requested and sent < total:
             raise CancelledError("the job was cancelled")
         if sent >= total and not self.upload_complete:
+            self.upload_complete = True
             logger.debug("the whole upload is with the kernel; %s bytes not yet sent",
                          unsent_upload())  # fmt: skip
+            if self.requested:  # a cancel that came while that was said: logging swallows
+                self._stop_if_it_may()  # what a signal handler raises inside a handler
         self.upload_complete = sent >= total
 
     def sleep(self, seconds: float) -> None:
