@@ -1,8 +1,8 @@
 """The FaxOut protocol (RingCentral "Send Fax Web API"): one multipart POST, one digit back.
 
 Building the request and reading the answer are pure functions; :class:`FaxOutTransport`
-is the one place that speaks HTTP, and :func:`_translate` the one place where requests'
-exceptions become faxprint's.
+is the one place that speaks HTTP, and :func:`faxprint.transports.http.translate` the one
+place where requests' exceptions become faxprint's.
 
 Which failures may be retried:
 
@@ -44,7 +44,7 @@ from faxprint.redact import Redactor, service_text
 from faxprint.sendtime import format_send_time
 from faxprint.text import to_ascii
 from faxprint.ticket import MAX_NAME, Recipient, Ticket
-from faxprint.transports import Progress, Receipt
+from faxprint.transports.base import Progress, Receipt
 from faxprint.transports.http import (
     LOST_ANSWER,
     check_verify,
