@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import logging
 import os
 import stat
 import threading
@@ -30,8 +31,11 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from faxprint.errors import ConfigError, ServiceUnavailable
+
+logger = logging.getLogger(__name__)
 
 MARGIN = 300.0  # renew a token this many seconds before it expires
 
@@ -188,3 +192,21 @@ def write_private(path: Path, text: str) -> None:
         os.replace(temporary, path)
     except OSError as exc:  # nothing was sent: try again later
         raise ServiceUnavailable(f"{path} cannot be written: {exc.strerror}") from None
+
+
+def read_json(path: Path) -> dict[str, Any] | None:
+    """Return the JSON object in ``path``; None when it is missing, unreadable or no object."""
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def write_json(path: Path, data: dict[str, Any]) -> None:
+    """Keep ``data`` in ``path`` as :func:`write_private` does, if it can: for a cache,
+    which faxing does without."""
+    try:
+        write_private(path, json.dumps(data))
+    except ServiceUnavailable as error:  # a cache: faxing works without it
+        logger.debug("%s", error.message)
