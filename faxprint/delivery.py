@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from faxprint.config import Account, Config
 from faxprint.errors import FaxPrintError, RejectedError
 from faxprint.journal import DeliveryRecord, Journal
-from faxprint.transports import delivery_outcome, for_account, state_folder
+from faxprint.transports import Follows, for_account, state_folder
 
 logger = logging.getLogger(__name__)
 
@@ -54,11 +54,11 @@ def refresh(
         # Per account: one account down, or one renamed away, never starves the others.
         records = journal.pending_deliveries(limit, account=account.name)
         transport = make(account) if records else None
-        if not callable(getattr(transport, "delivery", None)):
+        if not isinstance(transport, Follows):
             continue  # nothing to ask, or a protocol without delivery status (FaxOut)
         for record in records:
             try:
-                status = transport.delivery(record.message_id)  # type: ignore[attr-defined]
+                status = transport.delivery(record.message_id)
             except RejectedError as error:
                 # This message only (deleted, or past the store's retention): note that it
                 # was asked, so it goes to the back of the queue instead of blocking others.
@@ -73,8 +73,7 @@ def refresh(
                     f"account {record.account}: delivery not refreshed: {error.message}"
                 )
                 break  # the service cannot be asked now: the next refresh will
-            outcome = getattr(status, "outcome", None) or delivery_outcome(status.status)
-            journal.record_delivery(record.key, record.message_id, status.status, outcome)
+            journal.record_delivery(record.key, record.message_id, status.status, status.outcome)
             if status.status != record.status:
                 changed.append(_updated(journal, record.key))
     return Refreshed(changed, problems)
