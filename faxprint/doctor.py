@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import socket
 import stat
 import subprocess
 import sys
@@ -24,7 +23,6 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from faxprint.errors import ConfigError
 from faxprint.text import printable
@@ -36,7 +34,6 @@ SYSTEM_LOGS = (
     Path("/var/log/syslog"),
     Path("/var/log/messages"),
 )
-PROBE_TIMEOUT = 10.0
 _DENIAL = re.compile(r'apparmor="DENIED"|avc:\s+denied')
 
 
@@ -212,62 +209,21 @@ def grant(account: Any) -> Check:
 def probe(account: Any) -> Check:
     """Reach an account's endpoint without sending a fax or its password: DNS, TCP, TLS,
     then an HTTP GET (the FaxOut API answers it without faxing anything)."""
-    name = f"account {account.name}"
-    parts = urlsplit(account.url)
-    host, port = parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
-    try:
-        addresses = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except OSError as exc:
-        return fail(name, f"{host} does not resolve: {exc.strerror or exc}",
-                    "check the url's host name and this server's DNS")  # fmt: skip
-    try:
-        connection = socket.create_connection((host, port), timeout=PROBE_TIMEOUT)
-    except OSError as exc:
-        return fail(name, f"cannot connect to {host}:{port}: {exc.strerror or exc}",
-                    "check the url, the network, a firewall or proxy")  # fmt: skip
-    try:
-        if parts.scheme == "https":
-            try:
-                connection = _tls(account, host).wrap_socket(connection, server_hostname=host)
-            except OSError as exc:  # ssl.SSLError is an OSError
-                return fail(name, f"TLS with {host}:{port} failed: {printable(str(exc))}",
-                            "the server's certificate must be trusted: set the account's "
-                            "verify to the CA file that signed it")  # fmt: skip
-        status = _http_get(connection, host, parts.path or "/")
-    finally:
-        connection.close()
-    if status is None:
-        return fail(name, f"{host}:{port} does not answer HTTP",
-                    "check that the url is the FaxOut endpoint")  # fmt: skip
-    where = f"{len(addresses)} address{'es' * (len(addresses) != 1)}"
-    return ok(name, f"{account.url} reached ({where}, {parts.scheme.upper()}, GET: HTTP {status})")
+    from faxprint.transports import http
+
+    reached = http.probe(account)
+    if reached.failed:
+        return fail(f"account {account.name}", reached.detail, _PROBE_FIXES[reached.failed])
+    return ok(f"account {account.name}", reached.detail)
 
 
-def _tls(account: Any, host: str) -> Any:  # an ssl.SSLContext
-    import ssl
-
-    if account.verify is False:
-        context = ssl.create_default_context()
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-        return context
-    if isinstance(account.verify, str):
-        return ssl.create_default_context(cafile=account.verify)
-    import certifi  # requests' CA bundle: what sending uses
-
-    return ssl.create_default_context(cafile=certifi.where())
-
-
-def _http_get(connection: socket.socket, host: str, path: str) -> int | None:
-    request = f"GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
-    try:
-        connection.settimeout(PROBE_TIMEOUT)
-        connection.sendall(request.encode("ascii", "replace"))
-        line = connection.recv(256).split(b"\r\n", 1)[0].decode("latin-1")
-    except OSError:
-        return None
-    match = re.match(r"HTTP/\d(?:\.\d)? (\d{3})", line)
-    return int(match[1]) if match else None
+_PROBE_FIXES = {
+    "resolve": "check the url's host name and this server's DNS",
+    "connect": "check the url, the network, a firewall or proxy",
+    "tls": "the server's certificate must be trusted: set the account's verify to the CA "
+    "file that signed it",
+    "http": "check that the url is the FaxOut endpoint",
+}
 
 
 # -- the printer ----------------------------------------------------------------------

@@ -11,22 +11,31 @@ while that is anything, cut the connection at once (:func:`cut`, a reset: the ke
 drops what it still holds): the service can then never complete, and accept, the
 request. Bytes sent but not yet acknowledged do not count: the service (or a proxy on
 the way) may have them all already.
+
+:func:`probe` reaches an account's endpoint step by step (DNS, TCP, TLS, a GET) without
+sending a fax or a secret, for ``faxprint doctor`` to say which step fails.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import re
 import socket
 import struct
 import threading
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import urlsplit
 
 from faxprint.config import Account
 from faxprint.errors import ConfigError, FaxPrintError, ServiceUnavailable, UncertainError
+from faxprint.text import printable
 from faxprint.transports.multipart import CHUNK_SIZE, MultipartBody
 
 if TYPE_CHECKING:
+    import ssl
+
     import requests
 
 
@@ -188,3 +197,73 @@ def _reason(exc: Exception) -> str:
         if marker in text:
             return marker.lower()
     return type(exc).__name__
+
+
+# -- probing an endpoint ----------------------------------------------------------------
+
+PROBE_TIMEOUT = 10.0  # seconds for each step of a probe
+
+
+@dataclass(frozen=True)
+class Probe:
+    """How far reaching an endpoint got: ``failed`` names the step that failed (empty when
+    the endpoint answered HTTP); ``detail`` says what was found, or why the step failed."""
+
+    failed: Literal["", "resolve", "connect", "tls", "http"]
+    detail: str
+
+
+def probe(account: Account) -> Probe:
+    """Reach the account's endpoint without sending a fax or its password: DNS, TCP, TLS
+    (verified as sending verifies it), then an HTTP GET (the FaxOut API answers it without
+    faxing anything)."""
+    parts = urlsplit(account.url)
+    host, port = parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        addresses = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        return Probe("resolve", f"{host} does not resolve: {exc.strerror or exc}")
+    try:
+        connection = socket.create_connection((host, port), timeout=PROBE_TIMEOUT)
+    except OSError as exc:
+        return Probe("connect", f"cannot connect to {host}:{port}: {exc.strerror or exc}")
+    try:
+        if parts.scheme == "https":
+            try:
+                connection = _tls(account).wrap_socket(connection, server_hostname=host)
+            except OSError as exc:  # ssl.SSLError is an OSError
+                return Probe("tls", f"TLS with {host}:{port} failed: {printable(str(exc))}")
+        status = _http_get(connection, host, parts.path or "/")
+    finally:
+        connection.close()
+    if status is None:
+        return Probe("http", f"{host}:{port} does not answer HTTP")
+    where = f"{len(addresses)} address{'es' * (len(addresses) != 1)}"
+    return Probe("", f"{account.url} reached ({where}, {parts.scheme.upper()}, GET: HTTP {status})")
+
+
+def _tls(account: Account) -> ssl.SSLContext:
+    import ssl
+
+    if account.verify is False:
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        return context
+    if isinstance(account.verify, str):
+        return ssl.create_default_context(cafile=account.verify)
+    import certifi  # requests' CA bundle: what sending uses
+
+    return ssl.create_default_context(cafile=certifi.where())
+
+
+def _http_get(connection: socket.socket, host: str, path: str) -> int | None:
+    request = f"GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    try:
+        connection.settimeout(PROBE_TIMEOUT)
+        connection.sendall(request.encode("ascii", "replace"))
+        line = connection.recv(256).split(b"\r\n", 1)[0].decode("latin-1")
+    except OSError:
+        return None
+    match = re.match(r"HTTP/\d(?:\.\d)? (\d{3})", line)
+    return int(match[1]) if match else None
