@@ -36,7 +36,7 @@ from faxprint.errors import CancelledError, ConfigError, FaxPrintError, TicketEr
 
 if TYPE_CHECKING:
     from faxprint.cancellation import Cancellation
-    from faxprint.submitter import Outcome
+    from faxprint.outcome import Outcome
 
 logger = logging.getLogger("faxprint")
 
@@ -58,6 +58,7 @@ EXIT_STATUS: dict[str, int] = {
     "invalid": EX_DATAERR,
     "rejected": EX_PROTOCOL,
     "account": EX_NOPERM,
+    "config": EX_CONFIG,
     "deferred": EX_TEMPFAIL,
     "expired": EX_TEMPFAIL,
     "uncertain": EX_UNCERTAIN,
@@ -69,6 +70,7 @@ FAILURE_WORDS: dict[str, str] = {
     "invalid": "not sent",
     "rejected": "refused by the service",
     "account": "not sent, the account must be fixed",
+    "config": "not sent, the configuration must be fixed",
     "deferred": "not sent, try again later",
     "expired": "not sent, gave up",
     "uncertain": "maybe sent",
@@ -313,7 +315,8 @@ def run_send(args: argparse.Namespace) -> int:
     from faxprint import config as configuration
     from faxprint.cancellation import Cancellation
     from faxprint.journal import Journal
-    from faxprint.submitter import DocumentSource, Source, Submitter
+    from faxprint.outcome import Kind, Source
+    from faxprint.submitter import DocumentSource, Submitter
     from faxprint.ticket import Ticket
 
     try:
@@ -346,7 +349,7 @@ def run_send(args: argparse.Namespace) -> int:
                 bar(sent, total)
 
         try:
-            outcome = submitter.submit(key, ticket, sources, source=Source("send", user=user),
+            outcome = submitter.submit(key, ticket, sources, source=Source(Kind.SEND, user=user),
                                        progress=progress)  # fmt: skip
             late = cancellation.too_late(journal, key, outcome.ok)
         except CancelledError as error:  # the service did not have it whole: not sent
@@ -483,7 +486,7 @@ def describe(outcome: Outcome) -> str:
 def _not_sent(error: FaxPrintError) -> int:
     """Say why nothing was sent (the journal cannot be used now, ...): the exit status
     of what must happen next."""
-    from faxprint.submitter import status_of
+    from faxprint.outcome import status_of
 
     status = status_of(error)
     print(f"faxprint: {FAILURE_WORDS[status]}: {error.message}", file=sys.stderr)

@@ -18,7 +18,6 @@ import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -26,79 +25,22 @@ from faxprint import documents as docs
 from faxprint.config import Account, Config, Limits, RetryPolicy
 from faxprint.documents import Document
 from faxprint.errors import (
-    AccountError,
     CancelledError,
-    ConfigError,
     DocumentError,
     FaxPrintError,
-    InputError,
     JournalError,
-    RejectedError,
     ServiceError,
     ServiceUnavailable,
     TicketError,
-    TransientError,
     UncertainError,
 )
 from faxprint.journal import SENDABLE, JobRecord, Journal, State
+from faxprint.outcome import Outcome, Source, Status, status_of
 from faxprint.text import printable
 from faxprint.ticket import Ticket
 from faxprint.transports import Progress, Receipt, Transport, delivery_outcome
 
 logger = logging.getLogger(__name__)
-
-
-class Status(StrEnum):
-    """What became of a job, as the entry points must report it."""
-
-    ACCEPTED = "accepted"  # the service accepted it (now, or in an earlier run)
-    INVALID = "invalid"  # the job is wrong: the sender must fix it
-    REJECTED = "rejected"  # the service refused the job's data
-    ACCOUNT = "account"  # credentials, permission or configuration: the admin must act
-    DEFERRED = "deferred"  # not sent yet; try again later
-    EXPIRED = "expired"  # transient failures until the retry budget ran out
-    UNCERTAIN = "uncertain"  # may have been sent; held for a person to decide
-    CANCELLED = "cancelled"  # stopped on request
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """The end of one submission."""
-
-    status: Status
-    message: str
-    key: str
-    attempts: int = 0
-    pages: int | None = None
-    recipients: int = 0
-    code: int | None = None
-    already: bool = False  # the job had been settled before this run
-    message_id: str = ""  # the service's id of the fax, where it gives one
-    delivery: str = ""  # its delivery status as last known (Queued, Delivered, ...)
-    retry_after: float | None = None  # deferred: seconds the service asked to wait first
-    unrecorded: str = ""  # why the journal could not record this verdict (a full disk)
-
-    @property
-    def counts(self) -> str:
-        """Say how much was faxed: "2 recipients, 3 pages" (pages only when known)."""
-        people = f"{self.recipients} recipient" + "s" * (self.recipients != 1)
-        if self.pages is None:
-            return people
-        return f"{people}, {self.pages} page" + "s" * (self.pages != 1)
-
-    @property
-    def ok(self) -> bool:
-        """Tell whether the fax was accepted."""
-        return self.status is Status.ACCEPTED
-
-
-@dataclass(frozen=True)
-class Source:
-    """Where a job came from, for the journal and for people asking about it."""
-
-    kind: str  # "cups", "hotfolder", "send"
-    user: str = ""
-    title: str = ""
 
 
 @dataclass(frozen=True)
@@ -109,28 +51,10 @@ class DocumentSource:
     name: str | None = None
 
 
-_STATUS_OF: tuple[tuple[type[FaxPrintError], Status], ...] = (
-    (InputError, Status.INVALID),
-    (RejectedError, Status.REJECTED),
-    (AccountError, Status.ACCOUNT),
-    (ConfigError, Status.ACCOUNT),
-    (UncertainError, Status.UNCERTAIN),
-    (CancelledError, Status.CANCELLED),
-    (TransientError, Status.DEFERRED),
-)
-
 _SETTLED: dict[State, Status] = {
     State.ACCEPTED: Status.ACCEPTED,
     State.UNCERTAIN: Status.UNCERTAIN,
 }
-
-
-def status_of(error: FaxPrintError) -> Status:
-    """Classify an error by what must happen next."""
-    for kind, status in _STATUS_OF:
-        if isinstance(error, kind):
-            return status
-    raise TypeError(f"unclassified error {type(error).__name__}")
 
 
 class Submitter:
@@ -271,7 +195,7 @@ class Submitter:
         status = status_of(error)
         if job.state in SENDABLE:
             job = self.journal.finish(
-                job.key, _STATE_AFTER[status], code=error.code, message=error.message
+                job.key, STATE_AFTER[status], code=error.code, message=error.message
             )
         outcome = Outcome(status, error.message, job.key, job.attempts, None, count, error.code)
         return replace(outcome, retry_after=error.retry_after)
@@ -399,7 +323,7 @@ class Submitter:
         status = status_of(error)
         try:
             done = self.journal.finish(
-                key, _STATE_AFTER[status], code=error.code, message=error.message
+                key, STATE_AFTER[status], code=error.code, message=error.message
             )
         except JournalError as fault:  # the verdict stands; say it, and why unrecorded
             if status is Status.CANCELLED:
@@ -586,11 +510,15 @@ class Submitter:
         return Outcome(status, job.message, job.key, job.attempts, pages, count, job.code)
 
 
-_STATE_AFTER: dict[Status, State] = {
+#: The journal's state after an outcome.
+STATE_AFTER: dict[Status, State] = {
+    Status.ACCEPTED: State.ACCEPTED,
     Status.INVALID: State.FAILED,
     Status.REJECTED: State.FAILED,
     Status.ACCOUNT: State.RETRY,  # fixable by the admin; the job itself is fine
+    Status.CONFIG: State.RETRY,
     Status.DEFERRED: State.RETRY,
+    Status.EXPIRED: State.FAILED,
     Status.UNCERTAIN: State.UNCERTAIN,
     Status.CANCELLED: State.CANCELLED,
 }

@@ -169,7 +169,7 @@ def test_the_cli_knows_every_journal_state() -> None:
 
 
 def test_every_submitter_status_has_an_exit_status_and_words() -> None:
-    from faxprint.submitter import Status
+    from faxprint.outcome import Status
 
     assert set(cli.EXIT_STATUS) == {status.value for status in Status}
     assert set(cli.FAILURE_WORDS) == {status.value for status in Status} - {"accepted"}

@@ -24,9 +24,10 @@ from faxprint.documents import inspect
 from faxprint.hotfolder.follow import follow
 from faxprint.hotfolder.spool import Spool
 from faxprint.journal import Journal, State
+from faxprint.outcome import Source, Status
 from faxprint.sandbox import SandboxServer
 from faxprint.sandbox.rest import Message, RestService
-from faxprint.submitter import DocumentSource, Source, Status, Submitter
+from faxprint.submitter import DocumentSource, Submitter
 from faxprint.ticket import Ticket
 from faxprint.transports.ringcentral import RingCentralTransport
 from tests.helpers import make_pdf, rest_account

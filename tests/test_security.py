@@ -481,9 +481,9 @@ def test_an_untrusted_certificate_stops_faxprint_send(
 ) -> None:
     config = write_config(tmp_path, tls_sandbox.url)
     result = send(config)
-    assert (result.returncode, result.stderr) == (
-        77,
-        f"faxprint: not sent, the account must be fixed: {UNVERIFIED}: check the account's "
+    assert (result.returncode, result.stderr) == (  # a config error is 78, in submit too
+        78,
+        f"faxprint: not sent, the configuration must be fixed: {UNVERIFIED}: check the account's "
         'url, or name the CA that signed it with verify = "/path/to/ca.pem"\n',
     )
     assert tls_sandbox.server.requests == []
@@ -522,9 +522,9 @@ def test_a_missing_ca_file_is_a_configuration_error(
     missing = tmp_path / "missing-ca.pem"
     config = write_config(tmp_path, tls_sandbox.url, account=f'verify = "{missing}"\n')
     result = send(config)
-    assert (result.returncode, result.stderr) == (
-        77,
-        f"faxprint: not sent, the account must be fixed: account 'default': verify names "
+    assert (result.returncode, result.stderr) == (  # a config error is 78, in submit too
+        78,
+        f"faxprint: not sent, the configuration must be fixed: account 'default': verify names "
         f"{missing}, which does not exist; give the CA file (PEM) that signed the service's "
         "certificate\n",
     )

@@ -11,7 +11,8 @@ from faxprint.config import Account, Limits, RetryPolicy
 from faxprint.documents import Document
 from faxprint.journal import JobRecord, Journal, State
 from faxprint.lease import process_identity
-from faxprint.submitter import DocumentSource, Source, Status, Submitter
+from faxprint.outcome import Source, Status
+from faxprint.submitter import DocumentSource, Submitter
 from faxprint.ticket import Ticket
 from faxprint.transports import Progress, Receipt
 from tests.helpers import make_pdf
@@ -158,7 +159,7 @@ def test_a_persons_retry_starts_a_new_budget(tmp_path: Path, pdf: DocumentSource
     [
         (errors.RejectedError("no recipients", code=3), Status.REJECTED, State.FAILED),
         (errors.AccountError("authorization failed", code=1), Status.ACCOUNT, State.RETRY),
-        (errors.ConfigError("no FaxOut service"), Status.ACCOUNT, State.RETRY),
+        (errors.ConfigError("no FaxOut service"), Status.CONFIG, State.RETRY),
         (errors.UncertainError("answer lost"), Status.UNCERTAIN, State.UNCERTAIN),
         (errors.DocumentError("shrank"), Status.INVALID, State.FAILED),
     ],
@@ -330,7 +331,7 @@ class PreparingTransport(ScriptedTransport):
     [
         (errors.DocumentError("a.ps: Ghostscript could not convert"), Status.INVALID, State.FAILED),
         (errors.ServiceUnavailable("no room on the disk"), Status.DEFERRED, State.RETRY),
-        (errors.ConfigError("Ghostscript (gs) is not installed"), Status.ACCOUNT, State.RETRY),
+        (errors.ConfigError("Ghostscript (gs) is not installed"), Status.CONFIG, State.RETRY),
     ],
 )
 def test_a_preparation_that_fails_is_recorded_by_what_must_happen_next(

@@ -54,7 +54,8 @@ from faxprint.errors import (
     TicketError,
     TransientError,
 )
-from faxprint.submitter import DocumentSource, Outcome, Source, Status, status_of
+from faxprint.outcome import Kind, Outcome, Source, Status, status_of
+from faxprint.submitter import DocumentSource
 from faxprint.text import printable
 
 logger = logging.getLogger(__name__)
@@ -66,6 +67,7 @@ EXIT_STATUS: dict[Status, int] = {
     Status.INVALID: CANCEL,
     Status.REJECTED: CANCEL,
     Status.ACCOUNT: STOP,
+    Status.CONFIG: STOP,
     Status.DEFERRED: RETRY,
     Status.EXPIRED: CANCEL,
     Status.UNCERTAIN: HOLD,
@@ -166,7 +168,7 @@ def run_job(
     from faxprint.submitter import Submitter
 
     def refuse(key: str, error: FaxPrintError) -> int:
-        return _refuse(settings.journal, key, error, Source("cups", user, title), account.name)
+        return _refuse(settings.journal, key, error, Source(Kind.CUPS, user, title), account.name)
 
     try:
         options = parse_options(options_text)
@@ -194,7 +196,7 @@ def run_job(
                 key,
                 ticket,
                 _sources(spooled, title, option_values(options_text, "document-name-supplied")),
-                source=Source("cups", user=user, title=title),
+                source=Source(Kind.CUPS, user=user, title=title),
                 progress=cancellation.progress,
                 release=True,
             )

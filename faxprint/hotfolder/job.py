@@ -23,7 +23,8 @@ from faxprint.hotfolder.spool import CLAIM, TICKET, Claim, Spool, check_file, re
 from faxprint.hotfolder.ticketfile import TicketFile
 from faxprint.journal import Journal
 from faxprint.logfmt import event
-from faxprint.submitter import DocumentSource, Outcome, Source, Status, Submitter
+from faxprint.outcome import Kind, Outcome, Source, Status
+from faxprint.submitter import DocumentSource, Submitter
 from faxprint.ticket import Ticket
 from faxprint.transports import delivery_outcome
 
@@ -118,7 +119,7 @@ def run_job(config: Config, settings: HotFolderSettings, spool: Spool, claim: Cl
             f"hotfolder:{claim.job}",
             ticket,
             sources,
-            source=Source("hotfolder", user=_owner(claim), title=claim.job),
+            source=Source(Kind.HOTFOLDER, user=_owner(claim), title=claim.job),
         )
     if outcome.ok and (changed := _changed(sources, before)):
         # The upload checked each file up to its last byte: the fax carries them as they
@@ -133,7 +134,7 @@ def run_job(config: Config, settings: HotFolderSettings, spool: Spool, claim: Cl
     where = _FILED.get(outcome.status)
     if outcome.status is Status.UNCERTAIN and config.uncertain == "resend":
         where = None  # the configured policy: send it again (the next try forces it)
-    if outcome.status is Status.ACCOUNT:  # credentials, permission, configuration
+    if outcome.status in (Status.ACCOUNT, Status.CONFIG):  # the admin's to fix
         return Result("blocked", outcome.message)
     if where is None:  # deferred: stays in processing/, tried again later
         return Result("retry", outcome.message, retry_after=outcome.retry_after)
@@ -151,7 +152,7 @@ def _journal_refusal(config: Config, claim: Claim, message: str) -> None:
     try:
         with Journal(config.journal) as journal:
             journal.refused(
-                f"hotfolder:{claim.job}", message, source="hotfolder", account="",
+                f"hotfolder:{claim.job}", message, source=Kind.HOTFOLDER, account="",
                 documents=claim.documents, user=_owner(claim), title=claim.job,
             )  # fmt: skip
     except FaxPrintError as fault:  # the receipt in failed/ says it all the same
