@@ -1,0 +1,184 @@
+"""The SQLite file: its tables, how it is opened (WAL, owner) and its rows as records."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import sqlite3
+import time
+from pathlib import Path
+
+from faxprint.journal.records import JobRecord, State
+
+BUSY_TIMEOUT = 30.0
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    id INTEGER PRIMARY KEY,
+    key TEXT NOT NULL UNIQUE,
+    source TEXT NOT NULL,
+    account TEXT NOT NULL,
+    user TEXT NOT NULL DEFAULT '',
+    title TEXT NOT NULL DEFAULT '',
+    recipients TEXT NOT NULL,
+    documents TEXT NOT NULL,
+    pages INTEGER,
+    state TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    code INTEGER,
+    message TEXT NOT NULL DEFAULT '',
+    owner TEXT NOT NULL DEFAULT '',
+    created REAL NOT NULL,
+    updated REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS jobs_updated ON jobs (updated);
+CREATE INDEX IF NOT EXISTS jobs_state ON jobs (state, updated);
+CREATE INDEX IF NOT EXISTS jobs_user ON jobs (user, updated);
+CREATE TABLE IF NOT EXISTS attempts (
+    job INTEGER NOT NULL REFERENCES jobs (id),
+    number INTEGER NOT NULL,
+    started REAL NOT NULL,
+    ended REAL,
+    state TEXT NOT NULL,
+    code INTEGER,
+    message TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (job, number)
+);
+CREATE TABLE IF NOT EXISTS decisions (
+    job INTEGER NOT NULL REFERENCES jobs (id),
+    at REAL NOT NULL,
+    state TEXT NOT NULL,
+    message TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS decisions_job ON decisions (job);
+CREATE TABLE IF NOT EXISTS deliveries (
+    job INTEGER PRIMARY KEY REFERENCES jobs (id),
+    account TEXT NOT NULL,
+    message_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    checked REAL NOT NULL,
+    found INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (account, message_id)
+);
+CREATE INDEX IF NOT EXISTS deliveries_outcome ON deliveries (outcome, checked);
+"""
+
+COLUMNS = (
+    "id, key, source, account, user, title, recipients, documents, pages, state, attempts,"
+    " code, message, owner, created, updated"
+)
+
+
+def create(db: sqlite3.Connection) -> None:
+    """Make the tables that are missing, and the columns older journals lack."""
+    for statement in SCHEMA.split(";"):
+        if statement.strip():
+            db.execute(statement)
+    columns = {row[1] for row in db.execute("PRAGMA table_info(deliveries)")}
+    if "found" not in columns:  # a journal from before the store's claims
+        db.execute("ALTER TABLE deliveries ADD COLUMN found INTEGER NOT NULL DEFAULT 0")
+
+
+def use_wal(db: sqlite3.Connection) -> None:
+    """Switch the file to WAL mode, waiting for other processes as long as any writer does.
+
+    On a new file, two processes making the switch at once both hold a read lock and want
+    the write lock: SQLite answers one of them "database is locked" at once, without its
+    busy timeout (waiting could deadlock). Once the other is done the file is in WAL mode
+    already, so trying again soon succeeds.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.01)
+
+
+def give_to_folder_owner(path: Path) -> None:
+    """Give the journal's files to its folder's owner, when root made them."""
+    # Root (an admin's command) and lp (the CUPS backend) share the system journal: files
+    # root creates there must stay writable by the folder's owner.
+    if os.geteuid() != 0:
+        return
+    owner = path.parent.stat()
+    for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        try:
+            if name.stat().st_uid != owner.st_uid:
+                os.chown(name, owner.st_uid, owner.st_gid)
+        except FileNotFoundError:
+            continue
+
+
+#: SQLite's and the kernel's errors that pass (a full disk, a lock held): try again later.
+_PASSING_SQLITE = ("SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_IOERR", "SQLITE_FULL")
+_PASSING_ERRNO = (errno.ENOSPC, errno.EDQUOT, errno.EIO)
+
+
+def passing(exc: BaseException, folder: Path) -> bool:
+    """Tell whether an error opening the journal will pass (not the configuration's)."""
+    if isinstance(exc, sqlite3.Error):
+        name = str(getattr(exc, "sqlite_errorname", ""))
+        return name.startswith(_PASSING_SQLITE) or (
+            name == "SQLITE_CANTOPEN" and _no_inodes(folder)
+        )
+    return isinstance(exc, OSError) and exc.errno in _PASSING_ERRNO
+
+
+def _no_inodes(folder: Path) -> bool:
+    """Tell whether the folder's filesystem has run out of files (no new one can be made)."""
+    try:
+        return os.statvfs(folder).f_favail == 0
+    except OSError:
+        return False
+
+
+def safe(text: str) -> str:
+    """Return text SQLite can store."""
+    # File names and CUPS titles may hold bytes that are no UTF-8 (surrogates here).
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def job_record(row: tuple[object, ...]) -> JobRecord:
+    """Return a row of ``COLUMNS`` as a record."""
+    (
+        id_,
+        key,
+        source,
+        account,
+        user,
+        title,
+        recipients,
+        documents,
+        pages,
+        state,
+        attempts,
+        code,
+        message,
+        owner,
+        created,
+        updated,
+    ) = row
+    return JobRecord(
+        id=int(str(id_)),
+        key=str(key),
+        source=str(source),
+        account=str(account),
+        user=str(user),
+        title=str(title),
+        recipients=tuple(json.loads(str(recipients))),
+        documents=tuple(json.loads(str(documents))),
+        pages=None if pages is None else int(str(pages)),
+        state=State(str(state)),
+        attempts=int(str(attempts)),
+        code=None if code is None else int(str(code)),
+        message=str(message),
+        owner=str(owner),
+        created=float(str(created)),
+        updated=float(str(updated)),
+    )

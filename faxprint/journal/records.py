@@ -1,0 +1,84 @@
+"""What the journal holds, as values: a job's state, its records, and a search's filter.
+
+Nothing here knows how a journal is stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class State(StrEnum):
+    """Where a job stands."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    RETRY = "retry"
+    ACCEPTED = "accepted"
+    FAILED = "failed"
+    UNCERTAIN = "uncertain"
+    CANCELLED = "cancelled"
+
+
+# A failed or cancelled job that is submitted again (an admin restarting a CUPS job, a
+# file moved back into the hot folder) was resubmitted on purpose: it may be sent.
+SENDABLE = frozenset({State.PENDING, State.RETRY, State.FAILED, State.CANCELLED})
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    """One job as the journal knows it."""
+
+    id: int
+    key: str
+    source: str
+    account: str
+    user: str
+    title: str
+    recipients: tuple[str, ...]
+    documents: tuple[str, ...]
+    pages: int | None
+    state: State
+    attempts: int
+    code: int | None
+    message: str
+    owner: str
+    created: float
+    updated: float
+
+
+@dataclass(frozen=True)
+class DeliveryRecord:
+    """What the service last said of an accepted fax it gave an id to."""
+
+    key: str
+    account: str
+    message_id: str
+    status: str  # the service's own word (Queued, Delivered, SendingFailed, ...)
+    outcome: str  # pending, delivered or failed
+    checked: float
+
+
+@dataclass(frozen=True)
+class AttemptRecord:
+    """One upload attempt of a job."""
+
+    number: int
+    started: float
+    ended: float | None
+    state: State
+    code: int | None
+    message: str
+
+
+@dataclass(frozen=True)
+class Filter:
+    """Which jobs a search returns; every field given must match."""
+
+    states: Sequence[State] = ()
+    user: str | None = None
+    recipient: str | None = None  # a number, or its start: recipients are "NUMBER|NAME"
+    since: float | None = None  # updated at or after (seconds since the epoch)
+    until: float | None = None  # updated before

@@ -1,0 +1,156 @@
+"""What faxprint asks of a journal, whatever stores it: the interface an engine implements.
+
+The SQLite engine (`faxprint.journal.sqlite.Journal`) is the one there is. Its docstrings
+say what each method promises in full; an engine must keep the same promises. Every
+method raises JournalError when the store cannot be used now, and the methods that
+change or read one job raise KeyError for a key the journal does not know.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol, Self
+
+from faxprint.journal.records import AttemptRecord, DeliveryRecord, Filter, JobRecord, State
+
+
+class JobStore(Protocol):
+    """A journal of fax jobs, their attempts, decisions and deliveries."""
+
+    @property
+    def path(self) -> Path:
+        """Return where the journal lives; transports keep their state beside it."""
+        ...
+
+    @property
+    def owner(self) -> str:
+        """Return this process's identity, the owner of the jobs it is sending."""
+        ...
+
+    def close(self) -> None:
+        """Let go of the store."""
+        ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(self, *exc_info: object) -> None: ...
+
+    # The job lifecycle.
+
+    def begin(
+        self,
+        key: str,
+        *,
+        source: str,
+        account: str,
+        recipients: Sequence[str],
+        documents: Sequence[str],
+        pages: int | None,
+        user: str = "",
+        title: str = "",
+    ) -> JobRecord:
+        """Record a job unless it is known already; return it as the journal has it."""
+        ...
+
+    def refused(
+        self,
+        key: str,
+        message: str,
+        *,
+        source: str,
+        account: str,
+        documents: Sequence[str] = (),
+        user: str = "",
+        title: str = "",
+    ) -> JobRecord:
+        """Record a job refused before it became a fax; one sent or being sent keeps its state."""
+        ...
+
+    def start_attempt(self, key: str, *, force: bool = False) -> JobRecord:
+        """Mark a sendable job ``sending`` for this process and count the attempt."""
+        ...
+
+    def unstick(self, key: str) -> JobRecord:
+        """Make a job ``uncertain`` whose ``sending`` no process will finish."""
+        ...
+
+    def abandon(self, key: str, message: str = "the job was cancelled") -> None:
+        """Mark this process's own ``sending`` job cancelled; leave any other job alone."""
+        ...
+
+    def finish(
+        self, key: str, state: State, *, code: int | None = None, message: str = ""
+    ) -> JobRecord:
+        """Record how a job's latest attempt (or the job, without one) ended."""
+        ...
+
+    def settle(self, key: str, state: State, message: str) -> JobRecord:
+        """Record a person's decision on a job (ValueError if it is too late for one)."""
+        ...
+
+    def note(self, key: str, state: State, message: str) -> None:
+        """Record a person's decision that came too late to change the job."""
+        ...
+
+    def decisions(self, key: str) -> list[tuple[float, State, str]]:
+        """Return the decisions people made on a job, oldest first."""
+        ...
+
+    def budget(self, key: str) -> tuple[float, int]:
+        """Return where a job's retry budget starts: (since, attempts before)."""
+        ...
+
+    def get(self, key: str) -> JobRecord | None:
+        """Return the job recorded under ``key``, if any."""
+        ...
+
+    def attempts(self, key: str) -> list[AttemptRecord]:
+        """Return every attempt of a job, oldest first."""
+        ...
+
+    # The delivery ledger.
+
+    def record_delivery(self, key: str, message_id: str, status: str, outcome: str) -> None:
+        """Keep the service's message id of an accepted job and its delivery status."""
+        ...
+
+    def claim_found(
+        self, key: str, message_id: str, status: str, outcome: str, *, message: str
+    ) -> bool:
+        """Take a message found in the store as this uncertain job's and accept the job."""
+        ...
+
+    def delivery(self, key: str) -> DeliveryRecord | None:
+        """Return the delivery status last recorded for a job, if it has a message id."""
+        ...
+
+    def deliveries(self, keys: Sequence[str]) -> dict[str, DeliveryRecord]:
+        """Return the delivery records of those of ``keys`` that have one, by key."""
+        ...
+
+    def pending_deliveries(self, limit: int = 20, *, account: str) -> list[DeliveryRecord]:
+        """Return an account's faxes whose delivery is not final, least recently checked first."""
+        ...
+
+    def undelivered(self, *, since: float, limit: int = 50) -> list[JobRecord]:
+        """Return accepted jobs updated since ``since`` whose delivery is not confirmed."""
+        ...
+
+    # What people ask.
+
+    def recent(self, limit: int = 50, *, state: State | None = None) -> list[JobRecord]:
+        """Return the newest jobs first, optionally only those in one state."""
+        ...
+
+    def search(self, where: Filter, limit: int = 50) -> list[JobRecord]:
+        """Return the newest jobs that pass ``where``, newest first."""
+        ...
+
+    def counts(self, *, since: float) -> dict[str, int]:
+        """Return how many jobs updated since ``since`` are in each state."""
+        ...
+
+    def find(self, reference: str) -> list[JobRecord]:
+        """Return the jobs a person's reference names (a key or its start, a job's name)."""
+        ...
