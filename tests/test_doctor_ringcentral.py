@@ -24,7 +24,8 @@ from pathlib import Path
 import pytest
 
 from faxprint.sandbox import SandboxServer
-from faxprint.sandbox.rest import Reply, RestService, error
+from faxprint.sandbox.rest import RestService
+from faxprint.sandbox.rest_replies import Reply, error
 from tests.conftest import REPO
 from tests.helpers import rest_account_toml
 from tests.support.secrets import TEST_APPS, TEST_CLIENT_SECRET, TEST_JWT

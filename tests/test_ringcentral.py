@@ -26,7 +26,8 @@ from faxprint.hotfolder.spool import Spool
 from faxprint.journal import Journal, State
 from faxprint.outcome import Source, Status
 from faxprint.sandbox import SandboxServer
-from faxprint.sandbox.rest import Message, RestService
+from faxprint.sandbox.rest import RestService
+from faxprint.sandbox.rest_messages import Message
 from faxprint.submitter import DocumentSource, Submitter
 from faxprint.ticket import Ticket
 from faxprint.transports.ringcentral import RingCentralTransport

@@ -19,16 +19,10 @@ import requests
 
 from faxprint.sandbox import SandboxServer
 from faxprint.sandbox.pdf import count_pages
-from faxprint.sandbox.rest import (
-    COVER_PAGES,
-    COVERS_PATH,
-    FAX_EXTENSIONS,
-    FAX_PATH,
-    JWT_GRANT,
-    MESSAGES_PATH,
-    TOKEN_PATH,
-    RestService,
-)
+from faxprint.sandbox.rest import RestService
+from faxprint.sandbox.rest_fax import COVER_PAGES, FAX_EXTENSIONS
+from faxprint.sandbox.rest_oauth import JWT_GRANT
+from faxprint.sandbox.rest_paths import COVERS_PATH, FAX_PATH, MESSAGES_PATH, TOKEN_PATH
 from tests.helpers import make_pdf
 
 CLIENT = ("sandbox-client", "sandbox-secret")

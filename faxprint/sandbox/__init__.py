@@ -8,8 +8,10 @@ Modules: ``headers`` (header-value grammar), ``parser`` (streaming multipart),
 ``accounts``, ``store`` (fax folders, request log), ``faults``, ``connections``,
 ``handler`` (HTTP), ``server`` (SandboxServer), ``command`` (``faxprint sandbox``).
 The RingCentral REST side, written from RingCentral's documentation alone: ``rest``
-(sessions, tokens, messages), ``rest_fax`` (the fax call's rules), ``rest_limits`` (rate
-limits), ``rest_replies`` (error bodies), ``rest_http`` (HTTP), ``pdf`` (page counts).
+(RestService, its state and sources), ``rest_oauth`` (apps, tokens, sessions),
+``rest_fax`` (the fax call's rules), ``rest_messages`` (the message store), ``rest_limits``
+(rate limits), ``rest_replies`` (error bodies), ``rest_paths``, ``rest_http`` (HTTP),
+``pdf`` (page counts).
 """
 
 from __future__ import annotations

@@ -19,18 +19,11 @@ from faxprint.sandbox.headers import HeaderError, parse_media_type
 from faxprint.sandbox.intake import Part, Truncated, receive
 from faxprint.sandbox.parser import PartHeaders
 from faxprint.sandbox.pdf import count_pages
-from faxprint.sandbox.rest import (
-    API,
-    COVERS_PATH,
-    TOKEN_PATH,
-    Reply,
-    RestApp,
-    RestService,
-    error,
-    oauth_error,
-)
+from faxprint.sandbox.rest import RestService
 from faxprint.sandbox.rest_fax import check_json_part
-from faxprint.sandbox.rest_replies import UNDOCUMENTED, invalid
+from faxprint.sandbox.rest_oauth import RestApp
+from faxprint.sandbox.rest_paths import API, COVERS_PATH, TOKEN_PATH
+from faxprint.sandbox.rest_replies import UNDOCUMENTED, Reply, error, invalid, oauth_error
 
 if TYPE_CHECKING:
     from faxprint.sandbox.handler import Handler

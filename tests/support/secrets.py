@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from faxprint.sandbox import Account
-from faxprint.sandbox.rest import RestApp
+from faxprint.sandbox.rest_oauth import RestApp
 
 #: Each holds characters that URL, HTML and JSON encodings change ("/", "+", "&", "%",
 #: "<"): an encoded leak then differs from the secret, and must be found all the same.
