@@ -12,20 +12,19 @@ import datetime
 import logging
 import re
 import threading
-from dataclasses import dataclass
+from http.client import HTTPMessage
 from http.server import BaseHTTPRequestHandler
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from faxprint.protocol import RECIPIENT, USERNAME
+from faxprint.sandbox import rest_http
+from faxprint.sandbox.exchange import Answer, Hosting, Sandbox
 from faxprint.sandbox.faults import Fault, FaultKind
 from faxprint.sandbox.intake import CHUNK, Submission, Truncated, drain, receive
 from faxprint.sandbox.pages import FAULT_PAGE, home_page
 from faxprint.sandbox.rules import Decision
 from faxprint.sandbox.store import RequestRecord, Spool
-
-if TYPE_CHECKING:
-    from faxprint.sandbox.server import HTTPServer, SandboxServer
 
 logger = logging.getLogger(__name__)
 
@@ -35,26 +34,17 @@ _DIGITS = re.compile(r"[0-9]+")
 _DROPS = (FaultKind.HANG, FaultKind.CLOSE_AFTER_BODY, FaultKind.ACCEPT_THEN_DROP)
 
 
-@dataclass(frozen=True)
-class _Answer:
-    """What goes back: a status and body, or (status None) a closed connection."""
-
-    status: int | None
-    body: bytes = b""
-    content_type: str = "text/plain"
-    code: int | None = None
-
-
 class Handler(BaseHTTPRequestHandler):
     """Serve one connection of the sandbox."""
 
     protocol_version = "HTTP/1.1"
     server_version = "faxprint-sandbox"
+    headers: HTTPMessage  # what http.server parses them into (its MessageClass)
 
     @property
-    def sandbox(self) -> SandboxServer:
+    def sandbox(self) -> Sandbox:
         """Return the sandbox this connection belongs to."""
-        return cast("HTTPServer", self.server).sandbox
+        return cast(Hosting, self.server).sandbox
 
     def setup(self) -> None:
         """Apply the socket timeout and register the connection."""
@@ -82,9 +72,7 @@ class Handler(BaseHTTPRequestHandler):
         path = urlsplit(self.path).path
         allowed = _ROUTES.get(path)
         with self.sandbox.connections.busy(self.request):
-            if path.startswith("/restapi/"):  # RingCentral's REST API (rest.py)
-                from faxprint.sandbox import rest_http
-
+            if path.startswith("/restapi/"):  # RingCentral's REST API
                 rest_http.serve(self, path, urlsplit(self.path).query)
             elif allowed is None:
                 self._refuse(404, f"No such page: {path}\n")
@@ -101,23 +89,24 @@ class Handler(BaseHTTPRequestHandler):
         sandbox = self.sandbox
         accounts = [(name, account.prohibited) for name, account in sandbox.accounts.items()]
         page = home_page(sandbox.url, sandbox.store.count(), str(sandbox.store.root), accounts)
-        self._skip_body()
-        self._send(_Answer(200, page, "text/html; charset=utf-8"))
+        self.skip_body()
+        self.send_answer(Answer(200, page, "text/html; charset=utf-8"))
 
     def _refuse(self, status: int, message: str, allow: tuple[str, ...] = ()) -> None:
-        self._skip_body()
+        self.skip_body()
         headers = {"Allow": ", ".join(allow)} if allow else {}
-        self._send(_Answer(status, message.encode("ascii", "replace")), headers)
+        self.send_answer(Answer(status, message.encode("ascii", "replace")), headers)
 
-    def _skip_body(self) -> None:
+    def skip_body(self) -> None:
         """Read and drop a body this route has no use for; close if its length is unknown."""
         if "Transfer-Encoding" not in self.headers and not self.headers.get_all("Content-Length"):
             return
-        length = self._length()
+        length = self.content_length()
         if length is None or drain(self.rfile, length) < length:
             self.close_connection = True
 
-    def _length(self) -> int | None:
+    def content_length(self) -> int | None:
+        """Return the body's length, None unless one Content-Length gives it."""
         if "Transfer-Encoding" in self.headers:
             return None
         values = {value.strip() for value in self.headers.get_all("Content-Length") or []}
@@ -130,10 +119,10 @@ class Handler(BaseHTTPRequestHandler):
         # In flight until the answer is ready, so a client's next request never overlaps.
         with self.sandbox.track() as concurrency:
             answer = self._handle_fax(concurrency)
-        self._send(answer)
+        self.send_answer(answer)
 
-    def _handle_fax(self, concurrency: int) -> _Answer:
-        length = self._length()
+    def _handle_fax(self, concurrency: int) -> Answer:
+        length = self.content_length()
         if length is None:
             return self._bad_length(concurrency)
         fault = self.sandbox.faults.pop()
@@ -150,16 +139,16 @@ class Handler(BaseHTTPRequestHandler):
             self._wait(fault)
         return answer
 
-    def _close_mid_body(self, length: int, fault: Fault, concurrency: int) -> _Answer:
+    def _close_mid_body(self, length: int, fault: Fault, concurrency: int) -> Answer:
         got = drain(self.rfile, min(length // 2, CHUNK))
         why = f"No answer: closed after {got} of {length} bytes"
         record = self._record(None, None, None, why, fault=fault, in_flight=concurrency, size=got)
         self.sandbox.record(record)
         if fault.release is not None:  # stalled: the sender is mid-upload until released
             self.sandbox.wait_for(fault.release, fault.seconds)
-        return _Answer(None)
+        return Answer(None)
 
-    def _bad_length(self, concurrency: int) -> _Answer:
+    def _bad_length(self, concurrency: int) -> Answer:
         if "Transfer-Encoding" in self.headers or not self.headers.get_all("Content-Length"):
             status, why = 411, "Content-Length required (Transfer-Encoding is not accepted)"
         else:
@@ -167,11 +156,11 @@ class Handler(BaseHTTPRequestHandler):
         self.sandbox.record(self._record(None, None, status, why, in_flight=concurrency))
         self.close_connection = True
         self._linger = True  # the body is still coming: read it off before closing
-        return _Answer(status, why.encode("ascii") + b"\n")
+        return Answer(status, why.encode("ascii") + b"\n")
 
     def _judge(
         self, length: int, fault: Fault | None, spool: Spool, concurrency: int
-    ) -> tuple[_Answer, RequestRecord]:
+    ) -> tuple[Answer, RequestRecord]:
         """Receive, decide and store; return the answer and the record."""
         received = _now()
         content_type = ", ".join(self.headers.get_all("Content-Type") or []) or None
@@ -182,7 +171,7 @@ class Handler(BaseHTTPRequestHandler):
             submission = receive(source, length, content_type, spool.attachment_path)
         except Truncated as exc:
             why = f"No answer: {exc}"
-            return _Answer(None), self._record(
+            return Answer(None), self._record(
                 None,
                 None,
                 None,
@@ -222,7 +211,8 @@ class Handler(BaseHTTPRequestHandler):
         elif fault.kind is FaultKind.HOLD and fault.release is not None:
             sandbox.wait_for(fault.release, fault.seconds)
 
-    def _send(self, answer: _Answer, headers: dict[str, str] | None = None) -> None:
+    def send_answer(self, answer: Answer, headers: dict[str, str] | None = None) -> None:
+        """Send the answer with these extra headers, or close the connection for none."""
         if answer.status is None:
             self.close_connection = True
             return
@@ -274,20 +264,20 @@ class Handler(BaseHTTPRequestHandler):
         )
 
 
-def _plan(decision: Decision, fault: Fault | None) -> _Answer:
+def _plan(decision: Decision, fault: Fault | None) -> Answer:
     code = int(decision.code)
     if fault is None or fault.kind in (FaultKind.DELAY, FaultKind.HOLD, FaultKind.TRICKLE):
-        return _Answer(200, str(code).encode("ascii"), code=code)
+        return Answer(200, str(code).encode("ascii"), code=code)
     if fault.kind is FaultKind.CODE:
-        return _Answer(200, str(fault.number).encode("ascii"), code=fault.number)
+        return Answer(200, str(fault.number).encode("ascii"), code=fault.number)
     if fault.kind is FaultKind.HTTP_STATUS:
-        return _Answer(fault.number, f"HTTP {fault.number} (sandbox fault)\n".encode("ascii"))
+        return Answer(fault.number, f"HTTP {fault.number} (sandbox fault)\n".encode("ascii"))
     if fault.kind is FaultKind.HTML:
-        return _Answer(200, FAULT_PAGE, "text/html; charset=utf-8")
+        return Answer(200, FAULT_PAGE, "text/html; charset=utf-8")
     if fault.kind is FaultKind.BODY:
-        return _Answer(200, fault.data, fault.content_type)
+        return Answer(200, fault.data, fault.content_type)
     assert fault.kind in _DROPS, fault
-    return _Answer(None)
+    return Answer(None)
 
 
 class _Trickle:

@@ -12,9 +12,10 @@ import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qs
 
+from faxprint.sandbox.exchange import Answer, Exchange
 from faxprint.sandbox.headers import HeaderError, parse_media_type
 from faxprint.sandbox.intake import Part, Truncated, receive
 from faxprint.sandbox.parser import PartHeaders
@@ -24,9 +25,6 @@ from faxprint.sandbox.rest_fax import check_json_part
 from faxprint.sandbox.rest_oauth import RestApp
 from faxprint.sandbox.rest_paths import API, COVERS_PATH, TOKEN_PATH
 from faxprint.sandbox.rest_replies import UNDOCUMENTED, Reply, error, invalid, oauth_error
-
-if TYPE_CHECKING:
-    from faxprint.sandbox.handler import Handler
 
 PREFIX = "/restapi/"
 MAX_FORM = 64 * 1024
@@ -47,10 +45,8 @@ class _Target:
     number: str = ""
 
 
-def serve(handler: Handler, path: str, query: str = "") -> None:
+def serve(handler: Exchange, path: str, query: str = "") -> None:
     """Answer one REST request."""
-    from faxprint.sandbox.handler import _Answer
-
     service = handler.sandbox.rest
     reply = _route(handler, path, parse_qs(query, keep_blank_values=True))
     if reply is None:  # the body did not come whole: no answer
@@ -59,8 +55,8 @@ def serve(handler: Handler, path: str, query: str = "") -> None:
     reply = service.shape(reply)
     # UTF-8 as is, not \\u escapes: a client must decode the answer as UTF-8.
     body = json.dumps(reply.body, ensure_ascii=False).encode("utf-8")
-    answer = _Answer(reply.status, body, "application/json; charset=UTF-8")
-    handler._send(answer, dict(reply.headers))
+    answer = Answer(reply.status, body, "application/json; charset=UTF-8")
+    handler.send_answer(answer, dict(reply.headers))
 
 
 def _target(path: str) -> _Target | None:
@@ -78,11 +74,11 @@ def _target(path: str) -> _Target | None:
     return _Target(kind, "Light", "GET", account, extension, number or "")
 
 
-def _route(handler: Handler, path: str, query: dict[str, list[str]]) -> Reply | None:
+def _route(handler: Exchange, path: str, query: dict[str, list[str]]) -> Reply | None:
     service = handler.sandbox.rest
     target = _target(path)
     if target is None or handler.command != target.method:
-        handler._skip_body()
+        handler.skip_body()
         if target is None:
             return error(404, "CMN-120", "Invalid URI")
         # The documentation gives no code for a method a resource does not take.
@@ -98,7 +94,7 @@ def _route(handler: Handler, path: str, query: dict[str, list[str]]) -> Reply | 
     authorization = _authorization(handler, query)
     app = authorization if isinstance(authorization, Reply) else service.authorize(authorization)
     if isinstance(app, Reply):
-        handler._skip_body()
+        handler.skip_body()
         return app
     reply = _call(handler, service, app, target, query)
     if reply is None:
@@ -106,7 +102,7 @@ def _route(handler: Handler, path: str, query: dict[str, list[str]]) -> Reply | 
     return replace(reply, headers={**service.rate_headers(app, target.group), **reply.headers})
 
 
-def _authorization(handler: Handler, query: dict[str, list[str]]) -> str | Reply | None:
+def _authorization(handler: Exchange, query: dict[str, list[str]]) -> str | Reply | None:
     """The Authorization header, or the ``access_token`` query parameter ([docs]
     tokens.md "Option 2"), taken out of the query. Both at once: the documentation is
     silent; RFC 6750 s2 says a client "MUST NOT use more than one method", and the
@@ -123,18 +119,18 @@ def _authorization(handler: Handler, query: dict[str, list[str]]) -> str | Reply
 
 
 def _call(
-    handler: Handler, service: RestService, app: RestApp, target: _Target,
+    handler: Exchange, service: RestService, app: RestApp, target: _Target,
     query: dict[str, list[str]],
 ) -> Reply | None:  # fmt: skip
     for name, value, own in (("accountId", target.account, app.account),
                              ("extensionId", target.extension, app.extension)):  # fmt: skip
         if value not in ("~", own):
-            handler._skip_body()
+            handler.skip_body()
             return error(404, "CMN-102", f"Resource for parameter [{name}] is not found",
                          {"parameterName": name})  # fmt: skip
     if target.kind == "fax":
         return _fax(handler, app)
-    handler._skip_body()
+    handler.skip_body()
     limited = service.throttle(app, "Light")
     if limited is not None:
         return limited
@@ -145,9 +141,9 @@ def _call(
     return service.message(app, target.number)
 
 
-def _token(handler: Handler, service: RestService) -> Reply | None:
+def _token(handler: Exchange, service: RestService) -> Reply | None:
     if not _is_form(handler.headers.get("Content-Type")):
-        handler._skip_body()
+        handler.skip_body()
         # The spec lists 415 for this call; its code is undocumented.
         return oauth_error(415, "invalid_request", UNDOCUMENTED["token-media"],
                            "Content-Type must be application/x-www-form-urlencoded")  # fmt: skip
@@ -166,8 +162,8 @@ def _is_form(content_type: str | None) -> bool:
     return media.value == "application/x-www-form-urlencoded"
 
 
-def _form(handler: Handler) -> dict[str, list[str]] | None:
-    length = handler._length()
+def _form(handler: Exchange) -> dict[str, list[str]] | None:
+    length = handler.content_length()
     if length is None or length > MAX_FORM:
         handler.close_connection = True
         return None
@@ -175,13 +171,13 @@ def _form(handler: Handler) -> dict[str, list[str]] | None:
     return parse_qs(body.decode("ascii", "replace"), keep_blank_values=True)
 
 
-def _fax(handler: Handler, app: RestApp) -> Reply | None:
+def _fax(handler: Exchange, app: RestApp) -> Reply | None:
     service = handler.sandbox.rest
     limited = service.admit(app)
     if limited is not None:
-        handler._skip_body()
+        handler.skip_body()
         return limited
-    length = handler._length()
+    length = handler.content_length()
     if length is None:
         handler.close_connection = True
         return error(411, "CMN-110", "Header Content-Length should be specified.")

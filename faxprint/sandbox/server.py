@@ -29,6 +29,7 @@ from typing import Any
 
 from faxprint.sandbox.accounts import DEFAULT_ACCOUNTS, Account, SandboxConfigError, check_accounts
 from faxprint.sandbox.connections import Connections
+from faxprint.sandbox.exchange import Sandbox
 from faxprint.sandbox.faults import FaultQueue
 from faxprint.sandbox.handler import ENDPOINT, Handler
 from faxprint.sandbox.rest import RestService
@@ -213,7 +214,7 @@ class HTTPServer(ThreadingHTTPServer):
     daemon_threads = False
     block_on_close = True
 
-    def __init__(self, address: tuple[str, int], family: int, sandbox: SandboxServer) -> None:
+    def __init__(self, address: tuple[str, int], family: int, sandbox: Sandbox) -> None:
         self.address_family = family
         self.sandbox = sandbox
         super().__init__(address, Handler)
