@@ -38,7 +38,6 @@ Example ``/etc/faxprint/faxprint.toml``::
 from __future__ import annotations
 
 import dataclasses
-import ipaddress
 import logging
 import os
 import stat
@@ -47,10 +46,29 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
+from faxprint.account import (
+    RINGCENTRAL_URL,
+    SECRETS,
+    TRANSPORTS,
+    Account,
+    only,
+    path_of,
+)
+from faxprint.account import from_table as account_from_table
 from faxprint.errors import ConfigError
-from faxprint.redact import MIN_SECRET, Redactor
+
+__all__ = [
+    "RINGCENTRAL_URL",
+    "SECRETS",
+    "TRANSPORTS",
+    "Account",
+    "Config",
+    "Limits",
+    "RetryPolicy",
+    "load",
+    "path_of",
+]
 
 logger = logging.getLogger(__name__)
 _Settings = TypeVar("_Settings")
@@ -61,72 +79,6 @@ SANDBOX_USERNAME = "15555550100"
 SANDBOX_PASSWORD = "sandbox"  # noqa: S105 -- the sandbox's well-known test account
 UNCERTAIN_POLICIES = ("hold", "resend")
 SYSTEM_JOURNAL = Path("/var/spool/faxprint/journal.sqlite")
-TRANSPORTS = ("faxout", "ringcentral")
-RINGCENTRAL_URL = "https://platform.ringcentral.com"
-#: Settings that hold a secret, inline or (with ``_file``) in a file of their own.
-SECRETS = ("password", "client_secret", "jwt")
-
-
-@dataclass(frozen=True)
-class Account:
-    """Where and as whom faxes are sent. No secret ever appears in ``repr``.
-
-    ``transport`` picks the protocol: ``faxout`` (username and password) or
-    ``ringcentral``, the REST API (an app's ``client_id`` and ``client_secret``, and the
-    ``jwt`` of the user it sends as; national numbers are read as dialled in
-    ``default_country``).
-    """
-
-    name: str
-    url: str
-    username: str = ""
-    password: str = field(default="", repr=False)
-    allow_http: bool = False
-    verify: bool | str = True
-    connect_timeout: float = 15.0
-    read_timeout: float = 120.0
-    transport: str = "faxout"
-    client_id: str = ""
-    client_secret: str = field(default="", repr=False)
-    jwt: str = field(default="", repr=False)
-    default_country: str = "US"
-    store_wait: float = 60.0  # seconds to look for an unanswered upload in the message store
-
-    def redactor(self) -> Redactor:
-        """Return what hides this account's secrets in any text, in every form a service
-        may quote them (the Basic header of the client id and secret among them)."""
-        return Redactor((getattr(self, name) for name in SECRETS),
-                        users=(self.username, self.client_id))  # fmt: skip
-
-    def __post_init__(self) -> None:
-        _check_url(self.name, self.url, self.allow_http)
-        if self.transport not in TRANSPORTS:
-            raise ConfigError(
-                f"account {self.name!r}: transport must be one of {', '.join(TRANSPORTS)}"
-            )
-        if self.transport == "faxout" and (not self.username or not self.username.isascii()):
-            raise ConfigError(f"account {self.name!r}: username must be ASCII and not empty")
-        for secret in SECRETS:
-            value = getattr(self, secret)
-            if not (value.isascii() and value.isprintable()):
-                # Sent as ASCII; say so without quoting any of the secret.
-                raise ConfigError(f"account {self.name!r}: {secret} must be printable ASCII")
-            if value and len(value) < MIN_SECRET:  # too short to be told from a word, and hidden
-                raise ConfigError(
-                    f"account {self.name!r}: {secret} must have at least {MIN_SECRET} characters"
-                )
-        if self.store_wait < 0:
-            raise ConfigError(f"account {self.name!r}: store_wait must be 0 or more seconds")
-        if self.transport == "ringcentral":
-            from faxprint.transports.e164 import check_country
-
-            missing = [k for k in ("client_id", "client_secret", "jwt") if not getattr(self, k)]
-            if missing:
-                raise ConfigError(
-                    f"account {self.name!r}: the ringcentral transport needs "
-                    f"{', '.join(missing)} (each inline or as NAME_file)"
-                )
-            object.__setattr__(self, "default_country", check_country(self.default_country))
 
 
 @dataclass(frozen=True)
@@ -245,10 +197,13 @@ def from_mapping(
     """Validate parsed TOML into a Config."""
     env = os.environ if env is None else env
     where = str(source or "configuration")
-    _only(data, {"journal", "retry", "limits", "uncertain", "accounts", "hotfolder"}, where)
+    base = source.parent if source is not None else Path.cwd()  # relative paths start here
+    only(data, {"journal", "retry", "limits", "uncertain", "accounts", "hotfolder"}, where)
     accounts_data = _table(data.get("accounts", {}), f"{where}: [accounts]")
     accounts = {
-        name: _account(name, _table(entry, f"{where}: [accounts.{name}]"), where, mode)
+        name: account_from_table(
+            name, _table(entry, f"{where}: [accounts.{name}]"), where, mode, base
+        )
         for name, entry in accounts_data.items()
     }
     if not accounts:
@@ -265,7 +220,14 @@ def from_mapping(
     uncertain = str(data.get("uncertain", "hold"))
     if uncertain not in UNCERTAIN_POLICIES:
         raise ConfigError(f"{where}: uncertain must be one of {', '.join(UNCERTAIN_POLICIES)}")
-    journal = Path(data["journal"]) if "journal" in data else default_journal(env)
+    journal = (
+        path_of(data["journal"], f"{where}: journal", base)
+        if "journal" in data
+        else (default_journal(env))
+    )
+    hotfolder = dict(_table(data.get("hotfolder", {}), f"{where}: [hotfolder]"))
+    if "path" in hotfolder:
+        hotfolder["path"] = str(path_of(hotfolder["path"], f"{where}: [hotfolder] path", base))
     return Config(
         accounts=accounts,
         journal=journal,
@@ -273,71 +235,15 @@ def from_mapping(
         limits=_limits(data.get("limits", {}), f"{where}: [limits]"),
         uncertain=uncertain,
         source=source,
-        hotfolder=_table(data.get("hotfolder", {}), f"{where}: [hotfolder]"),
+        hotfolder=hotfolder,
     )
 
 
 def _apply_env(config: Config, env: Mapping[str, str]) -> Config:
     if env.get("FAXPRINT_JOURNAL"):
-        return dataclasses.replace(config, journal=Path(env["FAXPRINT_JOURNAL"]))
+        journal = path_of(env["FAXPRINT_JOURNAL"], "$FAXPRINT_JOURNAL", Path.cwd())
+        return dataclasses.replace(config, journal=journal)
     return config
-
-
-_ACCOUNT_KEYS = {
-    "url", "username", "allow_http", "verify", "connect_timeout", "read_timeout",
-    "transport", "client_id", "default_country", "store_wait",
-} | set(SECRETS) | {f"{secret}_file" for secret in SECRETS}  # fmt: skip
-
-
-def _account(name: str, data: Mapping[str, Any], where: str, mode: int) -> Account:
-    context = f"{where}: [accounts.{name}]"
-    _only(data, _ACCOUNT_KEYS, context)
-    transport = data.get("transport", "faxout")
-    required = ("url", "username") if transport == "faxout" else ("client_id",)
-    for key in required:
-        if not isinstance(data.get(key), str):
-            raise ConfigError(f"{context}: {key} is missing (a string)")
-    default_url = RINGCENTRAL_URL if transport == "ringcentral" else None
-    if not isinstance(data.get("url", default_url), str):
-        raise ConfigError(f"{context}: url is missing (a string)")
-    try:
-        return Account(
-            name=name,
-            url=data.get("url", default_url),
-            username=str(data.get("username", "")),
-            allow_http=bool(data.get("allow_http", False)),
-            verify=data.get("verify", True),
-            connect_timeout=float(data.get("connect_timeout", 15.0)),
-            read_timeout=float(data.get("read_timeout", 120.0)),
-            transport=str(transport),
-            client_id=str(data.get("client_id", "")),
-            default_country=str(data.get("default_country", "US")),
-            store_wait=float(data.get("store_wait", 60.0)),
-            **{secret: _secret(data, secret, context) for secret in SECRETS},
-        )
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"{context}: {exc}") from None
-
-
-def _secret(data: Mapping[str, Any], key: str, context: str) -> str:
-    """Return the secret ``key``, given inline or in the file ``key_file``, else ""."""
-    if key in data and f"{key}_file" in data:
-        raise ConfigError(f"{context}: give {key} or {key}_file, not both")
-    if key in data:
-        return str(data[key])
-    if f"{key}_file" in data:
-        return _read_secret(Path(str(data[f"{key}_file"])), f"{context}: {key}_file")
-    return ""
-
-
-def _read_secret(path: Path, context: str) -> str:
-    try:
-        with path.open(encoding="utf-8") as stream:
-            if os.fstat(stream.fileno()).st_mode & stat.S_IROTH:
-                logger.warning("secret file %s is readable by every user; chmod o-r", path)
-            return stream.read().strip("\r\n")
-    except OSError as exc:
-        raise ConfigError(f"{context} {path} cannot be read ({exc.strerror})") from None
 
 
 def _retry(data: Mapping[str, Any], where: str) -> RetryPolicy:
@@ -354,42 +260,14 @@ def _limits(value: Any, context: str) -> Limits:
 def _table_of(kind: type[_Settings], data: Mapping[str, Any], context: str) -> _Settings:
     """Build a settings dataclass from its table: known keys only, each converted to the
     type of its default."""
-    _only(data, {f.name for f in dataclasses.fields(kind)}, context)  # type: ignore[arg-type]
+    only(data, {f.name for f in dataclasses.fields(kind)}, context)  # type: ignore[arg-type]
     try:
         return kind(**{key: type(getattr(kind, key))(value) for key, value in data.items()})
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{context}: {exc}") from None
 
 
-def _check_url(name: str, url: str, allow_http: bool) -> None:
-    parts = urlsplit(url)
-    if "@" in parts.netloc:
-        raise ConfigError(f"account {name!r}: put credentials in username/password, not the url")
-    if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise ConfigError(f"account {name!r}: url {url!r} is not an http(s) URL")
-    if parts.scheme == "http" and not allow_http and not _is_loopback(parts.hostname):
-        raise ConfigError(
-            f"account {name!r}: {url} is plain http to another host, which would send the "
-            "password in clear; use https, or set allow_http = true if you must"
-        )
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def _table(value: Any, context: str) -> Mapping[str, Any]:
     if not isinstance(value, Mapping):
         raise ConfigError(f"{context} must be a table")
     return value
-
-
-def _only(data: Mapping[str, Any], allowed: set[str], context: str) -> None:
-    unknown = sorted(set(data) - allowed)
-    if unknown:
-        raise ConfigError(f"{context}: unknown setting {', '.join(unknown)}")
