@@ -57,6 +57,14 @@ Identity = tuple[int, int, int, int]
 
 
 @dataclass(frozen=True)
+class DocumentSource:
+    """A document to fax: where it is and the name its sender knows it by."""
+
+    path: Path
+    name: str | None = None
+
+
+@dataclass(frozen=True)
 class Document:
     """A readable, non-empty file and what faxprint knows about it.
 
