@@ -38,7 +38,7 @@ import sys
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import BinaryIO, ClassVar, TextIO
+from typing import TYPE_CHECKING, BinaryIO, ClassVar, TextIO
 from urllib.parse import unquote, urlsplit
 
 from faxprint import config as configuration
@@ -51,12 +51,14 @@ from faxprint.errors import (
     ConfigError,
     DocumentError,
     FaxPrintError,
-    TicketError,
     TransientError,
 )
-from faxprint.outcome import Kind, Outcome, Source, Status, status_of
+from faxprint.outcome import JobKey, Kind, Outcome, Source, Status
 from faxprint.submitter import DocumentSource
 from faxprint.text import printable
+
+if TYPE_CHECKING:
+    from faxprint.ticket import Ticket
 
 logger = logging.getLogger(__name__)
 
@@ -152,65 +154,74 @@ def run_job(
 ) -> int:
     """Fax one job; report on stderr; return the exit status."""
     job_id, user, title, options_text = argv[1], argv[2], argv[3], argv[5]
+    source = Source(Kind.CUPS, user=user, title=title)
     try:
-        account_name = account_from_uri(env.get("DEVICE_URI", ""))
-        settings = configuration.load(env=env)
-        account = settings.account(account_name)
-        if settings.source is None:
-            logger.warning(
-                "faxprint has no %s: test mode, faxes go to the local sandbox, not to a "
-                "fax service", configuration.DEFAULT_CONFIG,
-            )  # fmt: skip
+        settings, account = _configured(env)
     except ConfigError as error:
-        logger.error("faxprint is not configured right: %s", error.message)
-        return STOP
-    from faxprint.journal import Journal
-    from faxprint.submitter import Submitter
-
-    def refuse(key: str, error: FaxPrintError) -> int:
-        return _refuse(settings.journal, key, error, Source(Kind.CUPS, user, title), account.name)
-
+        return report(Outcome.refused("", error), stderr)
+    given = option_values(options_text, "job-uuid")[-1:]  # to name a job refused unspooled
+    key = job_key(env, job_id, job_uuid({"job-uuid": given[0]} if given else {})
+                  or f"refused-{secrets.token_hex(8)}", Spooled((), "", 0))  # fmt: skip
+    folder: Path | None = None
     try:
         options = parse_options(options_text)
         ticket = ticket_from_options(options)
-    except TicketError as error:
-        given = option_values(options_text, "job-uuid")[-1:]
-        uuid = job_uuid({"job-uuid": given[0]} if given else {})
-        nothing = Spooled((), "", 0)  # not spooled: the UUID names it, or a random tag
-        return refuse(job_key(env, job_id, uuid or f"refused-{secrets.token_hex(8)}", nothing),
-                      error)  # fmt: skip
-    folder: Path | None = None
-    try:
         uuid = job_uuid(options)
         folder, spooled = _spool(argv, stdin, env, digest=not uuid)
         key = job_key(env, job_id, uuid, spooled)
         if not spooled.paths:
-            return refuse(key, DocumentError(_nothing_from_cupsd(env)))
-        with Journal(settings.journal) as journal:
-            submitter = Submitter.configured(settings, account, journal, sleep=cancellation.sleep)
-            # Every user can read a job's messages (lpstat -l): numbers only at debug level.
-            count = len(ticket.recipients)
-            logger.info("Sending fax to %d recipient%s", count, "s" * (count != 1))
-            logger.debug("Recipients: %s", ", ".join(str(r) for r in ticket.recipients))
-            outcome = submitter.submit(
-                key,
-                ticket,
-                _sources(spooled, title, option_values(options_text, "document-name-supplied")),
-                source=Source(Kind.CUPS, user=user, title=title),
-                progress=cancellation.progress,
-                release=True,
-            )
-            if late := cancellation.too_late(journal, key, outcome.ok):
-                logger.warning("%s", late[0].upper() + late[1:])
+            raise DocumentError(_nothing_from_cupsd(env))
+        sources = _sources(spooled, title, option_values(options_text, "document-name-supplied"))
+        outcome = _submit(settings, account, key, ticket, sources, source, cancellation)
     except CancelledError:
         raise
-    except FaxPrintError as error:
-        logger.error("%s", error.message)
-        return EXIT_STATUS[status_of(error)]
+    except FaxPrintError as error:  # before it could be submitted: an outcome all the same
+        outcome = Outcome.refused(key, error)
+        if outcome.status is Status.INVALID:  # history shows it too
+            _journal_refusal(settings.journal, key, error, source, account.name)
     finally:
         if folder is not None:
             shutil.rmtree(folder, ignore_errors=True)
     return report(outcome, stderr)
+
+
+def _configured(env: Mapping[str, str]) -> tuple[configuration.Config, configuration.Account]:
+    """The configuration cupsd's environment leads to, and the queue's account."""
+    account_name = account_from_uri(env.get("DEVICE_URI", ""))
+    settings = configuration.load(env=env)
+    account = settings.account(account_name)
+    if settings.source is None:
+        logger.warning(
+            "faxprint has no %s: test mode, faxes go to the local sandbox, not to a "
+            "fax service", configuration.DEFAULT_CONFIG,
+        )  # fmt: skip
+    return settings, account
+
+
+def _submit(
+    settings: configuration.Config,
+    account: configuration.Account,
+    key: str,
+    ticket: Ticket,
+    sources: list[DocumentSource],
+    source: Source,
+    cancellation: Cancellation,
+) -> Outcome:
+    """Send the spooled job; a cancel that came too late to stop it is said."""
+    from faxprint.journal import Journal
+    from faxprint.submitter import Submitter
+
+    with Journal(settings.journal) as journal:
+        submitter = Submitter.configured(settings, account, journal, sleep=cancellation.sleep)
+        # Every user can read a job's messages (lpstat -l): numbers only at debug level.
+        count = len(ticket.recipients)
+        logger.info("Sending fax to %d recipient%s", count, "s" * (count != 1))
+        logger.debug("Recipients: %s", ", ".join(str(r) for r in ticket.recipients))
+        outcome = submitter.submit(key, ticket, sources, source=source,
+                                   progress=cancellation.progress, release=True)  # fmt: skip
+        if late := cancellation.too_late(journal, key, outcome.ok):
+            logger.warning("%s", late[0].upper() + late[1:])
+    return outcome
 
 
 def _spool(
@@ -267,13 +278,13 @@ def report(outcome: Outcome, stderr: TextIO) -> int:
             stderr.flush()
         logger.info("%s", accepted_line(outcome))
     elif outcome.status is Status.DEFERRED:
-        logger.warning(
-            "Fax not sent yet (attempt %d): %s; cupsd will retry the job",
-            outcome.attempts,
-            outcome.message,
-        )
+        attempt = f" (attempt {outcome.attempts})" if outcome.attempts else ""
+        logger.warning("Fax not sent yet%s: %s; cupsd will retry the job", attempt,
+                       outcome.message)  # fmt: skip
     elif outcome.status is Status.UNCERTAIN:
         logger.error("Fax held: %s", outcome.message)
+    elif outcome.status is Status.CONFIG:
+        logger.error("faxprint is not configured right: %s", outcome.message)
     else:
         logger.error("Fax not sent: %s", outcome.message)
     if outcome.unrecorded:  # after the verdict: the verdict is what the job is
@@ -300,11 +311,12 @@ def account_from_uri(uri: str) -> str:
 _UUID = re.compile(r"[0-9A-Za-z-]{1,64}")
 
 
-def _refuse(journal: Path, key: str, error: FaxPrintError, source: Source, account: str) -> int:
-    """Say why the job cannot be faxed and journal it (history shows it too); cancel it."""
+def _journal_refusal(
+    journal: Path, key: str, error: FaxPrintError, source: Source, account: str
+) -> None:
+    """Journal a job refused before it could become a fax: history shows it too."""
     from faxprint.journal import Journal
 
-    logger.error("%s", error.message)
     try:
         with Journal(journal) as opened:
             opened.refused(
@@ -313,7 +325,6 @@ def _refuse(journal: Path, key: str, error: FaxPrintError, source: Source, accou
             )  # fmt: skip
     except FaxPrintError as fault:
         logger.debug("the refusal is not in the journal: %s", fault.message)
-    return CANCEL
 
 
 def _nothing_from_cupsd(env: Mapping[str, str]) -> str:
@@ -340,4 +351,4 @@ def job_key(env: Mapping[str, str], job_id: str, uuid: str, spooled: Spooled) ->
     """
     if not uuid and not spooled.digest:
         raise ValueError("a job without a UUID needs its data's digest")
-    return f"cups:{env.get('PRINTER', '')}:{job_id}:{uuid or spooled.digest[:32]}"
+    return str(JobKey.cups(env.get("PRINTER", ""), job_id, uuid or spooled.digest[:32]))

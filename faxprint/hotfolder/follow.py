@@ -23,6 +23,7 @@ from faxprint.delivery import refresh
 from faxprint.hotfolder.spool import Spool, read_receipt, write_receipt
 from faxprint.journal import Journal, State
 from faxprint.logfmt import event
+from faxprint.outcome import JobKey
 
 logger = logging.getLogger(__name__)
 
@@ -53,8 +54,9 @@ def follow(config: Config, spool: Spool, jobs: Iterable[str]) -> set[str]:
             receipt = read_receipt(folder)
             if receipt is None or receipt.get("delivery") != PENDING:
                 continue
-            record = journal.delivery(f"hotfolder:{job}")
-            known = journal.get(f"hotfolder:{job}") if record is None else None
+            key = str(JobKey.hotfolder(job))
+            record = journal.delivery(key)
+            known = journal.get(key) if record is None else None
             if known is not None and known.state is State.UNCERTAIN:
                 _hold(spool, job, receipt, known.message)
                 continue

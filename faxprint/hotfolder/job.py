@@ -14,29 +14,35 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from faxprint.config import Config
+from faxprint.config import Account, Config
 from faxprint.documents import Identity, identity_of
-from faxprint.errors import ConfigError, FaxPrintError, InputError
+from faxprint.errors import FaxPrintError, InputError, TicketError
 from faxprint.hotfolder import ticketfile
 from faxprint.hotfolder.settings import HotFolderSettings
 from faxprint.hotfolder.spool import CLAIM, TICKET, Claim, Spool, check_file, read_ticket_bytes
 from faxprint.hotfolder.ticketfile import TicketFile
 from faxprint.journal import Journal
 from faxprint.logfmt import event
-from faxprint.outcome import Kind, Outcome, Source, Status
+from faxprint.outcome import JobKey, Kind, Outcome, Source, Status
 from faxprint.submitter import DocumentSource, Submitter
 from faxprint.ticket import Ticket
 from faxprint.transports import delivery_outcome
 
 logger = logging.getLogger(__name__)
 
-_FILED = {
+#: Where a job goes after its outcome: a folder, or ``retry`` and ``blocked`` (both stay
+#: in processing/: tried again later, or once the admin fixed the account or config and
+#: restarted the watcher).
+FILED: dict[Status, str] = {
     Status.ACCEPTED: "done",
     Status.INVALID: "failed",
     Status.REJECTED: "failed",
     Status.EXPIRED: "failed",
     Status.CANCELLED: "failed",
     Status.UNCERTAIN: "held",
+    Status.DEFERRED: "retry",
+    Status.ACCOUNT: "blocked",
+    Status.CONFIG: "blocked",
 }
 
 
@@ -79,48 +85,76 @@ def ticket_documents(folder: Path, name: str, settings: HotFolderSettings) -> Ti
 
 def run_job(config: Config, settings: HotFolderSettings, spool: Spool, claim: Claim) -> Result:
     """Fax one claimed job; file it, or ask for a retry."""
-    defaults = settings.folders.get(claim.source)
     os.utime(claim.path / CLAIM)  # renews the claim: this watcher is alive and at it
+    key = str(JobKey.hotfolder(claim.job))
+    recipients: list[str] = []
     try:
-        if claim.foreign:
-            raise InputError(
-                f"{', '.join(claim.foreign)}: belongs to another user than the ticket; it was "
-                "left where it was"
-            )
-        if claim.incomplete:
-            raise InputError(
-                f"{', '.join(claim.incomplete)}: still being written when the ticket's wait "
-                f"({settings.ticket_wait:g} s) ran out; drop the ticket again once every "
-                "document is written and closed"
-            )
-        spec = _spec(claim, settings)
-        ticket = Ticket.build(
-            spec.to,
-            cover=spec.cover,
-            cover_text=spec.cover_text,
-            resolution=spec.resolution,
-            send_at=spec.send_at,
+        ticket, sources, account = _prepared(config, settings, claim)
+        recipients = [r.text() for r in ticket.recipients]
+        outcome = _submit(config, account, key, ticket, sources, claim)
+    except FaxPrintError as error:  # before it could be submitted: an outcome all the same
+        outcome = Outcome.refused(key, error)
+        if outcome.status is Status.INVALID:
+            _journal_refusal(config, claim, error.message)
+    where = FILED[outcome.status]
+    if outcome.status is Status.UNCERTAIN and config.uncertain == "resend":
+        where = "retry"  # the configured policy: send it again (the next try forces it)
+    if where == "blocked":
+        return Result("blocked", outcome.message)
+    if where == "retry":
+        return Result("retry", outcome.message, retry_after=outcome.retry_after)
+    receipt = _receipt(claim, str(outcome.status), outcome.message, outcome, recipients)
+    return _file(spool, claim, where, receipt)
+
+
+def _prepared(
+    config: Config, settings: HotFolderSettings, claim: Claim
+) -> tuple[Ticket, list[DocumentSource], Account]:
+    """Read a claimed job: its ticket (or its folder's defaults), documents and account."""
+    if claim.foreign:
+        raise InputError(
+            f"{', '.join(claim.foreign)}: belongs to another user than the ticket; it was "
+            "left where it was"
         )
-        sources = [_document(claim, name, settings) for name in claim.documents]
-        if not sources:
-            raise InputError("the ticket names no document and no NAME.* file was found")
-        account = config.account(
-            spec.account or (defaults.account if defaults else None) or settings.account
+    if claim.incomplete:
+        raise InputError(
+            f"{', '.join(claim.incomplete)}: still being written when the ticket's wait "
+            f"({settings.ticket_wait:g} s) ran out; drop the ticket again once every "
+            "document is written and closed"
         )
-    except (InputError, ConfigError) as error:
-        _journal_refusal(config, claim, error.message)
-        return _file(spool, claim, "failed", _receipt(claim, "invalid", error.message, None, []))
+    spec = _spec(claim, settings)
+    ticket = Ticket.build(spec.to, cover=spec.cover, cover_text=spec.cover_text,
+                          resolution=spec.resolution, send_at=spec.send_at)  # fmt: skip
+    sources = [_document(claim, name, settings) for name in claim.documents]
+    if not sources:
+        raise InputError("the ticket names no document and no NAME.* file was found")
+    if claim.ticket and spec.account and spec.account not in config.accounts:
+        # the ticket's writer must fix it; an account the config names is the admin's
+        known = ", ".join(sorted(config.accounts))
+        raise TicketError(f"the ticket names account {spec.account!r}, which this server "
+                          f"does not have (accounts: {known})")  # fmt: skip
+    defaults = settings.folders.get(claim.source)
+    name = spec.account or (defaults.account if defaults else None) or settings.account
+    return ticket, sources, config.account(name)
+
+
+def _submit(
+    config: Config,
+    account: Account,
+    key: str,
+    ticket: Ticket,
+    sources: list[DocumentSource],
+    claim: Claim,
+) -> Outcome:
+    """Submit the job once (the watcher retries it itself) and note on its outcome what
+    the receipt must say besides."""
     before = _identities(sources)
     with Journal(config.journal) as journal:
         submitter = Submitter.configured(
             config, account, journal, retry=replace(config.retry, tries=1)
         )
-        outcome = submitter.submit(
-            f"hotfolder:{claim.job}",
-            ticket,
-            sources,
-            source=Source(Kind.HOTFOLDER, user=_owner(claim), title=claim.job),
-        )
+        source = Source(Kind.HOTFOLDER, user=_owner(claim), title=claim.job)
+        outcome = submitter.submit(key, ticket, sources, source=source)
     if outcome.ok and (changed := _changed(sources, before)):
         # The upload checked each file up to its last byte: the fax carries them as they
         # were. A writer that still had one open changed it after: say so, the copy kept
@@ -131,20 +165,7 @@ def run_job(config: Config, settings: HotFolderSettings, spool: Spool, claim: Cl
     if outcome.unrecorded:
         note = f"the journal could not record this: {outcome.unrecorded}"
         outcome = replace(outcome, message=f"{outcome.message}; {note}")
-    where = _FILED.get(outcome.status)
-    if outcome.status is Status.UNCERTAIN and config.uncertain == "resend":
-        where = None  # the configured policy: send it again (the next try forces it)
-    if outcome.status in (Status.ACCOUNT, Status.CONFIG):  # the admin's to fix
-        return Result("blocked", outcome.message)
-    if where is None:  # deferred: stays in processing/, tried again later
-        return Result("retry", outcome.message, retry_after=outcome.retry_after)
-    recipients = [r.text() for r in ticket.recipients]
-    return _file(
-        spool,
-        claim,
-        where,
-        _receipt(claim, str(outcome.status), outcome.message, outcome, recipients),
-    )
+    return outcome
 
 
 def _journal_refusal(config: Config, claim: Claim, message: str) -> None:
@@ -152,7 +173,7 @@ def _journal_refusal(config: Config, claim: Claim, message: str) -> None:
     try:
         with Journal(config.journal) as journal:
             journal.refused(
-                f"hotfolder:{claim.job}", message, source=Kind.HOTFOLDER, account="",
+                str(JobKey.hotfolder(claim.job)), message, source=Kind.HOTFOLDER, account="",
                 documents=claim.documents, user=_owner(claim), title=claim.job,
             )  # fmt: skip
     except FaxPrintError as fault:  # the receipt in failed/ says it all the same
