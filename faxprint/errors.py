@@ -6,7 +6,8 @@
     ├── PermanentError              do not retry: tell someone what to change
     │   ├── InputError              the sender must fix the job
     │   │   ├── TicketError         recipient, cover, resolution or send time
-    │   │   └── DocumentError       missing, unreadable, empty, damaged, encrypted
+    │   │   ├── DocumentError       missing, unreadable, empty, damaged, encrypted
+    │   │   └── SettleError         a retry or cancel that cannot be done as asked
     │   ├── RejectedError           the service refused the job's data (codes 3, 4)
     │   ├── AccountError            the admin must act (codes 1, 2)
     │   └── ConfigError             configuration unreadable, invalid or unsafe
@@ -71,6 +72,11 @@ class TicketError(InputError):
 
 class DocumentError(InputError):
     """A document cannot be faxed: missing, unreadable, empty, damaged or encrypted."""
+
+
+class SettleError(InputError):
+    """A person's retry or cancel cannot be done as asked (the job was accepted, is being
+    sent, is not where it should be); the message says why and what to do instead."""
 
 
 class RejectedError(PermanentError):

@@ -58,17 +58,17 @@ def ppd_text(*, fax_type: bool) -> str:
     return text.replace("*cupsFilter2:", "*cupsFax: True\n*cupsFilter2:", 1)
 
 
-def install(plan: Plan) -> list[str]:
-    """Set up the backend, the journal folder and the queue; return what was changed."""
+def install(plan: Plan, settings: configuration.Config) -> list[str]:
+    """Set up the backend, the journal folder and the queue for ``settings`` (the config
+    the command line was given); return what was changed."""
     import cups
 
-    settings = configuration.load()
     settings.account(plan.account)  # a misspelt account would stop the queue at its first job
     warn_about_config(settings)
     changes = []
     if install_backend(plan.backend_dir):
         changes.append(f"installed backend {plan.backend_dir / SCHEME}")
-    check_backend_user()
+    check_backend_user(settings.source)
     changes += prepare_journal(settings.journal.parent)
     connection = cups.Connection()
     changes += ensure_queue(connection, plan)
@@ -94,10 +94,11 @@ def install_backend(folder: Path) -> bool:
     return True
 
 
-def check_backend_user() -> None:
-    """Make sure ``lp`` can start this Python, import faxprint and read the config."""
-    probe = "import faxprint.cups.backend, faxprint.config as c; c.load()"
-    result = _as_backend_user([sys.executable, "-c", probe])
+def check_backend_user(config: Path | None) -> None:
+    """Make sure ``lp`` can start this Python, import faxprint and read the config
+    (``config``, else the one it would find itself)."""
+    probe = "import sys, faxprint.cups.backend, faxprint.config as c; c.load(sys.argv[1] or None)"
+    result = _as_backend_user([sys.executable, "-c", probe, str(config or "")])
     if result.returncode != 0:
         last = (result.stderr.strip().splitlines() or ["no output"])[-1]
         raise ConfigError(

@@ -173,7 +173,7 @@ class Spool:
         if foreign == list(claim.foreign):
             return claim
         claim = dataclasses.replace(claim, foreign=tuple(foreign))
-        record = _read_claim(claim.path) or {}
+        record = read_claim(claim.path) or {}
         _replace_json(claim.path / CLAIM, {**record, "foreign": foreign})
         return claim
 
@@ -185,7 +185,7 @@ class Spool:
         """
         claims = []
         for path in sorted(self.processing.iterdir()):
-            record = _read_claim(path)
+            record = read_claim(path)
             if record is not None and _owned_by_the_living(path, record):
                 continue
             trigger = None
@@ -201,7 +201,7 @@ class Spool:
             incomplete = record.get("incomplete", [])
             foreign = record.get("foreign", [])
             if source not in ("", *folders) or not all(
-                map(_plain_names, (names, incomplete, foreign))
+                map(plain_names, (names, incomplete, foreign))
             ):
                 write_receipt(path, {"outcome": "invalid", "message": "damaged claim"})
                 os.rename(path, self.failed / path.name)
@@ -340,7 +340,9 @@ def _owned_by_the_living(path: Path, record: dict[str, Any]) -> bool:
     return owner_alive(str(record.get("owner", "")), since, time.time())
 
 
-def _plain_names(names: object) -> bool:
+def plain_names(names: object) -> bool:
+    """Tell whether ``names`` is a list of file names a ticket may give (no path, no
+    reserved name)."""
     if not isinstance(names, list):
         return False
     try:
@@ -349,7 +351,8 @@ def _plain_names(names: object) -> bool:
         return False
 
 
-def _read_claim(path: Path) -> dict[str, Any] | None:
+def read_claim(path: Path) -> dict[str, Any] | None:
+    """Read a job folder's ``claim.json``; None when it is missing or no JSON object."""
     try:
         record = json.loads((path / CLAIM).read_text())
     except (OSError, ValueError):

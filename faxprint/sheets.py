@@ -1,4 +1,4 @@
-"""``faxprint preview``: a contact sheet of the pages that would be faxed, as a PNG.
+"""Contact sheets: the pages a fax would send, laid out on one PNG as the fax shows them.
 
 The pages are laid out on one large PDF page with pypdf (each page scaled into a
 Letter-sized cell, framed and numbered) and rendered by poppler's ``pdftoppm`` in black
@@ -10,13 +10,10 @@ other formats itself.
 
 from __future__ import annotations
 
-import argparse
 import math
 import os
 import shutil
-import stat
 import subprocess
-import sys
 import tempfile
 import zlib
 from collections.abc import Sequence
@@ -24,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from faxprint.errors import DocumentError, FaxPrintError
+from faxprint.errors import ConfigError, DocumentError
 from faxprint.text import printable
 
 DPI = {"low": 98, "high": 196}
@@ -71,7 +68,7 @@ def contact_sheet(
     rows = -(-count // columns)
     pdftoppm = shutil.which("pdftoppm")
     if pdftoppm is None:
-        raise FaxPrintError("pdftoppm is missing: install the Debian package poppler-utils")
+        raise ConfigError("pdftoppm is missing: install the Debian package poppler-utils")
     with tempfile.TemporaryDirectory(prefix="faxprint-preview-") as work:
         sheet_pdf = Path(work) / "sheet.pdf"
         _layout(writer, columns, rows, sheet_pdf)
@@ -83,7 +80,7 @@ def contact_sheet(
             capture_output=True, text=True, timeout=RENDER_TIMEOUT, check=False,
         )  # fmt: skip
         if result.returncode != 0:
-            raise FaxPrintError(f"pdftoppm failed: {printable(result.stderr.strip(), limit=200)}")
+            raise DocumentError(f"pdftoppm failed: {printable(result.stderr.strip(), limit=200)}")
         # pdftoppm's PNGs are 8-bit RGB even with -mono; its PBM is the fax's 1 bit a pixel.
         _pbm_to_png(prefix.with_suffix(".pbm"), output, private=private)
     width, height = png_size(output)
@@ -174,7 +171,7 @@ def _pbm_to_png(pbm: Path, png: Path, *, private: bool = False) -> None:
         fields.append(data[position:end])
         position = end
     if fields[0] != b"P4":
-        raise FaxPrintError("pdftoppm did not write a binary PBM")
+        raise ConfigError("pdftoppm did not write a binary PBM")
     width, height = int(fields[1]), int(fields[2])
     stride = (width + 7) // 8
     pixels = memoryview(data)[position + 1 :]
@@ -208,82 +205,5 @@ def png_size(path: Path) -> tuple[int, int]:
     with path.open("rb") as stream:
         head = stream.read(24)
     if head[:8] != b"\x89PNG\r\n\x1a\n" or head[12:16] != b"IHDR":
-        raise FaxPrintError(f"{path} is not a PNG")
+        raise DocumentError(f"{path} is not a PNG")
     return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
-
-
-# -- the command ----------------------------------------------------------------------
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "files", nargs="+", metavar="FILE|JOB",
-        help="PDFs, or a hot-folder job whose documents are kept (done/, failed/, held/)",
-    )  # fmt: skip
-    parser.add_argument("-o", "--output", type=Path, default=Path("preview.png"),
-                        help="the PNG to write (default: preview.png)")  # fmt: skip
-    parser.add_argument(
-        "--resolution", choices=sorted(DPI), default="low", type=str.lower,
-        help="the fax resolution to show: low (98 dpi) or high (196 dpi)",
-    )  # fmt: skip
-    parser.add_argument("--columns", type=int, default=4, help="pages per row (default 4)")
-    parser.add_argument("--folder", type=Path, help="the hot folder, for a JOB")
-
-
-def run(args: argparse.Namespace) -> int:
-    """Render the preview; print where it is and how many pages it shows."""
-    from faxprint.cli import EX_CONFIG, EX_DATAERR, EX_USAGE
-
-    if args.columns < 1:
-        print("faxprint: --columns must be at least 1", file=sys.stderr)
-        return EX_USAGE
-    try:
-        documents = [d for name in args.files for d in _documents(name, args)]
-        sheet = contact_sheet(
-            documents, args.output, resolution=args.resolution, columns=args.columns,
-            private=getattr(args, "private", False),
-        )  # fmt: skip
-    except DocumentError as error:
-        print(f"faxprint: {error.message}", file=sys.stderr)
-        return EX_DATAERR
-    except FaxPrintError as error:
-        print(f"faxprint: {error.message}", file=sys.stderr)
-        return EX_CONFIG
-    print(
-        f"faxprint: {sheet.path}: {sheet.pages} page{'s' * (sheet.pages != 1)} at "
-        f"{DPI[args.resolution]} dpi ({args.resolution}), {sheet.columns} x {sheet.rows}, "
-        f"{sheet.width} x {sheet.height} pixels"
-    )
-    return 0
-
-
-def _documents(name: str, args: argparse.Namespace) -> list[Path]:
-    path = Path(name)
-    if path.exists():
-        return [path]
-    from faxprint import config as configuration
-    from faxprint.hotfolder.settings import from_table
-    from faxprint.journal import Journal
-
-    settings = configuration.load(args.config)
-    if not Path(settings.journal).exists():
-        raise DocumentError(f"{printable(name)}: no such file (and no journal to find a job in)")
-    with Journal(settings.journal) as journal:
-        found = [job for job in journal.find(name) if job.source == "hotfolder"]
-    folder = args.folder or from_table(settings.hotfolder).path
-    if len(found) != 1 or folder is None:
-        raise DocumentError(
-            f"{printable(name)}: no such file, nor one hot-folder job (whose documents are "
-            "kept) in the journal" + ("" if folder else "; give --folder")
-        )
-    job = found[0]
-    for where in ("done", "failed", "held"):
-        kept = Path(folder) / where / job.title
-        if kept.is_dir() and not kept.is_symlink():
-            documents = [kept / document for document in job.documents]
-            for document in documents:  # kept as dropped: never follow what was planted
-                if document.parent != kept or not stat.S_ISREG(document.lstat().st_mode):
-                    raise DocumentError(f"{document}: not a plain file in {kept}")
-            args.private = True  # someone's fax: the sheet is for this user alone
-            return documents
-    raise DocumentError(f"{printable(name)}: its documents are no longer in {folder}")

@@ -1,12 +1,10 @@
 """``faxprint status``, ``history`` and ``show``: what the journal says, for people and
 scripts.
 
-The journal is where "did my fax go?" is answered. A job the journal still calls
-``sending`` whose process is gone (killed mid-upload; cupsd even reports such a CUPS job
-as completed) is shown as ``interrupted``: it may have been sent, and a person must check
-it. An accepted fax whose service reports delivery (RingCentral's REST API) is shown as
-``queued``, ``delivered`` or ``undelivered``, asked afresh before the journal is read
-(:mod:`faxprint.delivery`; ``--no-refresh`` shows what the journal last heard).
+The journal is where "did my fax go?" is answered. Jobs are shown as
+:mod:`faxprint.jobview` sees them (``interrupted``: its sender died mid-upload, check it;
+``queued``, ``delivered``, ``undelivered``: an accepted fax whose service reports delivery,
+asked afresh before the journal is read unless ``--no-refresh``).
 """
 
 from __future__ import annotations
@@ -16,51 +14,29 @@ import json
 import re
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
-from faxprint.cli import EX_CONFIG, EX_TEMPFAIL, EX_USAGE
-from faxprint.journal import AttemptRecord, DeliveryRecord, Filter, JobRecord, Journal, State
-from faxprint.lease import owner_alive
+from faxprint.cli.base import Command, ConfigSource
+from faxprint.cli.exits import EX_USAGE, say
+from faxprint.jobview import (
+    INTERRUPTED,
+    Decision,
+    Deliveries,
+    as_json,
+    deliveries_of,
+    shown_state,
+    source_of,
+)
+from faxprint.journal import AttemptRecord, DeliveryRecord, Filter, JobRecord, JobStore, State
 from faxprint.text import printable, some
 
 HEADER = ("UPDATED", "STATE", "JOB", "RECIPIENTS", "PAGES", "TRIES", "MESSAGE")
 #: Jobs ``status`` lists: not settled, or settled in doubt.
 OPEN = (State.PENDING, State.SENDING, State.RETRY, State.UNCERTAIN)
-INTERRUPTED = "interrupted"
-
-
-#: How an accepted fax is shown once its service reports on its delivery.
-DELIVERY_STATES = {"pending": "queued", "delivered": "delivered", "failed": "undelivered"}
-Deliveries = dict[str, DeliveryRecord]
-
-
-def shown_state(job: JobRecord, now: float, delivery: DeliveryRecord | None = None) -> str:
-    """The job's state for people: ``interrupted`` for a sender that died mid-upload, and
-    for an accepted fax, its delivery where the service reports it."""
-    if job.state is State.SENDING and not owner_alive(job.owner, job.updated, now):
-        return INTERRUPTED
-    if job.state is State.ACCEPTED and delivery is not None:
-        return DELIVERY_STATES.get(delivery.outcome, job.state.value)
-    return job.state.value
-
-
-def deliveries_of(journal: Journal, jobs: Sequence[JobRecord]) -> Deliveries:
-    """Return the delivery records of the accepted jobs among ``jobs``, by key."""
-    return journal.deliveries([job.key for job in jobs if job.state is State.ACCEPTED])
-
-
-def source_of(job: JobRecord) -> str:
-    """Say where a job came from: the printer's job and user, or the hot-folder ticket."""
-    if job.source == "cups":  # key: cups:PRINTER:JOBID:UUID
-        parts = job.key.split(":")
-        queue, number = (parts[1], parts[2]) if len(parts) >= 4 else ("?", "?")
-        return printable(f"{queue}-{number} {job.user}".strip(), limit=40)
-    if job.source == "send":  # key: send:UUID; its first 8 digits name it well enough
-        return printable(f"send {job.key[5:13]} {job.user}".strip(), limit=40)
-    return printable(job.title or job.key, limit=40)
+#: The exit status of a reference that names no job, or several.
+EX_NOT_ONE = 1
 
 
 def _when(moment: float) -> str:
@@ -104,48 +80,6 @@ def table(
     )
 
 
-Decision = tuple[float, State, str]
-
-
-def as_json(
-    job: JobRecord,
-    now: float | None = None,
-    attempts: Sequence[AttemptRecord] | None = None,
-    decisions: Sequence[Decision] = (),
-    delivery: DeliveryRecord | None = None,
-) -> dict[str, Any]:
-    """A job as a JSON object (times in seconds since the epoch); never the owner's host."""
-    record: dict[str, Any] = {
-        "key": job.key,
-        "source": job.source,
-        "account": job.account,
-        "user": job.user,
-        "title": job.title,
-        "recipients": list(job.recipients),
-        "documents": list(job.documents),
-        "pages": job.pages,
-        "state": shown_state(job, time.time() if now is None else now, delivery),
-        "attempts": job.attempts,
-        "code": job.code,
-        "message": job.message,
-        "created": job.created,
-        "updated": job.updated,
-    }
-    if delivery is not None:
-        record["delivery"] = {"message_id": delivery.message_id, "status": delivery.status,
-                              "outcome": delivery.outcome, "checked": delivery.checked}  # fmt: skip
-    if attempts is not None:
-        record["history"] = [
-            {"number": a.number, "started": a.started, "ended": a.ended,
-             "state": a.state.value, "code": a.code, "message": a.message}
-            for a in attempts
-        ]  # fmt: skip
-        record["decisions"] = [
-            {"at": at, "state": state.value, "message": message} for at, state, message in decisions
-        ]
-    return record
-
-
 def details(
     job: JobRecord,
     attempts: Sequence[AttemptRecord],
@@ -172,6 +106,19 @@ def details(
     if delivery is not None:
         shown = printable(_message(job, delivery), limit=200)
         lines.insert(3, f"delivery    {shown} (asked {_when(delivery.checked)})")
+    lines += _story(attempts, decisions)
+    if state in (INTERRUPTED, State.UNCERTAIN.value):
+        # retry re-runs printer and hot-folder jobs; a send job is sent by sending it
+        again = "run `faxprint send` again" if job.source == "send" else "`faxprint retry` it"
+        lines.append(
+            f"what now    check the account's sent faxes; then {again} to send it again, or "
+            "`faxprint cancel` it to settle it"
+        )
+    return "\n".join(lines)
+
+
+def _story(attempts: Sequence[AttemptRecord], decisions: Sequence[Decision]) -> list[str]:
+    """Every attempt and decision, one line each, in the order they happened."""
     story: list[tuple[float, str]] = []
     for attempt in attempts:
         ended = _when(attempt.ended) if attempt.ended is not None else "not ended"
@@ -182,15 +129,7 @@ def details(
         )))  # fmt: skip
     for at, state, message in decisions:
         story.append((at, f"  --  {_when(at)}  {state.value}  {printable(message, limit=120)}"))
-    lines += [line for _, line in sorted(story, key=lambda item: item[0])]
-    if state in (INTERRUPTED, State.UNCERTAIN.value):
-        # retry re-runs printer and hot-folder jobs; a send job is sent by sending it
-        again = "run `faxprint send` again" if job.source == "send" else "`faxprint retry` it"
-        lines.append(
-            f"what now    check the account's sent faxes; then {again} to send it again, or "
-            "`faxprint cancel` it to settle it"
-        )
-    return "\n".join(lines)
+    return [line for _, line in sorted(story, key=lambda item: item[0])]
 
 
 _RELATIVE = re.compile(r"([0-9]+)\s*([mhdw])")
@@ -217,10 +156,59 @@ def parse_when(text: str, now: float | None = None) -> float:
     return parsed.timestamp()  # naive: local time
 
 
+# -- reading the journal --------------------------------------------------------------
+
+
+def with_journal(
+    args: argparse.Namespace, config: ConfigSource, work: Callable[[JobStore], int | None]
+) -> int:
+    """Open the configured journal and run ``work(journal)``: its exit status, 0 if None.
+    Config and journal faults go up to the command line's one report."""
+    from faxprint.journal import Journal
+
+    settings = config.load()
+    if not Path(settings.journal).exists():
+        # Opening would create it (and its folder, as this user): leave that to the
+        # backend and the watcher, who must own it.
+        print(f"no jobs: the journal {settings.journal} does not exist yet")
+        return 0 if args.command in ("status", "history") else EX_NOT_ONE
+    with Journal(settings.journal) as journal:
+        if getattr(args, "refresh", False):
+            _refresh(settings, journal)
+        return work(journal) or 0
+
+
+def _refresh(settings: object, journal: JobStore) -> None:
+    """Ask the services about pending deliveries; warn, never fail, when they cannot say."""
+    from faxprint import delivery
+    from faxprint.errors import FaxPrintError
+
+    try:
+        problems = delivery.refresh(settings, journal).problems  # type: ignore[arg-type]
+    except FaxPrintError as error:
+        problems = [f"delivery not refreshed: {error.message}"]
+    for problem in problems:
+        print(f"faxprint: warning: {problem}", file=sys.stderr)
+
+
+def the_job(journal: JobStore, reference: str, now: float) -> JobRecord | None:
+    """Return the one job ``reference`` names; else say it names none, or several (listed),
+    and return None."""
+    found = journal.find(reference)
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        print(f"faxprint: no job {printable(reference)!r} in the journal", file=sys.stderr)
+    else:
+        print(f"faxprint: {printable(reference)!r} names {len(found)} jobs; give more of one:\n"
+              + table(found, now), file=sys.stderr)  # fmt: skip
+    return None
+
+
 # -- the commands ---------------------------------------------------------------------
 
 
-def add_filters(parser: argparse.ArgumentParser) -> None:
+def _filters(parser: argparse.ArgumentParser) -> None:
     """The filters ``status`` and ``history`` share."""
     parser.add_argument("--user", help="only jobs of this user (printer or hot folder)")
     parser.add_argument("--to", metavar="NUMBER", help="only jobs to this number (or its start)")
@@ -228,10 +216,22 @@ def add_filters(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--until", metavar="WHEN", help="updated before WHEN")
     parser.add_argument("-n", "--limit", type=int, default=50, help="jobs to show (default 50)")
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
-    add_refresh(parser)
+    _refresh_option(parser)
 
 
-def add_refresh(parser: argparse.ArgumentParser) -> None:
+def _history_arguments(parser: argparse.ArgumentParser) -> None:
+    _filters(parser)
+    parser.add_argument("--state", action="append", choices=[state.value for state in State],
+                        help="only jobs in this state (repeatable)")  # fmt: skip
+
+
+def _show_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("job", metavar="JOB")
+    parser.add_argument("--json", action="store_true", help="as one JSON object")
+    _refresh_option(parser)
+
+
+def _refresh_option(parser: argparse.ArgumentParser) -> None:
     """``--no-refresh``: show delivery as last recorded, without asking the service."""
     parser.add_argument(
         "--no-refresh", dest="refresh", action="store_false",
@@ -249,26 +249,28 @@ def _filter(args: argparse.Namespace, states: Sequence[State]) -> Filter:
     )
 
 
-def run_status(args: argparse.Namespace) -> int:
+def run_status(args: argparse.Namespace, config: ConfigSource) -> int:
     """List the jobs that are not settled or are in doubt, and a day's summary."""
-    return _list(args, OPEN, summary=True)
+    return _list(args, config, OPEN, summary=True)
 
 
-def run_history(args: argparse.Namespace) -> int:
+def run_history(args: argparse.Namespace, config: ConfigSource) -> int:
     """List every job the filters let through, newest first."""
-    return _list(args, tuple(State(s) for s in args.state or ()), summary=False)
+    return _list(args, config, tuple(State(s) for s in args.state or ()), summary=False)
 
 
-def _list(args: argparse.Namespace, states: Sequence[State], *, summary: bool) -> int:
+def _list(
+    args: argparse.Namespace, config: ConfigSource, states: Sequence[State], *, summary: bool
+) -> int:
     if args.limit < 1:
-        return _usage("--limit must be at least 1")
+        return say("--limit must be at least 1", EX_USAGE)
     try:
         where = _filter(args, states)
     except ValueError as exc:
-        return _usage(str(exc))
+        return say(str(exc), EX_USAGE)
     now = time.time()
 
-    def work(journal: Journal) -> None:
+    def work(journal: JobStore) -> None:
         jobs = journal.search(where, args.limit)
         deliveries = deliveries_of(journal, jobs)
         if args.json:
@@ -283,10 +285,10 @@ def _list(args: argparse.Namespace, states: Sequence[State], *, summary: bool) -
         if summary:
             _summary(journal, now)
 
-    return with_journal(args, work)
+    return with_journal(args, config, work)
 
 
-def _summary(journal: Journal, now: float) -> None:
+def _summary(journal: JobStore, now: float) -> None:
     """Print the faxes of the last day not known to be delivered, and the day's counts."""
     undelivered = journal.undelivered(since=now - 86400)
     if undelivered:
@@ -303,15 +305,14 @@ def _summary(journal: Journal, now: float) -> None:
     print(f"\nlast 24 hours: {shown}")
 
 
-def run_show(args: argparse.Namespace) -> int:
+def run_show(args: argparse.Namespace, config: ConfigSource) -> int:
     """Print one job's whole story."""
     now = time.time()
 
-    def work(journal: Journal) -> int:
-        found = journal.find(args.job)
-        if len(found) != 1:
-            return ambiguous(args.job, found, now)
-        job = found[0]
+    def work(journal: JobStore) -> int:
+        job = the_job(journal, args.job, now)
+        if job is None:
+            return EX_NOT_ONE
         attempts, decisions = journal.attempts(job.key), journal.decisions(job.key)
         delivery = journal.delivery(job.key)
         if args.json:
@@ -320,60 +321,28 @@ def run_show(args: argparse.Namespace) -> int:
             print(details(job, attempts, now, decisions, delivery))
         return 0
 
-    return with_journal(args, work)
+    return with_journal(args, config, work)
 
 
-def ambiguous(reference: str, found: Sequence[JobRecord], now: float) -> int:
-    """Say that a reference names no job, or several (listed); return the exit status."""
-    if not found:
-        print(f"faxprint: no job {printable(reference)!r} in the journal", file=sys.stderr)
-        return 1
-    print(
-        f"faxprint: {printable(reference)!r} names {len(found)} jobs; give more of one:\n"
-        + table(found, now),
-        file=sys.stderr,
-    )
-    return 1
-
-
-def with_journal(args: argparse.Namespace, work: Any) -> int:
-    """Open the configured journal, run ``work(journal)``; report config and journal faults."""
-    from faxprint import config as configuration
-    from faxprint.errors import ConfigError, FaxPrintError
-
-    try:
-        settings = configuration.load(args.config)
-        if not Path(settings.journal).exists():
-            # Opening would create it (and its folder, as this user): leave that to the
-            # backend and the watcher, who must own it.
-            print(f"no jobs: the journal {settings.journal} does not exist yet")
-            return 0 if args.command in ("status", "history") else 1
-        with Journal(settings.journal) as journal:
-            if getattr(args, "refresh", False):
-                _refresh(settings, journal)
-            status = work(journal)
-    except ConfigError as error:
-        print(f"faxprint: {error.message}", file=sys.stderr)
-        return EX_CONFIG
-    except FaxPrintError as error:  # the journal is busy or failing
-        print(f"faxprint: {error.message}", file=sys.stderr)
-        return EX_TEMPFAIL
-    return status if isinstance(status, int) else 0
-
-
-def _refresh(settings: Any, journal: Journal) -> None:
-    """Ask the services about pending deliveries; warn, never fail, when they cannot say."""
-    from faxprint import delivery
-    from faxprint.errors import FaxPrintError
-
-    try:
-        problems = delivery.refresh(settings, journal).problems
-    except FaxPrintError as error:
-        problems = [f"delivery not refreshed: {error.message}"]
-    for problem in problems:
-        print(f"faxprint: warning: {problem}", file=sys.stderr)
-
-
-def _usage(message: str) -> int:
-    print(f"faxprint: {message}", file=sys.stderr)
-    return EX_USAGE
+COMMANDS = (
+    Command(
+        "status", run_status, _filters,
+        help="jobs not settled yet or in doubt, and the last day's counts",
+        description="List the jobs that are waiting, being sent, or uncertain (check "
+        "those: they may have been sent), newest first, and count the last 24 hours' "
+        "jobs by state.",
+    ),
+    Command(
+        "history", run_history, _history_arguments,
+        help="every job, newest first, filtered",
+        description="List the journal's jobs newest first: when, state, where from "
+        "(printer queue and job, send, hot-folder job), recipients, pages, attempts and "
+        "the last message.",
+    ),
+    Command(
+        "show", run_show, _show_arguments,
+        help="one job's whole story: every attempt and message",
+        description="JOB is a job's key or its start, a printer job as QUEUE-JOBID "
+        "(Fax-17), a send job's id (8 digits are enough) or a hot-folder job's name.",
+    ),
+)  # fmt: skip

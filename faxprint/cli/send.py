@@ -1,0 +1,138 @@
+"""``faxprint send``: fax files now, from the command line, with one line on the outcome
+and the exit status of what must happen next (:mod:`faxprint.cli.exits`)."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import signal
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from faxprint.cli.base import Command, ConfigSource
+from faxprint.cli.exits import EX_IOERR, EXIT_STATUS, TABLE, WORDS
+from faxprint.errors import CancelledError, FaxPrintError
+from faxprint.outcome import JobKey, Kind, Outcome, Source
+
+if TYPE_CHECKING:
+    from faxprint.cancellation import Cancellation
+
+
+def run(args: argparse.Namespace, config: ConfigSource) -> int:
+    """Fax files to the recipients given on the command line."""
+    from faxprint.cancellation import Cancellation
+    from faxprint.journal import Journal
+    from faxprint.submitter import DocumentSource, Submitter
+    from faxprint.ticket import Ticket
+
+    key = str(JobKey.send(str(uuid.uuid4())))
+    try:
+        settings = config.load()
+        account = settings.account(args.account)
+        ticket = Ticket.build(args.to, cover=args.cover, cover_text=args.cover_text,
+                              resolution=args.resolution, send_at=args.send_at)  # fmt: skip
+        journal = Journal(settings.journal)
+    except FaxPrintError as error:  # before anything was sent: an outcome all the same
+        return report(Outcome.refused(key, error))
+    cancellation = Cancellation()  # Ctrl-C and SIGTERM cancel as `cancel JOB` does
+    submitter = Submitter.configured(settings, account, journal, sleep=cancellation.sleep)
+    sources = [DocumentSource(path) for path in args.files]
+    source = Source(Kind.SEND, user=os.environ.get("USER", ""))
+    late = ""
+    with journal, _progress_bar() as bar, _cancelled_by_signals(cancellation):
+
+        def progress(sent: int, total: int) -> None:
+            cancellation.progress(sent, total)
+            if bar is not None:
+                bar(sent, total)
+
+        try:
+            outcome = submitter.submit(key, ticket, sources, source=source, progress=progress)
+            late = cancellation.too_late(journal, key, outcome.ok)
+        except CancelledError as error:  # the service did not have it whole: not sent
+            outcome = Outcome.refused(key, error)
+        except FaxPrintError as error:  # the journal, before anything was sent
+            outcome = Outcome.refused(key, error)
+    return report(outcome, late)
+
+
+def report(outcome: Outcome, late: str = "") -> int:
+    """Say in one line what became of the fax (and what the journal could not record);
+    return its exit status."""
+    if outcome.ok:
+        print(f"faxprint: {describe(outcome)}")
+    else:
+        print(f"faxprint: {WORDS[outcome.status]}: {outcome.message}", file=sys.stderr)
+    if late:
+        print(f"faxprint: {late}", file=sys.stderr)
+    if outcome.unrecorded:
+        advice = "do not send it again" if outcome.ok else "the journal does not know"
+        print(f"faxprint: the journal could not record this ({advice}): {outcome.unrecorded}",
+              file=sys.stderr)  # fmt: skip
+        return EX_IOERR
+    return EXIT_STATUS[outcome.status]
+
+
+def describe(outcome: Outcome) -> str:
+    """Say in one line what was accepted: recipients, pages, job."""
+    return f"fax accepted for {outcome.counts} (job {outcome.key})"
+
+
+@contextlib.contextmanager
+def _cancelled_by_signals(cancellation: Cancellation) -> Iterator[None]:
+    """Let SIGINT and SIGTERM cancel the upload in hand (or wait for its verdict)."""
+    previous = {number: signal.signal(number, cancellation.handle)
+                for number in (signal.SIGINT, signal.SIGTERM)}  # fmt: skip
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+class _progress_bar:
+    """Draw upload progress on stderr when it is a terminal; do nothing otherwise."""
+
+    def __init__(self) -> None:
+        self.active = sys.stderr.isatty()
+        self.shown = -1
+
+    def __enter__(self) -> _progress_bar | None:
+        return self if self.active else None
+
+    def __call__(self, sent: int, total: int) -> None:
+        percent = sent * 100 // total if total else 100
+        if percent != self.shown:
+            self.shown = percent
+            bar = "#" * (percent // 4)
+            sys.stderr.write(f"\rfaxprint: uploading [{bar:<25}] {percent:3d}% of {total:,} bytes")
+            sys.stderr.flush()
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.active and self.shown >= 0:
+            sys.stderr.write("\n")
+
+
+def _arguments(send: argparse.ArgumentParser) -> None:
+    send.add_argument("files", nargs="+", metavar="FILE", type=Path, help="documents to fax")
+    send.add_argument("--to", action="append", required=True, metavar="NUMBER[|NAME]",
+                      help="a recipient; repeat for several")  # fmt: skip
+    send.add_argument("--account", help="account name from the config (default: default)")
+    send.add_argument("--cover", help="cover page: None, Default or a cover page's name")
+    send.add_argument("--cover-text", help="text printed on the cover page")
+    send.add_argument("--resolution", choices=["low", "high"], type=str.lower)
+    send.add_argument("--send-at", metavar="WHEN", help="ISO 8601 time, or dd:mm:yy hh:mm GMT")
+
+
+COMMANDS = (
+    Command(
+        "send", run, _arguments, help="fax files now",
+        description="Fax FILEs to every --to recipient as one fax.\n\nExit statuses:\n\n"
+        + TABLE,
+        preformatted=True,
+    ),
+)  # fmt: skip
