@@ -164,32 +164,36 @@ def test_sigterm_stops_an_upload_promptly(tmp_path: Path) -> None:
             "FAXPRINT_CONFIG": str(_config(tmp_path, url)),
             "PYTHONPATH": str(REPO),
         }
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                str(REPO / "cups-backend" / "faxprint"),
-                "9",
-                "ann",
-                "big",
-                "1",
-                "fax-to=5556465589",
-                str(big),
-            ],
-            stderr=subprocess.PIPE,
-            text=True,
-            env=env,
-        )
+        log = tmp_path / "stderr.txt"  # a file, not a pipe: a full pipe would stall it
+        with log.open("w") as stderr:
+            process = subprocess.Popen(
+                [
+                    sys.executable,
+                    str(REPO / "cups-backend" / "faxprint"),
+                    "9",
+                    "ann",
+                    "big",
+                    "1",
+                    "fax-to=5556465589",
+                    str(big),
+                ],
+                stderr=stderr,
+                text=True,
+                env=env,
+            )
         with Journal(tmp_path / "journal.sqlite") as journal:
             deadline = time.monotonic() + 60
             while not any(j.state is State.SENDING for j in journal.recent()):
-                assert time.monotonic() < deadline, "the upload never started"
+                said = log.read_text()
+                assert time.monotonic() < deadline, f"never started ({process.poll()}): {said}"
                 time.sleep(0.05)
             stopped_at = time.monotonic()
             process.send_signal(signal.SIGTERM)
-            _, err = process.communicate(timeout=30)  # a hang fails here
+            process.wait(timeout=30)  # a hang fails here
             elapsed = time.monotonic() - stopped_at
             [record] = journal.recent()
-    assert process.returncode == backend.CANCEL
+    err = log.read_text()
+    assert process.returncode == backend.CANCEL, err
     assert "INFO: Fax cancelled" in err
     assert record.state is State.CANCELLED
     assert elapsed < 10, f"took {elapsed:.1f} s to stop"
