@@ -14,7 +14,8 @@ import time
 from pathlib import Path
 
 from bench.common import PYTHON, REPO, Row, config_text, median, run, write_config
-from faxprint import status
+from faxprint.cli import jobs
+from faxprint.jobview import as_json
 from faxprint.journal import Journal, State
 
 QUERY_LIMIT_MS = 50.0
@@ -39,7 +40,7 @@ def fill(path: Path, count: int) -> tuple[float, int]:
                 job = journal.finish(key, State.UNCERTAIN, message="the answer was lost")
             else:
                 job = journal.finish(key, State.ACCEPTED, code=0, message="accepted")
-            plain += len(json.dumps(status.as_json(job))) + 1
+            plain += len(json.dumps(as_json(job, time.time()))) + 1
     return time.perf_counter() - started, plain
 
 
@@ -49,7 +50,7 @@ def _query(path: Path, state: State | None, rounds: int) -> float:
     for _ in range(rounds):
         started = time.perf_counter()
         with Journal(path) as journal:
-            status.table(journal.recent(20, state=state))
+            jobs.table(journal.recent(20, state=state))
         seconds.append(time.perf_counter() - started)
     return median(seconds) * 1000
 

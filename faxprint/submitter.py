@@ -40,6 +40,8 @@ from faxprint.transports import (
     Prepares,
     Progress,
     Transport,
+    for_account,
+    state_folder,
 )
 
 logger = logging.getLogger(__name__)
@@ -79,8 +81,6 @@ class Submitter:
     ) -> Submitter:
         """Build the submitter an entry point uses: the account's transport, the config's
         retry policy and uncertain-job policy; keyword ``overrides`` replace any of them."""
-        from faxprint.transports import for_account, state_folder
-
         settings: dict[str, Any] = {
             "transport": for_account(account, state_folder(journal.path, os.geteuid())),
             "retry": config.retry,

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from faxprint import cli, status
-from faxprint.journal import Journal, State
+from faxprint import jobview
+from faxprint.cli import exits, jobs
+from faxprint.journal import Journal
 from faxprint.sandbox import Fault, SandboxServer
 from tests.conftest import REPO
 from tests.helpers import Watcher, drop_ticket, make_pdf, wait_for
@@ -69,9 +70,9 @@ def filled(tmp_path: Path, sandbox: SandboxServer) -> Path:
     pdf = make_pdf(tmp_path / "offer.pdf", pages=3)
     assert _send(config, "--to", "5556465589|John", str(pdf)).returncode == 0
     sandbox.faults.push(Fault.code(3))  # refused as bad data: a permanent failure
-    assert _send(config, "--to", "5556465590", str(pdf)).returncode == cli.EX_PROTOCOL
+    assert _send(config, "--to", "5556465590", str(pdf)).returncode == exits.EX_PROTOCOL
     sandbox.faults.push(Fault.accept_then_drop())
-    assert _send(config, "--to", "5556465592", str(pdf)).returncode == cli.EX_UNCERTAIN
+    assert _send(config, "--to", "5556465592", str(pdf)).returncode == exits.EX_UNCERTAIN
     root = tmp_path / "drop"
     with Watcher(hot_folder_config(tmp_path, sandbox.url), root):  # the same journal
         make_pdf(root / "inv42.pdf")
@@ -85,7 +86,7 @@ def test_status_lists_what_needs_a_person_and_the_day_in_numbers(filled: Path) -
     shown = _run(filled, "status")
     assert shown.returncode == 0, shown.stderr
     lines = shown.stdout.splitlines()
-    assert lines[0].split() == list(status.HEADER)
+    assert lines[0].split() == list(jobs.HEADER)
     assert lines[1].split()[2:4] == ["interrupted", "Fax-18"]  # newest first
     assert lines[2].split()[2] == "uncertain" and "5556465592" in lines[2]
     assert len([line for line in lines if line.startswith("20")]) == 2  # settled ones hidden
@@ -140,12 +141,12 @@ def test_show_tells_one_jobs_story_by_any_of_its_names(filled: Path) -> None:
 
 def test_bad_options_and_an_unusable_journal_get_one_clear_line(tmp_path: Path) -> None:
     config = _config(tmp_path, "http://127.0.0.1:9/faxapi.asp")
-    assert _run(config, "history", "--limit", "0").returncode == cli.EX_USAGE
+    assert _run(config, "history", "--limit", "0").returncode == exits.EX_USAGE
     bad = _run(config, "history", "--since", "last tuesday")
-    assert bad.returncode == cli.EX_USAGE and "is no time" in bad.stderr
+    assert bad.returncode == exits.EX_USAGE and "is no time" in bad.stderr
     (tmp_path / "journal.sqlite").mkdir()  # a folder where the file should be
     failed = _run(config, "status")
-    assert failed.returncode == cli.EX_CONFIG
+    assert failed.returncode == exits.EX_CONFIG
     assert "journal" in failed.stderr and failed.stdout == ""
 
 
@@ -164,24 +165,13 @@ def test_a_journal_of_100000_jobs_answers_fast_enough_to_be_used(tmp_path: Path)
         assert any("jobs_user" in str(step) for step in plan)
 
 
-def test_the_cli_knows_every_journal_state() -> None:
-    assert set(cli.STATES) == {state.value for state in State}
-
-
-def test_every_submitter_status_has_an_exit_status_and_words() -> None:
-    from faxprint.outcome import Status
-
-    assert set(cli.EXIT_STATUS) == {status.value for status in Status}
-    assert set(cli.FAILURE_WORDS) == {status.value for status in Status} - {"accepted"}
-
-
 def test_times_are_read_as_dates_ages_or_iso_8601() -> None:
     now = 1_800_000_000.0
-    assert status.parse_when("12h", now) == now - 12 * 3600
-    assert status.parse_when("7d", now) == now - 7 * 86400
-    assert status.parse_when("2026-11-26T10:00:00+00:00") == 1795687200.0
+    assert jobs.parse_when("12h", now) == now - 12 * 3600
+    assert jobs.parse_when("7d", now) == now - 7 * 86400
+    assert jobs.parse_when("2026-11-26T10:00:00+00:00") == 1795687200.0
     with pytest.raises(ValueError, match="is no time"):
-        status.parse_when("yesterday-ish")
+        jobs.parse_when("yesterday-ish")
 
 
 def test_a_job_shows_interrupted_only_when_its_sender_is_gone(tmp_path: Path) -> None:
@@ -189,17 +179,17 @@ def test_a_job_shows_interrupted_only_when_its_sender_is_gone(tmp_path: Path) ->
         journal.begin("k", source="hotfolder", account="default", recipients=["1"],
                       documents=["a.pdf"], pages=1, title="20261126-job")  # fmt: skip
         mine = journal.start_attempt("k")  # this live process owns it
-        assert status.shown_state(mine, time.time()) == "sending"
-        assert status.source_of(mine) == "20261126-job"
+        assert jobview.shown_state(mine, time.time()) == "sending"
+        assert jobview.source_of(mine) == "20261126-job"
 
 
 def test_unusable_paths_and_absurd_times_get_one_line_not_a_traceback(tmp_path: Path) -> None:
     config = _config(tmp_path, "http://127.0.0.1:9/faxapi.asp")
     far = _run(config, "history", "--since", "9999999999d")
-    assert far.returncode == cli.EX_USAGE and "further back than any job" in far.stderr
+    assert far.returncode == exits.EX_USAGE and "further back than any job" in far.stderr
     pdf = make_pdf(tmp_path / "a.pdf")
     nowhere = _run(config, "preview", str(pdf), "-o", str(tmp_path / "missing" / "x.png"))
-    assert nowhere.returncode == cli.EX_IOERR
+    assert nowhere.returncode == exits.EX_IOERR
     assert nowhere.stderr.startswith("faxprint: ") and "Traceback" not in nowhere.stderr
     assert len(nowhere.stderr.splitlines()) == 1
     logs = _run(config, "doctor", "--log", str(tmp_path))  # a folder given as a log
@@ -214,3 +204,22 @@ def test_reading_commands_do_not_create_a_journal(tmp_path: Path) -> None:
         shown = _run(config, *args)
         assert shown.returncode == expected and "does not exist yet" in shown.stdout
     assert not (tmp_path / "etc" / "journal.sqlite").exists()
+
+
+@pytest.mark.parametrize("command", [["status"], ["send", "--to", "5556465589", "a.pdf"],
+                                     ["show", "Fax-1"], ["cancel", "Fax-1"]])  # fmt: skip
+def test_a_journal_that_is_no_path_is_refused_in_one_line(
+    tmp_path: Path, command: list[str]
+) -> None:
+    config = tmp_path / "faxprint.toml"
+    config.write_text('journal = "postgresql://fax:s3cret-pw@db/fax"\n[accounts.default]\n'
+                      'url = "http://127.0.0.1:9/faxapi.asp"\nusername = "1"\n')  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-m", "faxprint", "--config", str(config), *command],
+        capture_output=True, text=True, cwd=tmp_path, timeout=60, check=False,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )  # fmt: skip
+    assert result.returncode == exits.EX_CONFIG, result.stderr
+    assert len(result.stderr.splitlines()) == 1 and "not a postgresql: address" in result.stderr
+    assert "s3cret" not in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["faxprint.toml"]  # no "postgresql:"

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from faxprint import status
+from faxprint.cli import jobs
 from faxprint.sandbox import SandboxServer
 from tests.helpers import make_pdf, rest_account_toml
 from tests.support.secrets import TEST_ACCOUNTS, TEST_APPS, TEST_PASSWORD, TEST_USERNAME
@@ -104,7 +104,7 @@ def _not_confirmed(stdout: str) -> dict[str, str]:
     if NOT_CONFIRMED not in stdout:
         return {}
     section = stdout.split(NOT_CONFIRMED + "\n", 1)[1].split("\n\n", maxsplit=1)[0].splitlines()
-    assert section[0].split() == list(status.HEADER)
+    assert section[0].split() == list(jobs.HEADER)
     return {number: words[2] for number, words in _rows(section[1:]).items()}
 
 

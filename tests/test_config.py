@@ -144,3 +144,59 @@ def test_limits_are_read_and_checked(tmp_path: Path) -> None:
     ):
         with pytest.raises(ConfigError, match=complaint):
             config.load(_write(tmp_path, base + f"[limits]\n{bad}\n"))
+
+
+ACCOUNT = '[accounts.default]\nurl = "https://service.example/faxapi.asp"\nusername = "1"\n'
+
+
+@pytest.mark.parametrize(
+    ("setting", "scheme"),
+    [
+        ('journal = "postgresql://fax:s3cret-pw@db.example/fax"', "postgresql"),
+        ('journal = "sqlite:///var/lib/fax.db"', "sqlite"),
+        ('[hotfolder]\npath = "smb://server/fax"', "smb"),
+    ],
+)
+def test_a_value_that_is_no_file_path_is_refused_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, setting: str, scheme: str
+) -> None:
+    # Issue 17: a relative "journal" was resolved against the current folder, so a
+    # database URL made a folder "postgresql:" wherever a command ran.
+    monkeypatch.chdir(tmp_path)
+    text = setting + "\n" + ACCOUNT if setting.startswith("journal") else ACCOUNT + setting
+    with pytest.raises(ConfigError) as refused:
+        config.load(_write(tmp_path, text), env={})
+    message = refused.value.message
+    assert f"must be a file path, not a {scheme}: address" in message
+    assert "s3cret" not in message and "\n" not in message  # the rest may hold a password
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["faxprint.toml"]
+
+
+def test_relative_paths_start_at_the_config_files_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "etc"
+    folder.mkdir()
+    (folder / "sales.secret").write_text("from-file\n")
+    (folder / "sales.secret").chmod(0o600)
+    text = (
+        'journal = "spool/journal.sqlite"\n'
+        + GOOD.split("[accounts.default]", 1)[1].join(["[accounts.default]", ""])
+    ).replace("{secret}", "sales.secret")
+    path = folder / "faxprint.toml"
+    path.write_text(text + '[hotfolder]\npath = "drop"\n')
+    path.chmod(0o600)
+    monkeypatch.chdir(tmp_path)  # somewhere else: relative paths do not start here
+    loaded = config.load(path, env={})
+    assert loaded.journal == folder / "spool" / "journal.sqlite"
+    assert loaded.accounts["sales"].password == "from-file"
+    assert loaded.hotfolder["path"] == str(folder / "drop")
+
+
+def test_the_journal_from_the_environment_is_a_path_too(tmp_path: Path) -> None:
+    path = _write(tmp_path, ACCOUNT)
+    with pytest.raises(ConfigError, match=r"\$FAXPRINT_JOURNAL must be a file path"):
+        config.load(path, env={"FAXPRINT_JOURNAL": "postgresql://db/fax"})
+    assert config.load(path, env={"FAXPRINT_JOURNAL": "/var/tmp/j.sqlite"}).journal == Path(
+        "/var/tmp/j.sqlite"
+    )

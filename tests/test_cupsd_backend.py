@@ -364,3 +364,32 @@ def test_install_refuses_a_config_lp_cannot_read(
     assert "user lp cannot run the backend" in result.stderr
     assert "is not readable by this user" in result.stderr
     assert "FaxLocked" not in cupsd.connection().getPrinters()
+
+
+def test_install_uses_the_config_given_on_the_command_line(
+    cupsd: PrivateCupsd, faxprint_root: Path, installed: str
+) -> None:
+    # Issue 17: `faxprint --config X install --account A` checked the default config (or
+    # $FAXPRINT_CONFIG), so an account only X has was "no account ... in ...".
+    other = faxprint_root / "etc" / "other.toml"
+    default = faxprint_root / "etc" / "faxprint.toml"
+    other.write_text(default.read_text() + '[accounts.sales]\nurl = "http://127.0.0.1:9/faxapi.asp"'
+                     f'\nusername = "15555550100"\npassword = "{TEST_PASSWORD}"\n')  # fmt: skip
+    other.chmod(0o640)
+    if os.geteuid() == 0:
+        os.chown(other, 0, pwd.getpwnam("lp").pw_gid)
+    assert "sales" not in default.read_text()
+    backend = ["--backend-dir", str(cupsd.backend_dir)]
+    made = faxprint(cupsd, faxprint_root, "--config", str(other), "install", "--name",
+                    "FaxSales", "--account", "sales", *backend)  # fmt: skip
+    try:
+        assert made.returncode == 0, made.stderr
+        uri = cupsd.connection().getPrinterAttributes("FaxSales")["device-uri"]
+        assert uri == "faxprint://sales"
+        assert f"SetEnv FAXPRINT_CONFIG {other}" in made.stderr  # what the backend will read
+    finally:
+        faxprint(cupsd, faxprint_root, "uninstall", "--name", "FaxSales", *backend)
+    refused = faxprint(cupsd, faxprint_root, "install", "--name", "FaxSales", "--account",
+                       "sales", *backend)  # fmt: skip
+    assert refused.returncode == 78 and "no account 'sales'" in refused.stderr
+    assert len(refused.stderr.splitlines()) == 1

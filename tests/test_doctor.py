@@ -288,7 +288,7 @@ def test_a_password_file_others_can_read_or_lp_cannot(server: Server, tmp_path: 
 
 
 def test_only_a_real_watcher_counts_as_one(server: Server) -> None:
-    from faxprint.doctor import _is_watcher
+    from faxprint.cli.doctor.files import _is_watcher
 
     assert _is_watcher(["/opt/faxprint/venv/bin/faxprint", "watch", "/srv/fax"])
     assert _is_watcher(["/usr/bin/python3", "-m", "faxprint", "--config", "/etc/f.toml", "watch"])

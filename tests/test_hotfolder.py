@@ -646,3 +646,33 @@ def test_a_damaged_claim_is_set_aside_not_followed(
         wait_for((root / "failed" / "job1").exists, what="the claim set aside")
     assert (victim / "secret.txt").exists()
     assert sandbox.requests == []
+
+
+def test_an_account_a_ticket_names_is_its_writers_to_fix(
+    watched: HotFolder, root: Path, sandbox: SandboxServer
+) -> None:
+    # Issue 17: the hand ladder filed every ConfigError before submit as invalid, where
+    # the classifier said otherwise; now the ticket's account is the ticket's (invalid).
+    make_pdf(root / "offer.pdf")
+    drop_ticket(root, "offer", {"to": ["5556465589"], "account": "nosuch"})
+    wait_for(lambda: filed(root, "failed"), what="a receipt in failed/")
+    [receipt] = filed(root, "failed")
+    assert receipt["outcome"] == "invalid"
+    assert "the ticket names account 'nosuch', which this server does not have" in str(
+        receipt["message"]
+    )
+    assert sandbox.faxes() == []
+
+
+def test_an_account_the_config_names_blocks_the_job_for_the_admin(
+    tmp_path: Path, root: Path, sandbox: SandboxServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    extra = '[hotfolder.folders.sales]\nto = ["5556465589"]\naccount = "nosuch"\n'
+    config = write_config(tmp_path, sandbox.url, extra=extra)
+    with caplog.at_level(logging.ERROR), Watcher(config, root):
+        make_pdf(root / "sales" / "offer.pdf")
+        wait_for(lambda: "event=blocked" in caplog.text, what="the job blocked")
+        # the admin's to fix: waiting in processing/, not failed for its sender
+        assert [p.name for p in (root / "processing").iterdir()] != []
+        assert filed(root, "failed") == [] and sandbox.faxes() == []
+    assert "no account 'nosuch'" in caplog.text

@@ -11,9 +11,9 @@ from pathlib import Path
 
 from pypdf import PdfWriter
 
-from faxprint import cli
-from faxprint.preview import sheet_pixels
+from faxprint.cli import exits
 from faxprint.sandbox import SandboxServer
+from faxprint.sheets import sheet_pixels
 from tests.conftest import REPO
 from tests.helpers import Watcher, drop_ticket, make_pdf, wait_for
 from tests.test_hotfolder import write_config
@@ -107,15 +107,15 @@ def test_what_cannot_be_previewed_gets_one_clear_line(tmp_path: Path) -> None:
     text = tmp_path / "notes.txt"
     text.write_text("hello\n")
     refused = _preview(str(text), "-o", str(tmp_path / "x.png"))
-    assert refused.returncode == cli.EX_DATAERR and "only PDFs" in refused.stderr
+    assert refused.returncode == exits.EX_DATAERR and "only PDFs" in refused.stderr
     locked = tmp_path / "locked.pdf"
     writer = PdfWriter(clone_from=make_pdf(tmp_path / "plain.pdf"))
     writer.encrypt(user_password="secret", owner_password="owner", algorithm="AES-256")
     with locked.open("wb") as stream:
         writer.write(stream)
     refused = _preview(str(locked), "-o", str(tmp_path / "x.png"))
-    assert refused.returncode == cli.EX_DATAERR and "encrypted" in refused.stderr
-    assert _preview("no-such-job", "--folder", str(tmp_path)).returncode == cli.EX_DATAERR
+    assert refused.returncode == exits.EX_DATAERR and "encrypted" in refused.stderr
+    assert _preview("no-such-job", "--folder", str(tmp_path)).returncode == exits.EX_DATAERR
     assert not (tmp_path / "x.png").exists()
 
 
@@ -140,4 +140,4 @@ def test_a_hot_folder_job_is_previewed_from_the_documents_it_kept(
     (kept / "inv42.pdf").symlink_to(tmp_path / "elsewhere.pdf")  # planted in the folder
     make_pdf(tmp_path / "elsewhere.pdf")
     refused = _preview(kept.name[:20], "--folder", str(root), "-o", str(sheet), env=env)
-    assert refused.returncode == cli.EX_DATAERR and "not a plain file" in refused.stderr
+    assert refused.returncode == exits.EX_DATAERR and "not a plain file" in refused.stderr

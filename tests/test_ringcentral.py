@@ -20,7 +20,7 @@ import pytest
 
 from faxprint import delivery, errors
 from faxprint.config import Account, Config, RetryPolicy
-from faxprint.documents import inspect
+from faxprint.documents import DocumentSource, inspect
 from faxprint.hotfolder.follow import follow
 from faxprint.hotfolder.spool import Spool
 from faxprint.journal import Journal, State
@@ -28,7 +28,7 @@ from faxprint.outcome import Source, Status
 from faxprint.sandbox import SandboxServer
 from faxprint.sandbox.rest import RestService
 from faxprint.sandbox.rest_messages import Message
-from faxprint.submitter import DocumentSource, Submitter
+from faxprint.submitter import Submitter
 from faxprint.ticket import Ticket
 from faxprint.transports.ringcentral import RingCentralTransport
 from tests.helpers import make_pdf, rest_account

@@ -8,11 +8,11 @@ import pytest
 
 from faxprint import errors
 from faxprint.config import Account, Limits, RetryPolicy
-from faxprint.documents import Document
+from faxprint.documents import Document, DocumentSource
 from faxprint.journal import JobRecord, Journal, State
 from faxprint.lease import process_identity
 from faxprint.outcome import Source, Status
-from faxprint.submitter import DocumentSource, Submitter
+from faxprint.submitter import Submitter
 from faxprint.ticket import Ticket
 from faxprint.transports import Progress, Receipt
 from tests.helpers import make_pdf

@@ -100,10 +100,10 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     subparsers.required = True
     for command in COMMANDS:
-        formatter = argparse.RawDescriptionHelpFormatter if command.preformatted else None
         sub = subparsers.add_parser(
             command.name, help=command.help, description=command.description,
-            **({"formatter_class": formatter} if formatter else {}),
+            formatter_class=argparse.RawDescriptionHelpFormatter if command.preformatted
+            else argparse.HelpFormatter,
         )  # fmt: skip
         command.add_arguments(sub)
         sub.set_defaults(run=command.run)

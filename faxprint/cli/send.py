@@ -25,8 +25,9 @@ if TYPE_CHECKING:
 def run(args: argparse.Namespace, config: ConfigSource) -> int:
     """Fax files to the recipients given on the command line."""
     from faxprint.cancellation import Cancellation
+    from faxprint.documents import DocumentSource
     from faxprint.journal import Journal
-    from faxprint.submitter import DocumentSource, Submitter
+    from faxprint.submitter import Submitter
     from faxprint.ticket import Ticket
 
     key = str(JobKey.send(str(uuid.uuid4())))

@@ -46,6 +46,7 @@ from faxprint.cancellation import Cancellation
 from faxprint.cups.jobticket import ticket_from_options
 from faxprint.cups.options import option_values, parse_options
 from faxprint.cups.spool import Spooled, spool
+from faxprint.documents import DocumentSource
 from faxprint.errors import (
     CancelledError,
     ConfigError,
@@ -54,7 +55,6 @@ from faxprint.errors import (
     TransientError,
 )
 from faxprint.outcome import JobKey, Kind, Outcome, Source, Status
-from faxprint.submitter import DocumentSource
 from faxprint.text import printable
 
 if TYPE_CHECKING:
@@ -158,7 +158,7 @@ def run_job(
     try:
         settings, account = _configured(env)
     except ConfigError as error:
-        return report(Outcome.refused("", error), stderr)
+        return refused(Outcome.refused("", error))
     given = option_values(options_text, "job-uuid")[-1:]  # to name a job refused unspooled
     key = job_key(env, job_id, job_uuid({"job-uuid": given[0]} if given else {})
                   or f"refused-{secrets.token_hex(8)}", Spooled((), "", 0))  # fmt: skip
@@ -179,6 +179,7 @@ def run_job(
         outcome = Outcome.refused(key, error)
         if outcome.status is Status.INVALID:  # history shows it too
             _journal_refusal(settings.journal, key, error, source, account.name)
+        return refused(outcome)
     finally:
         if folder is not None:
             shutil.rmtree(folder, ignore_errors=True)
@@ -283,12 +284,20 @@ def report(outcome: Outcome, stderr: TextIO) -> int:
                        outcome.message)  # fmt: skip
     elif outcome.status is Status.UNCERTAIN:
         logger.error("Fax held: %s", outcome.message)
-    elif outcome.status is Status.CONFIG:
-        logger.error("faxprint is not configured right: %s", outcome.message)
     else:
         logger.error("Fax not sent: %s", outcome.message)
     if outcome.unrecorded:  # after the verdict: the verdict is what the job is
         logger.warning("The journal could not record this: %s", outcome.unrecorded)
+    return EXIT_STATUS[outcome.status]
+
+
+def refused(outcome: Outcome) -> int:
+    """Say why a job could not even be submitted (its options, the config, a disk), in
+    the one line cupsd shows; return the exit status of its outcome."""
+    if outcome.status is Status.CONFIG:
+        logger.error("faxprint is not configured right: %s", outcome.message)
+    else:
+        logger.error("%s", outcome.message)
     return EXIT_STATUS[outcome.status]
 
 

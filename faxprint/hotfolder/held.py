@@ -77,7 +77,7 @@ def find_held(root: Path | None, name: str, subfolders: tuple[str, ...] = ()) ->
         and (_ticket_name(trigger) if claim["ticket"] else plain_names([trigger]))
     ):  # fmt: skip
         raise SettleError(f"{held}/{CLAIM} is missing or damaged: move the files back by hand")
-    return HeldJob(held, source, tuple(names), trigger, claim["ticket"])  # type: ignore[arg-type]
+    return HeldJob(held, source, tuple(names), trigger, claim["ticket"])
 
 
 def _ticket_name(name: str) -> bool:

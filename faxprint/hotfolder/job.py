@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from faxprint.config import Account, Config
-from faxprint.documents import Identity, identity_of
+from faxprint.documents import DocumentSource, Identity, identity_of
 from faxprint.errors import FaxPrintError, InputError, TicketError
 from faxprint.hotfolder import ticketfile
 from faxprint.hotfolder.settings import HotFolderSettings
@@ -24,7 +24,7 @@ from faxprint.hotfolder.ticketfile import TicketFile
 from faxprint.journal import Journal
 from faxprint.logfmt import event
 from faxprint.outcome import JobKey, Kind, Outcome, Source, Status
-from faxprint.submitter import DocumentSource, Submitter
+from faxprint.submitter import Submitter
 from faxprint.ticket import Ticket
 from faxprint.transports import delivery_outcome
 
