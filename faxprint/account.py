@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from faxprint.e164 import check_country
 from faxprint.errors import ConfigError
 from faxprint.redact import MIN_SECRET, Redactor
 
@@ -80,8 +81,6 @@ class Account:
         if self.store_wait < 0:
             raise ConfigError(f"account {self.name!r}: store_wait must be 0 or more seconds")
         if self.transport == "ringcentral":
-            from faxprint.transports.e164 import check_country
-
             missing = [k for k in ("client_id", "client_secret", "jwt") if not getattr(self, k)]
             if missing:
                 raise ConfigError(

@@ -5,9 +5,9 @@ from __future__ import annotations
 import phonenumbers
 import pytest
 
+from faxprint.e164 import _REASONS, check_country, to_e164
 from faxprint.errors import ConfigError, TicketError
 from faxprint.ticket import Recipient
-from faxprint.transports.e164 import _REASONS, check_country, to_e164
 
 
 @pytest.mark.parametrize(

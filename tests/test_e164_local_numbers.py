@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
+from faxprint.e164 import to_e164
 from faxprint.errors import TicketError
-from faxprint.transports.e164 import to_e164
 
 
 @pytest.mark.parametrize(("number", "country"), [("555 1234", "US"), ("234 5678", "CA")])

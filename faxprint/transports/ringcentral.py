@@ -34,12 +34,12 @@ from typing import TYPE_CHECKING, Any
 import faxprint.transports.ringcentral_files as files
 from faxprint.config import Account
 from faxprint.documents import Document
+from faxprint.e164 import to_e164
 from faxprint.errors import ServiceUnavailable, TicketError
 from faxprint.protocol import COVER_DEFAULT, COVER_NONE
 from faxprint.text import printable, to_ascii
 from faxprint.ticket import Ticket
 from faxprint.transports.base import Delivery, Progress, Receipt, delivery_outcome
-from faxprint.transports.e164 import to_e164
 from faxprint.transports.multipart import Field, FileField, JsonField, MultipartBody
 from faxprint.transports.ringcentral_api import (
     WORD,
