@@ -1,6 +1,6 @@
 """5. Through a real cupsd: ``lp`` to sandbox receipt, faxprint's queue against a curl queue.
 
-A private cupsd (tests/cupsd.py: its own folder, port and socket; the system's filters)
+A private cupsd (tests/support/cupsd.py: its own folder, port and socket; the system's filters)
 gets three queues with faxprint's PPD, so all run the same filter chain: one with
 faxprint's backend (``faxprint install``), one with the shell backend an admin would
 write (spool, then ``curl -F``), and one with the floor of any Python backend
@@ -30,7 +30,7 @@ from bench.common import (
     make_pdf,
     median,
 )
-from tests.cupsd import PrivateCupsd, make_faxprint_root
+from tests.support.cupsd import PrivateCupsd, make_faxprint_root
 
 TARGET = 1.5
 FAXPRINT_QUEUE = "FaxBench"

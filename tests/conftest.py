@@ -16,7 +16,7 @@ import pytest
 from faxprint.sandbox import SandboxServer
 from tests.support.secrets import TEST_ACCOUNTS, TEST_ACCOUNTS_TOML
 
-pytest_plugins = ["tests.conftest_cupsd", "tests.support.leakcheck"]
+pytest_plugins = ["tests.support.cupsd_fixtures", "tests.support.leakcheck"]
 
 REPO = Path(__file__).resolve().parent.parent
 

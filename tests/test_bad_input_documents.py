@@ -29,8 +29,8 @@ from faxprint.ticket import Ticket
 from faxprint.transports.faxout import FaxOutTransport, request_fields
 from faxprint.transports.multipart import CHUNK_SIZE, FileField, MultipartBody
 from tests.conftest import REPO
-from tests.helpers import make_pdf
 from tests.support import corpus
+from tests.support.helpers import make_pdf
 from tests.support.secrets import TEST_PASSWORD, TEST_USERNAME
 
 GiB = 1024**3

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from faxprint.cups import backend
 from faxprint.cups.options import option_values, parse_options
 from faxprint.sandbox import SandboxServer
-from tests.helpers import make_pdf
+from tests.support.helpers import make_pdf
 from tests.support.secrets import TEST_PASSWORD, TEST_USERNAME
 from tests.test_cups_options import CUPSD_ESCAPES, SAFE_NAMES, _CupsOption, _load_libcups
 

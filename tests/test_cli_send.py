@@ -17,8 +17,8 @@ from faxprint.journal import Journal, State
 from faxprint.sandbox import Fault, SandboxServer
 from tests.campaign.paths import campaign_pdf
 from tests.conftest import REPO, SandboxProcess
-from tests.helpers import make_pdf, wait_for
 from tests.support.disk import fill, needs_root, small_disk
+from tests.support.helpers import make_pdf, wait_for
 from tests.support.secrets import TEST_ACCOUNTS, TEST_PASSWORD
 
 

@@ -19,7 +19,7 @@ from faxprint.cli import exits, jobs
 from faxprint.journal import Journal
 from faxprint.sandbox import Fault, SandboxServer
 from tests.conftest import REPO
-from tests.helpers import Watcher, drop_ticket, make_pdf, wait_for
+from tests.support.helpers import Watcher, drop_ticket, make_pdf, wait_for
 from tests.test_cli_send import _config, _send
 from tests.test_hotfolder import write_config as hot_folder_config
 

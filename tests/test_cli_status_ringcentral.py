@@ -19,7 +19,7 @@ import pytest
 
 from faxprint.cli import jobs
 from faxprint.sandbox import SandboxServer
-from tests.helpers import make_pdf, rest_account_toml
+from tests.support.helpers import make_pdf, rest_account_toml
 from tests.support.secrets import TEST_ACCOUNTS, TEST_APPS, TEST_PASSWORD, TEST_USERNAME
 from tests.test_cli_send import _send
 from tests.test_cli_status import _run

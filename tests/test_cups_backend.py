@@ -19,7 +19,7 @@ from faxprint.cups import backend
 from faxprint.journal import Journal, State
 from faxprint.sandbox import SandboxServer
 from tests.conftest import REPO
-from tests.helpers import make_pdf
+from tests.support.helpers import make_pdf
 from tests.support.secrets import TEST_ACCOUNTS, TEST_PASSWORD
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from faxprint.cups.spool import CHUNK_SIZE, spool
-from tests.helpers import make_pdf
+from tests.support.helpers import make_pdf
 
 
 @pytest.mark.parametrize("eol", [b"\n", b"\r\n", b"\r", b""])

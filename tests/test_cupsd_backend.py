@@ -18,8 +18,8 @@ from pypdf import PdfReader
 from faxprint.journal import Journal, State
 from faxprint.sandbox import SandboxServer
 from tests.conftest import REPO
-from tests.cupsd import JOB_CANCELED, JOB_COMPLETED, JOB_HELD, JOB_PENDING, PrivateCupsd
-from tests.helpers import make_pdf, make_png
+from tests.support.cupsd import JOB_CANCELED, JOB_COMPLETED, JOB_HELD, JOB_PENDING, PrivateCupsd
+from tests.support.helpers import make_pdf, make_png
 from tests.support.secrets import TEST_ACCOUNTS, TEST_PASSWORD
 
 pytestmark = pytest.mark.cupsd

@@ -22,9 +22,9 @@ import pytest
 from pypdf import PdfReader
 
 from faxprint.cups.options import parse_options
-from tests.conftest_cupsd import PPD
-from tests.cupsd import JOB_COMPLETED, CupsdError, PrivateCupsd, RecordedRun, Recorder
-from tests.helpers import make_png
+from tests.support.cupsd import JOB_COMPLETED, CupsdError, PrivateCupsd, RecordedRun, Recorder
+from tests.support.cupsd_fixtures import PPD
+from tests.support.helpers import make_png
 
 pytestmark = pytest.mark.cupsd
 
@@ -525,7 +525,7 @@ def test_harness_starts_and_stops_a_second_cupsd() -> None:
 
 
 def test_harness_fails_clearly_without_cupsd(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("tests.cupsd.CUPSD", Path("/nonexistent/cupsd"))
+    monkeypatch.setattr("tests.support.cupsd.CUPSD", Path("/nonexistent/cupsd"))
     with pytest.raises(CupsdError, match="install the Debian packages cups"):
         PrivateCupsd()
 

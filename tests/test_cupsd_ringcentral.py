@@ -29,8 +29,8 @@ import pytest
 from faxprint.journal import JobRecord, Journal, State
 from faxprint.sandbox import SandboxServer
 from faxprint.sandbox.rest import RestService
-from tests.cupsd import JOB_COMPLETED, TERMINAL_JOB_STATES, PrivateCupsd
-from tests.helpers import make_pdf, rest_account_toml, wait_for
+from tests.support.cupsd import JOB_COMPLETED, TERMINAL_JOB_STATES, PrivateCupsd
+from tests.support.helpers import make_pdf, rest_account_toml, wait_for
 from tests.support.secrets import TEST_APPS, TEST_CLIENT_SECRET, TEST_JWT
 from tests.test_cupsd_backend import faxprint, job_message
 

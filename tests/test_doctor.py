@@ -17,8 +17,8 @@ import pytest
 
 from faxprint.sandbox import SandboxServer
 from tests.conftest import REPO
-from tests.cupsd import PrivateCupsd, private_cupsd
-from tests.helpers import started, watch_process
+from tests.support.cupsd import PrivateCupsd, private_cupsd
+from tests.support.helpers import started, watch_process
 from tests.support.secrets import TEST_PASSWORD
 from tests.test_security import TlsSandbox, tls_sandbox  # noqa: F401 -- a fixture
 

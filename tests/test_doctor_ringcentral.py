@@ -27,7 +27,7 @@ from faxprint.sandbox import SandboxServer
 from faxprint.sandbox.rest import RestService
 from faxprint.sandbox.rest_replies import Reply, error
 from tests.conftest import REPO
-from tests.helpers import rest_account_toml
+from tests.support.helpers import rest_account_toml
 from tests.support.secrets import TEST_APPS, TEST_CLIENT_SECRET, TEST_JWT
 
 AS_ROOT = os.geteuid() == 0

@@ -8,7 +8,7 @@ from pypdf import PdfReader, PdfWriter
 
 from faxprint.documents import inspect, sniff, wire_filename
 from faxprint.errors import DocumentError
-from tests.helpers import as_unprivileged_user, make_pdf, make_png
+from tests.support.helpers import as_unprivileged_user, make_pdf, make_png
 
 
 def test_a_pdf_is_described_with_its_pages(tmp_path: Path) -> None:

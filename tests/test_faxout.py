@@ -16,7 +16,7 @@ from faxprint.transports import Receipt
 from faxprint.transports.faxout import MESSAGES, parse_answer, request_fields
 from faxprint.transports.http import translate as _translate
 from faxprint.transports.multipart import MultipartBody, TextField
-from tests.helpers import make_pdf
+from tests.support.helpers import make_pdf
 from tests.support.secrets import TEST_PASSWORD
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)

@@ -23,8 +23,8 @@ from faxprint.hotfolder.settings import from_table
 from faxprint.journal import Journal, State
 from faxprint.sandbox import Fault, SandboxServer
 from tests.conftest import REPO
-from tests.helpers import Watcher, drop_ticket, make_pdf, started, wait_for, watch_process
 from tests.support.disk import fill, needs_root, small_disk
+from tests.support.helpers import Watcher, drop_ticket, make_pdf, started, wait_for, watch_process
 from tests.support.secrets import TEST_PASSWORD
 
 pytestmark = pytest.mark.slow

@@ -21,7 +21,7 @@ from faxprint.sandbox import SandboxServer
 from faxprint.sandbox.rest import RestService
 from faxprint.sandbox.rest_oauth import RestApp
 from faxprint.sandbox.rest_replies import Reply
-from tests.helpers import Watcher, drop_ticket, make_pdf, rest_account_toml, wait_for
+from tests.support.helpers import Watcher, drop_ticket, make_pdf, rest_account_toml, wait_for
 from tests.support.secrets import TEST_APPS
 
 pytestmark = pytest.mark.slow

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from faxprint.logfmt import Formatter, kv, value
 from faxprint.sandbox import Fault, SandboxServer
-from tests.helpers import drop_ticket, make_pdf, started, watch_process
+from tests.support.helpers import drop_ticket, make_pdf, started, watch_process
 from tests.test_hotfolder import write_config
 
 

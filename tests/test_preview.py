@@ -15,7 +15,7 @@ from faxprint.cli import exits
 from faxprint.sandbox import SandboxServer
 from faxprint.sheets import sheet_pixels
 from tests.conftest import REPO
-from tests.helpers import Watcher, drop_ticket, make_pdf, wait_for
+from tests.support.helpers import Watcher, drop_ticket, make_pdf, wait_for
 from tests.test_hotfolder import write_config
 
 

@@ -31,7 +31,7 @@ from faxprint.sandbox.rest_messages import Message
 from faxprint.submitter import Submitter
 from faxprint.ticket import Ticket
 from faxprint.transports.ringcentral import RingCentralTransport
-from tests.helpers import make_pdf, rest_account
+from tests.support.helpers import make_pdf, rest_account
 from tests.support.secrets import TEST_APPS
 
 

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from faxprint.documents import Document, inspect
 from faxprint.errors import DocumentError
 from faxprint.transports import ringcentral_files as files
-from tests.helpers import make_pdf, make_png
+from tests.support.helpers import make_pdf, make_png
 
 #: sending-faxes.md: "does not include ampersands (e.g. &) or other special characters
 #: such as @#$%^&*, etc...". The list is open, so faxprint sends only these characters.

@@ -23,7 +23,7 @@ from faxprint.sandbox.rest import RestService
 from faxprint.sandbox.rest_fax import COVER_PAGES, FAX_EXTENSIONS
 from faxprint.sandbox.rest_oauth import JWT_GRANT
 from faxprint.sandbox.rest_paths import COVERS_PATH, FAX_PATH, MESSAGES_PATH, TOKEN_PATH
-from tests.helpers import make_pdf
+from tests.support.helpers import make_pdf
 
 CLIENT = ("sandbox-client", "sandbox-secret")
 FAILING = "+15556460000"

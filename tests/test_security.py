@@ -38,9 +38,9 @@ from faxprint.sandbox import Account, Fault, SandboxServer
 from faxprint.transports.http import translate as _translate
 from faxprint.transports.multipart import MultipartBody
 from tests.conftest import REPO
-from tests.cupsd import JOB_COMPLETED, PrivateCupsd
-from tests.helpers import Watcher, make_pdf, wait_for
 from tests.support import leakcheck
+from tests.support.cupsd import JOB_COMPLETED, PrivateCupsd
+from tests.support.helpers import Watcher, make_pdf, wait_for
 from tests.support.secrets import TEST_ACCOUNTS, TEST_PASSWORD
 
 NEEDLE = TEST_PASSWORD.encode()

@@ -16,8 +16,8 @@ from faxprint.journal import Journal, State
 from faxprint.sandbox import Fault, SandboxServer
 from tests.campaign.paths import config_text
 from tests.conftest import REPO
-from tests.cupsd import JOB_CANCELED, JOB_COMPLETED, JOB_HELD, PrivateCupsd
-from tests.helpers import Watcher, drop_ticket, make_pdf, wait_for
+from tests.support.cupsd import JOB_CANCELED, JOB_COMPLETED, JOB_HELD, PrivateCupsd
+from tests.support.helpers import Watcher, drop_ticket, make_pdf, wait_for
 from tests.test_cli_send import _config, _send
 from tests.test_hotfolder import filed, write_config
 

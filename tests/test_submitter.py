@@ -15,7 +15,7 @@ from faxprint.outcome import Source, Status
 from faxprint.submitter import Submitter
 from faxprint.ticket import Ticket
 from faxprint.transports import Progress, Receipt
-from tests.helpers import make_pdf
+from tests.support.helpers import make_pdf
 from tests.support.secrets import TEST_PASSWORD
 
 ACCOUNT = Account("default", "https://fax.example/faxapi.asp", "15555550100", TEST_PASSWORD)

@@ -14,7 +14,7 @@ from faxprint.sandbox import SandboxServer
 from tests.campaign.ledger import LEDGER, save, table
 from tests.campaign.paths import QUEUE, HotFolderPath, Printer
 from tests.conftest import REPO
-from tests.cupsd import PrivateCupsd
+from tests.support.cupsd import PrivateCupsd
 from tests.support.secrets import TEST_ACCOUNTS
 
 

@@ -17,8 +17,8 @@ from typing import Any
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import DictionaryObject, NameObject, NumberObject, StreamObject
 
-from tests.cupsd import JOB_COMPLETED, JOB_HELD, TERMINAL_JOB_STATES, PrivateCupsd
-from tests.helpers import Watcher, drop_ticket, make_pdf, wait_for
+from tests.support.cupsd import JOB_COMPLETED, JOB_HELD, TERMINAL_JOB_STATES, PrivateCupsd
+from tests.support.helpers import Watcher, drop_ticket, make_pdf, wait_for
 from tests.support.secrets import TEST_PASSWORD
 
 QUEUE = "FaxCampaign"

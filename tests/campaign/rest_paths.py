@@ -19,8 +19,8 @@ from typing import Any
 
 from faxprint.journal import AttemptRecord, JobRecord, Journal
 from tests.campaign.paths import RETRY, HotFolderPath, Printer
-from tests.cupsd import PrivateCupsd
-from tests.helpers import drop_ticket, make_pdf, rest_account_toml, wait_for
+from tests.support.cupsd import PrivateCupsd
+from tests.support.helpers import drop_ticket, make_pdf, rest_account_toml, wait_for
 from tests.support.secrets import TEST_CLIENT_SECRET, TEST_JWT, TEST_PASSWORD
 
 #: Keys of the [retry] table; every other setting goes to the account.

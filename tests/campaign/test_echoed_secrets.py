@@ -31,7 +31,7 @@ from tests.campaign.ledger import tally
 from tests.campaign.paths import QUEUE, HotFolderPath, Printer, campaign_pdf, config_text
 from tests.campaign.rest_paths import RestHotFolder, RestPrinter, rest_config_text
 from tests.conftest import REPO
-from tests.cupsd import PrivateCupsd
+from tests.support.cupsd import PrivateCupsd
 from tests.support.echo import ACCESS_TOKEN, REFRESH_TOKEN, echo_server
 from tests.support.secrets import TEST_CLIENT_SECRET, TEST_JWT, TEST_PASSWORD
 

@@ -24,9 +24,9 @@ import pytest
 from faxprint.sandbox import Fault, SandboxServer
 from tests.campaign.ledger import stored_markers, tally
 from tests.campaign.paths import RETRY, HotFolderPath, Printer, campaign_pdf
-from tests.cupsd import JOB_COMPLETED
-from tests.helpers import drop_ticket, wait_for
+from tests.support.cupsd import JOB_COMPLETED
 from tests.support.disk import fill, needs_root, small_disk
+from tests.support.helpers import drop_ticket, wait_for
 from tests.support.secrets import TEST_PASSWORD
 
 pytestmark = [pytest.mark.slow, needs_root]

@@ -33,8 +33,8 @@ from tests.campaign.paths import (
     config_text,
 )
 from tests.conftest import REPO
-from tests.cupsd import PrivateCupsd
-from tests.helpers import drop_ticket, started, wait_for, watch_process
+from tests.support.cupsd import PrivateCupsd
+from tests.support.helpers import drop_ticket, started, wait_for, watch_process
 from tests.support.secrets import TEST_ACCOUNTS
 
 pytestmark = pytest.mark.slow

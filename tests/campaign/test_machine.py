@@ -21,8 +21,8 @@ from tests.campaign.paths import HotFolderPath, Printer, campaign_pdf
 from tests.campaign.test_kills import Backend, _end
 from tests.campaign.test_service_faults import _port_outside_the_ephemeral_range
 from tests.conftest import REPO
-from tests.cupsd import JOB_PENDING, PrivateCupsd
-from tests.helpers import drop_ticket, wait_for
+from tests.support.cupsd import JOB_PENDING, PrivateCupsd
+from tests.support.helpers import drop_ticket, wait_for
 
 pytestmark = pytest.mark.slow
 

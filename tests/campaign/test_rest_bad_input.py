@@ -26,9 +26,9 @@ from tests.campaign.ledger import rest_stored_markers, tally
 from tests.campaign.paths import QUEUE
 from tests.campaign.rest_paths import RestHotFolder, RestPrinter, leaked, rest_config_text
 from tests.conftest import REPO
-from tests.cupsd import PrivateCupsd
-from tests.helpers import make_pdf
 from tests.support import corpus
+from tests.support.cupsd import PrivateCupsd
+from tests.support.helpers import make_pdf
 from tests.support.secrets import TEST_ACCOUNTS, TEST_APPS
 
 pytestmark = pytest.mark.slow

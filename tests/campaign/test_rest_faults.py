@@ -35,8 +35,8 @@ from tests.campaign.test_service_faults import (
     _port_outside_the_ephemeral_range,
     _wait_for_a_failed_attempt,
 )
-from tests.cupsd import JOB_PENDING, PrivateCupsd
-from tests.helpers import started, wait_for, watch_process
+from tests.support.cupsd import JOB_PENDING, PrivateCupsd
+from tests.support.helpers import started, wait_for, watch_process
 from tests.support.secrets import TEST_ACCOUNTS, TEST_APPS, TEST_CLIENT_SECRET, TEST_JWT
 
 pytestmark = [pytest.mark.slow, pytest.mark.cupsd]

@@ -19,7 +19,7 @@ import pytest
 from faxprint.sandbox import Fault, SandboxServer
 from tests.campaign.ledger import stored_markers, tally
 from tests.campaign.paths import HotFolderPath, Printer
-from tests.helpers import wait_for
+from tests.support.helpers import wait_for
 from tests.support.secrets import TEST_ACCOUNTS
 
 pytestmark = [pytest.mark.slow, pytest.mark.cupsd]

@@ -13,7 +13,7 @@ import zlib
 from collections.abc import Sequence
 from pathlib import Path
 
-from tests.helpers import make_pdf
+from tests.support.helpers import make_pdf
 
 MiB = 1024 * 1024
 

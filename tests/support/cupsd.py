@@ -550,7 +550,7 @@ def _option_args(options: Mapping[str, str] | Iterable[str] | None) -> list[str]
     return list(options)
 
 
-RECORDER_SOURCE = Path(__file__).parent / "support" / "recorder_backend.py"
+RECORDER_SOURCE = Path(__file__).parent / "recorder_backend.py"
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
-"""Fixtures that start a private cupsd (see tests/cupsd.py) once per test session.
+"""Fixtures that start a private cupsd (see tests/support/cupsd.py) once per test session.
 
-Import with ``pytest_plugins = ["tests.conftest_cupsd"]`` in tests/conftest.py. A missing
-cupsd fails the tests that need it, with the packages to install: it never skips them.
+A plugin: tests/conftest.py loads it with ``pytest_plugins``. A missing cupsd fails the
+tests that need it, with the packages to install: it never skips them.
 Set ``FAXPRINT_TEST_KEEP_CUPSD=1`` to keep the server's folder (logs, spool, records).
 """
 
@@ -16,9 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.cupsd import CupsdError, PrivateCupsd, Recorder, make_faxprint_root
+from tests.support.cupsd import CupsdError, PrivateCupsd, Recorder, make_faxprint_root
 
-PPD = Path(__file__).resolve().parent.parent / "ppd" / "faxprint.ppd"
+REPO = Path(__file__).resolve().parents[2]
+PPD = REPO / "ppd" / "faxprint.ppd"
 RECORDER_QUEUE = "FaxRecord"
 
 
@@ -33,7 +34,7 @@ def _installed_copy_is_current() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, cwd="/", check=True
     )
     installed = Path(result.stdout.strip())
-    checkout = Path(__file__).resolve().parent.parent / "faxprint"
+    checkout = REPO / "faxprint"
     stale = [
         str(source.relative_to(checkout))
         for source in checkout.rglob("*.py")
