@@ -30,6 +30,7 @@ from faxprint.transports.faxout import FaxOutTransport, request_fields
 from faxprint.transports.multipart import CHUNK_SIZE, FileField, MultipartBody
 from tests.conftest import REPO
 from tests.support import corpus
+from tests.support.configs import faxout_account, write_config
 from tests.support.helpers import make_pdf
 from tests.support.secrets import TEST_PASSWORD, TEST_USERNAME
 
@@ -217,12 +218,7 @@ def test_faxprint_send_refuses_a_sparse_gigabyte_file_by_its_size(
     tmp_path: Path, sandbox: SandboxServer, name: str, head: bytes
 ) -> None:
     path = corpus.sparse_file(tmp_path / name, GiB, head=head)
-    config = tmp_path / "faxprint.toml"
-    config.touch(mode=0o600)
-    config.write_text(
-        f'journal = "{tmp_path / "journal.sqlite"}"\n[accounts.default]\n'
-        f'url = "{sandbox.url}"\nusername = "{TEST_USERNAME}"\npassword = "{TEST_PASSWORD}"\n'
-    )
+    config = write_config(tmp_path, faxout_account(sandbox.url))
     command = ["faxprint", "--config", str(config), "send", "--to", "5556465589", str(path)]
     try:
         done = subprocess.run(

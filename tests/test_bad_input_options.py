@@ -24,8 +24,9 @@ from hypothesis import strategies as st
 from faxprint.cups import backend
 from faxprint.cups.options import option_values, parse_options
 from faxprint.sandbox import SandboxServer
+from tests.support.configs import faxout_account, write_config
 from tests.support.helpers import make_pdf
-from tests.support.secrets import TEST_PASSWORD, TEST_USERNAME
+from tests.support.secrets import TEST_PASSWORD
 from tests.test_cups_options import CUPSD_ESCAPES, SAFE_NAMES, _CupsOption, _load_libcups
 
 MiB = 1024 * 1024
@@ -252,13 +253,7 @@ def pdf_bytes(tmp_path_factory: pytest.TempPathFactory) -> bytes:
 def _job(
     folder: Path, url: str, user: str, title: str, options: str, data: bytes, *, debug: bool
 ) -> tuple[int, str]:
-    config = folder / "faxprint.toml"
-    config.touch(mode=0o600)
-    config.write_text(
-        f'journal = "{folder / "journal.sqlite"}"\n[retry]\ntries = 1\n'
-        f'[accounts.default]\nurl = "{url}"\nusername = "{TEST_USERNAME}"\n'
-        f'password = "{TEST_PASSWORD}"\nread_timeout = 30\n'
-    )
+    config = write_config(folder, faxout_account(url, read_timeout=30), retry={"tries": 1})
     env = {
         "DEVICE_URI": "faxprint://default",
         "PRINTER": "Fax",

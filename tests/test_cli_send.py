@@ -17,23 +17,10 @@ from faxprint.journal import Journal, State
 from faxprint.sandbox import Fault, SandboxServer
 from tests.campaign.paths import campaign_pdf
 from tests.conftest import REPO, SandboxProcess
+from tests.support.configs import send_config
 from tests.support.disk import fill, needs_root, small_disk
 from tests.support.helpers import make_pdf, wait_for
 from tests.support.secrets import TEST_ACCOUNTS, TEST_PASSWORD
-
-
-def _config(
-    tmp_path: Path, url: str, *, username: str = "15555550100", password: str = TEST_PASSWORD
-) -> Path:
-    path = tmp_path / "faxprint.toml"
-    path.write_text(
-        f'journal = "{tmp_path / "journal.sqlite"}"\n'
-        "[retry]\ntries = 2\nbackoff = 0.0\n"
-        f'[accounts.default]\nurl = "{url}"\nusername = "{username}"\npassword = "{password}"\n'
-        "read_timeout = 5\n"
-    )
-    path.chmod(0o600)
-    return path
 
 
 def _send(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -57,7 +44,7 @@ def test_the_issue_example_is_stored_exactly_as_the_spec_says(
     report = make_pdf(tmp_path / "Quarterly report.pdf", pages=3)
     terms = tmp_path / "terms.txt"
     terms.write_text("Terms and conditions\n")
-    config = _config(tmp_path, sandbox_process.url)
+    config = send_config(tmp_path, sandbox_process.url)
     result = _send(
         config,
         "--to",
@@ -100,7 +87,7 @@ def test_the_issue_example_is_stored_exactly_as_the_spec_says(
 
 
 def test_a_pdf_only_fax_reports_its_pages(tmp_path: Path, sandbox_process: SandboxProcess) -> None:
-    config = _config(tmp_path, sandbox_process.url)
+    config = send_config(tmp_path, sandbox_process.url)
     result = _send(config, "--to", "5556465589", str(make_pdf(tmp_path / "a.pdf", pages=2)))
     assert result.returncode == 0, result.stderr
     assert "fax accepted for 1 recipient, 2 pages" in result.stdout
@@ -128,7 +115,7 @@ def test_bad_input_gets_one_clear_line_and_nothing_is_sent(
     }
     files["EMPTY"].write_bytes(b"")
     files["BROKEN"].write_bytes(b"%PDF-1.4\n1 0 obj <<\n")
-    result = _send(_config(tmp_path, sandbox.url), *[str(files.get(a, a)) for a in args])
+    result = _send(send_config(tmp_path, sandbox.url), *[str(files.get(a, a)) for a in args])
     assert result.returncode == status
     assert message in result.stderr
     assert "Traceback" not in result.stderr
@@ -156,7 +143,7 @@ def test_account_problems_are_the_admins(
     tmp_path: Path, username: str, password: str, status: int, message: str
 ) -> None:
     with SandboxServer(port=0, store=tmp_path / "store", accounts=TEST_ACCOUNTS) as server:
-        config = _config(tmp_path, server.url, username=username, password=password)
+        config = send_config(tmp_path, server.url, username=username, password=password)
         result = _send(config, "--to", "5556465589", str(make_pdf(tmp_path / "a.pdf")))
     assert (result.returncode, result.stderr.strip()) == (
         status,
@@ -186,7 +173,7 @@ def test_service_trouble(
     for fault in faults:
         sandbox.faults.push(fault)
     result = _send(
-        _config(tmp_path, sandbox.url), "--to", "5556465589", str(make_pdf(tmp_path / "a.pdf"))
+        send_config(tmp_path, sandbox.url), "--to", "5556465589", str(make_pdf(tmp_path / "a.pdf"))
     )
     assert result.returncode == status, result.stderr
     assert message in result.stderr
@@ -197,7 +184,9 @@ def test_service_trouble(
 def test_an_unreachable_service_is_a_temporary_failure(tmp_path: Path) -> None:
     with SandboxServer(port=0, store=tmp_path / "store", accounts=TEST_ACCOUNTS) as server:
         url = server.url  # a port that was free a moment ago, now closed again
-    result = _send(_config(tmp_path, url), "--to", "5556465589", str(make_pdf(tmp_path / "a.pdf")))
+    result = _send(
+        send_config(tmp_path, url), "--to", "5556465589", str(make_pdf(tmp_path / "a.pdf"))
+    )
     assert result.returncode == 75
     assert "cannot reach the service: connection refused" in result.stderr
 
@@ -207,7 +196,7 @@ def test_a_progress_bar_shows_on_a_terminal_only(tmp_path: Path, sandbox: Sandbo
 
     big = tmp_path / "big.txt"
     big.write_bytes(b"0123456789abcdef\n" * 200_000)
-    config = _config(tmp_path, sandbox.url)
+    config = send_config(tmp_path, sandbox.url)
     master, slave = pty.openpty()
     try:
         process = subprocess.Popen(
@@ -259,7 +248,7 @@ def test_a_full_journal_disk_after_acceptance_says_accepted_first_and_exits_74(
     release = threading.Event()
     sandbox.faults.push(Fault.hold(release))  # accepted; the answer waits for the disk
     with small_disk(tmp_path / "disk") as disk:
-        config = _config(tmp_path, sandbox.url)
+        config = send_config(tmp_path, sandbox.url)
         config.write_text(config.read_text().replace(str(tmp_path / "journal.sqlite"),
                                                      str(disk / "journal.sqlite")))  # fmt: skip
         process = subprocess.Popen(
@@ -283,7 +272,7 @@ def test_a_full_journal_disk_before_sending_is_try_again_later_not_interrupted(
     tmp_path: Path, sandbox: SandboxServer
 ) -> None:
     with small_disk(tmp_path / "disk") as disk:
-        config = _config(tmp_path, sandbox.url)
+        config = send_config(tmp_path, sandbox.url)
         config.write_text(config.read_text().replace(str(tmp_path / "journal.sqlite"),
                                                      str(disk / "journal.sqlite")))  # fmt: skip
         pdf = make_pdf(tmp_path / "a.pdf")
@@ -304,7 +293,7 @@ def test_a_send_interrupted_before_the_service_had_it_all_says_and_records_not_s
     tmp_path: Path, sandbox: SandboxServer, signum: int
 ) -> None:
     sandbox.faults.push(Fault.trickle(100_000))  # a slow service: the fax is in buffers
-    config = _config(tmp_path, sandbox.url)
+    config = send_config(tmp_path, sandbox.url)
     process = subprocess.Popen(
         [sys.executable, "-m", "faxprint", "--config", str(config), "send", "--to",
          "5556465589", str(campaign_pdf(tmp_path / "a.pdf", "interrupted", megabytes=2))],

@@ -19,9 +19,9 @@ from faxprint.cli import exits, jobs
 from faxprint.journal import Journal
 from faxprint.sandbox import Fault, SandboxServer
 from tests.conftest import REPO
+from tests.support.configs import hot_folder_config, send_config
 from tests.support.helpers import Watcher, drop_ticket, make_pdf, wait_for
-from tests.test_cli_send import _config, _send
-from tests.test_hotfolder import write_config as hot_folder_config
+from tests.test_cli_send import _send
 
 BACKEND = REPO / "cups-backend" / "faxprint"
 
@@ -65,7 +65,7 @@ def filled(tmp_path: Path, sandbox: SandboxServer) -> Path:
     """A journal with an accepted printer job (ann), an accepted send, a refused send,
     an uncertain send, an accepted hot-folder job and a printer job whose sender died
     mid-upload (bob)."""
-    config = _config(tmp_path, sandbox.url)
+    config = send_config(tmp_path, sandbox.url)
     _print(config, tmp_path, 17, "ann", "5556465589")
     pdf = make_pdf(tmp_path / "offer.pdf", pages=3)
     assert _send(config, "--to", "5556465589|John", str(pdf)).returncode == 0
@@ -140,7 +140,7 @@ def test_show_tells_one_jobs_story_by_any_of_its_names(filled: Path) -> None:
 
 
 def test_bad_options_and_an_unusable_journal_get_one_clear_line(tmp_path: Path) -> None:
-    config = _config(tmp_path, "http://127.0.0.1:9/faxapi.asp")
+    config = send_config(tmp_path, "http://127.0.0.1:9/faxapi.asp")
     assert _run(config, "history", "--limit", "0").returncode == exits.EX_USAGE
     bad = _run(config, "history", "--since", "last tuesday")
     assert bad.returncode == exits.EX_USAGE and "is no time" in bad.stderr
@@ -184,7 +184,7 @@ def test_a_job_shows_interrupted_only_when_its_sender_is_gone(tmp_path: Path) ->
 
 
 def test_unusable_paths_and_absurd_times_get_one_line_not_a_traceback(tmp_path: Path) -> None:
-    config = _config(tmp_path, "http://127.0.0.1:9/faxapi.asp")
+    config = send_config(tmp_path, "http://127.0.0.1:9/faxapi.asp")
     far = _run(config, "history", "--since", "9999999999d")
     assert far.returncode == exits.EX_USAGE and "further back than any job" in far.stderr
     pdf = make_pdf(tmp_path / "a.pdf")
@@ -198,7 +198,7 @@ def test_unusable_paths_and_absurd_times_get_one_line_not_a_traceback(tmp_path: 
 
 def test_reading_commands_do_not_create_a_journal(tmp_path: Path) -> None:
     (tmp_path / "etc").mkdir()
-    config = _config(tmp_path / "etc", "http://127.0.0.1:9/faxapi.asp")
+    config = send_config(tmp_path / "etc", "http://127.0.0.1:9/faxapi.asp")
     for command, expected in (("status", 0), ("history", 0), ("show", 1)):
         args = [command, "Fax-1"] if command == "show" else [command]
         shown = _run(config, *args)

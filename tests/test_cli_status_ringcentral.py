@@ -19,8 +19,9 @@ import pytest
 
 from faxprint.cli import jobs
 from faxprint.sandbox import SandboxServer
-from tests.support.helpers import make_pdf, rest_account_toml
-from tests.support.secrets import TEST_ACCOUNTS, TEST_APPS, TEST_PASSWORD, TEST_USERNAME
+from tests.support.configs import faxout_account, rest_account_toml, write_config
+from tests.support.helpers import make_pdf
+from tests.support.secrets import TEST_ACCOUNTS, TEST_APPS, TEST_PASSWORD
 from tests.test_cli_send import _send
 from tests.test_cli_status import _run
 from tests.test_hotfolder_ringcentral import FAILING, QUEUED_FOR, Clock, CountingRest
@@ -52,14 +53,14 @@ def server(tmp_path: Path, service: CountingRest) -> Iterator[SandboxServer]:
 def sent(tmp_path: Path, server: SandboxServer, service: CountingRest) -> Path:
     """A config and its journal: REST faxes to GOOD (message 1) and BAD (message 2, whose
     delivery fails), and a FaxOut fax to FAXOUT (no delivery to follow)."""
-    config = tmp_path / "faxprint.toml"
-    config.write_text(
-        f'journal = "{tmp_path / "journal.sqlite"}"\n[retry]\ntries = 2\nbackoff = 0.0\n'
-        f'[accounts.default]\nurl = "{server.url}"\nusername = "{TEST_USERNAME}"\n'
-        f'password_file = "{_secret(tmp_path)}"\nread_timeout = 5\n'
-        + rest_account_toml(server.url, tmp_path)
+    faxout = faxout_account(
+        server.url, password=None, password_file=_secret(tmp_path), read_timeout=5
     )
-    config.chmod(0o600)
+    config = write_config(
+        tmp_path,
+        faxout + rest_account_toml(server.url, tmp_path),
+        retry={"tries": 2, "backoff": 0.0},
+    )
     pdf = make_pdf(tmp_path / "offer.pdf", pages=2)
     for account, to in (("office", f"{GOOD}|Ann"), ("office", BAD), ("default", FAXOUT)):
         result = _send(config, "--account", account, "--to", to, str(pdf))

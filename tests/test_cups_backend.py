@@ -19,19 +19,14 @@ from faxprint.cups import backend
 from faxprint.journal import Journal, State
 from faxprint.sandbox import SandboxServer
 from tests.conftest import REPO
+from tests.support.configs import faxout_account, write_config
 from tests.support.helpers import make_pdf
 from tests.support.secrets import TEST_ACCOUNTS, TEST_PASSWORD
 
 
 def _config(tmp_path: Path, url: str, password: str = TEST_PASSWORD) -> Path:
-    path = tmp_path / "faxprint.toml"
-    path.write_text(
-        f'journal = "{tmp_path / "journal.sqlite"}"\n[retry]\ntries = 1\n'
-        f'[accounts.default]\nurl = "{url}"\nusername = "15555550100"\npassword = "{password}"\n'
-        "read_timeout = 30\n"
-    )
-    path.chmod(0o600)
-    return path
+    account = faxout_account(url, password=password, read_timeout=30)
+    return write_config(tmp_path, account, retry={"tries": 1})
 
 
 def _run(

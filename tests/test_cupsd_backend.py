@@ -18,6 +18,7 @@ from pypdf import PdfReader
 from faxprint.journal import Journal, State
 from faxprint.sandbox import SandboxServer
 from tests.conftest import REPO
+from tests.support.configs import faxout_account, write_config
 from tests.support.cupsd import JOB_CANCELED, JOB_COMPLETED, JOB_HELD, JOB_PENDING, PrivateCupsd
 from tests.support.helpers import make_pdf, make_png
 from tests.support.secrets import TEST_ACCOUNTS, TEST_PASSWORD
@@ -38,31 +39,20 @@ def faxprint(cupsd: PrivateCupsd, root: Path, *args: str) -> subprocess.Complete
     )
 
 
-def write_config(root: Path, accounts: dict[str, tuple[str, str]], *, tries: int = 1) -> None:
-    """Point accounts at sandbox URLs: name -> (url, password). Readable by lp only."""
-    lines = [
-        f'journal = "{root / "spool" / "journal.sqlite"}"',
-        "[retry]",
-        f"tries = {tries}",
-        "backoff = 0.0",
-    ]
-    for name, (url, password) in accounts.items():
-        lines += [
-            f"[accounts.{name}]",
-            f'url = "{url}"',
-            'username = "15555550100"',
-            f'password = "{password}"',
-        ]
-    path = root / "etc" / "faxprint.toml"
-    path.write_text("\n".join(lines) + "\n")
-    path.chmod(0o640)
-    if os.geteuid() == 0:
-        os.chown(path, 0, pwd.getpwnam("lp").pw_gid)
+def configure_printer(root: Path, url: str, password: str = TEST_PASSWORD) -> None:
+    """Point the account ``default`` at a sandbox URL, one try. root:lp 0640, as on a server."""
+    write_config(
+        root / "etc" / "faxprint.toml",
+        faxout_account(url, password=password),
+        journal=root / "spool" / "journal.sqlite",
+        retry={"tries": 1, "backoff": 0.0},
+        lp_readable=True,
+    )
 
 
 @pytest.fixture(scope="module")
 def installed(cupsd: PrivateCupsd, faxprint_root: Path) -> str:
-    write_config(faxprint_root, {"default": ("http://127.0.0.1:9/faxapi.asp", TEST_PASSWORD)})
+    configure_printer(faxprint_root, "http://127.0.0.1:9/faxapi.asp")
     result = faxprint(cupsd, faxprint_root, "install", "--backend-dir", str(cupsd.backend_dir))
     assert result.returncode == 0, result.stderr
     # (the backend itself may be in place already: other modules install queues too)
@@ -85,7 +75,7 @@ def _fresh_queue(cupsd: PrivateCupsd, installed: str) -> Iterator[None]:
 @pytest.fixture
 def sandbox_for(faxprint_root: Path, tmp_path: Path) -> Iterator[SandboxServer]:
     with SandboxServer(port=0, store=tmp_path / "store", accounts=TEST_ACCOUNTS) as server:
-        write_config(faxprint_root, {"default": (server.url, TEST_PASSWORD)})
+        configure_printer(faxprint_root, server.url)
         yield server
 
 
@@ -241,7 +231,7 @@ def test_a_wrong_password_stops_the_queue_until_the_admin_fixes_it(
     sandbox_for: SandboxServer,
     tmp_path: Path,
 ) -> None:
-    write_config(faxprint_root, {"default": (sandbox_for.url, f"wrong-{TEST_PASSWORD}")})
+    configure_printer(faxprint_root, sandbox_for.url, f"wrong-{TEST_PASSWORD}")
     conn = cupsd.connection()
     job = cupsd.lp(installed, make_pdf(tmp_path / "a.pdf"), options=["fax-to=5556465589"])
     cupsd.wait_printer_stopped(installed)
@@ -252,7 +242,7 @@ def test_a_wrong_password_stops_the_queue_until_the_admin_fixes_it(
     )
     assert conn.getJobAttributes(job)["job-state"] == JOB_PENDING
     assert f"wrong-{TEST_PASSWORD}" not in cupsd.error_log_text()
-    write_config(faxprint_root, {"default": (sandbox_for.url, TEST_PASSWORD)})
+    configure_printer(faxprint_root, sandbox_for.url)
     conn.enablePrinter(installed)
     assert cupsd.wait_job(job) == JOB_COMPLETED
     assert len(sandbox_for.faxes()) == 1
@@ -263,7 +253,7 @@ def test_a_service_that_is_down_then_back_gets_the_job_once(
 ) -> None:
     with SandboxServer(port=0, store=tmp_path / "probe", accounts=TEST_ACCOUNTS) as probe:
         url, port = probe.url, int(probe.url.split(":")[2].split("/")[0])
-    write_config(faxprint_root, {"default": (url, TEST_PASSWORD)})
+    configure_printer(faxprint_root, url)
     job = cupsd.lp(installed, make_pdf(tmp_path / "a.pdf"), options=["fax-to=5556465589"])
     cupsd.wait_job_message(job, "will retry")
     with SandboxServer(port=port, store=tmp_path / "store", accounts=TEST_ACCOUNTS) as server:
@@ -345,7 +335,7 @@ def test_install_refuses_a_config_lp_cannot_read(
     cupsd: PrivateCupsd, faxprint_root: Path, installed: str
 ) -> None:
     config = faxprint_root / "etc" / "faxprint.toml"
-    write_config(faxprint_root, {"default": ("http://127.0.0.1:9/faxapi.asp", TEST_PASSWORD)})
+    configure_printer(faxprint_root, "http://127.0.0.1:9/faxapi.asp")
     os.chown(config, 0, 0)
     config.chmod(0o600)
     try:
@@ -359,7 +349,7 @@ def test_install_refuses_a_config_lp_cannot_read(
             str(cupsd.backend_dir),
         )
     finally:
-        write_config(faxprint_root, {"default": ("http://127.0.0.1:9/faxapi.asp", TEST_PASSWORD)})
+        configure_printer(faxprint_root, "http://127.0.0.1:9/faxapi.asp")
     assert result.returncode == 78
     assert "user lp cannot run the backend" in result.stderr
     assert "is not readable by this user" in result.stderr
@@ -373,8 +363,9 @@ def test_install_uses_the_config_given_on_the_command_line(
     # $FAXPRINT_CONFIG), so an account only X has was "no account ... in ...".
     other = faxprint_root / "etc" / "other.toml"
     default = faxprint_root / "etc" / "faxprint.toml"
-    other.write_text(default.read_text() + '[accounts.sales]\nurl = "http://127.0.0.1:9/faxapi.asp"'
-                     f'\nusername = "15555550100"\npassword = "{TEST_PASSWORD}"\n')  # fmt: skip
+    other.write_text(
+        default.read_text() + faxout_account("http://127.0.0.1:9/faxapi.asp", name="sales")
+    )
     other.chmod(0o640)
     if os.geteuid() == 0:
         os.chown(other, 0, pwd.getpwnam("lp").pw_gid)

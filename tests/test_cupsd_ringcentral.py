@@ -29,8 +29,9 @@ import pytest
 from faxprint.journal import JobRecord, Journal, State
 from faxprint.sandbox import SandboxServer
 from faxprint.sandbox.rest import RestService
+from tests.support.configs import rest_account_toml, write_config
 from tests.support.cupsd import JOB_COMPLETED, TERMINAL_JOB_STATES, PrivateCupsd
-from tests.support.helpers import make_pdf, rest_account_toml, wait_for
+from tests.support.helpers import make_pdf, wait_for
 from tests.support.secrets import TEST_APPS, TEST_CLIENT_SECRET, TEST_JWT
 from tests.test_cupsd_backend import faxprint, job_message
 
@@ -42,15 +43,16 @@ LP = pwd.getpwnam("lp")
 BACKEND_UID = LP.pw_uid if AS_ROOT else os.geteuid()  # who cupsd runs the backend as
 
 
-def write_config(root: Path, url: str, journal: Path) -> None:
+def configure_printer(root: Path, url: str, journal: Path) -> None:
     """The ``office`` REST account, its secrets in files beside the config: root:lp 0640."""
     etc = root / "etc"
-    text = f'journal = "{journal}"\n[retry]\ntries = 2\nbackoff = 0.0\n'
-    (etc / "faxprint.toml").write_text(text + rest_account_toml(url, etc))
-    for path in (etc / "faxprint.toml", *etc.glob("office.*.secret")):
-        path.chmod(0o640)
-        if AS_ROOT:
-            os.chown(path, 0, LP.pw_gid)
+    write_config(
+        etc / "faxprint.toml",
+        rest_account_toml(url, etc),
+        journal=journal,
+        retry={"tries": 2, "backoff": 0.0},
+        lp_readable=True,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +61,9 @@ def queue(cupsd: PrivateCupsd, faxprint_root: Path) -> Iterator[str]:
     its secrets, and put back the config another module may have left."""
     config = faxprint_root / "etc" / "faxprint.toml"
     before = config.read_bytes() if config.exists() else None
-    write_config(faxprint_root, "http://127.0.0.1:9", faxprint_root / "spool" / "journal.sqlite")
+    configure_printer(
+        faxprint_root, "http://127.0.0.1:9", faxprint_root / "spool" / "journal.sqlite"
+    )
     install = ["install", "--name", QUEUE, "--account", "office"]
     result = faxprint(cupsd, faxprint_root, *install, "--backend-dir", str(cupsd.backend_dir))
     assert result.returncode == 0, result.stderr
@@ -98,7 +102,7 @@ def rest(cupsd: PrivateCupsd, queue: str, faxprint_root: Path, tmp_path: Path) -
             os.chown(path, LP.pw_uid, LP.pw_gid)
     service = RestService(TEST_APPS, delivery_seconds=3600)
     with SandboxServer(port=0, store=tmp_path / "store", rest=service) as server:
-        write_config(faxprint_root, server.url, folder / "journal.sqlite")
+        configure_printer(faxprint_root, server.url, folder / "journal.sqlite")
         try:
             yield Rest(service, folder / "journal.sqlite")
         finally:

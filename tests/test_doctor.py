@@ -17,6 +17,7 @@ import pytest
 
 from faxprint.sandbox import SandboxServer
 from tests.conftest import REPO
+from tests.support.configs import faxout_account, write_config
 from tests.support.cupsd import PrivateCupsd, private_cupsd
 from tests.support.helpers import started, watch_process
 from tests.support.secrets import TEST_PASSWORD
@@ -37,16 +38,16 @@ class Server:
     url: str
     watcher: subprocess.Popen[str] | None = None
 
-    def write_config(self, url: str | None = None, extra: str = "") -> None:
-        self.config.write_text(
-            f'journal = "{self.journal}"\n'
-            f'[accounts.default]\nurl = "{url or self.url}"\nusername = "15555550100"\n'
-            f'password = "{TEST_PASSWORD}"\n{extra}'
-            f'[hotfolder]\npath = "{self.folder}"\n'
+    def configure(self, url: str | None = None, **account: object) -> None:
+        """Write the server's config: the account ``default`` (at ``url``, with these
+        settings) and the hot folder, root:lp 0640."""
+        write_config(
+            self.config,
+            faxout_account(url or self.url, **account),
+            journal=self.journal,
+            extra=f'[hotfolder]\npath = "{self.folder}"\n',
+            lp_readable=True,
         )
-        self.config.chmod(0o640)
-        if AS_ROOT:
-            os.chown(self.config, 0, pwd.getpwnam("lp").pw_gid)
 
     def doctor(self) -> tuple[int, dict[str, tuple[str, str]]]:
         """Run `faxprint doctor`; return its status and {check: (status, detail + fix)}."""
@@ -79,7 +80,7 @@ def server(
     config = faxprint_root / "etc" / "faxprint.toml"
     server = Server(cupsd, config, faxprint_root / "spool" / "journal.sqlite", folder, log,
                     sandbox.url)  # fmt: skip
-    server.write_config()
+    server.configure()
     env = {**cupsd.env(), "FAXPRINT_CONFIG": str(config)}
     install = [sys.executable, "-m", "faxprint", "install", "--name", QUEUE]
     install += ["--backend-dir", str(cupsd.backend_dir)]
@@ -93,7 +94,7 @@ def server(
         server.watcher.communicate(timeout=60)  # and close its pipe
         cupsd.connection().deletePrinter(QUEUE)
         (cupsd.backend_dir / "faxprint").unlink(missing_ok=True)  # the next install rewrites it
-        server.write_config()
+        server.configure()
 
 
 @pytest.mark.skipif(not AS_ROOT, reason="the checks of what lp may do need root")
@@ -134,12 +135,12 @@ def test_a_config_the_backend_cannot_read(server: Server) -> None:
 
 
 def test_an_account_that_does_not_answer(server: Server) -> None:
-    server.write_config(url="http://127.0.0.1:9/faxapi.asp")
+    server.configure(url="http://127.0.0.1:9/faxapi.asp")
     _fails(server, "account default", "cannot connect to 127.0.0.1:9")
 
 
 def test_an_account_whose_host_does_not_resolve(server: Server) -> None:
-    server.write_config(url="https://faxprint-test.invalid/faxapi.asp")
+    server.configure(url="https://faxprint-test.invalid/faxapi.asp")
     _fails(server, "account default", "faxprint-test.invalid does not resolve")
 
 
@@ -147,9 +148,9 @@ def test_an_account_with_an_untrusted_certificate(
     server: Server,
     tls_sandbox: TlsSandbox,  # noqa: F811 -- the fixture imported above
 ) -> None:
-    server.write_config(url=tls_sandbox.url)
+    server.configure(url=tls_sandbox.url)
     _fails(server, "account default", "TLS with localhost", "verify")
-    server.write_config(url=tls_sandbox.url, extra=f'verify = "{tls_sandbox.ca}"\n')
+    server.configure(url=tls_sandbox.url, verify=tls_sandbox.ca)
     _, checks = server.doctor()
     assert checks["account default"][0] == "ok"
     assert tls_sandbox.server.requests == []  # a probe is no fax

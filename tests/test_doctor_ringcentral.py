@@ -13,7 +13,6 @@ are not what these tests look at.
 from __future__ import annotations
 
 import os
-import pwd
 import shutil
 import subprocess
 import sys
@@ -27,7 +26,7 @@ from faxprint.sandbox import SandboxServer
 from faxprint.sandbox.rest import RestService
 from faxprint.sandbox.rest_replies import Reply, error
 from tests.conftest import REPO
-from tests.support.helpers import rest_account_toml
+from tests.support.configs import rest_account_toml, write_config
 from tests.support.secrets import TEST_APPS, TEST_CLIENT_SECRET, TEST_JWT
 
 AS_ROOT = os.geteuid() == 0
@@ -47,11 +46,13 @@ class Doctor:
     def secret(self, key: str) -> Path:
         return self.etc / f"office.{key}.secret"
 
-    def write_config(self, account: str | None = None) -> None:
+    def configure(self, account: str | None = None) -> None:
+        """Write the config (the REST account ``office`` unless given), root:lp 0640 as
+        on a server, and so are the secret files it names."""
         account = account or rest_account_toml(self.url, self.etc)
-        self.config.write_text(f'journal = "{self.spool / "rest-doctor.sqlite"}"\n{account}')
-        for path in (self.config, self.secret("client_secret"), self.secret("jwt")):
-            _as_on_a_server(path)
+        write_config(
+            self.config, account, journal=self.spool / "rest-doctor.sqlite", lp_readable=True
+        )
 
     def run(self, path: str | None = None) -> tuple[int, str]:
         """Run `faxprint doctor` (with ``path`` as its PATH); return its status and output."""
@@ -68,13 +69,6 @@ class Doctor:
         for secret in (TEST_CLIENT_SECRET, TEST_JWT):
             assert secret not in result.stdout + result.stderr
         return result.returncode, result.stdout
-
-
-def _as_on_a_server(path: Path) -> None:
-    if path.exists():
-        path.chmod(0o640)
-        if AS_ROOT:
-            os.chown(path, 0, pwd.getpwnam("lp").pw_gid)
 
 
 def check(output: str, name: str) -> tuple[str, str]:
@@ -111,7 +105,7 @@ def doctor(tmp_path: Path, faxprint_root: Path, service: RestService) -> Iterato
     with SandboxServer(port=0, store=tmp_path / "sandbox-store", rest=service) as server:
         setup = Doctor(faxprint_root / "etc" / "rest-doctor.toml", faxprint_root / "etc",
                        faxprint_root / "spool", server.url, tmp_path)  # fmt: skip
-        setup.write_config()
+        setup.configure()
         try:
             yield setup
         finally:
@@ -169,7 +163,7 @@ def test_an_inline_client_secret_in_a_config_every_user_can_read(doctor: Doctor)
         f'client_secret = "{TEST_CLIENT_SECRET}"\n',
     )
     assert "client_secret = " in account
-    doctor.write_config(account)
+    doctor.configure(account)
     doctor.config.chmod(0o644)
     _, output = doctor.run()
     state, detail = check(output, "config permissions")

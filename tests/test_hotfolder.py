@@ -23,26 +23,11 @@ from faxprint.hotfolder.settings import from_table
 from faxprint.journal import Journal, State
 from faxprint.sandbox import Fault, SandboxServer
 from tests.conftest import REPO
+from tests.support.configs import hot_folder_config
 from tests.support.disk import fill, needs_root, small_disk
 from tests.support.helpers import Watcher, drop_ticket, make_pdf, started, wait_for, watch_process
-from tests.support.secrets import TEST_PASSWORD
 
 pytestmark = pytest.mark.slow
-
-
-def write_config(tmp_path: Path, url: str, *, extra: str = "") -> Path:
-    path = tmp_path / "faxprint.toml"
-    path.write_text(
-        f'journal = "{tmp_path / "journal.sqlite"}"\n'
-        "[retry]\nbackoff = 0.2\nmax_attempts = 50\n"
-        f'[accounts.default]\nurl = "{url}"\nusername = "15555550100"\npassword = "{TEST_PASSWORD}"\n'
-        "read_timeout = 30\n"
-        "[hotfolder]\nstable_seconds = 0.3\nrescan_seconds = 0.5\nconcurrency = 4\n"
-        '[hotfolder.folders.accounting]\nto = ["5556465589|Accounting"]\ncover_text = "From the scanner"\n'
-        + extra
-    )
-    path.chmod(0o600)
-    return path
 
 
 def filed(root: Path, where: str) -> list[dict[str, object]]:
@@ -56,7 +41,7 @@ def root(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def watched(tmp_path: Path, root: Path, sandbox: SandboxServer) -> Iterator[HotFolder]:
-    with Watcher(write_config(tmp_path, sandbox.url), root) as service:
+    with Watcher(hot_folder_config(tmp_path, sandbox.url), root) as service:
         yield service
 
 
@@ -150,7 +135,7 @@ def test_a_ticket_that_arrives_before_its_documents_waits_for_them(
 def test_bad_tickets_go_to_failed_with_a_reason(
     tmp_path: Path, root: Path, sandbox: SandboxServer, ticket: bytes, reason: str
 ) -> None:
-    config = write_config(tmp_path, sandbox.url)
+    config = hot_folder_config(tmp_path, sandbox.url)
     config.write_text(
         config.read_text().replace("[hotfolder]\n", "[hotfolder]\nticket_wait = 0.5\n")
     )
@@ -203,7 +188,7 @@ def test_hundreds_of_tickets_at_once_each_faxed_once_within_the_concurrency(
     for n in range(count):
         (root / f"job{n}.pdf").write_bytes(pdf)
         drop_ticket(root, f"job{n}", {"to": ["5556465589"], "cover_text": f"job {n}"})
-    with Watcher(write_config(tmp_path, sandbox.url), root):
+    with Watcher(hot_folder_config(tmp_path, sandbox.url), root):
         wait_for(lambda: len(filed(root, "done")) == count, timeout=120, what=f"{count} receipts")
     texts = sorted(str(f.record["coverpagetext"]) for f in sandbox.faxes())
     assert texts == sorted(f"job {n}" for n in range(count))
@@ -247,7 +232,7 @@ def test_two_watchers_on_one_folder_send_each_job_once(
     tmp_path: Path, root: Path, sandbox: SandboxServer, stagger: bool
 ) -> None:
     root.mkdir()
-    config = write_config(tmp_path, sandbox.url)
+    config = hot_folder_config(tmp_path, sandbox.url)
     pdf = make_pdf(tmp_path / "one.pdf").read_bytes()
     watchers = [watch_process(config, root)]
     try:
@@ -280,7 +265,7 @@ def test_a_watcher_killed_mid_upload_never_doubles_the_fax(
     tmp_path: Path, root: Path, sandbox: SandboxServer
 ) -> None:
     root.mkdir()
-    config = write_config(tmp_path, sandbox.url)
+    config = hot_folder_config(tmp_path, sandbox.url)
     release = threading.Event()
     sandbox.faults.push(Fault.hold(release))  # the service takes the fax, then answers late
     watcher = watch_process(config, root)
@@ -308,7 +293,7 @@ def test_a_watcher_killed_after_claiming_finishes_the_job_at_restart(
     tmp_path: Path, root: Path, sandbox: SandboxServer
 ) -> None:
     root.mkdir()
-    config = write_config(tmp_path, sandbox.url)
+    config = hot_folder_config(tmp_path, sandbox.url)
     from faxprint.hotfolder.spool import Spool
 
     spool = Spool(root)
@@ -337,7 +322,7 @@ def test_a_watcher_killed_after_claiming_finishes_the_job_at_restart(
 def test_polling_mode_for_network_shares(
     tmp_path: Path, root: Path, sandbox: SandboxServer
 ) -> None:
-    config = write_config(tmp_path, sandbox.url)
+    config = hot_folder_config(tmp_path, sandbox.url)
     config.write_text(
         config.read_text().replace(
             "[hotfolder]\n", "[hotfolder]\npolling = true\npoll_seconds = 0.2\n"
@@ -354,7 +339,7 @@ def test_polling_mode_for_network_shares(
 def test_documents_over_the_size_limit_are_refused(
     tmp_path: Path, root: Path, sandbox: SandboxServer
 ) -> None:
-    config = write_config(tmp_path, sandbox.url)
+    config = hot_folder_config(tmp_path, sandbox.url)
     config.write_text(
         config.read_text().replace("[hotfolder]\n", "[hotfolder]\nmax_document_mb = 1\n")
     )
@@ -372,7 +357,7 @@ def test_the_first_sigterm_finishes_the_upload_in_hand(
     root.mkdir()
     release = threading.Event()
     sandbox.faults.push(Fault.hold(release))
-    watcher = watch_process(write_config(tmp_path, sandbox.url), root)
+    watcher = watch_process(hot_folder_config(tmp_path, sandbox.url), root)
     try:
         make_pdf(root / "inflight.pdf")
         drop_ticket(root, "inflight", {"to": ["5556465589"]})
@@ -398,11 +383,11 @@ def test_a_folder_others_can_write_must_be_sticky(
 
     root.mkdir()
     root.chmod(0o2770)
-    settings = configuration.load(write_config(tmp_path, sandbox.url), env={})
+    settings = configuration.load(hot_folder_config(tmp_path, sandbox.url), env={})
     with pytest.raises(ConfigError, match="not sticky"):
         HotFolder(settings, from_table(settings.hotfolder), root).run()
     root.chmod(0o3770)
-    with Watcher(write_config(tmp_path, sandbox.url), root):
+    with Watcher(hot_folder_config(tmp_path, sandbox.url), root):
         pass
 
 
@@ -418,7 +403,7 @@ def test_a_faxprint_folder_replaced_by_a_link_stops_the_start(
     victim.chmod(0o755)
     root.mkdir()
     (root / name).symlink_to(victim)
-    settings = configuration.load(write_config(tmp_path, sandbox.url), env={})
+    settings = configuration.load(hot_folder_config(tmp_path, sandbox.url), env={})
     with pytest.raises(ConfigError, match="must be a folder"):
         HotFolder(settings, from_table(settings.hotfolder), root).run()
     assert sorted(p.name for p in victim.iterdir()) == ["keep", "secret.txt"]
@@ -476,7 +461,7 @@ def test_a_document_written_after_its_ticket_is_sent_only_when_complete(
 def test_a_document_still_being_written_when_the_wait_ends_is_never_sent(
     tmp_path: Path, root: Path, sandbox: SandboxServer
 ) -> None:
-    config = write_config(tmp_path, sandbox.url)
+    config = hot_folder_config(tmp_path, sandbox.url)
     config.write_text(config.read_text().replace("[hotfolder]\n", "[hotfolder]\nticket_wait = 1\n"))
     with Watcher(config, root), (root / "open.pdf").open("wb") as stream:
         stream.write(b"%PDF-1.4\n% the first half of a document\n")
@@ -528,7 +513,7 @@ def test_configured_subfolders_take_the_top_folders_mode_and_group_whatever_the_
     os.chown(root, -1, group)
     root.chmod(0o3770)
     watcher = subprocess.Popen(
-        [sys.executable, "-m", "faxprint", "--config", str(write_config(tmp_path, sandbox.url)),
+        [sys.executable, "-m", "faxprint", "--config", str(hot_folder_config(tmp_path, sandbox.url)),
          "watch", str(root)],
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, umask=0o027,
     )  # fmt: skip
@@ -552,7 +537,7 @@ def test_a_full_disk_during_a_claim_leaves_no_empty_job_behind(
 ) -> None:
     with small_disk(tmp_path / "disk", size="4m") as disk:
         root = disk / "drop"
-        with Watcher(write_config(tmp_path, sandbox.url), root):
+        with Watcher(hot_folder_config(tmp_path, sandbox.url), root):
             make_pdf(root / "late.pdf")
             (root / ".late.tmp").write_text(json.dumps({"to": ["5556465589"]}))
             filler = fill(disk)
@@ -573,7 +558,7 @@ def test_a_receipt_is_written_whole_or_not_at_all(
     sandbox.faults.push(Fault.hold(release))
     with small_disk(tmp_path / "disk", size="4m") as disk:
         root = disk / "drop"
-        with Watcher(write_config(tmp_path, sandbox.url), root):
+        with Watcher(hot_folder_config(tmp_path, sandbox.url), root):
             make_pdf(root / "paid.pdf")
             drop_ticket(root, "paid", {"to": ["5556465589"]})
             wait_for(sandbox.faxes, what="the service to accept the fax")
@@ -604,7 +589,7 @@ def test_a_verdict_neither_journal_nor_folder_could_keep_is_filed_later_never_re
     sandbox.faults.push(Fault.hold(release))
     with small_disk(tmp_path / "disk", size="4m") as disk:
         root = disk / "drop"
-        config = write_config(tmp_path, sandbox.url)
+        config = hot_folder_config(tmp_path, sandbox.url)
         config.write_text(config.read_text().replace(str(tmp_path / "journal.sqlite"),
                                                      str(disk / "journal.sqlite")))  # fmt: skip
         with Watcher(config, root):
@@ -642,7 +627,7 @@ def test_a_damaged_claim_is_set_aside_not_followed(
         )
     )
     (forged / "ticket.fax.json").write_text(json.dumps({"to": ["5550001111"]}))
-    with Watcher(write_config(tmp_path, sandbox.url), root):
+    with Watcher(hot_folder_config(tmp_path, sandbox.url), root):
         wait_for((root / "failed" / "job1").exists, what="the claim set aside")
     assert (victim / "secret.txt").exists()
     assert sandbox.requests == []
@@ -668,7 +653,7 @@ def test_an_account_the_config_names_blocks_the_job_for_the_admin(
     tmp_path: Path, root: Path, sandbox: SandboxServer, caplog: pytest.LogCaptureFixture
 ) -> None:
     extra = '[hotfolder.folders.sales]\nto = ["5556465589"]\naccount = "nosuch"\n'
-    config = write_config(tmp_path, sandbox.url, extra=extra)
+    config = hot_folder_config(tmp_path, sandbox.url, extra=extra)
     with caplog.at_level(logging.ERROR), Watcher(config, root):
         make_pdf(root / "sales" / "offer.pdf")
         wait_for(lambda: "event=blocked" in caplog.text, what="the job blocked")

@@ -82,9 +82,11 @@ def test_an_overflow_makes_the_service_look_at_every_file(tmp_path: Path) -> Non
     from faxprint import config as configuration
     from faxprint.hotfolder.service import HotFolder
     from faxprint.hotfolder.settings import from_table
-    from tests.test_hotfolder import write_config
+    from tests.support.configs import hot_folder_config
 
-    settings = configuration.load(write_config(tmp_path, "http://127.0.0.1:9/faxapi.asp"), env={})
+    settings = configuration.load(
+        hot_folder_config(tmp_path, "http://127.0.0.1:9/faxapi.asp"), env={}
+    )
     root = tmp_path / "drop"
     root.mkdir()
     service = HotFolder(settings, from_table(settings.hotfolder), root)

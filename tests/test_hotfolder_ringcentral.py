@@ -21,7 +21,8 @@ from faxprint.sandbox import SandboxServer
 from faxprint.sandbox.rest import RestService
 from faxprint.sandbox.rest_oauth import RestApp
 from faxprint.sandbox.rest_replies import Reply
-from tests.support.helpers import Watcher, drop_ticket, make_pdf, rest_account_toml, wait_for
+from tests.support.configs import HOT_FOLDER_RETRY, rest_account_toml, write_config
+from tests.support.helpers import Watcher, drop_ticket, make_pdf, wait_for
 from tests.support.secrets import TEST_APPS
 
 pytestmark = pytest.mark.slow
@@ -53,18 +54,15 @@ class CountingRest(RestService):
         return super().message(app, number)
 
 
-def write_config(tmp_path: Path, url: str, *, delivery_seconds: float = 0.2) -> Path:
+def rest_hot_folder_config(tmp_path: Path, url: str) -> Path:
     """A config whose hot folder sends with the REST account ``office``."""
-    path = tmp_path / "faxprint.toml"
-    path.write_text(
-        f'journal = "{tmp_path / "journal.sqlite"}"\n'
-        "[retry]\nbackoff = 0.2\nmax_attempts = 50\n"
-        + rest_account_toml(url, tmp_path)
-        + '[hotfolder]\naccount = "office"\nstable_seconds = 0.3\nrescan_seconds = 0.5\n'
-        f"concurrency = 4\ndelivery_seconds = {delivery_seconds}\n"
+    hot_folder = (
+        '[hotfolder]\naccount = "office"\nstable_seconds = 0.3\nrescan_seconds = 0.5\n'
+        "concurrency = 4\ndelivery_seconds = 0.2\n"
     )
-    path.chmod(0o600)
-    return path
+    return write_config(
+        tmp_path, rest_account_toml(url, tmp_path), retry=HOT_FOLDER_RETRY, extra=hot_folder
+    )
 
 
 def filed(root: Path, where: str) -> list[dict[str, Any]]:
@@ -105,7 +103,7 @@ def server(tmp_path: Path, service: CountingRest) -> Iterator[SandboxServer]:
 def test_a_fax_is_filed_pending_and_its_receipt_rewritten_once_delivered(
     tmp_path: Path, root: Path, server: SandboxServer, service: CountingRest, clock: Clock
 ) -> None:
-    with Watcher(write_config(tmp_path, server.url), root):
+    with Watcher(rest_hot_folder_config(tmp_path, server.url), root):
         make_pdf(root / "offer.pdf", pages=2)
         drop_ticket(root, "offer", {"to": ["555 646 5589|Ann"], "cover_text": "Offer"})
         wait_for(lambda: filed(root, "done"), what="a receipt in done/")
@@ -153,7 +151,7 @@ def test_a_fax_to_a_failing_number_ends_failed_with_the_services_status(
     rest = RestService(TEST_APPS, delivery_seconds=0.5, failing_numbers=[FAILING])
     with (
         SandboxServer(port=0, store=tmp_path / "sandbox-store", rest=rest) as server,
-        Watcher(write_config(tmp_path, server.url), root),
+        Watcher(rest_hot_folder_config(tmp_path, server.url), root),
     ):
         make_pdf(root / "good.pdf")
         drop_ticket(root, "good", {"to": ["5556465589"]})
@@ -181,7 +179,7 @@ def test_a_fax_to_a_failing_number_ends_failed_with_the_services_status(
 def test_a_receipt_pending_when_the_watcher_stops_is_updated_at_the_next_start(
     tmp_path: Path, root: Path, server: SandboxServer, service: CountingRest, clock: Clock
 ) -> None:
-    config = write_config(tmp_path, server.url)
+    config = rest_hot_folder_config(tmp_path, server.url)
     with Watcher(config, root):
         make_pdf(root / "late.pdf")
         drop_ticket(root, "late", {"to": ["5556465589"]})

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from faxprint.logfmt import Formatter, kv, value
 from faxprint.sandbox import Fault, SandboxServer
+from tests.support.configs import hot_folder_config
 from tests.support.helpers import drop_ticket, make_pdf, started, watch_process
-from tests.test_hotfolder import write_config
 
 
 def parse(line: str) -> dict[str, str]:
@@ -48,7 +48,7 @@ def test_the_watcher_logs_one_parsable_line_per_job_event(
     tmp_path: Path, sandbox: SandboxServer
 ) -> None:
     root = tmp_path / "drop"
-    process = watch_process(write_config(tmp_path, sandbox.url), root)
+    process = watch_process(hot_folder_config(tmp_path, sandbox.url), root)
     lines: queue.Queue[str] = queue.Queue()
     reader: threading.Thread | None = None
     try:

@@ -15,8 +15,8 @@ from faxprint.cli import exits
 from faxprint.sandbox import SandboxServer
 from faxprint.sheets import sheet_pixels
 from tests.conftest import REPO
+from tests.support.configs import hot_folder_config
 from tests.support.helpers import Watcher, drop_ticket, make_pdf, wait_for
-from tests.test_hotfolder import write_config
 
 
 def _preview(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -123,7 +123,7 @@ def test_a_hot_folder_job_is_previewed_from_the_documents_it_kept(
     tmp_path: Path, sandbox: SandboxServer
 ) -> None:
     root = tmp_path / "drop"
-    config = write_config(tmp_path, sandbox.url)
+    config = hot_folder_config(tmp_path, sandbox.url)
     with Watcher(config, root):  # a real job: claimed, sent, filed in done/
         make_pdf(root / "inv42.pdf", pages=3)
         drop_ticket(root, "inv42", {"to": ["5556465589"]})

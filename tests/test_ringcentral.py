@@ -31,7 +31,8 @@ from faxprint.sandbox.rest_messages import Message
 from faxprint.submitter import Submitter
 from faxprint.ticket import Ticket
 from faxprint.transports.ringcentral import RingCentralTransport
-from tests.support.helpers import make_pdf, rest_account
+from tests.support.configs import rest_account
+from tests.support.helpers import make_pdf
 from tests.support.secrets import TEST_APPS
 
 

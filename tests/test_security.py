@@ -39,6 +39,7 @@ from faxprint.transports.http import translate as _translate
 from faxprint.transports.multipart import MultipartBody
 from tests.conftest import REPO
 from tests.support import leakcheck
+from tests.support.configs import faxout_account, write_config
 from tests.support.cupsd import JOB_COMPLETED, PrivateCupsd
 from tests.support.helpers import Watcher, make_pdf, wait_for
 from tests.support.secrets import TEST_ACCOUNTS, TEST_PASSWORD
@@ -49,17 +50,14 @@ NOBODY = 65534
 FAXPRINT = (sys.executable, "-m", "faxprint")
 
 
-def write_config(tmp_path: Path, url: str, *, account: str = "", extra: str = "") -> Path:
-    """A config with the test password, mode 0600, its journal in tmp_path."""
-    path = tmp_path / "faxprint.toml"
-    path.touch(mode=0o600)
-    path.write_text(
-        f'journal = "{tmp_path / "journal.sqlite"}"\n'
-        "[retry]\ntries = 1\nbackoff = 0.0\n"
-        f'[accounts.default]\nurl = "{url}"\nusername = "15555550100"\n'
-        f'password = "{TEST_PASSWORD}"\nread_timeout = 30\n{account}{extra}'
+def _config(tmp_path: Path, url: str, *, extra: str = "", **account: object) -> Path:
+    """A config with the test password, one try, its journal in tmp_path."""
+    return write_config(
+        tmp_path,
+        faxout_account(url, read_timeout=30, **account),
+        retry={"tries": 1, "backoff": 0.0},
+        extra=extra,
     )
-    return path
 
 
 def assert_no_leak(*texts: str | bytes) -> None:
@@ -207,7 +205,7 @@ def test_faxprint_send_never_shows_or_stores_the_password(
     ) as server:
         if case == "service failing":
             server.faults.push(Fault.http_status(503))
-        config = write_config(tmp_path, closed_url() if case == "service down" else server.url)
+        config = _config(tmp_path, closed_url() if case == "service down" else server.url)
         command = ["-c", DRIVER] if case == "internal error" else ["-m", "faxprint", "--config"]
         pdf = make_pdf(tmp_path / "a.pdf")
         result = subprocess.run(
@@ -267,7 +265,7 @@ def test_the_backend_never_shows_or_stores_the_password(
     with SandboxServer(
         port=0, store=tmp_path / "store", accounts=accounts or TEST_ACCOUNTS
     ) as server:
-        config = write_config(tmp_path, closed_url() if case == "service down" else server.url)
+        config = _config(tmp_path, closed_url() if case == "service down" else server.url)
         err = io.StringIO()
         pdf = make_pdf(tmp_path / "a.pdf").read_bytes()
         argv = ["faxprint://default", "7", "ann", "report.pdf", "1", "fax-to=5556465589"]
@@ -311,7 +309,7 @@ def test_the_backend_process_shows_no_password_while_it_uploads(tmp_path: Path) 
     release = threading.Event()
     with SandboxServer(port=0, store=tmp_path / "store", accounts=TEST_ACCOUNTS) as server:
         server.faults.push(Fault.hold(release))  # the service has the fax and answers later
-        config = write_config(tmp_path, server.url)
+        config = _config(tmp_path, server.url)
         with make_pdf(tmp_path / "a.pdf").open("rb") as data:
             process = subprocess.Popen(
                 [sys.executable, str(BACKEND), "9", "ann", "report", "1", "fax-to=5556465589"],
@@ -337,7 +335,7 @@ def test_the_watcher_process_shows_no_password_while_it_uploads(tmp_path: Path) 
     release = threading.Event()
     with SandboxServer(port=0, store=tmp_path / "store", accounts=TEST_ACCOUNTS) as server:
         server.faults.push(Fault.hold(release))
-        config = write_config(tmp_path, server.url, extra="[hotfolder]\nstable_seconds = 0.2\n")
+        config = _config(tmp_path, server.url, extra="[hotfolder]\nstable_seconds = 0.2\n")
         watcher = subprocess.Popen(
             [sys.executable, "-m", "faxprint", "--config", str(config), "watch", str(root)],
             cwd=REPO,
@@ -479,7 +477,7 @@ UNVERIFIED = "the service's TLS certificate could not be verified"
 def test_an_untrusted_certificate_stops_faxprint_send(
     tmp_path: Path, tls_sandbox: TlsSandbox
 ) -> None:
-    config = write_config(tmp_path, tls_sandbox.url)
+    config = _config(tmp_path, tls_sandbox.url)
     result = send(config)
     assert (result.returncode, result.stderr) == (  # a config error is 78, in submit too
         78,
@@ -492,7 +490,7 @@ def test_an_untrusted_certificate_stops_faxprint_send(
 def test_an_untrusted_certificate_stops_the_queue_without_retrying(
     tmp_path: Path, tls_sandbox: TlsSandbox
 ) -> None:
-    config = write_config(tmp_path, tls_sandbox.url)
+    config = _config(tmp_path, tls_sandbox.url)
     config.write_text(config.read_text().replace("tries = 1", "tries = 3"))
     err = io.StringIO()
     argv = ["faxprint://default", "7", "ann", "a", "1", "fax-to=5556465589 job-uuid=tls"]
@@ -509,7 +507,7 @@ def test_an_untrusted_certificate_stops_the_queue_without_retrying(
 def test_the_accounts_ca_makes_the_certificate_trusted(
     tmp_path: Path, tls_sandbox: TlsSandbox
 ) -> None:
-    config = write_config(tmp_path, tls_sandbox.url, account=f'verify = "{tls_sandbox.ca}"\n')
+    config = _config(tmp_path, tls_sandbox.url, verify=tls_sandbox.ca)
     result = send(config)
     assert result.returncode == 0, result.stderr
     [fax] = tls_sandbox.server.faxes()
@@ -520,7 +518,7 @@ def test_a_missing_ca_file_is_a_configuration_error(
     tmp_path: Path, tls_sandbox: TlsSandbox
 ) -> None:
     missing = tmp_path / "missing-ca.pem"
-    config = write_config(tmp_path, tls_sandbox.url, account=f'verify = "{missing}"\n')
+    config = _config(tmp_path, tls_sandbox.url, verify=missing)
     result = send(config)
     assert (result.returncode, result.stderr) == (  # a config error is 78, in submit too
         78,
@@ -532,7 +530,7 @@ def test_a_missing_ca_file_is_a_configuration_error(
 
 
 def test_verify_false_sends_but_warns(tmp_path: Path, tls_sandbox: TlsSandbox) -> None:
-    config = write_config(tmp_path, tls_sandbox.url, account="verify = false\n")
+    config = _config(tmp_path, tls_sandbox.url, verify=False)
     result = send(config)
     assert result.returncode == 0, result.stderr
     assert (
@@ -564,7 +562,7 @@ def test_a_certificate_refusal_is_configuration_wherever_it_is_wrapped(tmp_path:
 def test_plain_http_to_another_host_is_refused_at_load(
     tmp_path: Path, url: str, allow_http: bool, refused: bool
 ) -> None:
-    config = write_config(tmp_path, url, account="allow_http = true\n" * allow_http)
+    config = _config(tmp_path, url, allow_http=True if allow_http else None)
     if refused:
         with pytest.raises(ConfigError, match="plain http to another host") as caught:
             configuration.load(config, env={})
@@ -656,7 +654,7 @@ def stored_bytes(server: SandboxServer) -> bytes:
 
 @pytest.fixture
 def watched(tmp_path: Path, zone: DropZone, sandbox: SandboxServer) -> Iterator[HotFolder]:
-    with Watcher(write_config(tmp_path, sandbox.url, extra=HOTFOLDER), zone.root) as service:
+    with Watcher(_config(tmp_path, sandbox.url, extra=HOTFOLDER), zone.root) as service:
         yield service
 
 

@@ -14,12 +14,13 @@ import pytest
 
 from faxprint.journal import Journal, State
 from faxprint.sandbox import Fault, SandboxServer
-from tests.campaign.paths import config_text
+from tests.campaign.paths import RETRY
 from tests.conftest import REPO
+from tests.support.configs import faxout_account, hot_folder_config, send_config, write_config
 from tests.support.cupsd import JOB_CANCELED, JOB_COMPLETED, JOB_HELD, PrivateCupsd
 from tests.support.helpers import Watcher, drop_ticket, make_pdf, wait_for
-from tests.test_cli_send import _config, _send
-from tests.test_hotfolder import filed, write_config
+from tests.test_cli_send import _send
+from tests.test_hotfolder import filed
 
 pytestmark = pytest.mark.slow
 QUEUE = "FaxSettle"
@@ -40,13 +41,13 @@ def printer(
     cupsd: PrivateCupsd, faxprint_root: Path, sandbox: SandboxServer
 ) -> Iterator[dict[str, str]]:
     """A faxprint queue on the private cupsd sending to the sandbox; yield the admin's env."""
-    config = faxprint_root / "etc" / "faxprint.toml"
-    config.write_text(config_text(faxprint_root / "spool" / "journal.sqlite", sandbox.url))
-    config.chmod(0o640)
-    if os.geteuid() == 0:
-        import pwd
-
-        os.chown(config, 0, pwd.getpwnam("lp").pw_gid)
+    config = write_config(
+        faxprint_root / "etc" / "faxprint.toml",
+        faxout_account(sandbox.url, read_timeout=30.0),
+        journal=faxprint_root / "spool" / "journal.sqlite",
+        retry=RETRY,
+        lp_readable=True,
+    )
     env = {**cupsd.env(), "FAXPRINT_CONFIG": str(config)}
     install = ["install", "--name", QUEUE, "--backend-dir", str(cupsd.backend_dir)]
     assert _faxprint(env, *install).returncode == 0
@@ -107,7 +108,7 @@ def test_cancel_settles_a_held_printer_job_and_nothing_is_sent(
 def held(tmp_path: Path, sandbox: SandboxServer) -> Iterator[tuple[Path, dict[str, str]]]:
     """A watcher whose first job was held as uncertain; yield its folder and the env."""
     root = tmp_path / "drop"
-    config = write_config(tmp_path, sandbox.url)
+    config = hot_folder_config(tmp_path, sandbox.url)
     with Watcher(config, root):
         sandbox.faults.push(Fault.accept_then_drop())
         make_pdf(root / "inv42.pdf", pages=2)
@@ -163,7 +164,7 @@ def test_a_retry_never_overwrites_a_file_dropped_since(
 def test_jobs_that_must_not_be_settled_are_refused_with_the_reason(
     tmp_path: Path, sandbox: SandboxServer
 ) -> None:
-    config = _config(tmp_path, sandbox.url)
+    config = send_config(tmp_path, sandbox.url)
     env = {**os.environ, "FAXPRINT_CONFIG": str(config)}
     pdf = make_pdf(tmp_path / "a.pdf")
     assert _send(config, "--to", "5556465589", str(pdf)).returncode == 0
@@ -187,7 +188,7 @@ def test_jobs_that_must_not_be_settled_are_refused_with_the_reason(
 
 
 def test_a_hot_folder_job_needs_its_folder_and_its_held_copy(tmp_path: Path) -> None:
-    config = _config(tmp_path, "http://127.0.0.1:9/faxapi.asp")  # no [hotfolder] path
+    config = send_config(tmp_path, "http://127.0.0.1:9/faxapi.asp")  # no [hotfolder] path
     env = {**os.environ, "FAXPRINT_CONFIG": str(config)}
     with Journal(tmp_path / "journal.sqlite") as journal:
         journal.begin("hotfolder:20261126-x", source="hotfolder", account="default",
@@ -204,7 +205,7 @@ def test_a_waiting_job_outside_cups_is_not_cancelled_behind_its_senders_back(
 ) -> None:
     # The watcher or `faxprint send` retries it in its own process, and a cancelled job
     # may be sent: the journal alone cannot stop it, so faxprint says so.
-    config = _config(tmp_path, "http://127.0.0.1:9/faxapi.asp")
+    config = send_config(tmp_path, "http://127.0.0.1:9/faxapi.asp")
     env = {**os.environ, "FAXPRINT_CONFIG": str(config)}
     with Journal(tmp_path / "journal.sqlite") as journal:
         for key, source, title in (("send:aaaa1111", "send", ""),
@@ -255,7 +256,7 @@ def test_a_cancel_writes_the_receipt_through_no_planted_link(
 
 
 def test_a_reference_too_short_to_mean_one_job_is_refused(tmp_path: Path) -> None:
-    env = {**os.environ, "FAXPRINT_CONFIG": str(_config(tmp_path, "http://127.0.0.1:9/x"))}
+    env = {**os.environ, "FAXPRINT_CONFIG": str(send_config(tmp_path, "http://127.0.0.1:9/x"))}
     for reference in ("", "c"):
         assert _faxprint(env, "cancel", reference).returncode == 64
 

@@ -17,9 +17,10 @@ from typing import Any
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import DictionaryObject, NameObject, NumberObject, StreamObject
 
+from tests.support import configs
+from tests.support.configs import faxout_account
 from tests.support.cupsd import JOB_COMPLETED, JOB_HELD, TERMINAL_JOB_STATES, PrivateCupsd
 from tests.support.helpers import Watcher, drop_ticket, make_pdf, wait_for
-from tests.support.secrets import TEST_PASSWORD
 
 QUEUE = "FaxCampaign"
 RETRY = {"tries": 2, "backoff": 0.0, "max_attempts": 10}
@@ -27,13 +28,8 @@ RETRY = {"tries": 2, "backoff": 0.0, "max_attempts": 10}
 
 def config_text(journal: Path, url: str, *, read_timeout: float = 30.0, **retry: float) -> str:
     """A config with one account at ``url`` and the retry policy given (RETRY otherwise)."""
-    policy = {**RETRY, **retry}
-    return (
-        f'journal = "{journal}"\n[retry]\n'
-        + "".join(f"{key} = {value}\n" for key, value in policy.items())
-        + f'[accounts.default]\nurl = "{url}"\nusername = "15555550100"\n'
-        f'password = "{TEST_PASSWORD}"\nread_timeout = {read_timeout}\n'
-    )
+    account = faxout_account(url, read_timeout=read_timeout)
+    return configs.config_text(account, journal=journal, retry={**RETRY, **retry})
 
 
 class Printer:

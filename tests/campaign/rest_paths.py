@@ -19,8 +19,9 @@ from typing import Any
 
 from faxprint.journal import AttemptRecord, JobRecord, Journal
 from tests.campaign.paths import RETRY, HotFolderPath, Printer
+from tests.support.configs import config_text, rest_account_toml
 from tests.support.cupsd import PrivateCupsd
-from tests.support.helpers import drop_ticket, make_pdf, rest_account_toml, wait_for
+from tests.support.helpers import drop_ticket, make_pdf, wait_for
 from tests.support.secrets import TEST_CLIENT_SECRET, TEST_JWT, TEST_PASSWORD
 
 #: Keys of the [retry] table; every other setting goes to the account.
@@ -40,12 +41,8 @@ def rest_config_text(journal: Path, url: str, secrets: Path, **settings: float |
     table = rest_account_toml(url, secrets, name="default")
     if "default_country" in account:
         table = table.replace('default_country = "US"\n', "")
-    return (
-        f'journal = "{journal}"\n[retry]\n'
-        + "".join(f"{key} = {value}\n" for key, value in retry.items())
-        + table
-        + "".join(f"{key} = {json.dumps(value)}\n" for key, value in account.items())
-    )
+    table += "".join(f"{key} = {json.dumps(value)}\n" for key, value in account.items())
+    return config_text(table, journal=journal, retry=retry)
 
 
 def secret_file(folder: Path, key: str) -> Path:

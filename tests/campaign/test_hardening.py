@@ -24,10 +24,10 @@ import pytest
 from faxprint.sandbox import Fault, SandboxServer
 from tests.campaign.ledger import stored_markers, tally
 from tests.campaign.paths import RETRY, HotFolderPath, Printer, campaign_pdf
+from tests.support.configs import faxout_account, write_config
 from tests.support.cupsd import JOB_COMPLETED
 from tests.support.disk import fill, needs_root, small_disk
 from tests.support.helpers import drop_ticket, wait_for
-from tests.support.secrets import TEST_PASSWORD
 
 pytestmark = [pytest.mark.slow, needs_root]
 
@@ -129,12 +129,12 @@ def test_a_full_journal_disk_after_acceptance_keeps_the_printers_fax(
     disk_folder = faxprint_root / "spool" / "small-disk"
     with small_disk(disk_folder, mode="0700") as disk:
         os.chown(disk, lp.pw_uid, lp.pw_gid)
-        config = faxprint_root / "etc" / "faxprint.toml"
-        config.write_text(
-            f'journal = "{disk / "journal.sqlite"}"\n[retry]\n'
-            + "".join(f"{key} = {value}\n" for key, value in RETRY.items())
-            + f'[accounts.default]\nurl = "{server.url}"\nusername = "15555550100"\n'
-            f'password = "{TEST_PASSWORD}"\n'
+        write_config(
+            faxprint_root / "etc" / "faxprint.toml",
+            faxout_account(server.url),
+            journal=disk / "journal.sqlite",
+            retry=RETRY,
+            lp_readable=True,
         )
         printer.send(marker)
         wait_for(server.faxes, 60, "the service to accept the fax")

@@ -21,7 +21,6 @@ from faxprint import config as configuration
 from faxprint.hotfolder.service import HotFolder
 from faxprint.hotfolder.settings import from_table
 from tests.conftest import REPO
-from tests.support.secrets import TEST_CLIENT_ID, TEST_CLIENT_SECRET, TEST_JWT
 
 
 def make_pdf(path: Path, pages: int = 1, text: str = "faxprint test") -> Path:
@@ -150,30 +149,3 @@ def started(process: subprocess.Popen[str]) -> str:
         assert line, f"the watcher ended early: {seen}"
         seen += line
     return seen
-
-
-def rest_account(
-    sandbox_url: str, name: str = "office", **settings: object
-) -> configuration.Account:
-    """An account on the sandbox's REST side (the test app, with its test secrets)."""
-    return configuration.Account(
-        name, sandbox_url.removesuffix("/faxapi.asp"), transport="ringcentral",
-        client_id=TEST_CLIENT_ID, client_secret=TEST_CLIENT_SECRET, jwt=TEST_JWT,
-        **settings,  # type: ignore[arg-type]
-    )  # fmt: skip
-
-
-def rest_account_toml(sandbox_url: str, folder: Path, name: str = "office") -> str:
-    """The TOML of :func:`rest_account`, its secrets in 0640 files in ``folder``."""
-    files = {}
-    for key, secret in (("client_secret", TEST_CLIENT_SECRET), ("jwt", TEST_JWT)):
-        path = folder / f"{name}.{key}.secret"
-        path.touch(mode=0o640)
-        path.write_text(secret + "\n")
-        files[key] = path
-    return (
-        f'[accounts.{name}]\ntransport = "ringcentral"\n'
-        f'url = "{sandbox_url.removesuffix("/faxapi.asp")}"\nclient_id = "{TEST_CLIENT_ID}"\n'
-        f'client_secret_file = "{files["client_secret"]}"\njwt_file = "{files["jwt"]}"\n'
-        'default_country = "US"\n'
-    )
