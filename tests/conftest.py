@@ -1,4 +1,5 @@
-"""Shared fixtures: a clean environment for every test, and sandbox FaxOut servers."""
+"""Shared fixtures: a clean environment for every test, sandbox FaxOut servers, and the
+sandbox's REST side on a clock the test moves."""
 
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ from pathlib import Path
 import pytest
 
 from faxprint.sandbox import SandboxServer
-from tests.support.secrets import TEST_ACCOUNTS, TEST_ACCOUNTS_TOML
+from faxprint.sandbox.rest import RestService
+from tests.support.rest import FAILING, Clock
+from tests.support.secrets import TEST_ACCOUNTS, TEST_ACCOUNTS_TOML, TEST_APPS
 
 pytest_plugins = ["tests.support.cupsd_fixtures", "tests.support.leakcheck"]
 
@@ -91,3 +94,29 @@ def sandbox_process(tmp_path: Path) -> Iterator[SandboxProcess]:
         if process.stdout is not None:
             process.stdout.close()
         assert status == 0
+
+
+@pytest.fixture
+def clock() -> Clock:
+    """A clock that stands still until the test moves it (tests.support.rest)."""
+    return Clock()
+
+
+@pytest.fixture
+def service(clock: Clock) -> RestService:
+    """The sandbox's REST side with the test app, on ``clock``: tokens last an hour, a fax
+    is delivered 30 s after it was accepted, and delivery to FAILING fails.
+
+    A module whose tests need another (on real time, say) overrides this fixture.
+    """
+    return RestService(TEST_APPS, clock=clock, token_seconds=3600, delivery_seconds=30,
+                       failing_numbers=[FAILING])  # fmt: skip
+
+
+@pytest.fixture
+def server(tmp_path: Path, service: RestService) -> Iterator[SandboxServer]:
+    """A sandbox on a free loopback port whose REST side is ``service`` (its FaxOut side
+    has the test accounts)."""
+    with SandboxServer(port=0, store=tmp_path / "rest-store", accounts=TEST_ACCOUNTS,
+                       rest=service) as running:  # fmt: skip
+        yield running

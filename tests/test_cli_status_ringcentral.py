@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +20,10 @@ from faxprint.cli import jobs
 from faxprint.sandbox import SandboxServer
 from tests.support.configs import faxout_account, rest_account_toml, write_config
 from tests.support.helpers import make_pdf
-from tests.support.secrets import TEST_ACCOUNTS, TEST_APPS, TEST_PASSWORD
+from tests.support.rest import QUEUED_FOR, CountingRest, RunningClock, queued_rest
+from tests.support.secrets import TEST_PASSWORD
 from tests.test_cli_send import _send
 from tests.test_cli_status import _run
-from tests.test_hotfolder_ringcentral import FAILING, QUEUED_FOR, Clock, CountingRest
 
 GOOD, BAD, FAXOUT = "5556465589", "5556460000", "5556465500"
 NOT_CONFIRMED = "accepted in the last 24 hours, delivery not confirmed:"
@@ -32,21 +31,14 @@ WARNING = "faxprint: warning: account office: delivery not refreshed: "
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> RunningClock:
+    """``faxprint send`` runs on real time: the sandbox too, moved forward by the tests."""
+    return RunningClock()
 
 
 @pytest.fixture
-def service(clock: Clock) -> CountingRest:
-    return CountingRest(TEST_APPS, clock=clock, delivery_seconds=QUEUED_FOR,
-                        failing_numbers=[FAILING])  # fmt: skip
-
-
-@pytest.fixture
-def server(tmp_path: Path, service: CountingRest) -> Iterator[SandboxServer]:
-    with SandboxServer(port=0, store=tmp_path / "sandbox-store", accounts=TEST_ACCOUNTS,
-                       rest=service) as running:  # fmt: skip
-        yield running
+def service(clock: RunningClock) -> CountingRest:
+    return queued_rest(clock)
 
 
 @pytest.fixture
@@ -146,7 +138,7 @@ def test_before_delivery_rest_faxes_are_queued_and_not_confirmed(
 
 
 def test_after_delivery_a_refresh_shows_delivered_and_undelivered(
-    sent: Path, service: CountingRest, clock: Clock
+    sent: Path, service: CountingRest, clock: RunningClock
 ) -> None:
     _ok(sent, "status")  # asked while Queued
     clock.ahead += QUEUED_FOR + 1  # the service delivers 1; delivery to BAD fails
@@ -174,7 +166,7 @@ def test_after_delivery_a_refresh_shows_delivered_and_undelivered(
 
 
 def test_status_json_carries_the_deliveries_not_confirmed_as_the_text_lists_them(
-    sent: Path, clock: Clock
+    sent: Path, clock: RunningClock
 ) -> None:
     def shown() -> dict[str, tuple[str, str]]:
         lines = [json.loads(line) for line in _ok(sent, "status", "--json").splitlines()]
@@ -187,7 +179,7 @@ def test_status_json_carries_the_deliveries_not_confirmed_as_the_text_lists_them
 
 
 def test_no_refresh_shows_the_last_recorded_state_and_asks_nothing(
-    sent: Path, service: CountingRest, clock: Clock
+    sent: Path, service: CountingRest, clock: RunningClock
 ) -> None:
     _ok(sent, "status")  # recorded: Queued
     clock.ahead += QUEUED_FOR + 1  # the service would now say Sent
@@ -227,7 +219,7 @@ def test_a_service_that_cannot_be_asked_costs_a_warning_not_the_command(
     assert _run(sent, "status", "--no-refresh").stderr == ""
 
 
-def test_json_carries_the_delivery_as_last_heard(sent: Path, clock: Clock) -> None:
+def test_json_carries_the_delivery_as_last_heard(sent: Path, clock: RunningClock) -> None:
     before = _json(sent)
     for number, message_id in ((GOOD, "1"), (BAD, "2")):
         delivery = before[number]["delivery"]
@@ -256,7 +248,7 @@ def test_json_carries_the_delivery_as_last_heard(sent: Path, clock: Clock) -> No
 
 
 def test_a_message_the_service_no_longer_has_does_not_stop_the_others_refreshing(
-    sent: Path, service: CountingRest, clock: Clock
+    sent: Path, service: CountingRest, clock: RunningClock
 ) -> None:
     # The oldest pending fax is asked about first; the service forgot it (deleted in the
     # RingCentral app, or past the message store's retention): 404 for that message only.

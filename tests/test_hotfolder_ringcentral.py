@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,39 +18,12 @@ import pytest
 from faxprint.journal import Journal
 from faxprint.sandbox import SandboxServer
 from faxprint.sandbox.rest import RestService
-from faxprint.sandbox.rest_oauth import RestApp
-from faxprint.sandbox.rest_replies import Reply
 from tests.support.configs import HOT_FOLDER_RETRY, rest_account_toml, write_config
 from tests.support.helpers import Watcher, drop_ticket, make_pdf, wait_for
+from tests.support.rest import FAILING, QUEUED_FOR, CountingRest, RunningClock, queued_rest
 from tests.support.secrets import TEST_APPS
 
 pytestmark = pytest.mark.slow
-
-FAILING = "+15556460000"  # the sandbox fails delivery to this number
-QUEUED_FOR = 600.0  # the controllable sandbox's delivery time: longer than any test
-
-
-class Clock:
-    """Real time that a test can move forward: the sandbox's clock, so a fax is Queued
-    until the test says its delivery time has passed."""
-
-    def __init__(self) -> None:
-        self.ahead = 0.0
-
-    def __call__(self) -> float:
-        return time.time() + self.ahead
-
-
-class CountingRest(RestService):
-    """The sandbox's REST side, noting every message read (``GET .../message-store/ID``)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.asked: list[str] = []
-
-    def message(self, app: RestApp, number: str) -> Reply:
-        self.asked.append(number)
-        return super().message(app, number)
 
 
 def rest_hot_folder_config(tmp_path: Path, url: str) -> Path:
@@ -84,24 +56,18 @@ def root(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> RunningClock:
+    """The watcher runs on real time: the sandbox too, moved forward by the tests."""
+    return RunningClock()
 
 
 @pytest.fixture
-def service(clock: Clock) -> CountingRest:
-    return CountingRest(TEST_APPS, clock=clock, delivery_seconds=QUEUED_FOR,
-                        failing_numbers=[FAILING])  # fmt: skip
-
-
-@pytest.fixture
-def server(tmp_path: Path, service: CountingRest) -> Iterator[SandboxServer]:
-    with SandboxServer(port=0, store=tmp_path / "sandbox-store", rest=service) as running:
-        yield running
+def service(clock: RunningClock) -> CountingRest:
+    return queued_rest(clock)
 
 
 def test_a_fax_is_filed_pending_and_its_receipt_rewritten_once_delivered(
-    tmp_path: Path, root: Path, server: SandboxServer, service: CountingRest, clock: Clock
+    tmp_path: Path, root: Path, server: SandboxServer, service: CountingRest, clock: RunningClock
 ) -> None:
     with Watcher(rest_hot_folder_config(tmp_path, server.url), root):
         make_pdf(root / "offer.pdf", pages=2)
@@ -177,7 +143,7 @@ def test_a_fax_to_a_failing_number_ends_failed_with_the_services_status(
 
 
 def test_a_receipt_pending_when_the_watcher_stops_is_updated_at_the_next_start(
-    tmp_path: Path, root: Path, server: SandboxServer, service: CountingRest, clock: Clock
+    tmp_path: Path, root: Path, server: SandboxServer, service: CountingRest, clock: RunningClock
 ) -> None:
     config = rest_hot_folder_config(tmp_path, server.url)
     with Watcher(config, root):

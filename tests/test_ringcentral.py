@@ -10,7 +10,6 @@ import socket
 import sqlite3
 import tempfile
 import threading
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -33,37 +32,8 @@ from faxprint.ticket import Ticket
 from faxprint.transports.ringcentral import RingCentralTransport
 from tests.support.configs import rest_account
 from tests.support.helpers import make_pdf
+from tests.support.rest import Clock
 from tests.support.secrets import TEST_APPS
-
-
-class Clock:
-    """One clock for the sandbox, the token cache and the submitter."""
-
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def service(clock: Clock) -> RestService:
-    return RestService(TEST_APPS, clock=clock, token_seconds=3600, delivery_seconds=30,
-                       failing_numbers=["+15556460000"])  # fmt: skip
-
-
-@pytest.fixture
-def server(tmp_path: Path, service: RestService) -> Iterator[SandboxServer]:
-    with SandboxServer(port=0, store=tmp_path / "store", rest=service) as running:
-        yield running
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ from faxprint.sandbox.rest_fax import COVER_PAGES, FAX_EXTENSIONS
 from faxprint.sandbox.rest_oauth import JWT_GRANT
 from faxprint.sandbox.rest_paths import COVERS_PATH, FAX_PATH, MESSAGES_PATH, TOKEN_PATH
 from tests.support.helpers import make_pdf
+from tests.support.rest import Clock
 
 CLIENT = ("sandbox-client", "sandbox-secret")
 FAILING = "+15556460000"
@@ -32,19 +33,6 @@ PDF = b"%PDF-1.4\n%%EOF\n"
 BOUNDARY = "sbx-7f3a-boundary"
 Part = tuple[str, str | None, str | None, bytes]  # name, filename, Content-Type, content
 Start = Callable[..., tuple[str, RestService]]
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
 
 
 @pytest.fixture

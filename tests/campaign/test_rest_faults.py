@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +36,7 @@ from tests.campaign.test_service_faults import (
 )
 from tests.support.cupsd import JOB_PENDING, PrivateCupsd
 from tests.support.helpers import started, wait_for, watch_process
+from tests.support.rest import RunningClock
 from tests.support.secrets import TEST_ACCOUNTS, TEST_APPS, TEST_CLIENT_SECRET, TEST_JWT
 
 pytestmark = [pytest.mark.slow, pytest.mark.cupsd]
@@ -197,33 +197,22 @@ def test_a_rest_job_under_a_service_fault(
 # -- tokens: three jobs, the token lost between the first two ----------------------------
 
 
-class Skewed:
-    """The service's clock: real time, moved forward on demand (the token's expiry
-    passes at the service while faxprint's copy still looks valid)."""
-
-    def __init__(self) -> None:
-        self.offset = 0.0
-
-    def __call__(self) -> float:
-        return time.time() + self.offset
+def _expire(service: RestService, clock: RunningClock) -> None:
+    clock.ahead += service.token_seconds + 1  # expired at the service, not for faxprint
 
 
-def _expire(service: RestService, clock: Skewed) -> None:
-    clock.offset += service.token_seconds + 1
-
-
-def _revoke(service: RestService, clock: Skewed) -> None:
+def _revoke(service: RestService, clock: RunningClock) -> None:
     service._access.clear()  # revoked by the admin, or the service forgot it
 
 
-def _ended(code: str) -> Callable[[RestService, Skewed], None]:
-    def end(service: RestService, clock: Skewed) -> None:
+def _ended(code: str) -> Callable[[RestService, RunningClock], None]:
+    def end(service: RestService, clock: RunningClock) -> None:
         service.end_sessions(code)  # the user's sixth session, a password change, ...
 
     return end
 
 
-def _expired_early(service: RestService, clock: Skewed) -> None:
+def _expired_early(service: RestService, clock: RunningClock) -> None:
     service.expire_tokens()
 
 
@@ -232,7 +221,7 @@ def _expired_early(service: RestService, clock: Skewed) -> None:
 #: service's, errorCode and message repeated at the top level); and the token requests the
 #: three jobs take: one grant, then a refresh where the session lives on, else a refused
 #: refresh and a grant.
-TOKEN_CASES: dict[str, tuple[Callable[[RestService, Skewed], None], str, int]] = {
+TOKEN_CASES: dict[str, tuple[Callable[[RestService, RunningClock], None], str, int]] = {
     "token expired at the service between jobs": (_expire, "documented", 2),
     "token revoked between jobs": (_revoke, "documented", 2),
     "session ended between jobs (OAU-213)": (_ended("OAU-213"), "documented", 3),
@@ -246,7 +235,7 @@ TOKEN_CASES: dict[str, tuple[Callable[[RestService, Skewed], None], str, int]] =
 def test_a_token_lost_between_jobs_is_granted_again_once(
     path: Path_, case: str, tmp_path: Path
 ) -> None:
-    clock = Skewed()
+    clock = RunningClock()
     fault, shape, token_requests = TOKEN_CASES[case]
     service = RestService(TEST_APPS, clock=clock, token_seconds=600, error_shape=shape)  # type: ignore[arg-type]
     markers = [f"campaign {path.name}: {case} #{n}" for n in range(3)]
