@@ -20,7 +20,7 @@ from faxprint.journal import Journal, State
 from faxprint.sandbox import SandboxServer
 from tests.conftest import REPO
 from tests.support.configs import faxout_account, write_config
-from tests.support.helpers import make_pdf
+from tests.support.helpers import make_pdf, wait_for
 from tests.support.secrets import TEST_ACCOUNTS, TEST_PASSWORD
 
 
@@ -177,11 +177,11 @@ def test_sigterm_stops_an_upload_promptly(tmp_path: Path) -> None:
                 env=env,
             )
         with Journal(tmp_path / "journal.sqlite") as journal:
-            deadline = time.monotonic() + 60
-            while not any(j.state is State.SENDING for j in journal.recent()):
-                said = log.read_text()
-                assert time.monotonic() < deadline, f"never started ({process.poll()}): {said}"
-                time.sleep(0.05)
+            wait_for(
+                lambda: any(j.state is State.SENDING for j in journal.recent()),
+                60,
+                lambda: f"the upload to start (backend status {process.poll()}): {log.read_text()}",
+            )
             stopped_at = time.monotonic()
             process.send_signal(signal.SIGTERM)
             process.wait(timeout=30)  # a hang fails here
@@ -226,10 +226,8 @@ def test_a_cancel_after_the_upload_waits_for_the_answer(tmp_path: Path) -> None:
             text=True,
             env=env,
         )
-        deadline = time.monotonic() + 30
-        while not server.faxes():  # the service has the whole fax and is about to answer
-            assert time.monotonic() < deadline
-            time.sleep(0.02)
+        # the service has the whole fax and is about to answer
+        wait_for(server.faxes, 30, "the service to have the whole fax")
         process.send_signal(signal.SIGTERM)
         with pytest.raises(subprocess.TimeoutExpired):
             process.wait(timeout=0.5)  # it must wait for the answer, not give up the fax

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from faxprint.sandbox import Account, SandboxServer
+from tests.support.helpers import wait_for
 from tests.support.secrets import TEST_ACCOUNTS, TEST_PASSWORD
 
 BOUNDARY = b"---------------------------7d54b1fee05aa"
@@ -929,10 +930,7 @@ def test_stop_cuts_off_a_stalled_upload_after_the_grace_period(tmp_path: Path) -
     )
     with socket.create_connection(address(server), timeout=30) as sock:
         sock.sendall(head + body[:100])
-        deadline = time.monotonic() + 20
-        while server.in_flight != 1:
-            assert time.monotonic() < deadline
-            time.sleep(0.01)
+        wait_for(lambda: server.in_flight == 1, 20, "the upload to be in flight")
         started = time.monotonic()
         server.stop(grace=0.2)
         assert time.monotonic() - started < 5

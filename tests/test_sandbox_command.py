@@ -11,7 +11,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -26,6 +25,7 @@ from faxprint.sandbox import (
     load_accounts,
     run,
 )
+from tests.support.helpers import wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = (
@@ -328,10 +328,7 @@ def test_sigterm_lets_a_slow_request_finish(tmp_path: Path) -> None:
     client.start()
     try:
         # The request log is written before the delay starts.
-        deadline = time.monotonic() + 30
-        while not (store / "requests.jsonl").exists():
-            assert time.monotonic() < deadline
-            time.sleep(0.01)
+        wait_for((store / "requests.jsonl").exists, 30, "the request log")
     finally:
         code, out, _ = sandbox.stop(signal.SIGTERM)
         client.join()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import http.client
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -13,6 +12,7 @@ import pytest
 
 from faxprint.sandbox import Fault, FaultKind, SandboxServer
 from faxprint.sandbox.pages import FAULT_PAGE
+from tests.support.helpers import wait_for
 from tests.support.secrets import TEST_ACCOUNTS, TEST_PASSWORD
 
 BOUNDARY = b"fault-test-boundary"
@@ -58,13 +58,6 @@ def post(
         return response.status, response.getheader("Content-Type"), response.read()
     finally:
         connection.close()
-
-
-def until(predicate: Callable[[], bool], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.01)
 
 
 def stored(server: SandboxServer) -> list[int]:
@@ -186,7 +179,7 @@ def test_stall_mid_body_keeps_the_sender_mid_upload_until_released(
 
     sender = threading.Thread(target=send)
     sender.start()
-    until(lambda: len(sandbox.requests) == 1)
+    wait_for(lambda: len(sandbox.requests) == 1, 20, "the request recorded")
     assert sender.is_alive()  # recorded, and the sender still waits for an answer
     release.set()
     sender.join(timeout=20)
@@ -295,7 +288,7 @@ def test_concurrent_requests_are_counted(sandbox: SandboxServer) -> None:
     sandbox.faults.push(*[Fault.hold(release)] * 4)
     threads, answers = run_clients(sandbox, 4)
     try:
-        until(lambda: sandbox.in_flight == 4)
+        wait_for(lambda: sandbox.in_flight == 4, 20, "four requests in flight")
         assert sandbox.max_in_flight == 4
     finally:
         release.set()
@@ -328,7 +321,7 @@ def test_stop_lets_a_held_request_answer(tmp_path: Path) -> None:
     server = SandboxServer(store=tmp_path, accounts=TEST_ACCOUNTS).start()
     server.faults.push(Fault.hold(threading.Event()))
     threads, answers = run_clients(server, 1)
-    until(lambda: server.in_flight == 1)
+    wait_for(lambda: server.in_flight == 1, 20, "the request in flight")
     server.stop()
     threads[0].join()
     assert answers == [b"0"]
@@ -349,7 +342,7 @@ def test_abort_drops_requests_in_hand(tmp_path: Path) -> None:
 
         thread = threading.Thread(target=client)
         thread.start()
-        until(lambda: len(server.requests) == 1)
+        wait_for(lambda: len(server.requests) == 1, 20, "the request recorded")
         server.abort()
         thread.join()
         assert len(failures) == 1

@@ -88,12 +88,20 @@ def make_png(width: int = 48, height: int = 32) -> bytes:
 
 
 def wait_for(
-    condition: Callable[[], object], timeout: float = 30.0, what: str = "condition"
+    condition: Callable[[], object],
+    timeout: float = 30.0,
+    what: str | Callable[[], str] = "condition",
 ) -> None:
-    """Poll ``condition`` every 20 ms until it is true; fail after ``timeout`` seconds."""
+    """Poll ``condition`` every 20 ms until it is true; fail after ``timeout`` seconds.
+
+    ``what`` names what was awaited in the failure; a function is asked for it only then,
+    so the failure can say how things stood at the end (a process's status, its log).
+    """
     deadline = time.monotonic() + timeout
     while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        assert time.monotonic() < deadline, (
+            f"timed out waiting for {what() if callable(what) else what}"
+        )
         time.sleep(0.02)
 
 
