@@ -13,6 +13,7 @@ import pytest
 from faxprint.sandbox import SandboxServer
 from tests.campaign.ledger import LEDGER, save, table
 from tests.campaign.paths import QUEUE, HotFolderPath, Printer
+from tests.campaign.rest_paths import RestHotFolder, RestPrinter
 from tests.conftest import REPO
 from tests.support.cupsd import PrivateCupsd
 from tests.support.secrets import TEST_ACCOUNTS
@@ -42,20 +43,28 @@ def queue(cupsd: PrivateCupsd, faxprint_root: Path) -> Iterator[str]:
 
 
 @pytest.fixture
+def transport() -> str:
+    """The transport the paths' account uses: "faxout", or "ringcentral" where a module
+    overrides or parametrises this fixture."""
+    return "faxout"
+
+
+@pytest.fixture
 def printer(
-    cupsd: PrivateCupsd, queue: str, faxprint_root: Path, tmp_path: Path
+    cupsd: PrivateCupsd, queue: str, faxprint_root: Path, tmp_path: Path, transport: str
 ) -> Iterator[Printer]:
     conn = cupsd.connection()
     conn.enablePrinter(queue)
-    yield Printer(cupsd, faxprint_root, tmp_path)
+    kind = RestPrinter if transport == "ringcentral" else Printer
+    yield kind(cupsd, faxprint_root, tmp_path)
     for job in conn.getJobs(which_jobs="not-completed"):
         conn.cancelJob(job)
     conn.enablePrinter(queue)
 
 
 @pytest.fixture
-def hot_folder(tmp_path: Path) -> Iterator[HotFolderPath]:
-    path = HotFolderPath(tmp_path)
+def hot_folder(tmp_path: Path, transport: str) -> Iterator[HotFolderPath]:
+    path = RestHotFolder(tmp_path) if transport == "ringcentral" else HotFolderPath(tmp_path)
     yield path
     path.stop()
 

@@ -29,7 +29,7 @@ import pytest
 from faxprint.journal import Journal
 from tests.campaign.ledger import tally
 from tests.campaign.paths import QUEUE, HotFolderPath, Printer, campaign_pdf, config_text
-from tests.campaign.rest_paths import RestHotFolder, RestPrinter, rest_config_text
+from tests.campaign.rest_paths import RestHotFolder, rest_config_text
 from tests.conftest import REPO
 from tests.support.cupsd import PrivateCupsd
 from tests.support.echo import ACCESS_TOKEN, REFRESH_TOKEN, echo_server
@@ -205,19 +205,6 @@ def test_the_hot_folder_files_and_logs_no_secret(
     _tally(transport, "hot folder", case, ended.split(":")[0])
     logged = {f"log {n}": r.getMessage() for n, r in enumerate(caplog.records)}
     assert leaks({**logged, **journal_rows(path.journal), **files_under(tmp_path)}) == []
-
-
-@pytest.fixture
-def printer(
-    cupsd: PrivateCupsd, queue: str, faxprint_root: Path, tmp_path: Path, transport: str
-) -> Iterator[Printer]:
-    conn = cupsd.connection()
-    conn.enablePrinter(queue)
-    kind = RestPrinter if transport == "ringcentral" else Printer
-    yield kind(cupsd, faxprint_root, tmp_path)
-    for job in conn.getJobs(which_jobs="not-completed"):
-        conn.cancelJob(job)
-    conn.enablePrinter(queue)
 
 
 def test_the_printer_shows_every_user_no_secret(

@@ -16,7 +16,6 @@ import json
 import os
 import pwd
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -30,13 +29,6 @@ from tests.support.disk import fill, needs_root, small_disk
 from tests.support.helpers import drop_ticket, wait_for
 
 pytestmark = [pytest.mark.slow, needs_root]
-
-
-@pytest.fixture
-def hot_folder(tmp_path: Path) -> Iterator[HotFolderPath]:
-    path = HotFolderPath(tmp_path)
-    yield path
-    path.stop()
 
 
 def _receipts(path: HotFolderPath, where: str) -> list[dict[str, object]]:

@@ -27,7 +27,6 @@ from tests.campaign.paths import QUEUE
 from tests.campaign.rest_paths import RestHotFolder, RestPrinter, leaked, rest_config_text
 from tests.conftest import REPO
 from tests.support import corpus
-from tests.support.cupsd import PrivateCupsd
 from tests.support.helpers import make_pdf
 from tests.support.secrets import TEST_ACCOUNTS, TEST_APPS
 
@@ -339,14 +338,9 @@ def test_faxprint_send_refuses_what_the_api_would_with_one_line(
 
 
 @pytest.fixture
-def rest_printer(
-    cupsd: PrivateCupsd, queue: str, faxprint_root: Path, tmp_path: Path
-) -> Iterator[RestPrinter]:
-    yield RestPrinter(cupsd, faxprint_root, tmp_path)
-    conn = cupsd.connection()
-    for job in conn.getJobs(which_jobs="not-completed"):
-        conn.cancelJob(job)
-    conn.enablePrinter(queue)
+def transport() -> str:
+    """The campaign's printer (the printer fixture), with a REST account."""
+    return "ringcentral"
 
 
 PRINTABLE = [i for i in INPUTS if i.printer]
@@ -355,25 +349,25 @@ PRINTABLE = [i for i in INPUTS if i.printer]
 @pytest.mark.cupsd
 @pytest.mark.parametrize("given", PRINTABLE, ids=[i.name for i in PRINTABLE])
 def test_the_printer_cancels_what_the_api_would_refuse_with_one_line(
-    rest_printer: RestPrinter,
+    printer: RestPrinter,
     service: tuple[RestService, str],
     given: Input,
     request: pytest.FixtureRequest,
 ) -> None:
     _xfail(given, request)
     rest, url = service
-    rest_printer.configure(url, **_settings(given))
+    printer.configure(url, **_settings(given))
     marker = f"bad input, rest printer: {given.name}"
-    [(name, made)] = _documents(given, rest_printer.work, marker).items()
-    pdf = made.rename(rest_printer.work / name)  # cupsd renders PostScript itself
+    [(name, made)] = _documents(given, printer.work, marker).items()
+    pdf = made.rename(printer.work / name)  # cupsd renders PostScript itself
     options = [f'fax-to="{given.to}"', f'fax-cover-text="{_cover_text(given, marker)}"']
     if given.cover is not None:
         options.append(f'fax-cover="{given.cover}"')
-    rest_printer.jobs[marker] = rest_printer.cupsd.lp(
+    printer.jobs[marker] = printer.cupsd.lp(
         QUEUE, pdf, options=options, title=given.document or marker
     )
-    ended = rest_printer.ended(marker)
+    ended = printer.ended(marker)
     state, _, message = ended.partition(": ")
     assert state in ("accepted", "cancelled"), ended
-    _check(rest_printer.name, given, marker, rest, state, message)
-    assert not leaked([rest_printer.cupsd.job_log(rest_printer.jobs[marker])])
+    _check(printer.name, given, marker, rest, state, message)
+    assert not leaked([printer.cupsd.job_log(printer.jobs[marker])])

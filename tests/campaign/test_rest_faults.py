@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import signal
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,7 +34,7 @@ from tests.campaign.test_service_faults import (
     _port_outside_the_ephemeral_range,
     _wait_for_a_failed_attempt,
 )
-from tests.support.cupsd import JOB_PENDING, PrivateCupsd
+from tests.support.cupsd import JOB_PENDING
 from tests.support.helpers import started, wait_for, watch_process
 from tests.support.rest import RunningClock
 from tests.support.secrets import TEST_ACCOUNTS, TEST_APPS, TEST_CLIENT_SECRET, TEST_JWT
@@ -45,28 +45,15 @@ Path_ = RestPrinter | RestHotFolder
 
 
 @pytest.fixture
-def rest_printer(
-    cupsd: PrivateCupsd, queue: str, faxprint_root: Path, tmp_path: Path
-) -> Iterator[RestPrinter]:
-    conn = cupsd.connection()
-    conn.enablePrinter(queue)
-    yield RestPrinter(cupsd, faxprint_root, tmp_path)
-    for job in conn.getJobs(which_jobs="not-completed"):
-        conn.cancelJob(job)
-    conn.enablePrinter(queue)
-
-
-@pytest.fixture
-def rest_hot_folder(tmp_path: Path) -> Iterator[RestHotFolder]:
-    path = RestHotFolder(tmp_path)
-    yield path
-    path.stop()
+def transport() -> str:
+    """The campaign's printer and hot folder, with a REST account."""
+    return "ringcentral"
 
 
 @pytest.fixture(params=["printer", "hot folder"])
 def path(request: pytest.FixtureRequest) -> Path_:
     """Each case on both paths."""
-    name = "rest_printer" if request.param == "printer" else "rest_hot_folder"
+    name = "printer" if request.param == "printer" else "hot_folder"
     return request.getfixturevalue(name)  # type: ignore[no-any-return]
 
 
@@ -272,28 +259,28 @@ def test_a_token_lost_between_jobs_is_granted_again_once(
 
 @pytest.mark.parametrize("key", list(WRONG))
 def test_wrong_credentials_stop_the_queue_and_keep_the_job(
-    rest_printer: RestPrinter, queue: str, key: str, tmp_path: Path
+    printer: RestPrinter, queue: str, key: str, tmp_path: Path
 ) -> None:
     service = RestService(TEST_APPS)
     marker = f"campaign rest printer: wrong {key}"
     with _server(tmp_path, service) as server:
-        rest_printer.configure(server.url.removesuffix("/faxapi.asp"))
+        printer.configure(server.url.removesuffix("/faxapi.asp"))
         right = (TEST_CLIENT_SECRET, TEST_JWT)[list(WRONG).index(key)]
-        rest_printer.set_secret(key, WRONG[key])
-        rest_printer.send(marker)
-        cupsd = rest_printer.cupsd
+        printer.set_secret(key, WRONG[key])
+        printer.send(marker)
+        cupsd = printer.cupsd
         cupsd.wait_printer_stopped(queue)
         state = str(cupsd.connection().getPrinters()[queue]["printer-state-message"])
-        job = rest_printer.jobs[marker]
+        job = printer.jobs[marker]
         assert cupsd.connection().getJobAttributes(job)["job-state"] == JOB_PENDING
         assert "check the account's client_id, client_secret and jwt" in state, state
         assert (service.messages, service.fax_requests) == ({}, 0)
-        rest_printer.set_secret(key, right)  # the admin fixes it, then: cupsenable Fax
+        printer.set_secret(key, right)  # the admin fixes it, then: cupsenable Fax
         cupsd.connection().enablePrinter(queue)
-        ended = rest_printer.ended(marker)
-        shown = [state, *_messages(rest_printer, marker)]
+        ended = printer.ended(marker)
+        shown = [state, *_messages(printer, marker)]
     result = tally(
-        rest_printer.name,
+        printer.name,
         f"wrong {key}: queue stops, then sent",
         [marker],
         rest_stored_markers([service]),
@@ -310,11 +297,11 @@ def test_wrong_credentials_stop_the_queue_and_keep_the_job(
 
 @pytest.mark.parametrize("key", list(WRONG))
 def test_wrong_credentials_keep_a_hot_folder_job_waiting(
-    rest_hot_folder: RestHotFolder, key: str, tmp_path: Path
+    hot_folder: RestHotFolder, key: str, tmp_path: Path
 ) -> None:
     """``faxprint watch`` as its own process: the admin fixes the secret and restarts it."""
     service = RestService(TEST_APPS)
-    path = rest_hot_folder
+    path = hot_folder
     marker = f"campaign rest hot folder: wrong {key}"
     outputs = []
     with _server(tmp_path, service) as server:
