@@ -29,6 +29,7 @@ from faxprint.journal._schema import BUSY_TIMEOUT
 from faxprint.journal.records import (
     SENDABLE,
     AttemptRecord,
+    Contact,
     DeliveryRecord,
     Filter,
     JobRecord,
@@ -41,6 +42,7 @@ __all__ = [
     "BUSY_TIMEOUT",
     "SENDABLE",
     "AttemptRecord",
+    "Contact",
     "DeliveryRecord",
     "Filter",
     "JobRecord",

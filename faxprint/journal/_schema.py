@@ -63,6 +63,23 @@ CREATE TABLE IF NOT EXISTS deliveries (
     UNIQUE (account, message_id)
 );
 CREATE INDEX IF NOT EXISTS deliveries_outcome ON deliveries (outcome, checked);
+CREATE TABLE IF NOT EXISTS contacts (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    folded TEXT NOT NULL,
+    number TEXT NOT NULL,
+    company TEXT NOT NULL DEFAULT '',
+    updated REAL NOT NULL,
+    UNIQUE (folded, number)
+);
+CREATE INDEX IF NOT EXISTS contacts_folded ON contacts (folded);
+CREATE TABLE IF NOT EXISTS contact_groups (
+    contact INTEGER NOT NULL REFERENCES contacts (id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    folded TEXT NOT NULL,
+    PRIMARY KEY (contact, folded)
+);
+CREATE INDEX IF NOT EXISTS contact_groups_folded ON contact_groups (folded);
 """
 
 COLUMNS = (

@@ -14,6 +14,7 @@ class State(StrEnum):
     """Where a job stands."""
 
     PENDING = "pending"
+    UNADDRESSED = "unaddressed"  # a printed job no option, code or default addresses
     SENDING = "sending"
     RETRY = "retry"
     ACCEPTED = "accepted"
@@ -24,7 +25,7 @@ class State(StrEnum):
 
 # A failed or cancelled job that is submitted again (an admin restarting a CUPS job, a
 # file moved back into the hot folder) was resubmitted on purpose: it may be sent.
-SENDABLE = frozenset({State.PENDING, State.RETRY, State.FAILED, State.CANCELLED})
+SENDABLE = frozenset({State.PENDING, State.UNADDRESSED, State.RETRY, State.FAILED, State.CANCELLED})
 
 
 @dataclass(frozen=True)
@@ -82,3 +83,13 @@ class Filter:
     recipient: str | None = None  # a number, or its start: recipients are "NUMBER|NAME"
     since: float | None = None  # updated at or after (seconds since the epoch)
     until: float | None = None  # updated before
+
+
+@dataclass(frozen=True)
+class Contact:
+    """An address book entry: a fax number under a name, with its company and groups."""
+
+    name: str
+    number: str
+    company: str = ""
+    groups: tuple[str, ...] = ()

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from faxprint.journal._connection import translated
 from faxprint.journal._schema import safe
+from faxprint.journal.contacts import Contacts
 from faxprint.journal.deliveries import Deliveries
 from faxprint.journal.queries import Queries
 from faxprint.journal.records import SENDABLE, AttemptRecord, JobRecord, State
@@ -16,7 +17,7 @@ from faxprint.journal.store import JobStore
 from faxprint.lease import owner_alive
 
 
-class Journal(Deliveries, Queries):
+class Journal(Deliveries, Queries, Contacts):
     """The job journal in one SQLite file. Safe for many processes at once."""
 
     @translated
@@ -74,11 +75,42 @@ class Journal(Deliveries, Queries):
         cannot be read, no document from cupsd's filters): history answers "did my fax
         go?" for it too. A job the journal knows in another state than waiting to be sent
         (accepted, uncertain, being sent: a restarted job refused this time) keeps it."""
+        return self._waiting(key, State.FAILED, message, source, account, documents, user, title)
+
+    @translated
+    def unaddressed(
+        self,
+        key: str,
+        message: str,
+        *,
+        source: str,
+        account: str,
+        documents: Sequence[str] = (),
+        user: str = "",
+        title: str = "",
+    ) -> JobRecord:
+        """Record a printed job that waits for an address (no option, code or default
+        names a recipient); a job the journal knows in another state keeps it."""
+        return self._waiting(
+            key, State.UNADDRESSED, message, source, account, documents, user, title
+        )
+
+    def _waiting(
+        self,
+        key: str,
+        state: State,
+        message: str,
+        source: str,
+        account: str,
+        documents: Sequence[str],
+        user: str,
+        title: str,
+    ) -> JobRecord:
         with self._immediate() as db:
             self._insert(db, key, source, account, [], documents, None, user, title)
             job = self._known(db, key)
             if job.state in SENDABLE:
-                self._set(db, job, State.FAILED, None, message, self.clock())
+                self._set(db, job, state, None, message, self.clock())
         return self._require(key)
 
     @translated

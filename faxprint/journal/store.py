@@ -8,11 +8,18 @@ change or read one job raise KeyError for a key the journal does not know.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Protocol, Self
 
-from faxprint.journal.records import AttemptRecord, DeliveryRecord, Filter, JobRecord, State
+from faxprint.journal.records import (
+    AttemptRecord,
+    Contact,
+    DeliveryRecord,
+    Filter,
+    JobRecord,
+    State,
+)
 
 
 class JobStore(Protocol):
@@ -65,6 +72,20 @@ class JobStore(Protocol):
         title: str = "",
     ) -> JobRecord:
         """Record a job refused before it became a fax; one sent or being sent keeps its state."""
+        ...
+
+    def unaddressed(
+        self,
+        key: str,
+        message: str,
+        *,
+        source: str,
+        account: str,
+        documents: Sequence[str] = (),
+        user: str = "",
+        title: str = "",
+    ) -> JobRecord:
+        """Record a printed job that waits for an address; a job in another state keeps it."""
         ...
 
     def start_attempt(self, key: str, *, force: bool = False) -> JobRecord:
@@ -153,4 +174,26 @@ class JobStore(Protocol):
 
     def find(self, reference: str) -> list[JobRecord]:
         """Return the jobs a person's reference names (a key or its start, a job's name)."""
+        ...
+
+    # The address book.
+
+    def add_contact(self, contact: Contact) -> str:
+        """Add a contact, or update the one entry of its name; say which."""
+        ...
+
+    def import_contacts(self, entries: Iterable[Contact]) -> tuple[int, int]:
+        """Add entries not there yet, in one transaction; return (added, skipped)."""
+        ...
+
+    def remove_contacts(self, name: str, number: str | None = None) -> list[Contact]:
+        """Remove the entries of a name (or the one with ``number``); return them."""
+        ...
+
+    def contacts(self) -> list[Contact]:
+        """Return every entry, by name."""
+        ...
+
+    def named(self, name: str) -> tuple[list[Contact], list[Contact]]:
+        """Return the entries named ``name``, and the members of the group named so."""
         ...
