@@ -65,6 +65,7 @@ __all__ = [
     "Account",
     "Config",
     "Limits",
+    "Printer",
     "RetryPolicy",
     "load",
     "path_of",
@@ -104,10 +105,26 @@ class Limits:
     max_pages: int = 300
     max_document_mb: float = 100.0
     max_job_mb: float = 200.0
+    max_faxes: int = 500  # the faxes one printed job may become (mail merge)
 
     def __post_init__(self) -> None:
-        if min(self.max_recipients, self.max_pages, self.max_document_mb, self.max_job_mb) <= 0:
+        if min(self.max_recipients, self.max_pages, self.max_document_mb, self.max_job_mb,
+               self.max_faxes) <= 0:  # fmt: skip
             raise ValueError("every limit must be greater than 0")
+
+
+@dataclass(frozen=True)
+class Printer:
+    """What the Fax printer does with a job that no option, code or default addresses."""
+
+    unaddressed: str = "hold"  # hold: wait for `faxprint address`; cancel: today's way
+    address_wait: float = 86400.0  # seconds a held job waits before it is cancelled
+
+    def __post_init__(self) -> None:
+        if self.unaddressed not in ("hold", "cancel"):
+            raise ValueError("unaddressed must be hold or cancel")
+        if self.address_wait <= 0:
+            raise ValueError("address_wait must be greater than 0")
 
 
 @dataclass(frozen=True)
@@ -118,6 +135,7 @@ class Config:
     journal: Path
     retry: RetryPolicy = RetryPolicy()
     limits: Limits = Limits()
+    printer: Printer = Printer()
     uncertain: str = "hold"
     source: Path | None = None
     hotfolder: Mapping[str, Any] = field(default_factory=dict)  # see faxprint.hotfolder.settings
@@ -198,7 +216,37 @@ def from_mapping(
     env = os.environ if env is None else env
     where = str(source or "configuration")
     base = source.parent if source is not None else Path.cwd()  # relative paths start here
-    only(data, {"journal", "retry", "limits", "uncertain", "accounts", "hotfolder"}, where)
+    only(data, {"journal", "retry", "limits", "printer", "uncertain", "accounts", "hotfolder"},
+         where)  # fmt: skip
+    accounts = _accounts(data, where, mode, base)
+    uncertain = str(data.get("uncertain", "hold"))
+    if uncertain not in UNCERTAIN_POLICIES:
+        raise ConfigError(f"{where}: uncertain must be one of {', '.join(UNCERTAIN_POLICIES)}")
+    journal = (
+        path_of(data["journal"], f"{where}: journal", base)
+        if "journal" in data
+        else (default_journal(env))
+    )
+    hotfolder = dict(_table(data.get("hotfolder", {}), f"{where}: [hotfolder]"))
+    if "path" in hotfolder:
+        hotfolder["path"] = str(path_of(hotfolder["path"], f"{where}: [hotfolder] path", base))
+    return Config(
+        accounts=accounts,
+        journal=journal,
+        retry=_retry(_table(data.get("retry", {}), f"{where}: [retry]"), where),
+        limits=_limits(data.get("limits", {}), f"{where}: [limits]"),
+        printer=_table_of(
+            Printer, _table(data.get("printer", {}), f"{where}: [printer]"), f"{where}: [printer]"
+        ),
+        uncertain=uncertain,
+        source=source,
+        hotfolder=hotfolder,
+    )
+
+
+def _accounts(data: Mapping[str, Any], where: str, mode: int, base: Path) -> dict[str, Account]:
+    """The [accounts.NAME] tables, read; warn of secrets others can read, and of
+    certificates not verified."""
     accounts_data = _table(data.get("accounts", {}), f"{where}: [accounts]")
     accounts = {
         name: account_from_table(
@@ -217,26 +265,7 @@ def from_mapping(
             logger.warning(
                 "account %r: TLS certificates are not verified (verify = false)", account.name
             )
-    uncertain = str(data.get("uncertain", "hold"))
-    if uncertain not in UNCERTAIN_POLICIES:
-        raise ConfigError(f"{where}: uncertain must be one of {', '.join(UNCERTAIN_POLICIES)}")
-    journal = (
-        path_of(data["journal"], f"{where}: journal", base)
-        if "journal" in data
-        else (default_journal(env))
-    )
-    hotfolder = dict(_table(data.get("hotfolder", {}), f"{where}: [hotfolder]"))
-    if "path" in hotfolder:
-        hotfolder["path"] = str(path_of(hotfolder["path"], f"{where}: [hotfolder] path", base))
-    return Config(
-        accounts=accounts,
-        journal=journal,
-        retry=_retry(_table(data.get("retry", {}), f"{where}: [retry]"), where),
-        limits=_limits(data.get("limits", {}), f"{where}: [limits]"),
-        uncertain=uncertain,
-        source=source,
-        hotfolder=hotfolder,
-    )
+    return accounts
 
 
 def _apply_env(config: Config, env: Mapping[str, str]) -> Config:

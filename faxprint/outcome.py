@@ -152,6 +152,15 @@ class JobKey:
     def __str__(self) -> str:
         return ":".join((self.kind.value, *self.parts))
 
+    def section(self, number: int) -> JobKey:
+        """The key of fax ``number`` of a job that became several (mail merge)."""
+        return JobKey(self.kind, (*self.parts[:-1], f"{self.parts[-1]}#{number}"))
+
+    @property
+    def base(self) -> JobKey:
+        """The key of the job a section belongs to (itself for a whole job)."""
+        return JobKey(self.kind, (*self.parts[:-1], self.parts[-1].partition("#")[0]))
+
     @property
     def printer(self) -> str:
         """A printer job's queue ("" for others)."""

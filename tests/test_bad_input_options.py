@@ -313,6 +313,9 @@ def test_the_backend_survives_any_user_title_and_options(
     elif status == backend.RETRY:  # the sandbox refuses unknown cover pages with code 5
         assert (errors, sent) == ([], 0)
         assert lines[-1].startswith("WARNING: Fax not sent yet (attempt 1): "), err
+    elif status == backend.HOLD:  # no recipient: held until a person addresses it
+        assert (errors, sent) == ([], 0)
+        assert lines[-1].startswith("WARNING: Fax waiting for an address: "), err
     else:
         assert (status, len(errors), sent) == (backend.CANCEL, 1, 0), err
 

@@ -140,7 +140,7 @@ def test_limits_are_read_and_checked(tmp_path: Path) -> None:
     for bad, complaint in (
         ("max_pages = 0", "every limit must be greater than 0"),
         ('max_pages = "many"', "invalid literal"),
-        ("max_faxes = 3", "unknown setting max_faxes"),
+        ("max_pagez = 3", "unknown setting max_pagez"),
     ):
         with pytest.raises(ConfigError, match=complaint):
             config.load(_write(tmp_path, base + f"[limits]\n{bad}\n"))

@@ -2,29 +2,9 @@
 
 cupsd runs ``cups-backend/faxprint`` once per job with ``argv = [uri, job-id, user, title,
 copies, options, (file)]``; without arguments it lists the scheme. Everything the user
-should see goes to stderr as ``INFO:``/``ERROR:`` lines; the exit status tells cupsd
-what to do with the job, decided in :data:`EXIT_STATUS` alone:
-
-===========  ==========================  ================================================
-outcome      exit status                 why
-===========  ==========================  ================================================
-accepted     0 OK                        the job is done
-invalid      5 CANCEL                    the job is wrong (no recipient, bad number,
-                                         damaged PDF): retrying cannot help
-rejected     5 CANCEL                    the service refused the job's data
-account      4 STOP                      wrong credentials or faxing prohibited fail
-                                         every job of the queue alike: stopping the queue
-                                         keeps them all, and its state message tells the
-                                         admin, who fixes the config and runs
-                                         ``cupsenable``; holding jobs one by one would
-                                         hide the cause and need each job released
-deferred     6 RETRY                     the service is down: cupsd retries the job later
-expired      5 CANCEL                    the journal's retry budget (attempts, age) is
-                                         spent: the job ends with the last error
-uncertain    3 HOLD                      it may have been sent: held until a person
-                                         checks and releases or cancels it
-cancelled    5 CANCEL                    SIGTERM (the user cancelled the job)
-===========  ==========================  ================================================
+should see goes to stderr as ``INFO:``/``ERROR:`` lines, and the exit status tells cupsd
+what to do with the job (:mod:`faxprint.cups.report`). The job's faxes are planned and
+sent by :mod:`faxprint.cups.job`.
 """
 
 from __future__ import annotations
@@ -38,13 +18,26 @@ import sys
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, ClassVar, TextIO
+from typing import BinaryIO, ClassVar, TextIO
 from urllib.parse import unquote, urlsplit
 
 from faxprint import config as configuration
 from faxprint.cancellation import Cancellation
-from faxprint.cups.jobticket import ticket_from_options
+from faxprint.cups import jobticket
+from faxprint.cups.job import Job
 from faxprint.cups.options import option_values, parse_options
+from faxprint.cups.report import (
+    CANCEL,
+    EXIT_STATUS,
+    FAILED,
+    HOLD,
+    OK,
+    RETRY,
+    STOP,
+    accepted_line,
+    refused,
+    report,
+)
 from faxprint.cups.spool import Spooled, spool
 from faxprint.documents import DocumentSource
 from faxprint.errors import (
@@ -57,24 +50,11 @@ from faxprint.errors import (
 from faxprint.outcome import JobKey, Kind, Outcome, Source, Status
 from faxprint.text import printable
 
-if TYPE_CHECKING:
-    from faxprint.ticket import Ticket
-
 logger = logging.getLogger(__name__)
 
-OK, FAILED, AUTH_REQUIRED, HOLD, STOP, CANCEL, RETRY = 0, 1, 2, 3, 4, 5, 6
-
-EXIT_STATUS: dict[Status, int] = {
-    Status.ACCEPTED: OK,
-    Status.INVALID: CANCEL,
-    Status.REJECTED: CANCEL,
-    Status.ACCOUNT: STOP,
-    Status.CONFIG: STOP,
-    Status.DEFERRED: RETRY,
-    Status.EXPIRED: CANCEL,
-    Status.UNCERTAIN: HOLD,
-    Status.CANCELLED: CANCEL,
-}
+#: Handed on from faxprint.cups.report for the backend's callers and tests.
+__all__ = ["CANCEL", "EXIT_STATUS", "FAILED", "HOLD", "OK", "RETRY", "STOP", "accepted_line",
+           "main", "refused", "report"]  # fmt: skip
 
 DISCOVERY = 'network faxprint "Unknown" "Fax through a FaxOut account (faxprint)"'
 
@@ -152,7 +132,8 @@ def run_job(
     stderr: TextIO,
     cancellation: Cancellation,
 ) -> int:
-    """Fax one job; report on stderr; return the exit status."""
+    """Fax one job (or the several faxes its codes make); report on stderr; return the
+    exit status."""
     job_id, user, title, options_text = argv[1], argv[2], argv[3], argv[5]
     source = Source(Kind.CUPS, user=user, title=title)
     try:
@@ -165,14 +146,15 @@ def run_job(
     folder: Path | None = None
     try:
         options = parse_options(options_text)
-        ticket = ticket_from_options(options)
+        asked = jobticket.request(options)
         uuid = job_uuid(options)
         folder, spooled = _spool(argv, stdin, env, digest=not uuid)
         key = job_key(env, job_id, uuid, spooled)
         if not spooled.paths:
             raise DocumentError(_nothing_from_cupsd(env))
         sources = _sources(spooled, title, option_values(options_text, "document-name-supplied"))
-        outcome = _submit(settings, account, key, ticket, sources, source, cancellation)
+        job = Job(settings, account, key, source, cancellation)
+        return job.run(asked, sources, folder, stderr)
     except CancelledError:
         raise
     except FaxPrintError as error:  # before it could be submitted: an outcome all the same
@@ -183,7 +165,6 @@ def run_job(
     finally:
         if folder is not None:
             shutil.rmtree(folder, ignore_errors=True)
-    return report(outcome, stderr)
 
 
 def _configured(env: Mapping[str, str]) -> tuple[configuration.Config, configuration.Account]:
@@ -197,32 +178,6 @@ def _configured(env: Mapping[str, str]) -> tuple[configuration.Config, configura
             "fax service", configuration.DEFAULT_CONFIG,
         )  # fmt: skip
     return settings, account
-
-
-def _submit(
-    settings: configuration.Config,
-    account: configuration.Account,
-    key: str,
-    ticket: Ticket,
-    sources: list[DocumentSource],
-    source: Source,
-    cancellation: Cancellation,
-) -> Outcome:
-    """Send the spooled job; a cancel that came too late to stop it is said."""
-    from faxprint.journal import Journal
-    from faxprint.submitter import Submitter
-
-    with Journal(settings.journal) as journal:
-        submitter = Submitter.configured(settings, account, journal, sleep=cancellation.sleep)
-        # Every user can read a job's messages (lpstat -l): numbers only at debug level.
-        count = len(ticket.recipients)
-        logger.info("Sending fax to %d recipient%s", count, "s" * (count != 1))
-        logger.debug("Recipients: %s", ", ".join(str(r) for r in ticket.recipients))
-        outcome = submitter.submit(key, ticket, sources, source=source,
-                                   progress=cancellation.progress, release=True)  # fmt: skip
-        if late := cancellation.too_late(journal, key, outcome.ok):
-            logger.warning("%s", late[0].upper() + late[1:])
-    return outcome
 
 
 def _spool(
@@ -268,43 +223,6 @@ def _extension(path: Path, suffix: str) -> str:
         if stream.read(5) == b"%PDF-":
             return ".pdf"
     return suffix if suffix and suffix.lower() != ".pdf" else ".txt"
-
-
-def report(outcome: Outcome, stderr: TextIO) -> int:
-    """Tell the user what happened, in the lines cupsd shows; return the exit status."""
-    if outcome.ok:
-        if outcome.pages is not None:
-            stderr.write(f"PAGE: total {outcome.pages}\n")
-            stderr.write(f"ATTR: job-impressions-completed={outcome.pages}\n")
-            stderr.flush()
-        logger.info("%s", accepted_line(outcome))
-    elif outcome.status is Status.DEFERRED:
-        attempt = f" (attempt {outcome.attempts})" if outcome.attempts else ""
-        logger.warning("Fax not sent yet%s: %s; cupsd will retry the job", attempt,
-                       outcome.message)  # fmt: skip
-    elif outcome.status is Status.UNCERTAIN:
-        logger.error("Fax held: %s", outcome.message)
-    else:
-        logger.error("Fax not sent: %s", outcome.message)
-    if outcome.unrecorded:  # after the verdict: the verdict is what the job is
-        logger.warning("The journal could not record this: %s", outcome.unrecorded)
-    return EXIT_STATUS[outcome.status]
-
-
-def refused(outcome: Outcome) -> int:
-    """Say why a job could not even be submitted (its options, the config, a disk), in
-    the one line cupsd shows; return the exit status of its outcome."""
-    if outcome.status is Status.CONFIG:
-        logger.error("faxprint is not configured right: %s", outcome.message)
-    else:
-        logger.error("%s", outcome.message)
-    return EXIT_STATUS[outcome.status]
-
-
-def accepted_line(outcome: Outcome) -> str:
-    """Say what was accepted: "Fax accepted for 2 recipients, 3 pages"."""
-    already = " (earlier)" if outcome.already else ""
-    return f"Fax accepted{already} for {outcome.counts}"
 
 
 def account_from_uri(uri: str) -> str:

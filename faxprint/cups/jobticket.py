@@ -16,9 +16,11 @@ empty value means "not set". Cover page, cover text, resolution and send time co
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from faxprint.errors import TicketError
+from faxprint.protocol import COVER_NONE
 from faxprint.ticket import Recipient, Ticket
 
 # A comma or semicolon separates recipients only where a number follows, so that a
@@ -33,11 +35,31 @@ RESOLUTION_OPTIONS = ("fax-resolution", "faxResolution")
 SEND_AT_OPTIONS = ("fax-send-at", "faxSendAt")
 
 
-def ticket_from_options(options: Mapping[str, str]) -> Ticket:
-    """Build the ticket a job's options ask for; raise TicketError with what to fix."""
+@dataclass(frozen=True)
+class Request:
+    """What a job's options ask for, as written: recipients (numbers, ``NUMBER|NAME`` or
+    contact names), cover page, cover text, resolution and send time."""
+
+    recipients: tuple[str, ...] = ()
+    cover: str | None = None
+    cover_text: str | None = None
+    resolution: str | None = None
+    send_at: str | None = None
+
+    def ticket(self, recipients: Sequence[str], *, no_cover: bool = False) -> Ticket:
+        """The ticket to ``recipients`` (as resolved); ``no_cover``: the document's codes
+        asked for no cover page, which a cover the options name overrides."""
+        cover = self.cover if self.cover is not None else (COVER_NONE if no_cover else None)
+        return Ticket.build(recipients, cover=cover, cover_text=self.cover_text,
+                            resolution=self.resolution, send_at=self.send_at)  # fmt: skip
+
+
+def request(options: Mapping[str, str]) -> Request:
+    """Read what a job's options ask for; a job that names no recipient may still be
+    addressed by its document's codes, its queue's default or a person."""
     folded = {name.lower(): value for name, value in options.items()}
-    return Ticket.build(
-        recipients(folded),
+    return Request(
+        tuple(written_recipients(folded)),
         cover=_first(folded, COVER_OPTIONS, keep_none=True),
         cover_text=_first(folded, COVER_TEXT_OPTIONS),
         resolution=_first(folded, RESOLUTION_OPTIONS),
@@ -45,19 +67,40 @@ def ticket_from_options(options: Mapping[str, str]) -> Ticket:
     )
 
 
-def recipients(options: Mapping[str, str]) -> list[Recipient]:
-    """Read the job's recipients from ``fax-to``, else ``phone`` (with ``faxPrefix``)."""
+def ticket_from_options(options: Mapping[str, str]) -> Ticket:
+    """Build the ticket a job's options ask for; raise TicketError with what to fix."""
+    asked = request(options)
+    if not asked.recipients:
+        raise TicketError(NO_RECIPIENT)
+    return asked.ticket(asked.recipients)
+
+
+NO_RECIPIENT = (
+    "no recipient: print with -o 'fax-to=NUMBER' (or NUMBER|NAME, several separated by "
+    "commas, or a contact's name), type the fax number in the print dialog's Fax Number "
+    "box, or write an addressing code such as <TOFAXNUM:NUMBER> in the document"
+)
+
+
+def written_recipients(options: Mapping[str, str]) -> list[str]:
+    """The job's recipients as written in ``fax-to``, else ``phone`` (its numbers with
+    ``faxPrefix`` before them); none when neither is set."""
     to = _value(options.get("fax-to"))
     if to:
-        return [Recipient.parse(part) for part in split_recipients(to)]
+        return split_recipients(to)
     phone = _value(options.get("phone"))
-    if phone:
-        prefix = re.sub(r"[^\d+]", "", _value(options.get("faxprefix")) or "")
-        return [_prefixed(prefix, Recipient.parse(part)) for part in split_recipients(phone)]
-    raise TicketError(
-        "no recipient: print with -o 'fax-to=NUMBER' (or NUMBER|NAME, several separated "
-        "by commas), or type the fax number in the print dialog's Fax Number box"
-    )
+    if not phone:
+        return []
+    prefix = re.sub(r"[^\d+]", "", _value(options.get("faxprefix")) or "")
+    return [_prefixed(prefix, part) for part in split_recipients(phone)]
+
+
+def recipients(options: Mapping[str, str]) -> list[Recipient]:
+    """Read the job's recipients (numbers only) from ``fax-to``, else ``phone``."""
+    written = written_recipients(options)
+    if not written:
+        raise TicketError(NO_RECIPIENT)
+    return [Recipient.parse(part) for part in written]
 
 
 def split_recipients(text: str) -> list[str]:
@@ -66,10 +109,11 @@ def split_recipients(text: str) -> list[str]:
     return [part for part in parts if part]
 
 
-def _prefixed(prefix: str, recipient: Recipient) -> Recipient:
-    if not prefix or recipient.number.startswith("+"):
-        return recipient
-    return Recipient(prefix + recipient.number, recipient.name)
+def _prefixed(prefix: str, written: str) -> str:
+    number = written.partition("|")[0].strip()
+    if not prefix or number.startswith("+") or not any(c.isdigit() for c in number):
+        return written  # an international number, or a contact's name
+    return prefix + written.strip()
 
 
 def _value(raw: str | None, *, keep_none: bool = False) -> str | None:
