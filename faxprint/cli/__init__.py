@@ -15,7 +15,18 @@ import sys
 from collections.abc import Sequence
 
 from faxprint import __version__
-from faxprint.cli import decide, doctor, jobs, preview, printer, sandbox, send, watch
+from faxprint.cli import (
+    address,
+    contacts,
+    decide,
+    doctor,
+    jobs,
+    preview,
+    printer,
+    sandbox,
+    send,
+    watch,
+)
 from faxprint.cli.base import Command, ConfigSource
 from faxprint.cli.exits import EX_INTERRUPTED, EX_IOERR, EX_USAGE, failed, say
 from faxprint.errors import FaxPrintError
@@ -28,6 +39,8 @@ EXAMPLES = """examples:
   faxprint history --since 7d --to 5556465589
   faxprint show Fax-17                one job's story (printer queue Fax, job 17)
   faxprint retry Fax-17               send an uncertain job again, after checking
+  faxprint address Fax-18 --to 5556465589   address a job printed without a number
+  faxprint contacts add Accounting 5556465589
   faxprint preview offer.pdf          see the pages as the fax will show them
   faxprint doctor                     check this server, with fixes
 
@@ -63,6 +76,8 @@ COMMANDS: tuple[Command, ...] = (
     *watch.COMMANDS,
     *jobs.COMMANDS,
     *decide.COMMANDS,
+    *address.COMMANDS,
+    *contacts.COMMANDS,
     *preview.COMMANDS,
     *doctor.COMMANDS,
     COMPLETION,

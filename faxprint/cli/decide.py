@@ -45,8 +45,9 @@ from faxprint.outcome import Kind
 #: What may be settled: waiting jobs and jobs in doubt (shown states).
 RETRYABLE = frozenset({State.UNCERTAIN.value, INTERRUPTED, State.RETRY.value, State.FAILED.value})
 CANCELLABLE = frozenset(
-    {State.UNCERTAIN.value, INTERRUPTED, State.RETRY.value, State.PENDING.value}
-)
+    {State.UNCERTAIN.value, INTERRUPTED, State.RETRY.value, State.PENDING.value,
+     State.UNADDRESSED.value}
+)  # fmt: skip
 
 
 def run_retry(args: argparse.Namespace, config: ConfigSource) -> int:

@@ -30,11 +30,12 @@ from faxprint.jobview import (
     source_of,
 )
 from faxprint.journal import AttemptRecord, DeliveryRecord, Filter, JobRecord, JobStore, State
+from faxprint.outcome import JobKey
 from faxprint.text import printable, some
 
 HEADER = ("UPDATED", "STATE", "JOB", "RECIPIENTS", "PAGES", "TRIES", "MESSAGE")
 #: Jobs ``status`` lists: not settled, or settled in doubt.
-OPEN = (State.PENDING, State.SENDING, State.RETRY, State.UNCERTAIN)
+OPEN = (State.PENDING, State.UNADDRESSED, State.SENDING, State.RETRY, State.UNCERTAIN)
 #: The exit status of a reference that names no job, or several.
 EX_NOT_ONE = 1
 
@@ -306,22 +307,40 @@ def _summary(journal: JobStore, now: float) -> None:
 
 
 def run_show(args: argparse.Namespace, config: ConfigSource) -> int:
-    """Print one job's whole story."""
+    """Print one job's whole story (every fax of a printer job that became several)."""
     now = time.time()
 
     def work(journal: JobStore) -> int:
-        job = the_job(journal, args.job, now)
-        if job is None:
-            return EX_NOT_ONE
-        attempts, decisions = journal.attempts(job.key), journal.decisions(job.key)
-        delivery = journal.delivery(job.key)
-        if args.json:
-            print(json.dumps(as_json(job, now, attempts, decisions, delivery)))
-        else:
-            print(details(job, attempts, now, decisions, delivery))
+        found = _sections(journal.find(args.job))
+        if not found:
+            job = the_job(journal, args.job, now)
+            if job is None:
+                return EX_NOT_ONE
+            found = [job]
+        for number, job in enumerate(found):
+            attempts, decisions = journal.attempts(job.key), journal.decisions(job.key)
+            delivery = journal.delivery(job.key)
+            if args.json:
+                print(json.dumps(as_json(job, now, attempts, decisions, delivery)))
+            else:
+                print(("\n" if number else "") + details(job, attempts, now, decisions, delivery))
         return 0
 
     return with_journal(args, config, work)
+
+
+def _sections(found: Sequence[JobRecord]) -> list[JobRecord]:
+    """The faxes of one printer job that became several, in order; [] otherwise."""
+    keys = [JobKey.parse(job.key) for job in found]
+    bases = {key.base for key in keys if key is not None}
+    if len(found) < 2 or None in keys or len(bases) != 1:
+        return []
+    return sorted(found, key=lambda job: _section_number(job.key))
+
+
+def _section_number(key: str) -> int:
+    tail = key.rpartition("#")[2]
+    return int(tail) if tail.isdigit() else 0
 
 
 COMMANDS = (

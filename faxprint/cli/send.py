@@ -20,23 +20,29 @@ from faxprint.outcome import JobKey, Kind, Outcome, Source
 
 if TYPE_CHECKING:
     from faxprint.cancellation import Cancellation
+    from faxprint.ticket import Ticket
 
 
 def run(args: argparse.Namespace, config: ConfigSource) -> int:
     """Fax files to the recipients given on the command line."""
+    from faxprint.addressing.contacts import is_name, resolve
     from faxprint.cancellation import Cancellation
     from faxprint.documents import DocumentSource
     from faxprint.journal import Journal
     from faxprint.submitter import Submitter
-    from faxprint.ticket import Ticket
 
     key = str(JobKey.send(str(uuid.uuid4())))
     try:
         settings = config.load()
         account = settings.account(args.account)
-        ticket = Ticket.build(args.to, cover=args.cover, cover_text=args.cover_text,
-                              resolution=args.resolution, send_at=args.send_at)  # fmt: skip
-        journal = Journal(settings.journal)
+        if not any(is_name(written) for written in args.to):  # said before a journal fault
+            _ticket(args, args.to)
+        journal = Journal(settings.journal)  # the contacts are in it too
+        try:
+            ticket = _ticket(args, resolve(args.to, journal))
+        except FaxPrintError:
+            journal.close()
+            raise
     except FaxPrintError as error:  # before anything was sent: an outcome all the same
         return report(Outcome.refused(key, error))
     cancellation = Cancellation()  # Ctrl-C and SIGTERM cancel as `cancel JOB` does
@@ -59,6 +65,13 @@ def run(args: argparse.Namespace, config: ConfigSource) -> int:
         except FaxPrintError as error:  # the journal, before anything was sent
             outcome = Outcome.refused(key, error)
     return report(outcome, late)
+
+
+def _ticket(args: argparse.Namespace, recipients: list[str]) -> Ticket:
+    from faxprint.ticket import Ticket
+
+    return Ticket.build(recipients, cover=args.cover, cover_text=args.cover_text,
+                        resolution=args.resolution, send_at=args.send_at)  # fmt: skip
 
 
 def report(outcome: Outcome, late: str = "") -> int:

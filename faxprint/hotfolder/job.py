@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from faxprint.addressing.contacts import Book, resolve
 from faxprint.config import Account, Config
 from faxprint.documents import DocumentSource, Identity, identity_of
 from faxprint.errors import FaxPrintError, InputError, TicketError
@@ -89,9 +90,10 @@ def run_job(config: Config, settings: HotFolderSettings, spool: Spool, claim: Cl
     key = str(JobKey.hotfolder(claim.job))
     recipients: list[str] = []
     try:
-        ticket, sources, account = _prepared(config, settings, claim)
-        recipients = [r.text() for r in ticket.recipients]
-        outcome = _submit(config, account, key, ticket, sources, claim)
+        with Journal(config.journal) as journal:  # the contacts are in the journal too
+            ticket, sources, account = _prepared(config, settings, claim, journal)
+            recipients = [r.text() for r in ticket.recipients]
+            outcome = _submit(config, journal, account, key, ticket, sources, claim)
     except FaxPrintError as error:  # before it could be submitted: an outcome all the same
         outcome = Outcome.refused(key, error)
         if outcome.status is Status.INVALID:
@@ -108,7 +110,7 @@ def run_job(config: Config, settings: HotFolderSettings, spool: Spool, claim: Cl
 
 
 def _prepared(
-    config: Config, settings: HotFolderSettings, claim: Claim
+    config: Config, settings: HotFolderSettings, claim: Claim, book: Book
 ) -> tuple[Ticket, list[DocumentSource], Account]:
     """Read a claimed job: its ticket (or its folder's defaults), documents and account."""
     if claim.foreign:
@@ -123,7 +125,7 @@ def _prepared(
             "document is written and closed"
         )
     spec = _spec(claim, settings)
-    ticket = Ticket.build(spec.to, cover=spec.cover, cover_text=spec.cover_text,
+    ticket = Ticket.build(resolve(spec.to, book), cover=spec.cover, cover_text=spec.cover_text,
                           resolution=spec.resolution, send_at=spec.send_at)  # fmt: skip
     sources = [_document(claim, name, settings) for name in claim.documents]
     if not sources:
@@ -140,6 +142,7 @@ def _prepared(
 
 def _submit(
     config: Config,
+    journal: Journal,
     account: Account,
     key: str,
     ticket: Ticket,
@@ -149,12 +152,9 @@ def _submit(
     """Submit the job once (the watcher retries it itself) and note on its outcome what
     the receipt must say besides."""
     before = _identities(sources)
-    with Journal(config.journal) as journal:
-        submitter = Submitter.configured(
-            config, account, journal, retry=replace(config.retry, tries=1)
-        )
-        source = Source(Kind.HOTFOLDER, user=_owner(claim), title=claim.job)
-        outcome = submitter.submit(key, ticket, sources, source=source)
+    submitter = Submitter.configured(config, account, journal, retry=replace(config.retry, tries=1))
+    source = Source(Kind.HOTFOLDER, user=_owner(claim), title=claim.job)
+    outcome = submitter.submit(key, ticket, sources, source=source)
     if outcome.ok and (changed := _changed(sources, before)):
         # The upload checked each file up to its last byte: the fax carries them as they
         # were. A writer that still had one open changed it after: say so, the copy kept

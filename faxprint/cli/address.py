@@ -1,0 +1,119 @@
+"""``faxprint address`` and ``faxprint expire``: printer jobs that wait for an address.
+
+A job printed from a program with no fax-number field, and without addressing codes,
+waits in CUPS (held) for an address. ``address`` gives it one and releases it: the job's
+own owner may (cupsd checks it: the address is set with ``lp -i JOB -o fax-to=... -H
+resume`` as the user who runs this), and so may root. ``expire`` (root, from a timer)
+cancels the jobs that waited longer than ``[printer] address_wait``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import subprocess
+import time
+
+from faxprint.cli.base import Command, ConfigSource
+from faxprint.cli.exits import EX_USAGE, say
+from faxprint.text import printable
+
+EX_REFUSED = 1
+_JOB = re.compile(r"(?P<queue>[^\s/]+)-(?P<number>[0-9]+)")
+
+
+def run_address(args: argparse.Namespace, config: ConfigSource) -> int:
+    """Set the job's recipients (and cover) in CUPS and release it."""
+    from faxprint.addressing.contacts import is_name
+    from faxprint.ticket import Recipient
+
+    match = _JOB.fullmatch(args.job.strip())
+    if match is None:
+        return say(f"{printable(args.job)!r} is no printer job: give QUEUE-JOBID, e.g. Fax-17",
+                   EX_USAGE)  # fmt: skip
+    for written in args.to:  # numbers are checked here; names by the printer, in the book
+        if not is_name(written):
+            Recipient.parse(written)  # TicketError: one line, 65
+    options = {"fax-to": ",".join(args.to)}
+    if args.cover is not None:
+        options["fax-cover"] = args.cover
+    if args.cover_text is not None:
+        options["fax-cover-text"] = args.cover_text
+    lp = shutil.which("lp")
+    if lp is None:
+        return say("lp is missing: install the Debian package cups-client", EX_REFUSED)
+    command = [lp, "-i", match["number"], "-H", "resume"]
+    for name, value in options.items():
+        command += ["-o", f"{name}={_quoted(value)}"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    if done.returncode != 0:
+        said = (done.stderr or done.stdout).strip().splitlines()
+        why = printable(said[-1] if said else f"exit {done.returncode}")
+        return say(f"CUPS refused to address {args.job}: {why} (only the job's owner or root "
+                   "may; is it waiting for an address?)", EX_REFUSED)  # fmt: skip
+    print(f"faxprint: {args.job}: addressed to {printable(options['fax-to'], limit=200)}; "
+          "the printer sends it now")  # fmt: skip
+    return 0
+
+
+def _quoted(value: str) -> str:
+    """A value as CUPS's option parser reads it back whole (spaces, commas, quotes)."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def run_expire(args: argparse.Namespace, config: ConfigSource) -> int:
+    """Cancel the printer jobs that waited longer than [printer] address_wait."""
+    from faxprint.cli.jobs import with_journal
+    from faxprint.cups import jobs as cups_jobs
+    from faxprint.errors import SettleError
+    from faxprint.jobview import source_of
+    from faxprint.journal import Filter, JobStore, State
+
+    settings = config.load()
+    wait = settings.printer.address_wait
+
+    def work(journal: JobStore) -> int:
+        now, failed = time.time(), 0
+        waiting = journal.search(Filter(states=(State.UNADDRESSED,)), 10_000)
+        for job in (j for j in waiting if now - j.created > wait):
+            message = f"no address came in {wait / 3600:g} h: cancelled"
+            try:
+                printer_job = cups_jobs.CupsJob.of(job.key)
+                cups_jobs.check_same(printer_job)
+                cups_jobs.cancel(printer_job)
+                journal.settle(job.key, State.CANCELLED, message)
+            except (SettleError, ValueError) as exc:
+                failed += 1
+                say(f"{source_of(job)}: {getattr(exc, 'message', exc)}", EX_REFUSED)
+                continue
+            print(f"faxprint: {source_of(job)}: {message}")
+        return EX_REFUSED if failed else 0
+
+    return with_journal(args, config, work)
+
+
+def _address_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("job", metavar="JOB", help="the printer job, as QUEUE-JOBID (Fax-17)")
+    parser.add_argument("--to", action="append", required=True, metavar="NUMBER[|NAME]",
+                        help="a recipient, or a contact's name; repeat for several")  # fmt: skip
+    parser.add_argument("--cover", help="cover page: None, Default or a cover page's name")
+    parser.add_argument("--cover-text", help="text printed on the cover page")
+
+
+COMMANDS = (
+    Command(
+        "address", run_address, _address_arguments,
+        help="give a printer job that waits for an address its recipients, and send it",
+        description="A job printed without a fax number (from a program with no fax "
+        "field, and no addressing code in it) waits in CUPS for an address. Give it one: "
+        "the job's owner or root may. The printer then sends it.",
+    ),
+    Command(
+        "expire", run_expire, lambda parser: None,
+        help="cancel printer jobs that waited longer than [printer] address_wait (root)",
+        description="Cancel, with the reason, the printer jobs that waited for an address "
+        "longer than [printer] address_wait. Run it as root from a timer "
+        "(contrib/faxprint-expire.timer).",
+    ),
+)  # fmt: skip
