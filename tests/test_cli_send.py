@@ -316,3 +316,24 @@ def test_a_send_interrupted_before_the_service_had_it_all_says_and_records_not_s
     assert job.state is State.CANCELLED  # not "sending", shown as interrupted for a person
     wait_for(lambda: sandbox.in_flight == 0, what="the service to give up the request")
     assert sandbox.faxes() == []
+
+
+def test_a_contact_or_group_name_is_a_recipient(tmp_path: Path, sandbox: SandboxServer) -> None:
+    from faxprint.journal import Contact, Journal
+
+    config = send_config(tmp_path, sandbox.url)
+    with Journal(tmp_path / "journal.sqlite") as book:
+        book.add_contact(Contact("Jane Doe", "5556465590", "ACME"))
+    pdf = make_pdf(tmp_path / "a.pdf")
+    sent = _send(config, "--to", "jane doe", "--to", "5556465589", str(pdf))
+    assert sent.returncode == 0, sent.stderr
+    [fax] = sandbox.faxes()
+    assert [(r["number"], r["name"]) for r in fax.record["recipients"]] == [
+        ("5556465590", "Jane Doe"), ("5556465589", None),
+    ]  # fmt: skip
+    unknown = _send(config, "--to", "Nobody", str(pdf))
+    assert unknown.returncode == 65
+    assert unknown.stderr == (
+        "faxprint: not sent: 'Nobody' is not a contact and not a fax number: add it with "
+        "`faxprint contacts add`, or give the number\n"
+    )

@@ -661,3 +661,22 @@ def test_an_account_the_config_names_blocks_the_job_for_the_admin(
         assert [p.name for p in (root / "processing").iterdir()] != []
         assert filed(root, "failed") == [] and sandbox.faxes() == []
     assert "no account 'nosuch'" in caplog.text
+
+
+def test_a_ticket_may_name_contacts_and_groups(
+    tmp_path: Path, watched: HotFolder, root: Path, sandbox: SandboxServer
+) -> None:
+    from faxprint.journal import Contact
+
+    with Journal(tmp_path / "journal.sqlite") as book:
+        book.add_contact(Contact("Accounting", "5556465589", groups=("Board",)))
+        book.add_contact(Contact("Jane Doe", "5556465590", groups=("Board",)))
+    make_pdf(root / "minutes.pdf")
+    drop_ticket(root, "minutes", {"to": ["board"]})
+    make_pdf(root / "typo.pdf")
+    drop_ticket(root, "typo", {"to": ["Acounting"]})
+    wait_for(lambda: filed(root, "done") and filed(root, "failed"), what="both filed")
+    [done], [failed] = filed(root, "done"), filed(root, "failed")
+    assert done["recipients"] == ["5556465589|Accounting", "5556465590|Jane Doe"]
+    assert "'Acounting' is not a contact and not a fax number" in str(failed["message"])
+    assert len(sandbox.faxes()) == 1
