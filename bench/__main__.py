@@ -2,7 +2,7 @@
 
     python -m bench [--quick] [--save FILE] [NAME ...]
 
-NAME is any of startup, large, latency, throughput, cupsd, journal (default: all). The
+NAME is any of startup, large, latency, throughput, cupsd, journal, codes (default: all). The
 cupsd benchmark starts a private cupsd (as root: its backends run as lp). ``--quick``
 runs few rounds, to check that every benchmark works (CI): its ratios are not reliable,
 and missed targets do not fail it. Without it, the exit status is 1 when a target is
@@ -21,7 +21,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import cupsd, hotfolder, journal, large, startup
+from bench import codes, cupsd, hotfolder, journal, large, startup
 from bench.common import Row, table
 
 BENCHES: dict[str, Callable[[Path, bool], list[Row]]] = {
@@ -31,6 +31,7 @@ BENCHES: dict[str, Callable[[Path, bool], list[Row]]] = {
     "throughput": hotfolder.throughput,
     "cupsd": cupsd.bench,
     "journal": journal.bench,
+    "codes": codes.bench,
 }
 
 

@@ -85,9 +85,10 @@ def _unfolded(data: bytes) -> Iterator[tuple[int, bytes]]:
     quoted-printable value ending in ``=`` continues on the next line)."""
     current, start = b"", 0
     for number, raw in enumerate(data.splitlines(), 1):
+        soft = current.endswith(b"=") and b"QUOTED-PRINTABLE" in current.split(b":", 1)[0].upper()
         if raw[:1] in (b" ", b"\t") and current:
-            current += raw[1:]
-        elif current.endswith(b"=") and b"QUOTED-PRINTABLE" in current.split(b":", 1)[0].upper():
+            current = (current[:-1] if soft else current) + raw[1:]
+        elif soft:
             current = current[:-1] + raw
         else:
             if current:

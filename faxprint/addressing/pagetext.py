@@ -79,14 +79,18 @@ class _State:
     word_spacing: float = 0.0
 
 
-def read_page(page: PageObject, pdf: PdfReader | PdfWriter) -> PageText:
-    """Walk a page's content and the form XObjects it paints."""
+def read_page(
+    page: PageObject, pdf: PdfReader | PdfWriter, fonts: dict[int, Decoder] | None = None
+) -> PageText:
+    """Walk a page's content and the form XObjects it paints; ``fonts`` keeps the fonts
+    read for the document's other pages (a text job's font program is parsed once)."""
     found = PageText()
     contents = page.get_contents()
     if contents is None:
         return found
     resources = page.get("/Resources")
-    _walk(found, ContentStream(contents, pdf), None, _resources(resources), pdf, 0, set())
+    walk = _Walk(found, pdf, {} if fonts is None else fonts)
+    walk.stream(ContentStream(contents, pdf), None, _resources(resources), 0, set())
     return found
 
 
@@ -95,15 +99,34 @@ def _resources(value: Any) -> DictionaryObject:
     return value if isinstance(value, DictionaryObject) else DictionaryObject()
 
 
+@dataclass
+class _Walk:
+    """One page's walk: what it found, the document, and the fonts read so far."""
+
+    found: PageText
+    pdf: PdfReader | PdfWriter
+    decoders: dict[int, Decoder]
+
+    def stream(
+        self,
+        stream: ContentStream,
+        owner: StreamObject | None,
+        resources: DictionaryObject,
+        depth: int,
+        seen: set[int],
+    ) -> None:
+        _walk(self, stream, owner, resources, depth, seen)
+
+
 def _walk(
-    found: PageText,
+    walk: _Walk,
     stream: ContentStream,
     owner: StreamObject | None,
     resources: DictionaryObject,
-    pdf: PdfReader | PdfWriter,
     depth: int,
     seen: set[int],
 ) -> None:
+    found = walk.found
     index = len(found.streams)
     found.streams.append((stream, owner))
     fonts: dict[str, Decoder] = {}
@@ -115,7 +138,7 @@ def _walk(
         elif operator == b"Q" and saved:
             state = saved.pop()
         elif operator in _TEXT_STATE:
-            _set_state(state, operator, operands, fonts, resources)
+            _set_state(state, operator, operands, fonts, resources, walk.decoders)
         elif operator in (b"BT", b"ET", b"Td", b"TD", b"Tm", b"T*"):
             pending_break = True
         elif operator in (b"Tj", b"TJ", b"'", b'"'):
@@ -123,7 +146,7 @@ def _walk(
         elif operator == b"INLINE IMAGE":
             found.images = True
         elif operator == b"Do" and operands:
-            _paint(found, resources, str(operands[0]), pdf, depth, seen)
+            _paint(walk, resources, str(operands[0]), depth, seen)
             pending_break = True
 
 
@@ -136,9 +159,10 @@ def _set_state(
     operands: list[Any],
     fonts: dict[str, Decoder],
     resources: DictionaryObject,
+    decoders: dict[int, Decoder],
 ) -> None:
     if operator == b"Tf" and len(operands) == 2:
-        state.font = _font(fonts, resources, str(operands[0]))
+        state.font = _font(fonts, resources, str(operands[0]), decoders)
         state.size = float(operands[1])
     elif operator == b"Tc" and operands:
         state.char_spacing = float(operands[0])
@@ -204,20 +228,26 @@ def raw_bytes(value: Any) -> bytes | None:
     return None
 
 
-def _font(fonts: dict[str, Decoder], resources: DictionaryObject, name: str) -> Decoder:
+def _font(
+    fonts: dict[str, Decoder], resources: DictionaryObject, name: str, decoders: dict[int, Decoder]
+) -> Decoder:
     if name not in fonts:
         table = _resources(resources.get("/Font"))
         font = table.get(name)
         font = font.get_object() if font is not None else None
-        fonts[name] = decoder(font) if isinstance(font, DictionaryObject) else _NO_FONT
+        if not isinstance(font, DictionaryObject):
+            fonts[name] = _NO_FONT
+        else:  # the document holds the font dictionary: its identity is stable
+            if id(font) not in decoders:
+                decoders[id(font)] = decoder(font)
+            fonts[name] = decoders[id(font)]
     return fonts[name]
 
 
 def _paint(
-    found: PageText,
+    walk: _Walk,
     resources: DictionaryObject,
     name: str,
-    pdf: PdfReader | PdfWriter,
     depth: int,
     seen: set[int],
 ) -> None:
@@ -231,8 +261,8 @@ def _paint(
         return
     kind = xobject.get("/Subtype")
     if kind == "/Image":
-        found.images = True
+        walk.found.images = True
     elif kind == "/Form" and depth < MAX_DEPTH and id(xobject) not in seen:
         seen.add(id(xobject))
         inner = _resources(xobject.get("/Resources")) or resources
-        _walk(found, ContentStream(xobject, pdf), xobject, inner, pdf, depth + 1, seen)
+        walk.stream(ContentStream(xobject, walk.pdf), xobject, inner, depth + 1, seen)

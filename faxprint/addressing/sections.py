@@ -19,6 +19,7 @@ from pypdf.errors import PyPdfError
 
 from faxprint.addressing.codes import Addressee, PageCodes, find
 from faxprint.addressing.erase import erase
+from faxprint.addressing.fonts import Decoder
 from faxprint.addressing.pagetext import read_page
 from faxprint.errors import DocumentError
 
@@ -107,8 +108,9 @@ def _read(path: Path, room: int) -> Document:
                 f"the job has more than {room} pages: too many to read its addressing codes"
             )
         codes = []
+        fonts: dict[int, Decoder] = {}  # read once for every page that uses them
         for page in writer.pages:
-            text = read_page(page, writer)
+            text = read_page(page, writer, fonts)
             found = find(text)
             if found.codes:
                 erase(page, text, found.glyphs)
