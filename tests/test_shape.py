@@ -5,6 +5,7 @@ reader."""
 from __future__ import annotations
 
 import ast
+import re
 import importlib
 import pkgutil
 from pathlib import Path
@@ -186,3 +187,12 @@ def test_no_module_over_400_lines_and_no_function_over_50() -> None:
                 if length > 50:
                     long_functions.append(f"{path.relative_to(REPO)}: {node.name} {length}")
     assert (long_modules, long_functions) == ([], [])
+
+
+def test_the_architecture_drawing_names_every_module() -> None:
+    doc = (REPO / "docs" / "architecture.md").read_text()
+    start = doc.index("```")
+    words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", doc[start : doc.index("```", start + 3)]))
+    unnamed = [str(p.relative_to(REPO)) for p in PACKAGE.rglob("*.py")
+               if p.stem != "__init__" and p.stem not in words]  # fmt: skip
+    assert unnamed == []

@@ -19,8 +19,14 @@ expired      5 CANCEL                    the journal's retry budget (attempts, a
                                          spent: the job ends with the last error
 uncertain    3 HOLD                      it may have been sent: held until a person
                                          checks and releases or cancels it
+config       4 STOP                      as account: the admin fixes the config
+(unaddressed 3 HOLD                      no option, code or default names a recipient:
+ no outcome)                             held for ``faxprint address``; the queue goes on
 cancelled    5 CANCEL                    SIGTERM (the user cancelled the job)
 ===========  ==========================  ================================================
+
+A job that became several faxes (its codes: a mail merge) takes the most pressing of
+their outcomes: config, account, deferred, uncertain, then accepted if any fax was.
 """
 
 from __future__ import annotations
