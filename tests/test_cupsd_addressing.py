@@ -4,6 +4,7 @@ address while the queue goes on (issue 18's "Done when")."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -24,10 +25,12 @@ pytestmark = pytest.mark.cupsd
 QUEUE = "FaxAddressed"
 
 
-def faxprint(cupsd: PrivateCupsd, root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def faxprint(
+    cupsd: PrivateCupsd, root: Path, *args: str, user: int | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {**cupsd.env(), "FAXPRINT_CONFIG": str(root / "etc" / "faxprint.toml")}
     return subprocess.run([sys.executable, "-m", "faxprint", *args], capture_output=True,
-                          text=True, env=env, cwd=REPO, timeout=60, check=False)  # fmt: skip
+                          text=True, env=env, cwd=REPO, timeout=60, check=False, user=user)  # fmt: skip
 
 
 def _configure(root: Path, url: str) -> None:
@@ -158,6 +161,13 @@ def test_an_unaddressed_job_waits_while_the_queue_goes_on(
         [job] = journal.find(f"{queue}-{waiting}")
         assert job.state is State.UNADDRESSED
         assert f"faxprint address {queue}-{waiting} --to NUMBER" in job.message
+    if os.geteuid() == 0:  # another user may not address it (the job is root's)
+        stranger = faxprint(cupsd, faxprint_root, "address", f"{queue}-{waiting}", "--to",
+                            "5556465589", user=65534)  # fmt: skip
+        assert stranger.returncode == 1, stranger.stderr
+        assert "only its owner or root may address it" in stranger.stderr
+    early = faxprint(cupsd, faxprint_root, "address", f"{queue}-{later}", "--to", "5556465589")
+    assert early.returncode == 1 and "not waiting for an address" in early.stderr
     addressed = faxprint(cupsd, faxprint_root, "address", f"{queue}-{waiting}", "--to",
                          "5556465589|Jane Doe", "--cover-text", "As asked")  # fmt: skip
     assert addressed.returncode == 0, addressed.stderr

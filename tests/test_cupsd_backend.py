@@ -19,7 +19,7 @@ from faxprint.journal import Journal, State
 from faxprint.sandbox import SandboxServer
 from tests.conftest import REPO
 from tests.support.configs import faxout_account, write_config
-from tests.support.cupsd import JOB_CANCELED, JOB_COMPLETED, JOB_HELD, JOB_PENDING, PrivateCupsd
+from tests.support.cupsd import JOB_COMPLETED, JOB_HELD, JOB_PENDING, PrivateCupsd
 from tests.support.helpers import make_pdf, make_png
 from tests.support.secrets import TEST_ACCOUNTS, TEST_PASSWORD
 
@@ -215,12 +215,14 @@ def test_print_dialog_options_and_queue_defaults(
     assert (record["coverpage"], record["resolution"]) == ("Urgent", "Low")
 
 
-def test_no_recipient_cancels_the_job_with_a_reason(
+def test_no_recipient_holds_the_job_until_it_is_addressed(
     cupsd: PrivateCupsd, installed: str, sandbox_for: SandboxServer, tmp_path: Path
 ) -> None:
     job = cupsd.lp(installed, make_pdf(tmp_path / "a.pdf"))
-    assert cupsd.wait_job(job) == JOB_CANCELED
-    assert job_message(cupsd, job).startswith("no recipient: print with -o 'fax-to=NUMBER'")
+    assert cupsd.wait_job(job, held=True) == JOB_HELD
+    assert job_message(cupsd, job).startswith(
+        f"Fax waiting for an address: run `faxprint address {installed}-{job} --to NUMBER`"
+    )
     assert sandbox_for.requests == []
 
 

@@ -13,7 +13,8 @@ from faxprint.cli import build_parser
 from tests.conftest import REPO
 
 COMMANDS = ["send", "install", "uninstall", "watch", "status", "history", "show", "retry",
-            "cancel", "preview", "doctor", "completion", "sandbox"]  # fmt: skip
+            "cancel", "address", "expire", "contacts", "preview", "doctor", "completion",
+            "sandbox"]  # fmt: skip
 
 
 def _faxprint(*args: str) -> subprocess.CompletedProcess[str]:

@@ -40,6 +40,9 @@ def run_address(args: argparse.Namespace, config: ConfigSource) -> int:
         options["fax-cover"] = args.cover
     if args.cover_text is not None:
         options["fax-cover-text"] = args.cover_text
+    refusal = _not_yours(int(match["number"]), args.job)
+    if refusal:
+        return say(refusal, EX_REFUSED)
     lp = shutil.which("lp")
     if lp is None:
         return say("lp is missing: install the Debian package cups-client", EX_REFUSED)
@@ -55,6 +58,31 @@ def run_address(args: argparse.Namespace, config: ConfigSource) -> int:
     print(f"faxprint: {args.job}: addressed to {printable(options['fax-to'], limit=200)}; "
           "the printer sends it now")  # fmt: skip
     return 0
+
+
+def _not_yours(number: int, shown: str) -> str:
+    """Why this user may not address CUPS job ``number`` ("" if they may): it is another
+    user's (root excepted), or it is not held. cupsd's own policy decides again."""
+    import getpass
+    import os
+
+    import cups
+
+    try:
+        attributes = cups.Connection().getJobAttributes(
+            number, requested_attributes=["job-originating-user-name", "job-state"]
+        )
+    except (RuntimeError, cups.IPPError) as exc:
+        return f"CUPS does not know job {shown}: {printable(str(exc))}"
+    owner = str(attributes.get("job-originating-user-name", ""))
+    if os.geteuid() != 0 and owner != getpass.getuser():
+        return f"job {shown} is {printable(owner)}'s: only its owner or root may address it"
+    if int(attributes.get("job-state", 0)) != _HELD:
+        return f"job {shown} is not waiting for an address (it is not held)"
+    return ""
+
+
+_HELD = 4
 
 
 def _quoted(value: str) -> str:
