@@ -65,11 +65,11 @@ def _faxprint_ms(path: Path, rounds: int, *, write: bool) -> float:
     seconds = []
     for _ in range(rounds):
         started = time.perf_counter()
-        job = CodedJob([path], max_pages=100_000)
-        sections = job.sections()
-        if write:
-            for section in sections:
-                job.write(section, path.parent / "section.pdf")
+        with CodedJob([path], max_pages=100_000) as job:
+            sections = job.sections()
+            if write:
+                for section in sections:
+                    job.write(section, path.parent / "section.pdf")
         seconds.append(time.perf_counter() - started)
     return median(seconds) * 1000
 
@@ -91,7 +91,8 @@ def bench(work: Path, quick: bool) -> list[Row]:
         ("a program's PDF (45 lines a page)", program_pdf(work / "p.pdf", pages, codes_every=10)),
         ("a text job through texttopdf", text_job_pdf(work / "t.pdf", pages)),
     ):
-        count = len(CodedJob([path], max_pages=100_000).pages)
+        with CodedJob([path], max_pages=100_000) as job:
+            count = len(job.pages)
         ours, theirs = _faxprint_ms(path, rounds, write=False), _pdftotext_ms(path, rounds)
         what = f"read and erase codes, {label}, per page ({count} pages)"
         target = f"< {PAGE_LIMIT_MS:.0f} ms a page"

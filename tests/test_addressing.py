@@ -162,22 +162,22 @@ def test_a_job_is_cut_where_its_codes_change(tmp_path: Path) -> None:
         ["Statement B page 1"],
         ["<TOFAXNUM:3333333>", "Statement C"],
     ]
-    job = CodedJob([lines_pdf(tmp_path / "m.pdf", pages)], max_pages=100)
-    sections = job.sections()
+    with CodedJob([lines_pdf(tmp_path / "m.pdf", pages)], max_pages=100) as job:
+        sections = job.sections()
+        out = job.write(sections[1], tmp_path / "b.pdf")
     assert [(s.first_page, s.pages, [a.text() for a in s.addressees]) for s in sections] == [
         (2, (0, 1, 2, 3), ["1111111"]),
         (5, (5,), ["2222222|B"]),
         (7, (6,), ["3333333"]),
     ]
-    out = job.write(sections[1], tmp_path / "b.pdf")
     words = [w[0] for w in _words(out)]
     assert words == ["Statement", "B", "page", "1"]  # its own page, no control page, no code
 
 
 def test_a_job_without_codes_is_one_section_of_every_page(tmp_path: Path) -> None:
-    job = CodedJob([lines_pdf(tmp_path / "a.pdf", [["a"], ["b"]])], max_pages=10)
-    assert not job.coded
-    assert [(s.pages, s.addressees) for s in job.sections()] == [((0, 1), ())]
+    with CodedJob([lines_pdf(tmp_path / "a.pdf", [["a"], ["b"]])], max_pages=10) as job:
+        assert not job.coded
+        assert [(s.pages, s.addressees) for s in job.sections()] == [((0, 1), ())]
 
 
 def test_too_many_pages_to_read_is_one_line(tmp_path: Path) -> None:
@@ -189,9 +189,23 @@ def test_a_code_in_the_metadata_only_addresses_nothing(tmp_path: Path) -> None:
     writer = PdfWriter(clone_from=lines_pdf(tmp_path / "a.pdf", [["Body"]]))
     writer.add_metadata({"/Title": "<TOFAXNUM:5556465589>", "/Subject": "@@+FAX:123456@@"})
     writer.write(tmp_path / "meta.pdf")
-    assert not CodedJob([tmp_path / "meta.pdf"], max_pages=10).coded
+    with CodedJob([tmp_path / "meta.pdf"], max_pages=10) as job:
+        assert not job.coded
 
 
 def test_addressees_render_as_recipients() -> None:
     assert Addressee("1", "Jane", "ACME").text() == "1|Jane, ACME"
     assert Addressee(name="Accounting").text() == "Accounting"
+
+
+def test_a_drawing_sized_content_stream_is_not_read_for_codes(tmp_path: Path) -> None:
+    # Megabytes of content are drawings: parsing them would cost seconds and memory.
+    from pypdf.generic import DecodedStreamObject, NameObject
+
+    writer = PdfWriter(clone_from=lines_pdf(tmp_path / "a.pdf", [["x"]]))
+    big = DecodedStreamObject()
+    big.set_data(b"% filler\n" * 600_000 + b"BT /F1 12 Tf 72 700 Td (<TOFAXNUM:5556465589>) Tj ET")
+    writer.pages[0][NameObject("/Contents")] = writer._add_object(big)
+    writer.write(tmp_path / "drawing.pdf")
+    with CodedJob([tmp_path / "drawing.pdf"], max_pages=10) as job:
+        assert not job.coded

@@ -32,6 +32,8 @@ from faxprint.addressing.fonts import Code, Decoder, decoder
 
 #: Form XObjects inside form XObjects deeper than this are not read.
 MAX_DEPTH = 8
+#: A content stream larger than this (as stored) is not read for codes.
+MAX_CONTENT = 4 * 1024 * 1024
 #: A TJ adjustment moving right by more than this (thousandths of an em) is a word break.
 WORD_GAP = 200.0
 _NO_FONT = Decoder(two_bytes=False)
@@ -85,6 +87,9 @@ def read_page(
     """Walk a page's content and the form XObjects it paints; ``fonts`` keeps the fonts
     read for the document's other pages (a text job's font program is parsed once)."""
     found = PageText()
+    stored = page.get("/Contents")  # pypdf's get_contents() parses it: check its size first
+    if stored is None or _too_big(stored.get_object()):
+        return found
     contents = page.get_contents()
     if contents is None:
         return found
@@ -92,6 +97,15 @@ def read_page(
     walk = _Walk(found, pdf, {} if fonts is None else fonts)
     walk.stream(ContentStream(contents, pdf), None, _resources(resources), 0, set())
     return found
+
+
+def _too_big(contents: Any) -> bool:
+    """Tell whether a content stream is too large to read for codes: a page of text is some
+    kilobytes; megabytes are drawings, which carry no codes and would cost seconds."""
+    streams = contents if isinstance(contents, ArrayObject) else [contents]
+    # pypdf keeps a stream's bytes as read (encoded) and drops its /Length
+    size = sum(len(getattr(reference.get_object(), "_data", b"")) for reference in streams)
+    return size > MAX_CONTENT
 
 
 def _resources(value: Any) -> DictionaryObject:
@@ -262,7 +276,9 @@ def _paint(
     kind = xobject.get("/Subtype")
     if kind == "/Image":
         walk.found.images = True
-    elif kind == "/Form" and depth < MAX_DEPTH and id(xobject) not in seen:
+    elif (
+        kind == "/Form" and depth < MAX_DEPTH and id(xobject) not in seen and not _too_big(xobject)
+    ):
         seen.add(id(xobject))
         inner = _resources(xobject.get("/Resources")) or resources
         walk.stream(ContentStream(xobject, walk.pdf), xobject, inner, depth + 1, seen)

@@ -13,8 +13,9 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
-from pypdf import PdfWriter
+from pypdf import PdfReader, PdfWriter
 from pypdf.errors import PyPdfError
 
 from faxprint.addressing.codes import Addressee, PageCodes, find
@@ -39,10 +40,11 @@ class Section:
 
 @dataclass
 class Document:
-    """A PDF of the job, read and with its codes erased (in memory)."""
+    """A PDF of the job, read, and with its codes erased (in memory) when it has any."""
 
-    writer: PdfWriter
+    pdf: PdfReader | PdfWriter
     codes: list[PageCodes]
+    stream: BinaryIO  # the file, read as pages are needed
 
 
 class CodedJob:
@@ -51,10 +53,25 @@ class CodedJob:
     def __init__(self, documents: Sequence[Path], *, max_pages: int) -> None:
         self.documents: list[Document] = []
         self.pages: list[tuple[int, int]] = []  # (document, page) in job order
-        for number, path in enumerate(documents):
-            document = _read(path, max_pages - len(self.pages))
-            self.documents.append(document)
-            self.pages += [(number, page) for page in range(len(document.codes))]
+        try:
+            for number, path in enumerate(documents):
+                document = _read(path, max_pages - len(self.pages))
+                self.documents.append(document)
+                self.pages += [(number, page) for page in range(len(document.codes))]
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        """Let go of the documents' files."""
+        for document in self.documents:
+            document.stream.close()
+
+    def __enter__(self) -> CodedJob:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     @property
     def codes(self) -> list[PageCodes]:
@@ -89,7 +106,7 @@ class CodedJob:
         out = PdfWriter()
         for index in section.pages:
             document, page = self.pages[index]
-            out.add_page(self.documents[document].writer.pages[page])
+            out.add_page(self.documents[document].pdf.pages[page])
         with path.open("wb") as stream:
             out.write(stream)
         return path
@@ -100,24 +117,35 @@ def _target(page: PageCodes) -> tuple[Addressee, ...]:
 
 
 def _read(path: Path, room: int) -> Document:
-    """Read a PDF's pages for codes and erase them; at most ``room`` pages."""
+    """Read a PDF's pages for codes (at most ``room`` pages) and erase them: the document
+    is read as it is, and copied into memory to be changed only when it has codes."""
     try:
-        writer = PdfWriter(clone_from=str(path))
-        if len(writer.pages) > room:
+        stream = path.open("rb")  # read as needed, not whole into memory
+    except OSError as exc:
+        raise Unreadable(f"{path.name}: {exc.strerror}") from None
+    try:
+        reader = PdfReader(stream)
+        if len(reader.pages) > room:
             raise DocumentError(
                 f"the job has more than {room} pages: too many to read its addressing codes"
             )
-        codes = []
         fonts: dict[int, Decoder] = {}  # read once for every page that uses them
-        for page in writer.pages:
-            text = read_page(page, writer, fonts)
-            found = find(text)
+        codes = [find(read_page(page, reader, fonts)) for page in reader.pages]
+        if not any(found.codes for found in codes):
+            return Document(reader, codes, stream)
+        writer = PdfWriter(clone_from=reader)
+        fonts = {}
+        for page, found in zip(writer.pages, codes, strict=True):
             if found.codes:
-                erase(page, text, found.glyphs)
-            codes.append(found)
+                text = read_page(page, writer, fonts)
+                erase(page, text, find(text).glyphs)
     except (PyPdfError, ValueError, KeyError, TypeError, RecursionError, OSError) as exc:
+        stream.close()
         raise Unreadable(f"{type(exc).__name__}: {exc}") from None
-    return Document(writer, codes)
+    except BaseException:
+        stream.close()
+        raise
+    return Document(writer, codes, stream)
 
 
 class Unreadable(Exception):

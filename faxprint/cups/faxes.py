@@ -54,9 +54,25 @@ def plan(
     """The faxes a job becomes; none when nothing addresses it."""
     coded = _coded(sources)
     if coded is None or not coded.coded:
+        if coded is not None:
+            coded.close()
         if not asked.recipients:
             return []
         return [_fax(str(key), tuple(sources), asked, asked.recipients, book, False)]
+    with coded:
+        return _sections(asked, sources, key, book, limits, workdir, coded)
+
+
+def _sections(
+    asked: Request,
+    sources: Sequence[DocumentSource],
+    key: JobKey,
+    book: Book,
+    limits: Limits,
+    workdir: Path,
+    coded: CodedJob,
+) -> list[Fax]:
+    """The faxes of a job whose documents carry codes."""
     sections = coded.sections()
     if asked.recipients:  # the options address every page; codes are only erased
         pages = tuple(page for section in sections for page in section.pages)
