@@ -20,12 +20,15 @@ from urllib.parse import urlsplit
 
 from faxprint.e164 import check_country
 from faxprint.errors import ConfigError
+from faxprint.pacing import Rate
 from faxprint.redact import MIN_SECRET, Redactor
 
 logger = logging.getLogger("faxprint.config")
 
 TRANSPORTS = ("faxout", "ringcentral")
 RINGCENTRAL_URL = "https://platform.ringcentral.com"
+#: RingCentral's default limit for the fax call (Heavy group), per user and app.
+REST_FAX_RATE = Rate(10, 60.0)
 #: Settings that hold a secret, inline or (with ``_file``) in a file of their own.
 SECRETS = ("password", "client_secret", "jwt")
 
@@ -54,12 +57,21 @@ class Account:
     jwt: str = field(default="", repr=False)
     default_country: str = "US"
     store_wait: float = 60.0  # seconds to look for an unanswered upload in the message store
+    rate: str = ""  # uploads the service allows, "N/SECONDS"; REST: its documented default
 
     def redactor(self) -> Redactor:
         """Return what hides this account's secrets in any text, in every form a service
         may quote them (the Basic header of the client id and secret among them)."""
         return Redactor((getattr(self, name) for name in SECRETS),
                         users=(self.username, self.client_id))  # fmt: skip
+
+    def pace(self) -> Rate | None:
+        """The uploads the service allows the account: ``rate``, else for RingCentral's REST
+        API its documented default (Heavy group: 10 a minute, [docs] rate-limits.md), else
+        none known."""
+        if self.rate:
+            return Rate.parse(self.rate)
+        return REST_FAX_RATE if self.transport == "ringcentral" else None
 
     def __post_init__(self) -> None:
         _check_url(self.name, self.url, self.allow_http)
@@ -80,6 +92,11 @@ class Account:
                 )
         if self.store_wait < 0:
             raise ConfigError(f"account {self.name!r}: store_wait must be 0 or more seconds")
+        if self.rate:
+            try:
+                Rate.parse(self.rate)
+            except ValueError as exc:
+                raise ConfigError(f"account {self.name!r}: {exc}") from None
         if self.transport == "ringcentral":
             missing = [k for k in ("client_id", "client_secret", "jwt") if not getattr(self, k)]
             if missing:
@@ -111,7 +128,7 @@ def path_of(value: Any, context: str, base: Path) -> Path:
 
 _ACCOUNT_KEYS = {
     "url", "username", "allow_http", "verify", "connect_timeout", "read_timeout",
-    "transport", "client_id", "default_country", "store_wait",
+    "transport", "client_id", "default_country", "store_wait", "rate",
 } | set(SECRETS) | {f"{secret}_file" for secret in SECRETS}  # fmt: skip
 
 
@@ -139,6 +156,7 @@ def from_table(name: str, data: Mapping[str, Any], where: str, mode: int, base: 
             client_id=str(data.get("client_id", "")),
             default_country=str(data.get("default_country", "US")),
             store_wait=float(data.get("store_wait", 60.0)),
+            rate=str(data.get("rate", "")),
             **{secret: _secret(data, secret, context, base) for secret in SECRETS},
         )
     except (TypeError, ValueError) as exc:

@@ -33,6 +33,7 @@ from faxprint.errors import (
 from faxprint.journal import SENDABLE, JobRecord, Journal, State
 from faxprint.lost import MessageStore
 from faxprint.outcome import Outcome, Source, Status, status_of
+from faxprint.pacing import Pacer, pacer_for
 from faxprint.ticket import Ticket
 from faxprint.transports import (
     LooksUp,
@@ -59,6 +60,7 @@ class Submitter:
         retry: RetryPolicy | None = None,
         limits: Limits | None = None,
         resend_uncertain: bool = False,
+        pacer: Pacer | None = None,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -72,6 +74,7 @@ class Submitter:
         self.retry = retry or RetryPolicy()
         self.limits = limits or Limits()
         self.resend_uncertain = resend_uncertain
+        self.pacer = pacer  # the account's rate, shared by its processes (None: unlimited)
         self.clock = clock
         self.sleep = sleep
 
@@ -81,8 +84,10 @@ class Submitter:
     ) -> Submitter:
         """Build the submitter an entry point uses: the account's transport, the config's
         retry policy and uncertain-job policy; keyword ``overrides`` replace any of them."""
+        state = state_folder(journal.path, os.geteuid())
         settings: dict[str, Any] = {
-            "transport": for_account(account, state_folder(journal.path, os.geteuid())),
+            "transport": for_account(account, state),
+            "pacer": pacer_for(account.name, account.pace(), state) if account.pace() else None,
             "retry": config.retry,
             "limits": config.limits,
             "resend_uncertain": config.uncertain == "resend",
@@ -251,6 +256,8 @@ class Submitter:
                 return verdicts.given_up(self.journal, job, pages, count)
             if (deferred := self._wait_out_pause(job, attempt, pages, count)) is not None:
                 return deferred
+            if (deferred := self._wait_for_turn(job, pages, count)) is not None:
+                return deferred
             job = self.journal.start_attempt(key, force=force)
             if job.state is State.SENDING and job.owner != self.journal.owner:
                 return verdicts.outcome_of(Status.DEFERRED, verdicts.busy(job), pages, count)
@@ -336,6 +343,23 @@ class Submitter:
         waiting = self.journal.finish(job.key, State.RETRY, code=job.code, message=message)
         outcome = verdicts.outcome_of(Status.DEFERRED, waiting, pages, count)
         return replace(outcome, retry_after=seconds)
+
+    def _wait_for_turn(self, job: JobRecord, pages: int | None, count: int) -> Outcome | None:
+        """Take the account's next turn to upload (:mod:`faxprint.pacing`), waiting for it
+        when it comes soon; else defer the job, without an attempt, until it comes."""
+        if self.pacer is None or job.state not in SENDABLE:
+            return None
+        waited = 0.0
+        while (seconds := self.pacer.turn()) > 0:
+            if waited + seconds > self.retry.max_backoff:
+                rate = self.pacer.current()
+                message = f"waiting {seconds:.0f} s for a turn within the account's rate ({rate})"
+                waiting = self.journal.finish(job.key, State.RETRY, code=job.code, message=message)
+                outcome = verdicts.outcome_of(Status.DEFERRED, waiting, pages, count)
+                return replace(outcome, retry_after=seconds)
+            self.sleep(seconds)
+            waited += seconds
+        return None
 
     def _pause(self, status: Status, attempt: int, error: FaxPrintError) -> float | None:
         """Return how long to wait before trying again in this run, None to stop here.

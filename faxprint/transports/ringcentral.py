@@ -36,6 +36,7 @@ from faxprint.config import Account
 from faxprint.documents import Document
 from faxprint.e164 import to_e164
 from faxprint.errors import ServiceUnavailable, TicketError
+from faxprint.pacing import pacer_for
 from faxprint.protocol import COVER_DEFAULT, COVER_NONE
 from faxprint.text import printable, to_ascii
 from faxprint.ticket import Ticket
@@ -86,6 +87,7 @@ class RingCentralTransport:
         # Hides the secrets, and each token as it is got, in whatever the service says.
         self.redact = account.redactor()
         self.api = Client(account, self.tokens, self.redact, session=session, clock=clock)
+        self.api.pacer = pacer_for(account.name, account.pace(), state)
 
     # -- sending --------------------------------------------------------------------
 

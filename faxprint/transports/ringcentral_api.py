@@ -43,6 +43,7 @@ from faxprint.errors import (
     ServiceUnavailable,
     UncertainError,
 )
+from faxprint.pacing import Pacer
 from faxprint.redact import Redactor, service_text
 from faxprint.transports.base import Receipt
 from faxprint.transports.http import (
@@ -87,6 +88,7 @@ class Client:
         self.redact = redact  # each token is added to it as it is got
         self.clock = clock
         self._session = session
+        self.pacer: Pacer | None = None  # told the fax call's rate from every answer
 
     def get(self, path: str) -> dict[str, Any]:
         """Return the JSON object the API answers a GET of ``path`` with."""
@@ -126,6 +128,8 @@ class Client:
             payload = body() if body is not None else None
             status, headers, answer = self._request(method, path, token, payload)
             sent = delivered(payload)
+            if body is not None:
+                self._learn(headers)
             if status == 401 and not renewed:
                 logger.info("the service refused the token (%s); getting a new one",
                             _error_code(answer) or "HTTP 401")  # fmt: skip
@@ -135,6 +139,20 @@ class Client:
                 raise self._limited(headers, "rate limit", shared=body is not None)
             return status, headers, answer, sent
         raise AssertionError("unreachable: the second round always returns")
+
+    def _learn(self, headers: dict[str, str]) -> None:
+        """Tell the pacer the fax call's limit as the service counts it: "every answer
+        carries X-Rate-Limit-Limit, -Remaining and -Window" ([docs] rate-limits.md)."""
+        if self.pacer is None:
+            return
+        said = {name.lower(): value for name, value in headers.items()}
+        try:
+            limit = int(said["x-rate-limit-limit"])
+            remaining = int(said["x-rate-limit-remaining"])
+            window = float(said["x-rate-limit-window"])
+        except (KeyError, ValueError):
+            return  # not said (a proxy's answer): the configured rate stands
+        self.pacer.learned(limit, remaining, window)
 
     def grant(self, cached: Token | None) -> Token:
         """Get a token: refresh ``cached`` if given, else the JWT bearer grant."""

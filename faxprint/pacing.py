@@ -1,0 +1,150 @@
+"""Pacing: an account's uploads kept inside its service's rate, by every process at once.
+
+Services limit how many faxes an account may send in a window (RingCentral: 10 a minute
+in the Heavy group by default, and over the limit a penalty that every further request
+restarts). faxprint does not find the limit by bouncing off it: before each upload a
+process takes a turn from the account's record of recent uploads, shared by every process
+that sends for the account (the backends, the watcher, `faxprint serve`, `faxprint send`)
+through a file and a lock beside the journal, and waits (or defers the job) when the window
+is full. The service's own count, where it gives one (RingCentral's ``X-Rate-Limit-*``
+headers on every answer), corrects the record: what another client of the same account
+sent counts too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import re
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from faxprint.errors import ConfigError
+
+_RATE = re.compile(r"\s*(\d+)\s*/\s*(\d+(?:\.\d+)?)\s*(s|m|min|h)?\s*")
+_UNIT = {None: 1.0, "s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0}
+#: The most timestamps kept: a limit above this is treated as this.
+MAX_LIMIT = 10_000
+
+
+@dataclass(frozen=True)
+class Rate:
+    """At most ``limit`` uploads in any ``window`` seconds."""
+
+    limit: int
+    window: float
+
+    @classmethod
+    def parse(cls, text: str) -> Rate:
+        """Read ``"10/60s"`` (also ``10/1m``, ``10/60``); raise ValueError otherwise."""
+        match = _RATE.fullmatch(text)
+        if match is None:
+            raise ValueError(f'rate {text!r} is not N/SECONDS (e.g. "10/60s")')
+        limit, window = int(match[1]), float(match[2]) * _UNIT[match[3]]
+        if limit < 1 or window <= 0:
+            raise ValueError(f"rate {text!r} must allow at least 1 upload in a window over 0")
+        return cls(min(limit, MAX_LIMIT), window)
+
+    def __str__(self) -> str:
+        return f"{self.limit} per {self.window:g} s"
+
+
+class Pacer:
+    """An account's recent uploads, in a file every process of the account shares."""
+
+    def __init__(
+        self, path: Path, rate: Rate | None, *, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.path = path
+        self.rate = rate  # None: no limit known, nothing recorded
+        self.clock = clock
+
+    def turn(self) -> float:
+        """Take a turn to upload now if the window has room (return 0), else return the
+        seconds until it has (and take nothing)."""
+        if self.rate is None:
+            return 0.0
+        with self._locked() as record:
+            rate = self._rate(record)
+            now = self.clock()
+            sent = _recent(record, now - rate.window)
+            if len(sent) < rate.limit:
+                record["sent"] = [*sent, now]
+                return 0.0
+            record["sent"] = sent
+            return max(0.01, sent[len(sent) - rate.limit] + rate.window - now)
+
+    def learned(self, limit: int, remaining: int, window: float) -> None:
+        """Take the service's own count from an answer: its limit and window, and as many
+        recent uploads as it counted (a client elsewhere may have sent some)."""
+        if self.rate is None or limit < 1 or window <= 0:
+            return
+        with self._locked() as record:
+            now = self.clock()
+            record.update(limit=min(limit, MAX_LIMIT), window=window)
+            sent = _recent(record, now - window)
+            used = max(0, min(limit, limit - remaining))
+            record["sent"] = sent + [now] * max(0, used - len(sent))
+
+    def current(self) -> Rate | None:
+        """The rate in force: what the service said last, else what was configured."""
+        if self.rate is None:
+            return None
+        with self._locked() as record:
+            return self._rate(record)
+
+    def _rate(self, record: dict[str, Any]) -> Rate:
+        assert self.rate is not None
+        limit, window = record.get("limit"), record.get("window")
+        if isinstance(limit, int) and isinstance(window, (int, float)) and limit > 0:
+            return Rate(limit, float(window))
+        return self.rate
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[dict[str, Any]]:
+        """The record, locked; written back whole when the block ends."""
+        self._folder()
+        flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
+        try:
+            fd = os.open(self.path, flags, 0o600)
+        except OSError as exc:
+            raise ConfigError(f"rate record {self.path}: {exc.strerror}") from None
+        with os.fdopen(fd, "r+b") as stream:
+            fcntl.flock(stream.fileno(), fcntl.LOCK_EX)  # released when the file closes
+            try:
+                record = json.loads(stream.read(1024 * 1024) or b"{}")
+            except ValueError:
+                record = {}
+            if not isinstance(record, dict):
+                record = {}
+            yield record
+            data = json.dumps(record).encode()
+            stream.seek(0)
+            stream.truncate()
+            stream.write(data)
+
+    def _folder(self) -> None:
+        folder = self.path.parent
+        try:
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"rate record folder {folder}: {exc.strerror}") from None
+
+
+def _recent(record: dict[str, Any], since: float) -> list[float]:
+    """The record's uploads after ``since``, oldest first (a damaged record: none)."""
+    sent = record.get("sent")
+    if not isinstance(sent, list):
+        return []
+    return sorted(float(t) for t in sent if isinstance(t, (int, float)) and t > since)
+
+
+def pacer_for(account_name: str, rate: Rate | None, state: Path) -> Pacer:
+    """The pacer of an account, in the transports' state folder (one per user)."""
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", account_name) or "_"
+    return Pacer(state / f"pace-{safe}.json", rate)
