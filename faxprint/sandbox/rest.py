@@ -28,6 +28,8 @@ and says so where it does.
 * Error bodies ([docs] errors.md): ``{"errors": [...]}`` only; ``error_shape="observed"``
   adds the undocumented top-level ``errorCode``/``message`` of live answers
   (:mod:`faxprint.sandbox.rest_replies`).
+* The request log (``requests``): one :class:`~faxprint.sandbox.rest_replies.RestRecord`
+  per request, with the HTTP status answered (429s included); in memory only.
 * Paths: :mod:`faxprint.sandbox.rest_paths`; HTTP: :mod:`faxprint.sandbox.rest_http`.
 """
 
@@ -70,7 +72,7 @@ from faxprint.sandbox.rest_oauth import (
     owner,
 )
 from faxprint.sandbox.rest_paths import API, COVERS_PATH
-from faxprint.sandbox.rest_replies import Reply, error, observed
+from faxprint.sandbox.rest_replies import Reply, RestRecord, error, observed
 
 
 class RestService:
@@ -117,6 +119,7 @@ class RestService:
         self.refused_429 = 0  # 429s answered, pushed and forced ones included
         self.messages: dict[int, Message] = {}
         self._lock = threading.Lock()
+        self._records: list[RestRecord] = []
         self._sessions = Sessions(
             clock, token_seconds=token_seconds, refresh_seconds=refresh_seconds,
             max_sessions=max_sessions,
@@ -215,6 +218,18 @@ class RestService:
         """The X-Rate-Limit-* headers for an answer to the app in the group."""
         with self._lock:
             return self._limits.headers(app.client_id, group)
+
+    def record(self, method: str, path: str, reply: Reply | None) -> None:
+        """Add a request and its reply (None: no answer) to the request log."""
+        entry = RestRecord.of(self.clock(), method, path, reply)
+        with self._lock:
+            self._records.append(entry)
+
+    @property
+    def requests(self) -> list[RestRecord]:
+        """Return the request log so far, oldest first."""
+        with self._lock:
+            return list(self._records)
 
     def shape(self, reply: Reply) -> Reply:
         """The reply in the configured error shape."""

@@ -49,6 +49,7 @@ def serve(handler: Exchange, path: str, query: str = "") -> None:
     """Answer one REST request."""
     service = handler.sandbox.rest
     reply = _route(handler, path, parse_qs(query, keep_blank_values=True))
+    service.record(handler.command, path, reply)  # before answering, as the FaxOut side
     if reply is None:  # the body did not come whole: no answer
         handler.close_connection = True
         return

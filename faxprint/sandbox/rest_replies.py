@@ -43,6 +43,29 @@ class Reply:
     headers: Mapping[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class RestRecord:
+    """What the REST side's request log says about one request: when (on the service's
+    clock), the method and path (never the query, which may carry a token), the HTTP
+    status answered (None: the connection closed unanswered) and the first error's code."""
+
+    time: float
+    method: str
+    path: str
+    status: int | None
+    error: str | None
+
+    @classmethod
+    def of(cls, time: float, method: str, path: str, reply: Reply | None) -> RestRecord:
+        """Describe the reply given to method and path at time."""
+        if reply is None:
+            return cls(time, method, path, None, None)
+        errors = reply.body.get("errors")
+        first = errors[0] if isinstance(errors, list) and errors else {}
+        code = first.get("errorCode") if isinstance(first, dict) else None
+        return cls(time, method, path, reply.status, code)
+
+
 def error(
     status: int, code: str, message: str, fields: Mapping[str, str] | None = None, /,
     **headers: str,
