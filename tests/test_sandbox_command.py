@@ -72,6 +72,7 @@ def test_defaults() -> None:
         "store": Path("faxprint-sandbox"),
         "accounts": None,
         "delay": 0.0,
+        "faxout_rate": None,
         "cover_pages": None,
         "public": False,
     }
@@ -89,6 +90,8 @@ def test_options() -> None:
         "a.toml",
         "--delay",
         "1.5",
+        "--faxout-rate",
+        "2/10",
         "--cover-pages",
         "Memo, Plain",
         "--public",
@@ -99,6 +102,7 @@ def test_options() -> None:
         "store": Path("s"),
         "accounts": Path("a.toml"),
         "delay": 1.5,
+        "faxout_rate": "2/10",
         "cover_pages": ("Memo", "Plain"),
         "public": True,
     }

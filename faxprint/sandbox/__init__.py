@@ -5,14 +5,15 @@ It shares no parsing or encoding code with faxprint's client, only the constants
 
 Modules: ``headers`` (header-value grammar), ``parser`` (streaming multipart),
 ``intake`` (body to parts, attachments spooled to disk), ``rules`` (the result code),
-``accounts``, ``store`` (fax folders, request log), ``faults``, ``connections``,
+``accounts``, ``store`` (fax folders, request log), ``faults`` (and the FaxOut side's
+optional rate limit, an assumption of the sandbox's own), ``connections``,
 ``handler`` (HTTP), ``exchange`` (what the HTTP modules know of each other), ``server``
 (SandboxServer), ``command`` (``faxprint sandbox``).
 The RingCentral REST side, written from RingCentral's documentation alone: ``rest``
 (RestService, its state and sources), ``rest_oauth`` (apps, tokens, sessions),
 ``rest_fax`` (the fax call's rules), ``rest_messages`` (the message store), ``rest_limits``
-(rate limits), ``rest_replies`` (error bodies), ``rest_paths``, ``rest_http`` (HTTP),
-``pdf`` (page counts).
+(rate limits), ``rest_replies`` (error bodies, the log's records), ``rest_paths``, ``rest_http``
+(HTTP), ``pdf`` (page counts).
 """
 
 from __future__ import annotations

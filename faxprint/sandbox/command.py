@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
+import re
 import signal
 import sys
 import threading
@@ -15,6 +17,9 @@ from faxprint.sandbox.accounts import SandboxConfigError, load_accounts
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8025
 DEFAULT_STORE = Path("faxprint-sandbox")
+# N/SECONDS, with the units faxprint's own [accounts.X] rate takes (read apart from it).
+_RATE = re.compile(r"\s*([0-9]+)\s*/\s*([0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*(s|m|min|h)?\s*")
+_UNITS = {None: 1, "s": 1, "m": 60, "min": 60, "h": 3600}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -49,6 +54,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="wait this long before every answer, to imitate a slow service",
     )
     parser.add_argument(
+        "--faxout-rate",
+        metavar="N/SECONDS",
+        help="answer FaxOut requests beyond N in any SECONDS (2/10, 2/10s, 2/1m) with HTTP 429"
+        " and Retry-After (FaxOut documents no rate limit: this is the sandbox's assumption)",
+    )
+    parser.add_argument(
         "--cover-pages",
         type=_names,
         metavar="NAME,NAME",
@@ -67,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         accounts = None if args.accounts is None else load_accounts(args.accounts)
+        rate = None if args.faxout_rate is None else faxout_rate(args.faxout_rate)
         server = SandboxServer(
             args.host,
             args.port,
@@ -75,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
             cover_pages=args.cover_pages,
             delay=args.delay,
             public=args.public,
+            faxout_rate=rate,
         )
     except SandboxConfigError as exc:
         print(f"faxprint sandbox: {exc}", file=sys.stderr)
@@ -100,12 +113,26 @@ def run(args: argparse.Namespace) -> int:
             apps = "; ".join(f"app {app.client_id}, secret {app.client_secret}, JWT {app.jwt}"
                              for app in server.rest.apps.values())  # fmt: skip
             print(f"REST API at {rest} ({apps})", flush=True)
+            if server.faxout_limit is not None:
+                print(f"FaxOut rate limit: {server.faxout_limit}, then HTTP 429", flush=True)
             while not stop.wait(1.0):
                 pass
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     return 0
+
+
+def faxout_rate(text: str) -> tuple[int, float]:
+    """Read --faxout-rate's N/SECONDS (or N/MINUTESm, N/HOURSh): N requests in any SECONDS."""
+    match = _RATE.fullmatch(text)
+    seconds = float(match[2]) * _UNITS[match[3]] if match else math.nan
+    if match is None or int(match[1]) < 1 or not 0 < seconds < math.inf:
+        raise SandboxConfigError(
+            f"--faxout-rate {text!r} is not N/SECONDS with both above 0"
+            " (2/10 or 2/10s: at most 2 FaxOut requests in any 10 seconds)"
+        )
+    return int(match[1]), seconds
 
 
 def _port(text: str) -> int:

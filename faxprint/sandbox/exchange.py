@@ -19,7 +19,7 @@ from typing import Protocol
 
 from faxprint.sandbox.accounts import Account
 from faxprint.sandbox.connections import Connections
-from faxprint.sandbox.faults import FaultQueue
+from faxprint.sandbox.faults import FaultQueue, RateLimit
 from faxprint.sandbox.rest import RestService
 from faxprint.sandbox.rules import Rules
 from faxprint.sandbox.store import RequestRecord, Store
@@ -44,6 +44,7 @@ class Sandbox(Protocol):
     delay: float
     timeout: float
     faults: FaultQueue
+    faxout_limit: RateLimit | None
     rest: RestService
     stopping: threading.Event
     connections: Connections

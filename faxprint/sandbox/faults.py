@@ -1,8 +1,9 @@
-"""Faults a test can make the sandbox commit, one per request, in the order pushed.
+"""Faults a test can make the sandbox commit, one per request, in the order pushed, and
+the FaxOut side's optional rate limit.
 
-Each POST to the FaxOut endpoint that gets past the HTTP checks (Content-Length present)
-takes the next fault from the queue, if any. What each does, and whether the fax is
-stored (it is only ever stored if the rules accept it):
+Each POST to the FaxOut endpoint that gets past the rate limit (if any) and the HTTP
+checks (Content-Length present) takes the next fault from the queue, if any. What each
+does, and whether the fax is stored (it is only ever stored if the rules accept it):
 
 ===================  =======================================================  ======
 fault                what the client sees                                     stored
@@ -23,14 +24,28 @@ hold(event)          judged normally, answered once event is set              if
 
 ``accept_then_drop`` is the lost reply after acceptance: the fax exists but the client
 never hears so. Waits end early when the server stops.
+
+The rate limit (:class:`RateLimit`, ``SandboxServer(faxout_rate=(N, SECONDS))``) is the
+sandbox's own assumption: the FaxOut documentation says nothing about rate limiting (no
+limit, no status, no header; its only answers are the result codes 0-5). It lets N
+requests in over any SECONDS (a sliding window) and refuses the next with HTTP 429 and
+``Retry-After``, the whole seconds until the window lets one in again, as an HTTP
+service in front of FaxOut would (RFC 6585 section 4). A refused request does not count
+and restarts nothing: there is no penalty, unlike the REST side's documented "429 trap"
+(``rest_limits``), which FaxOut gives no grounds to copy. The body of a refused request
+is read and dropped, so the answer reaches a client still uploading.
 """
 
 from __future__ import annotations
 
 import enum
+import math
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
+
+from faxprint.sandbox.accounts import SandboxConfigError
 
 
 class FaultKind(enum.Enum):
@@ -169,6 +184,40 @@ class FaultQueue:
     def __len__(self) -> int:
         with self._lock:
             return len(self._queue)
+
+
+class RateLimit:
+    """At most ``requests`` FaxOut requests in any ``window`` seconds of ``clock``; safe to
+    use from any thread. See the module docstring: the limit is the sandbox's assumption."""
+
+    def __init__(self, requests: int, window: float, *, clock: Callable[[], float]) -> None:
+        if isinstance(requests, bool) or not isinstance(requests, int) or requests < 1:
+            raise SandboxConfigError(f"a FaxOut rate of {requests!r} requests is not 1 or more")
+        if not 0 < window < math.inf:
+            raise SandboxConfigError(
+                f"a FaxOut rate window of {window!r} is not a number of seconds above 0"
+            )
+        self.requests = requests
+        self.window = float(window)
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._times: deque[float] = deque()  # when the requests let in were, oldest first
+
+    def take(self) -> int | None:
+        """Let a request in and count it; or return the Retry-After seconds refusing it."""
+        with self._lock:
+            now = self.clock()
+            while self._times and self._times[0] <= now - self.window:
+                self._times.popleft()
+            if len(self._times) < self.requests:
+                self._times.append(now)
+                return None
+            # The oldest request leaves the window at _times[0] + window: round up, so a
+            # client that waits that long is let in.
+            return max(1, math.ceil(self._times[0] + self.window - now))
+
+    def __str__(self) -> str:
+        return f"{self.requests} requests in any {self.window:g} s"
 
 
 def _seconds(seconds: float) -> float:

@@ -3,7 +3,9 @@
 ``POST /faxapi.asp`` answers 200 ``text/plain`` with just the result code. ``GET /`` is a
 home page. Other paths are 404, other methods 405 (a method http.server does not know, 501).
 A fax request without Content-Length (chunked included) is 411; a bad Content-Length is
-400; both close the connection.
+400; both close the connection. Over the FaxOut rate limit, if one is set, a fax request is
+429 with Retry-After before any of that (``faults.RateLimit``). Every fax request goes in
+the request log with its HTTP status.
 """
 
 from __future__ import annotations
@@ -118,8 +120,21 @@ class Handler(BaseHTTPRequestHandler):
     def _fax(self) -> None:
         # In flight until the answer is ready, so a client's next request never overlaps.
         with self.sandbox.track() as concurrency:
-            answer = self._handle_fax(concurrency)
-        self.send_answer(answer)
+            limit = self.sandbox.faxout_limit
+            wait = None if limit is None else limit.take()
+            if wait is None:
+                answer, headers = self._handle_fax(concurrency), {}
+            else:
+                answer, headers = self._limited(wait, concurrency), {"Retry-After": str(wait)}
+        self.send_answer(answer, headers)
+
+    def _limited(self, wait: int, concurrency: int) -> Answer:
+        """Refuse a fax request over the rate limit: read its body off, take no fault."""
+        self.skip_body()
+        self._linger = self.close_connection  # a body of unknown length may still come
+        why = f"Rate limited: over {self.sandbox.faxout_limit}; retry after {wait} s"
+        self.sandbox.record(self._record(None, None, 429, why, in_flight=concurrency))
+        return Answer(429, why.encode("ascii") + b"\n")
 
     def _handle_fax(self, concurrency: int) -> Answer:
         length = self.content_length()

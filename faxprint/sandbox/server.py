@@ -7,6 +7,11 @@ Use it in-process::
         ...post to sandbox.url...
         assert sandbox.requests[-1].code == 5
 
+``faxout_rate=(N, SECONDS)`` limits the FaxOut endpoint to N requests in any SECONDS,
+read on ``clock`` (``faults.RateLimit``: 429 with Retry-After beyond, an assumption of
+the sandbox's own). The request log has one record per fax request, its HTTP status
+included (None: closed unanswered); the REST side keeps its own (``rest.requests``).
+
 It listens when built (so ``url`` has the port), serves once started, and on stop lets
 requests in hand finish (up to a grace period) before closing every connection and
 joining every thread.
@@ -21,7 +26,7 @@ import socket
 import socketserver
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
@@ -30,7 +35,7 @@ from typing import Any
 from faxprint.sandbox.accounts import DEFAULT_ACCOUNTS, Account, SandboxConfigError, check_accounts
 from faxprint.sandbox.connections import Connections
 from faxprint.sandbox.exchange import Sandbox
-from faxprint.sandbox.faults import FaultQueue
+from faxprint.sandbox.faults import FaultQueue, RateLimit
 from faxprint.sandbox.handler import ENDPOINT, Handler
 from faxprint.sandbox.rest import RestService
 from faxprint.sandbox.rules import DEFAULT_COVER_PAGES, Rules
@@ -78,6 +83,8 @@ class SandboxServer:
         public: bool = False,
         timeout: float = 60.0,
         rest: RestService | None = None,
+        faxout_rate: tuple[int, float] | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if not public and not is_loopback(host):
             raise SandboxConfigError(
@@ -93,6 +100,7 @@ class SandboxServer:
         self.delay = float(delay)
         self.timeout = timeout
         self.faults = FaultQueue()
+        self.faxout_limit = None if faxout_rate is None else RateLimit(*faxout_rate, clock=clock)
         self.rest = rest or RestService()  # the RingCentral REST side
         self.stopping = threading.Event()
         self.connections = Connections()
