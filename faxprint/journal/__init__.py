@@ -34,12 +34,15 @@ from faxprint.journal.records import (
     Filter,
     JobRecord,
     State,
+    WorkItem,
 )
 from faxprint.journal.sqlite import Journal
 from faxprint.journal.store import JobStore
+from faxprint.journal.work import HELD
 
 __all__ = [
     "BUSY_TIMEOUT",
+    "HELD",
     "SENDABLE",
     "AttemptRecord",
     "Contact",
@@ -49,4 +52,5 @@ __all__ = [
     "JobStore",
     "Journal",
     "State",
+    "WorkItem",
 ]

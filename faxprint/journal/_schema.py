@@ -80,6 +80,19 @@ CREATE TABLE IF NOT EXISTS contact_groups (
     PRIMARY KEY (contact, folded)
 );
 CREATE INDEX IF NOT EXISTS contact_groups_folded ON contact_groups (folded);
+CREATE TABLE IF NOT EXISTS work (
+    key TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    account TEXT NOT NULL,
+    lane TEXT NOT NULL,
+    spec TEXT NOT NULL,
+    folder TEXT NOT NULL,
+    not_before REAL NOT NULL DEFAULT 0,
+    queued REAL NOT NULL,
+    owner TEXT NOT NULL DEFAULT '',
+    taken REAL NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS work_ready ON work (not_before, queued);
 """
 
 COLUMNS = (

@@ -93,3 +93,19 @@ class Contact:
     number: str
     company: str = ""
     groups: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    """Queued work for the service: a printer job to plan, or a fax to send."""
+
+    key: str
+    kind: str  # "print": a printer job to plan into faxes; "fax": a ticket to send
+    account: str
+    lane: str  # whose turn it is in: one lane per user, served in turn
+    spec: str  # JSON: what to plan or send (faxprint.service.queue reads it)
+    folder: str  # its documents, kept until it is done
+    not_before: float = 0.0  # not before this time (a retry, a pause, a held fax: inf)
+    queued: float = 0.0
+    owner: str = ""  # the process working on it ("" when none)
+    taken: float = 0.0

@@ -14,10 +14,11 @@ from faxprint.journal.deliveries import Deliveries
 from faxprint.journal.queries import Queries
 from faxprint.journal.records import SENDABLE, AttemptRecord, JobRecord, State
 from faxprint.journal.store import JobStore
+from faxprint.journal.work import Work
 from faxprint.lease import owner_alive
 
 
-class Journal(Deliveries, Queries, Contacts):
+class Journal(Deliveries, Queries, Contacts, Work):
     """The job journal in one SQLite file. Safe for many processes at once."""
 
     @translated

@@ -19,6 +19,7 @@ from faxprint.journal.records import (
     Filter,
     JobRecord,
     State,
+    WorkItem,
 )
 
 
@@ -196,4 +197,30 @@ class JobStore(Protocol):
 
     def named(self, name: str) -> tuple[list[Contact], list[Contact]]:
         """Return the entries named ``name``, and the members of the group named so."""
+        ...
+
+    # The service's queue.
+
+    def enqueue(self, items: Sequence[WorkItem], *, replacing: str | None = None) -> int:
+        """Add items not queued yet (removing ``replacing``); return how many were added."""
+        ...
+
+    def work(self, *, ready_at: float | None = None) -> list[WorkItem]:
+        """Return the queued items (with ``ready_at``: those ready and free then)."""
+        ...
+
+    def work_item(self, key: str) -> WorkItem | None:
+        """Return the queued item ``key``, if any."""
+        ...
+
+    def take(self, key: str) -> WorkItem | None:
+        """Take an item for this process; None if gone or another live process has it."""
+        ...
+
+    def put_back(self, key: str, *, not_before: float = 0.0) -> None:
+        """Give an item back to the queue, ready from ``not_before`` on."""
+        ...
+
+    def finish_work(self, key: str) -> WorkItem | None:
+        """Remove a settled item; return it."""
         ...
