@@ -16,7 +16,7 @@ from tests.conftest import REPO
 def test_the_backend_names_this_python_and_runs_main() -> None:
     text = backend_text("/opt/faxprint/venv/bin/python")
     assert text.startswith("#!/opt/faxprint/venv/bin/python\n")
-    assert "from faxprint.cups.backend import main" in text
+    assert "from faxprint.cups.thin import main" in text
     assert (
         text.split("\n", 1)[1] == (REPO / "cups-backend" / "faxprint").read_text().split("\n", 1)[1]
     )

@@ -25,6 +25,7 @@ from faxprint import config as configuration
 from faxprint.cancellation import Cancellation
 from faxprint.cups import jobticket
 from faxprint.cups.job import Job
+from faxprint.cups.names import document_sources, nothing_from_cupsd
 from faxprint.cups.options import option_values, parse_options
 from faxprint.cups.report import (
     CANCEL,
@@ -39,7 +40,6 @@ from faxprint.cups.report import (
     report,
 )
 from faxprint.cups.spool import Spooled, spool
-from faxprint.documents import DocumentSource
 from faxprint.errors import (
     CancelledError,
     ConfigError,
@@ -151,8 +151,10 @@ def run_job(
         folder, spooled = _spool(argv, stdin, env, digest=not uuid)
         key = job_key(env, job_id, uuid, spooled)
         if not spooled.paths:
-            raise DocumentError(_nothing_from_cupsd(env))
-        sources = _sources(spooled, title, option_values(options_text, "document-name-supplied"))
+            raise DocumentError(nothing_from_cupsd(env.get("CONTENT_TYPE", "")))
+        sources = document_sources(
+            spooled.paths, title, option_values(options_text, "document-name-supplied")
+        )
         job = Job(settings, account, key, source, cancellation)
         return job.run(asked, sources, folder, stderr)
     except CancelledError:
@@ -200,31 +202,6 @@ def _spool(
         raise TransientError(f"cannot spool the job in {where}: {exc.strerror}") from None
 
 
-def _sources(spooled: Spooled, title: str, supplied: list[str]) -> list[DocumentSource]:
-    """Name each document as its sender did (``document-name-supplied``), else after the
-    job's title; the extension is the one its data calls for (cupsd filtered it)."""
-    names = [Path(n.replace("\\", "/")) for n in supplied]
-    if len(names) != len(spooled.paths):  # a document gave no output: names would shift
-        base = Path(title.replace("\\", "/"))
-        numbered = len(spooled.paths) > 1
-        stem = base.stem.strip() or "fax"
-        names = [
-            Path(f"{stem}{f'-{n}' if numbered else ''}{base.suffix}")
-            for n in range(1, len(spooled.paths) + 1)
-        ]
-    return [
-        DocumentSource(path, f"{name.stem.strip() or 'fax'}{_extension(path, name.suffix)}")
-        for name, path in zip(names, spooled.paths, strict=True)
-    ]
-
-
-def _extension(path: Path, suffix: str) -> str:
-    with path.open("rb") as stream:
-        if stream.read(5) == b"%PDF-":
-            return ".pdf"
-    return suffix if suffix and suffix.lower() != ".pdf" else ".txt"
-
-
 def account_from_uri(uri: str) -> str:
     """Read the account name from ``faxprint://ACCOUNT``; credentials are refused."""
     parts = urlsplit(uri)
@@ -252,15 +229,6 @@ def _journal_refusal(
             )  # fmt: skip
     except FaxPrintError as fault:
         logger.debug("the refusal is not in the journal: %s", fault.message)
-
-
-def _nothing_from_cupsd(env: Mapping[str, str]) -> str:
-    """Say why a job brought no document: cupsd's filters made nothing of it."""
-    given = printable(env.get("CONTENT_TYPE", ""), limit=60) or "the job's data"
-    return (
-        f"no document to fax: cupsd's filters made nothing of {given} (a filter failed: "
-        "see cupsd's error_log for this job), or the job was empty"
-    )
 
 
 def job_uuid(options: Mapping[str, str]) -> str:

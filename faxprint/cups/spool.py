@@ -12,9 +12,8 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 CHUNK_SIZE = 64 * 1024
 # The end of one PDF and the header of the next, with the line end between them.
@@ -23,9 +22,11 @@ _MARK = b"%%EOF"
 _OVERLAP = 16  # longer than any boundary match, shorter than any document
 
 
-@dataclass(frozen=True)
-class Spooled:
-    """The documents of one job, on disk, and a digest of all their bytes (or "")."""
+class Spooled(NamedTuple):
+    """The documents of one job, on disk, and a digest of all their bytes (or "").
+
+    (A named tuple, not a dataclass: the printer's hand-off to the service imports this,
+    and every printed job pays for what it imports.)"""
 
     paths: tuple[Path, ...]
     digest: str
@@ -33,14 +34,15 @@ class Spooled:
 
 
 def spool(
-    stream: BinaryIO, folder: Path, *, stem: str = "document", digest: bool = True
-) -> Spooled:
+    stream: BinaryIO, folder: Path, *, stem: str = "document", digest: bool = True,
+    sync: bool = False,
+) -> Spooled:  # fmt: skip
     """Copy ``stream`` into ``folder`` (files 0600), one file per PDF document.
 
     ``digest=False`` skips the digest (``Spooled.digest`` is then empty): hashing costs
     about as much as the copy, and a job that has its UUID does not need it.
     """
-    writer = _Writer(folder, stem)
+    writer = _Writer(folder, stem, sync)
     hasher = hashlib.sha256() if digest else None
     carry = b""
     try:
@@ -75,9 +77,10 @@ def _cut(writer: _Writer, data: bytes) -> bytes:
 
 
 class _Writer:
-    def __init__(self, folder: Path, stem: str) -> None:
+    def __init__(self, folder: Path, stem: str, sync: bool = False) -> None:
         self.folder = folder
         self.stem = stem
+        self.sync = sync  # each document on disk before it is closed (a hand-off's)
         self.paths: list[Path] = []
         self.total = 0
         self._fd: int | None = None
@@ -103,5 +106,7 @@ class _Writer:
 
     def close(self) -> None:
         if self._fd is not None:
+            if self.sync:
+                os.fsync(self._fd)
             os.close(self._fd)
             self._fd = None

@@ -1,0 +1,85 @@
+"""A printer job handed to the service, written down with the standard library alone.
+
+Every printed job starts a Python process; when ``faxprint serve`` runs, that process only
+writes the job down and hands it over, so what it imports is what every job pays for
+(nothing of requests, pypdf or faxprint's core). This module is the hand-off's half of
+the queue's format; :mod:`faxprint.service.queue` reads it back (a test keeps the two
+the same).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import sqlite3
+import time
+from pathlib import Path
+
+#: How long the hand-off waits for the journal's lock (the service writes to it too).
+BUSY_TIMEOUT = 30.0
+
+
+def cups_key(printer: str, job_id: str, ident: str) -> str:
+    """A printer job's key in the journal (as :meth:`faxprint.outcome.JobKey.cups`)."""
+    return f"cups:{printer}:{job_id}:{ident}"
+
+
+def lane(kind: str, user: str) -> str:
+    """Whose turn a job waits for (as :func:`faxprint.service.queue.lane`)."""
+    return f"{kind}:{user}"
+
+
+def print_spec(
+    *,
+    options: str,
+    job_id: str,
+    printer: str,
+    user: str,
+    title: str,
+    documents: list[str],
+    content_type: str,
+) -> str:
+    """What the service needs to plan a printer job into faxes, as the queue keeps it."""
+    return json.dumps({
+        "options": options, "job_id": job_id, "printer": printer, "user": user,
+        "title": title, "documents": documents, "content_type": content_type,
+    })  # fmt: skip
+
+
+def new_folder(journal: Path) -> Path:
+    """A fresh private folder in the queue for one job's documents."""
+    root = journal.parent / "queue"
+    root.mkdir(mode=0o700, exist_ok=True)
+    folder = root / secrets.token_hex(8)
+    folder.mkdir(mode=0o700)
+    return folder
+
+
+def enqueue_print(
+    journal: Path, key: str, account: str, lane: str, spec: str, folder: Path
+) -> bool:
+    """Write the job into the queue, durably (the journal's own settings: WAL, full sync);
+    False when it is queued already (cupsd ran the job again)."""
+    db = sqlite3.connect(journal, timeout=BUSY_TIMEOUT, isolation_level=None)
+    try:
+        db.execute("PRAGMA synchronous=FULL")
+        db.execute("BEGIN IMMEDIATE")
+        cursor = db.execute(
+            "INSERT OR IGNORE INTO work (key, kind, account, lane, spec, folder, not_before,"
+            " queued, owner, taken) VALUES (?, 'print', ?, ?, ?, ?, 0, ?, '', 0)",
+            (key, account, lane, spec, str(folder), time.time()),
+        )
+        db.execute("COMMIT")
+        return cursor.rowcount == 1
+    finally:
+        db.close()
+
+
+def fsync_folder(folder: Path) -> None:
+    """Make a folder's new files survive a crash (their data is synced by the writer)."""
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
