@@ -128,6 +128,19 @@ class Printer:
 
 
 @dataclass(frozen=True)
+class Service:
+    """``faxprint serve``: how many faxes it sends at once, and how long a printer job
+    waits for its verdict before the printer lets it go (the service finishes it)."""
+
+    workers: int = 4
+    printer_wait: float = 5.0
+
+    def __post_init__(self) -> None:
+        if self.workers < 1 or self.printer_wait < 0:
+            raise ValueError("workers must be at least 1 and printer_wait 0 or more")
+
+
+@dataclass(frozen=True)
 class Config:
     """Everything faxprint was configured with."""
 
@@ -136,6 +149,7 @@ class Config:
     retry: RetryPolicy = RetryPolicy()
     limits: Limits = Limits()
     printer: Printer = Printer()
+    service: Service = Service()
     uncertain: str = "hold"
     source: Path | None = None
     hotfolder: Mapping[str, Any] = field(default_factory=dict)  # see faxprint.hotfolder.settings
@@ -216,8 +230,8 @@ def from_mapping(
     env = os.environ if env is None else env
     where = str(source or "configuration")
     base = source.parent if source is not None else Path.cwd()  # relative paths start here
-    only(data, {"journal", "retry", "limits", "printer", "uncertain", "accounts", "hotfolder"},
-         where)  # fmt: skip
+    only(data, {"journal", "retry", "limits", "printer", "service", "uncertain", "accounts",
+                "hotfolder"}, where)  # fmt: skip
     accounts = _accounts(data, where, mode, base)
     uncertain = str(data.get("uncertain", "hold"))
     if uncertain not in UNCERTAIN_POLICIES:
@@ -235,6 +249,9 @@ def from_mapping(
         journal=journal,
         retry=_retry(_table(data.get("retry", {}), f"{where}: [retry]"), where),
         limits=_limits(data.get("limits", {}), f"{where}: [limits]"),
+        service=_table_of(
+            Service, _table(data.get("service", {}), f"{where}: [service]"), f"{where}: [service]"
+        ),
         printer=_table_of(
             Printer, _table(data.get("printer", {}), f"{where}: [printer]"), f"{where}: [printer]"
         ),

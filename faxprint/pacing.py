@@ -79,6 +79,18 @@ class Pacer:
             record["sent"] = sent
             return max(0.01, sent[len(sent) - rate.limit] + rate.window - now)
 
+    def wait(self) -> float:
+        """The seconds until a turn would be given (0: now); takes nothing."""
+        if self.rate is None:
+            return 0.0
+        with self._locked() as record:
+            rate = self._rate(record)
+            now = self.clock()
+            sent = _recent(record, now - rate.window)
+            if len(sent) < rate.limit:
+                return 0.0
+            return max(0.01, sent[len(sent) - rate.limit] + rate.window - now)
+
     def learned(self, limit: int, remaining: int, window: float) -> None:
         """Take the service's own count from an answer: its limit and window, and as many
         recent uploads as it counted (a client elsewhere may have sent some)."""
@@ -90,6 +102,19 @@ class Pacer:
             sent = _recent(record, now - window)
             used = max(0, min(limit, limit - remaining))
             record["sent"] = sent + [now] * max(0, used - len(sent))
+
+    def learn(self, headers: dict[str, str]) -> None:
+        """Take the service's count from an answer's headers: "every answer carries
+        X-Rate-Limit-Limit, -Remaining and -Window" (RingCentral, [docs]
+        rate-limits.md); an answer without them (a proxy's) changes nothing."""
+        said = {name.lower(): value for name, value in headers.items()}
+        try:
+            limit = int(said["x-rate-limit-limit"])
+            remaining = int(said["x-rate-limit-remaining"])
+            window = float(said["x-rate-limit-window"])
+        except (KeyError, ValueError):
+            return
+        self.learned(limit, remaining, window)
 
     def current(self) -> Rate | None:
         """The rate in force: what the service said last, else what was configured."""

@@ -25,6 +25,7 @@ from faxprint.cli import (
     printer,
     sandbox,
     send,
+    serve,
     watch,
 )
 from faxprint.cli.base import Command, ConfigSource
@@ -47,7 +48,7 @@ EXAMPLES = """examples:
 `COMMAND --help` tells more; so do `man faxprint` and the README."""
 
 #: Commands whose one line per request or job event is what their users watch.
-SERVERS = ("sandbox", "watch")
+SERVERS = ("sandbox", "watch", "serve")
 
 
 def _completion_arguments(parser: argparse.ArgumentParser) -> None:
@@ -74,6 +75,7 @@ COMMANDS: tuple[Command, ...] = (
     *send.COMMANDS,
     *printer.COMMANDS,
     *watch.COMMANDS,
+    *serve.COMMANDS,
     *jobs.COMMANDS,
     *decide.COMMANDS,
     *address.COMMANDS,
@@ -132,7 +134,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(
         max(args.verbose, 1) if servers else args.verbose,
         level=args.log_level,
-        logfmt=args.command == "watch",
+        logfmt=args.command in ("watch", "serve"),
     )
     try:
         status: int = args.run(args, ConfigSource(args.config))

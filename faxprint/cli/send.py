@@ -20,6 +20,9 @@ from faxprint.outcome import JobKey, Kind, Outcome, Source
 
 if TYPE_CHECKING:
     from faxprint.cancellation import Cancellation
+    from faxprint.config import Config
+    from faxprint.documents import DocumentSource
+    from faxprint.journal import Journal
     from faxprint.ticket import Ticket
 
 
@@ -45,10 +48,13 @@ def run(args: argparse.Namespace, config: ConfigSource) -> int:
             raise
     except FaxPrintError as error:  # before anything was sent: an outcome all the same
         return report(Outcome.refused(key, error))
-    cancellation = Cancellation()  # Ctrl-C and SIGTERM cancel as `cancel JOB` does
-    submitter = Submitter.configured(settings, account, journal, sleep=cancellation.sleep)
     sources = [DocumentSource(path) for path in args.files]
     source = Source(Kind.SEND, user=os.environ.get("USER", ""))
+    if args.queue:
+        with journal:
+            return _queue(settings, journal, key, ticket, sources, source, account.name)
+    cancellation = Cancellation()  # Ctrl-C and SIGTERM cancel as `cancel JOB` does
+    submitter = Submitter.configured(settings, account, journal, sleep=cancellation.sleep)
     late = ""
     with journal, _progress_bar() as bar, _cancelled_by_signals(cancellation):
 
@@ -65,6 +71,37 @@ def run(args: argparse.Namespace, config: ConfigSource) -> int:
         except FaxPrintError as error:  # the journal, before anything was sent
             outcome = Outcome.refused(key, error)
     return report(outcome, late)
+
+
+def _queue(
+    settings: Config, journal: Journal, key: str, ticket: Ticket,
+    sources: list[DocumentSource], source: Source, account: str,
+) -> int:  # fmt: skip
+    """Check the fax, write it into the service's queue and tell the service; say so."""
+    from faxprint import limits
+    from faxprint.link import wire
+    from faxprint.service.queue import FaxSpec, copy_documents, new_folder
+
+    try:
+        limits.check_job(len(ticket.recipients), sources, settings.limits)
+        folder = new_folder(settings.journal)
+        spec = FaxSpec(ticket, copy_documents(sources, folder), source)
+        journal.begin(key, source=source.kind, account=account,
+                      recipients=[r.text() for r in ticket.recipients],
+                      documents=[s.name or s.path.name for s in sources], pages=None,
+                      user=source.user)  # fmt: skip
+        journal.enqueue([spec.item(key, account, folder)])
+    except FaxPrintError as error:
+        return report(Outcome.refused(key, error))
+    connection = wire.connect(wire.socket_path(settings.journal))
+    if connection is None:
+        print(f"faxprint: queued (job {key}); no faxprint serve is running: it is sent when "
+              "one starts")  # fmt: skip
+        return 0
+    with connection:
+        wire.send(connection, {"op": "queued", "key": key})
+    print(f"faxprint: queued (job {key}); faxprint serve sends it (`faxprint show {key}`)")
+    return 0
 
 
 def _ticket(args: argparse.Namespace, recipients: list[str]) -> Ticket:
@@ -140,6 +177,8 @@ def _arguments(send: argparse.ArgumentParser) -> None:
     send.add_argument("--cover-text", help="text printed on the cover page")
     send.add_argument("--resolution", choices=["low", "high"], type=str.lower)
     send.add_argument("--send-at", metavar="WHEN", help="ISO 8601 time, or dd:mm:yy hh:mm GMT")
+    send.add_argument("--queue", action="store_true",
+                      help="queue it for `faxprint serve` and return at once")  # fmt: skip
 
 
 COMMANDS = (

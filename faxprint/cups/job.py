@@ -86,28 +86,41 @@ class Job:
     def _unaddressed(self, journal: Journal, sources: Sequence[DocumentSource]) -> int:
         """Hold a job nothing addresses until a person does (or cancel it, as the queue
         says, or when it waited too long)."""
-        printer = self.settings.printer
-        if printer.unaddressed == "cancel":
-            raise TicketError(NO_RECIPIENT)
-        known = journal.get(self.key)
-        waited = time.time() - known.created if known is not None else 0.0
-        if known is not None and known.state is State.UNADDRESSED and waited > printer.address_wait:
-            raise TicketError(f"no address came in {_duration(printer.address_wait)}: "
-                              "cancelled (" + NO_RECIPIENT + ")")  # fmt: skip
-        key = JobKey.parse(self.key)
-        name = f"{key.printer}-{key.job_id}" if key is not None else self.key
-        message = (
-            f"waiting for an address: run `faxprint address {name} --to NUMBER` (or "
-            f"`lp -i {key.job_id if key else '?'} -o fax-to=NUMBER -H resume`); cancelled "
-            f"if none comes in {_duration(printer.address_wait)}"
-        )
-        journal.unaddressed(
-            self.key, message, source=self.source.kind, account=self.account.name,
-            documents=[s.name or s.path.name for s in sources], user=self.source.user,
-            title=self.source.title,
-        )  # fmt: skip
+        documents = [s.name or s.path.name for s in sources]
+        message = hold_unaddressed(journal, self.settings.printer, self.key, self.source,
+                                   self.account.name, documents)  # fmt: skip
         logger.warning("Fax %s", message)
         return HOLD
+
+
+def hold_unaddressed(
+    journal: Journal,
+    printer: configuration.Printer,
+    key: str,
+    source: Source,
+    account: str,
+    documents: Sequence[str],
+) -> str:
+    """Journal a printer job nothing addresses as waiting for an address; return the
+    message saying how to address it. Raise TicketError when the queue cancels such jobs,
+    or when it waited longer than ``[printer] address_wait``."""
+    if printer.unaddressed == "cancel":
+        raise TicketError(NO_RECIPIENT)
+    known = journal.get(key)
+    waited = time.time() - known.created if known is not None else 0.0
+    if known is not None and known.state is State.UNADDRESSED and waited > printer.address_wait:
+        raise TicketError(f"no address came in {_duration(printer.address_wait)}: "
+                          "cancelled (" + NO_RECIPIENT + ")")  # fmt: skip
+    parsed = JobKey.parse(key)
+    name = f"{parsed.printer}-{parsed.job_id}" if parsed is not None else key
+    message = (
+        f"waiting for an address: run `faxprint address {name} --to NUMBER` (or "
+        f"`lp -i {parsed.job_id if parsed else '?'} -o fax-to=NUMBER -H resume`); cancelled "
+        f"if none comes in {_duration(printer.address_wait)}"
+    )
+    journal.unaddressed(key, message, source=source.kind, account=account, documents=documents,
+                        user=source.user, title=source.title)  # fmt: skip
+    return message
 
 
 def _duration(seconds: float) -> str:

@@ -55,23 +55,47 @@ EXIT_STATUS: dict[Status, int] = {
 
 def report(outcome: Outcome, stderr: TextIO) -> int:
     """Tell the user what happened, in the lines cupsd shows; return the exit status."""
+    say(lines(outcome), stderr)
+    return EXIT_STATUS[outcome.status]
+
+
+def lines(outcome: Outcome) -> list[str]:
+    """What cupsd is told of an outcome: page counts, then ``LEVEL: message`` lines."""
+    said = []
     if outcome.ok:
         if outcome.pages is not None:
-            stderr.write(f"PAGE: total {outcome.pages}\n")
-            stderr.write(f"ATTR: job-impressions-completed={outcome.pages}\n")
-            stderr.flush()
-        logger.info("%s", accepted_line(outcome))
+            said += [
+                f"PAGE: total {outcome.pages}",
+                f"ATTR: job-impressions-completed={outcome.pages}",
+            ]
+        said.append(f"INFO: {accepted_line(outcome)}")
     elif outcome.status is Status.DEFERRED:
         attempt = f" (attempt {outcome.attempts})" if outcome.attempts else ""
-        logger.warning("Fax not sent yet%s: %s; cupsd will retry the job", attempt,
-                       outcome.message)  # fmt: skip
+        said.append(
+            f"WARNING: Fax not sent yet{attempt}: {outcome.message}; cupsd will retry the job"
+        )
     elif outcome.status is Status.UNCERTAIN:
-        logger.error("Fax held: %s", outcome.message)
+        said.append(f"ERROR: Fax held: {outcome.message}")
     else:
-        logger.error("Fax not sent: %s", outcome.message)
+        said.append(f"ERROR: Fax not sent: {outcome.message}")
     if outcome.unrecorded:  # after the verdict: the verdict is what the job is
-        logger.warning("The journal could not record this: %s", outcome.unrecorded)
-    return EXIT_STATUS[outcome.status]
+        said.append(f"WARNING: The journal could not record this: {outcome.unrecorded}")
+    return said
+
+
+def say(said: list[str], stderr: TextIO) -> None:
+    """Write the lines: counts as they are, messages through the log (which makes them
+    printable, one line each, as cupsd reads them)."""
+    for line in said:
+        level, _, message = line.partition(": ")
+        if level in _LEVELS:
+            logger.log(_LEVELS[level], "%s", message)
+        else:
+            stderr.write(line + "\n")
+            stderr.flush()
+
+
+_LEVELS = {"INFO": logging.INFO, "WARNING": logging.WARNING, "ERROR": logging.ERROR}
 
 
 def refused(outcome: Outcome) -> int:

@@ -10,6 +10,8 @@ import datetime as dt
 import logging
 import os
 import pwd
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -84,7 +86,14 @@ def ticket_documents(folder: Path, name: str, settings: HotFolderSettings) -> Ti
     return TicketDocuments(tuple(found))
 
 
-def run_job(config: Config, settings: HotFolderSettings, spool: Spool, claim: Claim) -> Result:
+#: Waits for a turn to send (the service's scheduler): ``with gate(account, lane):``.
+Gate = Callable[[str, str], AbstractContextManager[None]]
+
+
+def run_job(
+    config: Config, settings: HotFolderSettings, spool: Spool, claim: Claim, *,
+    gate: Gate | None = None,
+) -> Result:  # fmt: skip
     """Fax one claimed job; file it, or ask for a retry."""
     os.utime(claim.path / CLAIM)  # renews the claim: this watcher is alive and at it
     key = str(JobKey.hotfolder(claim.job))
@@ -93,7 +102,7 @@ def run_job(config: Config, settings: HotFolderSettings, spool: Spool, claim: Cl
         with Journal(config.journal) as journal:  # the contacts are in the journal too
             ticket, sources, account = _prepared(config, settings, claim, journal)
             recipients = [r.text() for r in ticket.recipients]
-            outcome = _submit(config, journal, account, key, ticket, sources, claim)
+            outcome = _submit(config, journal, account, key, ticket, sources, claim, gate)
     except FaxPrintError as error:  # before it could be submitted: an outcome all the same
         outcome = Outcome.refused(key, error)
         if outcome.status is Status.INVALID:
@@ -148,13 +157,18 @@ def _submit(
     ticket: Ticket,
     sources: list[DocumentSource],
     claim: Claim,
+    gate: Gate | None = None,
 ) -> Outcome:
     """Submit the job once (the watcher retries it itself) and note on its outcome what
-    the receipt must say besides."""
+    the receipt must say besides. Through a ``gate``, the send waits for its turn, and the
+    gate has taken the account's turn in its rate for it."""
     before = _identities(sources)
-    submitter = Submitter.configured(config, account, journal, retry=replace(config.retry, tries=1))
     source = Source(Kind.HOTFOLDER, user=_owner(claim), title=claim.job)
-    outcome = submitter.submit(key, ticket, sources, source=source)
+    paced = {"pacer": None} if gate is not None else {}
+    submitter = Submitter.configured(config, account, journal,
+                                     retry=replace(config.retry, tries=1), **paced)  # fmt: skip
+    with gate(account.name, f"{source.kind}:{source.user}") if gate else nullcontext():
+        outcome = submitter.submit(key, ticket, sources, source=source)
     if outcome.ok and (changed := _changed(sources, before)):
         # The upload checked each file up to its last byte: the fax carries them as they
         # were. A writer that still had one open changed it after: say so, the copy kept

@@ -29,7 +29,7 @@ from faxprint.config import Config
 from faxprint.errors import FaxPrintError
 from faxprint.hotfolder import follow
 from faxprint.hotfolder.detector import Candidate, Detector
-from faxprint.hotfolder.job import Result, refile, run_job, ticket_documents
+from faxprint.hotfolder.job import Gate, Result, refile, run_job, ticket_documents
 from faxprint.hotfolder.settings import HotFolderSettings
 from faxprint.hotfolder.spool import Claim, Spool
 from faxprint.logfmt import event
@@ -51,8 +51,11 @@ class _Due:
 class HotFolder:
     """Watch one folder and fax what is dropped into it."""
 
-    def __init__(self, config: Config, settings: HotFolderSettings, root: Path) -> None:
+    def __init__(
+        self, config: Config, settings: HotFolderSettings, root: Path, *, gate: Gate | None = None
+    ) -> None:
         self.config = config
+        self.gate = gate  # in `faxprint serve`: each send waits for its turn there
         self.settings = settings
         self.spool = Spool(root)
         self.detector = Detector(
@@ -204,7 +207,8 @@ class HotFolder:
         if filing is not None:  # its verdict is known: file it, never send it again
             future = pool.submit(refile, self.spool, claim, *filing)
         else:
-            future = pool.submit(run_job, self.config, self.settings, self.spool, claim)
+            future = pool.submit(run_job, self.config, self.settings, self.spool, claim,
+                                 gate=self.gate)  # fmt: skip
         future.add_done_callback(lambda f: self._done(claim, attempt, f))
 
     def _done(self, claim: Claim, attempt: int, future: Future[Result]) -> None:

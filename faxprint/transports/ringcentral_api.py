@@ -128,8 +128,8 @@ class Client:
             payload = body() if body is not None else None
             status, headers, answer = self._request(method, path, token, payload)
             sent = delivered(payload)
-            if body is not None:
-                self._learn(headers)
+            if body is not None and self.pacer is not None:  # the fax call's rate, as counted
+                self.pacer.learn(headers)
             if status == 401 and not renewed:
                 logger.info("the service refused the token (%s); getting a new one",
                             _error_code(answer) or "HTTP 401")  # fmt: skip
@@ -139,20 +139,6 @@ class Client:
                 raise self._limited(headers, "rate limit", shared=body is not None)
             return status, headers, answer, sent
         raise AssertionError("unreachable: the second round always returns")
-
-    def _learn(self, headers: dict[str, str]) -> None:
-        """Tell the pacer the fax call's limit as the service counts it: "every answer
-        carries X-Rate-Limit-Limit, -Remaining and -Window" ([docs] rate-limits.md)."""
-        if self.pacer is None:
-            return
-        said = {name.lower(): value for name, value in headers.items()}
-        try:
-            limit = int(said["x-rate-limit-limit"])
-            remaining = int(said["x-rate-limit-remaining"])
-            window = float(said["x-rate-limit-window"])
-        except (KeyError, ValueError):
-            return  # not said (a proxy's answer): the configured rate stands
-        self.pacer.learned(limit, remaining, window)
 
     def grant(self, cached: Token | None) -> Token:
         """Get a token: refresh ``cached`` if given, else the JWT bearer grant."""

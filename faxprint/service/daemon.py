@@ -1,0 +1,226 @@
+"""``faxprint serve``: the one process that owns sending.
+
+It takes the queue's items in turn (:mod:`faxprint.service.scheduler`), has a pool of
+workers do them (:mod:`faxprint.service.worker`), answers on its socket
+(:mod:`faxprint.service.server`), runs the configured hot folder with its sends through
+the same turns, and brings delivery statuses up to date. One service per journal: a
+second one refuses to start. Stopping (SIGTERM) lets the sends in hand finish; what is
+left waits in the queue for the next start.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import functools
+import logging
+import os
+import socket
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
+
+from faxprint import config as configuration
+from faxprint.errors import ConfigError, FaxPrintError
+from faxprint.journal import HELD, Journal
+from faxprint.link import wire
+from faxprint.logfmt import event
+from faxprint.pacing import Pacer, pacer_for
+from faxprint.service.hub import Hub
+from faxprint.service.scheduler import Candidate, Scheduler
+from faxprint.service.server import listen
+from faxprint.service.worker import Worker
+from faxprint.transports import state_folder
+
+logger = logging.getLogger(__name__)
+
+DELIVERY_SECONDS = 60.0
+
+
+@dataclass
+class Service:
+    """One journal's service."""
+
+    settings: configuration.Config
+    workers: int = 4
+    printer_wait: float = 5.0  # a printer job sent later than this ends its CUPS job now
+    stopping: threading.Event = field(default_factory=threading.Event)
+
+    def __post_init__(self) -> None:
+        self.hub = Hub()
+        self.worker = Worker(self.settings, self.hub)
+        self.scheduler = Scheduler(self._pacer, self.workers)
+        self._pacers: dict[str, Pacer | None] = {}
+        self._running: set[str] = set()
+        self._lock: BinaryIO | None = None
+
+    def run(self) -> None:
+        """Serve until ``stopping`` is set; then finish the sends in hand."""
+        self._lock = take_lock(self.settings.journal)
+        server = listen(wire.socket_path(self.settings.journal), self._message)
+        threading.Thread(target=server.serve_forever, name="socket", daemon=True).start()
+        hot = self._hot_folder()
+        threading.Thread(target=self._follow, name="delivery", daemon=True).start()
+        where = wire.socket_path(self.settings.journal)
+        event(logger, logging.INFO, "serving", journal=str(self.settings.journal),
+              workers=self.workers, socket=str(where))  # fmt: skip
+        with ThreadPoolExecutor(self.workers, thread_name_prefix="send") as pool:
+            self._pool = pool
+            self._dispatch()
+            server.shutdown()
+            if hot is not None:
+                hot.join()
+        server.server_close()
+        wire.socket_path(self.settings.journal).unlink(missing_ok=True)
+
+    def _dispatch(self) -> None:
+        with Journal(self.settings.journal) as journal:
+            while not self.stopping.is_set():
+                ready = [
+                    i for i in journal.work(ready_at=time.time()) if i.key not in self._running
+                ]
+                candidates = [Candidate(i.key, i.lane, i.account, i.queued,
+                                        start=functools.partial(self._start, i.key),
+                                        paced=i.kind == "fax") for i in ready]  # fmt: skip
+                wait = self.scheduler.dispatch(candidates)
+                self.scheduler.wake.wait(wait)
+                self.scheduler.wake.clear()
+
+    def _start(self, key: str) -> None:
+        self._running.add(key)
+
+        def work() -> None:
+            try:
+                self.worker.run(key)
+            finally:
+                self._running.discard(key)
+                self.scheduler.done()
+
+        self._pool.submit(work)
+
+    def _pacer(self, account: str) -> Pacer | None:
+        if account not in self._pacers:
+            try:
+                known = self.settings.account(account)
+            except ConfigError:
+                self._pacers[account] = None
+            else:
+                state = state_folder(self.settings.journal, os.geteuid())
+                self._pacers[account] = (pacer_for(known.name, known.pace(), state)
+                                         if known.pace() else None)  # fmt: skip
+        return self._pacers[account]
+
+    # -- the socket -------------------------------------------------------------------
+
+    def _message(self, message: dict[str, Any], connection: socket.socket) -> bool:
+        op, key = message.get("op"), str(message.get("key", ""))
+        if op == "ping":
+            wire.send(connection, {"event": "pong", "pid": os.getpid()})
+            return False
+        if op == "queued" and key:
+            self._queued(key, connection)
+            return True
+        if op == "cancel" and key:
+            wire.send(connection, {"event": "cancel", "said": self._cancel(key)})
+            return False
+        wire.send(connection, {"event": "error", "message": f"unknown request {op!r}"})
+        return False
+
+    def _queued(self, key: str, connection: socket.socket) -> None:
+        """A job was handed over: wait for it (a released held fax: send it again)."""
+        self.hub.subscribe(key, connection)
+        with Journal(self.settings.journal) as journal:
+            item = journal.work_item(key)
+            if item is not None and item.not_before == HELD:
+                journal.put_back(key)  # a person released the printer job: send it
+            wire.send(connection, {"event": "accepted", "queued": item is not None})
+            if item is not None and item.kind == "fax":
+                self._maybe_later(key, item.account, connection)
+        self.scheduler.wake.set()
+
+    def _maybe_later(self, key: str, account: str, connection: socket.socket) -> None:
+        """End the printer job now when the fax cannot go soon (the account's rate)."""
+        pacer = self._pacer(account)
+        wait = pacer.wait() if pacer is not None else 0.0
+        if wait > self.printer_wait:
+            rate = pacer.current() if pacer is not None else None
+            self.hub.publish(key, {"event": "verdict", "exit": 0, "lines": [
+                f"INFO: Fax queued: its turn within the account's rate ({rate}) comes in "
+                f"{wait:.0f} s; faxprint serve sends it then"]}, last=True)  # fmt: skip
+
+    def _cancel(self, key: str) -> str:
+        running = self.worker.cancellations.get(key)
+        if running is not None:
+            import signal
+
+            running.handle(signal.SIGTERM, None)
+            return "cancelling the upload in hand"
+        with Journal(self.settings.journal) as journal:
+            item = journal.finish_work(key)
+            if item is None:
+                return "not queued"
+            from faxprint.journal import State
+            from faxprint.service.queue import remove_folder
+
+            remove_folder(item.folder)
+            with contextlib.suppress(ValueError, KeyError):
+                journal.settle(key, State.CANCELLED, "cancelled before it was sent")
+        return "cancelled before it was sent"
+
+    # -- what runs beside -------------------------------------------------------------
+
+    def _hot_folder(self) -> threading.Thread | None:
+        """Run the configured hot folder, its sends through the same turns."""
+        from faxprint.hotfolder.service import HotFolder
+        from faxprint.hotfolder.settings import from_table
+
+        folder = from_table(self.settings.hotfolder)
+        if folder.path is None:
+            return None
+        hot = HotFolder(self.settings, folder, folder.path, gate=self._gate)
+        self._hot = hot
+        thread = threading.Thread(target=hot.run, name="hotfolder", daemon=True)
+        thread.start()
+
+        def stop() -> None:
+            self.stopping.wait()
+            hot.stopping.set()
+
+        threading.Thread(target=stop, name="hotfolder-stop", daemon=True).start()
+        return thread
+
+    def _gate(self, account: str, lane: str) -> Any:
+        return self.scheduler.gate(account, lane, stopping=self.stopping)
+
+    def _follow(self) -> None:
+        """Ask the services about the delivery of accepted faxes, now and then."""
+        from faxprint import delivery
+
+        while not self.stopping.wait(DELIVERY_SECONDS):
+            try:
+                with Journal(self.settings.journal) as journal:
+                    delivery.refresh(self.settings, journal)
+            except FaxPrintError as error:
+                logger.warning("delivery not refreshed: %s", error.message)
+
+
+def take_lock(journal: Any) -> BinaryIO:
+    """Hold the journal's service lock for this process; ConfigError if another has it."""
+    path = wire.lock_path(journal)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    stream = path.open("a+b")
+    try:
+        fcntl.flock(stream.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        stream.seek(0)
+        pid = stream.read(20).decode(errors="replace").strip() or "?"
+        stream.close()
+        raise ConfigError(f"another faxprint serve runs on the journal {journal} (pid {pid}); "
+                          "one service per journal") from None  # fmt: skip
+    stream.seek(0)
+    stream.truncate()
+    stream.write(str(os.getpid()).encode())
+    stream.flush()
+    return stream

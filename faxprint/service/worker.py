@@ -1,0 +1,209 @@
+"""One queued item, done by one of the service's workers: a printer job planned into the
+faxes it becomes, or a fax sent. What became of it goes to the journal first, then to
+whoever waits for it (:class:`~faxprint.service.hub.Hub`).
+
+A fax that was sent or refused leaves the queue with its documents. One that may have been
+sent (the answer was lost) stays, held for a person, its documents kept. One that could
+not be sent now goes back to the queue, due after the service's wait or the policy's
+backoff: the service, not cupsd, tries it again.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+import traceback
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from faxprint import config as configuration
+from faxprint.cancellation import Cancellation
+from faxprint.cups import faxes as planning
+from faxprint.cups import report
+from faxprint.cups.job import hold_unaddressed
+from faxprint.cups.jobticket import request
+from faxprint.cups.names import nothing_from_cupsd
+from faxprint.cups.options import parse_options
+from faxprint.errors import CancelledError, DocumentError, FaxPrintError
+from faxprint.journal import HELD, Journal, WorkItem
+from faxprint.outcome import JobKey, Kind, Outcome, Source, Status
+from faxprint.service.hub import Hub, base
+from faxprint.service.queue import FaxSpec, PrintSpec, new_folder, remove_folder
+from faxprint.submitter import Submitter
+
+logger = logging.getLogger(__name__)
+
+#: Seconds before an item whose account the admin must fix is tried again.
+BLOCKED_RETRY = 300.0
+#: What becomes of a fax's queue item after its outcome.
+SETTLED = {Status.ACCEPTED, Status.INVALID, Status.REJECTED, Status.EXPIRED, Status.CANCELLED}
+
+
+class Worker:
+    """Does queued items for the service; one instance serves every worker thread."""
+
+    def __init__(self, settings: configuration.Config, hub: Hub) -> None:
+        self.settings = settings
+        self.hub = hub
+        self.cancellations: dict[str, Cancellation] = {}
+
+    def run(self, key: str) -> None:
+        """Do the item ``key`` (if it is still there and no one else has it)."""
+        try:
+            with Journal(self.settings.journal) as journal:
+                item = journal.take(key)
+                if item is None:
+                    return
+                if item.kind == "print":
+                    self._plan(journal, item)
+                else:
+                    self._send(journal, item)
+        except Exception as exc:  # a bug or a journal fault: the item waits, nothing lost
+            frames = "".join(traceback.format_tb(exc.__traceback__))
+            logger.error("item %s failed (%s); tried again in a minute", key, type(exc).__name__)
+            logger.debug("%s", frames)
+            with Journal(self.settings.journal) as journal:
+                journal.put_back(key, not_before=time.time() + 60)
+
+    # -- printer jobs ---------------------------------------------------------------
+
+    def _plan(self, journal: Journal, item: WorkItem) -> None:
+        spec = PrintSpec.of(item)
+        key = JobKey.parse(item.key)
+        source = Source(Kind.CUPS, user=spec.user, title=spec.title)
+        sources = spec.sources(Path(item.folder))
+        try:
+            account = self.settings.account(item.account)
+            assert key is not None, item.key
+            asked = request(parse_options(spec.options))
+            if not sources:
+                raise DocumentError(nothing_from_cupsd(spec.content_type))
+            faxes = planning.plan(asked, sources, key, journal, self.settings.limits,
+                                  Path(item.folder))  # fmt: skip
+            if not faxes:
+                names = [s.name or "" for s in sources]
+                message = hold_unaddressed(journal, self.settings.printer, item.key, source,
+                                           account.name, names)  # fmt: skip
+                self._settle(journal, item)
+                self._verdict(item.key, report.HOLD, [f"WARNING: Fax {message}"])
+                return
+        except FaxPrintError as error:
+            self._refuse(journal, item, source, error)
+            return
+        self._queue_faxes(journal, item, faxes, source, account.name)
+
+    def _queue_faxes(
+        self, journal: Journal, item: WorkItem, faxes: list[planning.Fax], source: Source,
+        account: str,
+    ) -> None:  # fmt: skip
+        """Queue each fax of a planned printer job (in one transaction with the job's
+        leaving the queue), journal the refused ones; a merge's printer job ends now."""
+        items, refused = [], []
+        for fax in faxes:
+            documents = [s.name or s.path.name for s in fax.sources]
+            if fax.refusal is not None or fax.ticket is None:
+                error = fax.refusal or FaxPrintError("no ticket")
+                journal.refused(
+                    fax.key, error.message, source=source.kind, account=account,
+                    documents=documents, user=source.user, title=source.title,
+                )  # fmt: skip
+                refused.append(f"{fax.where or 'the fax'}: {error.message}")
+                continue
+            folder = new_folder(journal.path)
+            moved = tuple(replace(s, path=_move(s.path, folder)) for s in fax.sources)
+            spec = FaxSpec(fax.ticket, moved, source, release=True)
+            items.append(spec.item(fax.key, account, folder))
+            recipients = [r.text() for r in fax.ticket.recipients]
+            journal.begin(
+                fax.key, source=source.kind, account=account, recipients=recipients,
+                documents=documents, pages=None, user=source.user, title=source.title,
+            )  # fmt: skip
+        journal.enqueue(items, replacing=item.key)
+        remove_folder(item.folder)
+        if not items:  # nothing to send: the printer job ends refused
+            self._verdict(item.key, report.CANCEL, [f"ERROR: Fax not sent: {refused[0]}"])
+        elif len(faxes) > 1:  # a merge goes on without holding the printer
+            said = [f"INFO: {len(faxes)} faxes handed to faxprint serve, {len(items)} to send: "
+                    f"`faxprint show {_name(item.key)}` follows them"]  # fmt: skip
+            said += [f"ERROR: refused {line}" for line in refused[:3]]
+            self._verdict(item.key, report.OK, said)
+
+    def _refuse(
+        self, journal: Journal, item: WorkItem, source: Source, error: FaxPrintError
+    ) -> None:
+        outcome = Outcome.refused(item.key, error)
+        if outcome.status is Status.INVALID:
+            journal.refused(item.key, error.message, source=source.kind, account=item.account,
+                            user=source.user, title=source.title)  # fmt: skip
+        self._settle(journal, item)
+        self._verdict(item.key, report.EXIT_STATUS[outcome.status], [f"ERROR: {error.message}"])
+
+    # -- faxes ----------------------------------------------------------------------
+
+    def _send(self, journal: Journal, item: WorkItem) -> None:
+        spec = FaxSpec.of(item)
+        cancellation = Cancellation()
+        self.cancellations[item.key] = cancellation
+        try:
+            account = self.settings.account(item.account)
+            retry = replace(self.settings.retry, tries=1)  # the service tries again itself
+            submitter = Submitter.configured(self.settings, account, journal, retry=retry,
+                                             pacer=None, sleep=cancellation.sleep)  # fmt: skip
+            outcome = submitter.submit(item.key, spec.ticket, list(spec.documents),
+                                       source=spec.source, progress=cancellation.progress,
+                                       release=spec.release)  # fmt: skip
+        except CancelledError as error:
+            outcome = Outcome.refused(item.key, error)
+        except FaxPrintError as error:
+            outcome = Outcome.refused(item.key, error)
+        finally:
+            self.cancellations.pop(item.key, None)
+        self._after(journal, item, spec, outcome)
+
+    def _after(self, journal: Journal, item: WorkItem, spec: FaxSpec, outcome: Outcome) -> None:
+        """Settle the item by its outcome, and say it."""
+        if outcome.status in SETTLED:
+            self._settle(journal, item)
+        elif outcome.status is Status.UNCERTAIN:
+            journal.put_back(item.key, not_before=HELD)  # a person decides; documents kept
+        else:
+            delay = outcome.retry_after or (
+                BLOCKED_RETRY if outcome.status in (Status.ACCOUNT, Status.CONFIG)
+                else self.settings.retry.delay(max(1, outcome.attempts))
+            )  # fmt: skip
+            journal.put_back(item.key, not_before=time.time() + delay)
+            if outcome.status is Status.DEFERRED:
+                self.hub.publish(item.key, _fax_event(outcome))
+                if item.key == base(item.key) and spec.source.kind is Kind.CUPS:
+                    self._verdict(item.key, report.OK, [
+                        f"WARNING: Fax not sent yet: {outcome.message}; faxprint serve tries "
+                        f"again in {delay:.0f} s (`faxprint show {_name(item.key)}`)"])  # fmt: skip
+                return
+        self.hub.publish(item.key, _fax_event(outcome))
+        if item.key == base(item.key):
+            self._verdict(item.key, report.EXIT_STATUS[outcome.status], report.lines(outcome))
+
+    def _settle(self, journal: Journal, item: WorkItem) -> None:
+        journal.finish_work(item.key)
+        remove_folder(item.folder)
+
+    def _verdict(self, key: str, status: int, lines: list[str]) -> None:
+        self.hub.publish(key, {"event": "verdict", "exit": status, "lines": lines}, last=True)
+
+
+def _fax_event(outcome: Outcome) -> dict[str, Any]:
+    return {"event": "fax", "status": outcome.status.value, "message": outcome.message,
+            "pages": outcome.pages, "recipients": outcome.recipients}  # fmt: skip
+
+
+def _move(path: Path, folder: Path) -> Path:
+    target = folder / path.name
+    os.replace(path, target)
+    return target
+
+
+def _name(key: str) -> str:
+    parsed = JobKey.parse(key)
+    return f"{parsed.printer}-{parsed.job_id}" if parsed is not None and parsed.printer else key
