@@ -71,13 +71,13 @@ class Pacer:
             return 0.0
         with self._locked() as record:
             rate = self._rate(record)
-            now = self.clock()
-            sent = _recent(record, now - rate.window)
+            now, window = self.clock(), _padded(rate)
+            sent = _recent(record, now - window)
             if len(sent) < rate.limit:
                 record["sent"] = [*sent, now]
                 return 0.0
             record["sent"] = sent
-            return max(0.01, sent[len(sent) - rate.limit] + rate.window - now)
+            return max(0.01, sent[len(sent) - rate.limit] + window - now)
 
     def wait(self) -> float:
         """The seconds until a turn would be given (0: now); takes nothing."""
@@ -85,11 +85,11 @@ class Pacer:
             return 0.0
         with self._locked() as record:
             rate = self._rate(record)
-            now = self.clock()
-            sent = _recent(record, now - rate.window)
+            now, window = self.clock(), _padded(rate)
+            sent = _recent(record, now - window)
             if len(sent) < rate.limit:
                 return 0.0
-            return max(0.01, sent[len(sent) - rate.limit] + rate.window - now)
+            return max(0.01, sent[len(sent) - rate.limit] + window - now)
 
     def learned(self, limit: int, remaining: int, window: float) -> None:
         """Take the service's own count from an answer: its limit and window, and as many
@@ -159,6 +159,13 @@ class Pacer:
             folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         except OSError as exc:
             raise ConfigError(f"rate record folder {folder}: {exc.strerror}") from None
+
+
+def _padded(rate: Rate) -> float:
+    """The window as counted here: a little longer than the service's, as a turn is taken
+    just before the upload and the service counts the request when it arrives (the next
+    upload may arrive sooner than the one a window before it: its bytes are fewer)."""
+    return rate.window + min(1.0, max(0.25, 0.02 * rate.window))
 
 
 def _recent(record: dict[str, Any], since: float) -> list[float]:
