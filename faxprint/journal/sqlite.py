@@ -37,6 +37,9 @@ class Journal(Deliveries, Queries, Contacts, Work):
         """Record a job unless it is known already; return it as the journal has it."""
         with self._immediate() as db:
             self._insert(db, key, source, account, recipients, documents, pages, user, title)
+            if pages is not None:  # queued before its pages were counted: they are now
+                db.execute("UPDATE jobs SET pages = ? WHERE key = ? AND pages IS NULL",
+                           (pages, safe(key)))  # fmt: skip
         return self._require(key)
 
     def _insert(

@@ -167,6 +167,8 @@ class Service:
             remove_folder(item.folder)
             with contextlib.suppress(ValueError, KeyError):
                 journal.settle(key, State.CANCELLED, "cancelled before it was sent")
+        said = {"event": "verdict", "exit": 5, "lines": ["INFO: Fax cancelled before it was sent"]}
+        self.hub.publish(key, said, last=True)
         return "cancelled before it was sent"
 
     # -- what runs beside -------------------------------------------------------------
@@ -210,7 +212,7 @@ def take_lock(journal: Any) -> BinaryIO:
     """Hold the journal's service lock for this process; ConfigError if another has it."""
     path = wire.lock_path(journal)
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    stream = path.open("a+b")
+    stream = os.fdopen(os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600), "r+b")
     try:
         fcntl.flock(stream.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
