@@ -14,7 +14,7 @@ the job is restarted), and :meth:`Cancellation.too_late` says the cancel came to
 from __future__ import annotations
 
 import logging
-import time
+import threading
 from types import FrameType
 
 from faxprint.errors import CancelledError, JournalError
@@ -34,6 +34,13 @@ class Cancellation:
         self.upload_complete = False
         self.sleeping = False
         self.cut = False  # the upload's connection was cut for this cancel
+        self._woken = threading.Event()
+
+    def request(self) -> None:
+        """A cancel asked from another thread (the service's socket): the job's thread
+        stops at its next upload chunk or wait; an upload all sent runs to its verdict."""
+        self.requested = True
+        self._woken.set()
 
     def handle(self, signum: int, frame: FrameType | None) -> None:
         self.requested = True
@@ -66,7 +73,8 @@ class Cancellation:
             raise CancelledError("the job was cancelled")
         self.sleeping = True
         try:
-            time.sleep(seconds)
+            if self._woken.wait(seconds) and self.requested:  # a signal ends it too
+                raise CancelledError("the job was cancelled")
         finally:
             self.sleeping = False
 

@@ -17,6 +17,7 @@ import shutil
 import signal
 import socket
 import sys
+import time
 import tomllib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -33,11 +34,16 @@ from faxprint.link.handoff import (
     lane,
     new_folder,
     print_spec,
+    withdraw,
 )
 
 DEFAULT_CONFIG = Path("/etc/faxprint/faxprint.toml")  # as faxprint.config's
 SYSTEM_JOURNAL = Path("/var/spool/faxprint/journal.sqlite")
-RETRY, CANCEL = 6, 5
+OK, RETRY, CANCEL = 0, 6, 5
+#: Seconds a backend waits for a service that went away to be back (systemd restarts it).
+RECONNECT = 15.0
+#: Seconds a cancelled backend waits for the verdict (an upload all sent ends first).
+CANCEL_WAIT = 120.0
 
 
 class _Cancelled(Exception):
@@ -51,10 +57,13 @@ def main(argv: Sequence[str], env: Mapping[str, str], stdin: BinaryIO,
     journal = journal_of(env) if len(argv) in (6, 7) else None
     account = _account(env.get("DEVICE_URI", ""))
     if journal is not None and account is not None:
-        connection = wire.connect(wire.socket_path(journal), timeout=5.0)
-        if connection is not None:
-            with connection:
-                return _hand_off(connection, journal, account, argv, env, stdin, stderr)
+        reached = wire.reach(wire.socket_path(journal), timeout=5.0)
+        if isinstance(reached, socket.socket):
+            return _hand_off(reached, journal, account, argv, env, stdin, stderr)
+        if reached:
+            _say(stderr, f"WARNING: {reached}; this backend sends the fax itself")
+        else:
+            _say(stderr, "INFO: faxprint serve is not running; this backend sends the fax itself")
     from faxprint.cups.backend import main as send_here
 
     return send_here(argv, env, stdin, stderr=stderr)
@@ -118,37 +127,63 @@ def _hand_off(
         spec = print_spec(options=options, job_id=job_id, printer=env.get("PRINTER", ""),
                           user=user, title=title, documents=[p.name for p in spooled.paths],
                           content_type=env.get("CONTENT_TYPE", ""))  # fmt: skip
-        if not enqueue_print(journal, key, account, lane("cups", user), spec, folder):
-            shutil.rmtree(folder, ignore_errors=True)  # queued already: wait for it
+        again = not enqueue_print(journal, key, account, lane("cups", user), spec, folder)
+        if again:  # queued already: cupsd runs the job again (a person released it)
+            shutil.rmtree(folder, ignore_errors=True)
     except Exception as exc:  # nothing handed over: cupsd keeps the job and runs it again
+        connection.close()
         shutil.rmtree(folder, ignore_errors=True)
         _say(stderr, f"WARNING: the job could not be queued for faxprint serve ({exc}); "
                      "cupsd tries again")  # fmt: skip
         return RETRY
-    return _wait(connection, journal, key, stderr)
+    return _wait(connection, journal, key, again, stderr)
 
 
-def _wait(connection: socket.socket, journal: Path, key: str, stderr: TextIO) -> int:
-    """Announce the job, and say what the service says of it."""
+def _wait(connection: socket.socket, journal: Path, key: str, release: bool, stderr: TextIO) -> int:
+    """Announce the job (``release``: run again, so a fax of it held for a person is to
+    be sent again), and say what the service says of it. A service that restarts
+    meanwhile is asked again once it is back (not a release: a listener again); one that
+    stays away leaves the job in its queue, and the CUPS job ends saying so (cupsd running
+    it again by itself could not tell a person's release from its own retry)."""
 
     def cancelled(signum: int, frame: Any) -> None:
         raise _Cancelled
 
     previous = signal.signal(signal.SIGTERM, cancelled)
+    asking: socket.socket | None = connection
     try:
-        connection.settimeout(None)
-        wire.send(connection, {"op": "queued", "key": key})
-        return _verdict(connection, stderr)
+        while asking is not None:
+            with asking:
+                asking.settimeout(None)
+                wire.send(asking, {"op": "queued", "key": key, "release": release})
+                verdict = _verdict(asking, stderr)
+            if verdict is not None:
+                return verdict
+            asking, release = _reconnect(journal), False
+        _say(stderr, "WARNING: faxprint serve went away before the fax's verdict: the fax "
+                     "waits in its queue and is sent when faxprint serve is back (`faxprint "
+                     f"show {key}`)")  # fmt: skip
+        return OK
     except _Cancelled:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        _cancel(journal, key)
-        connection.settimeout(120.0)
-        return _verdict(connection, stderr, cancelled=True)
+        return _cancel(journal, key, stderr)
     finally:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _verdict(connection: socket.socket, stderr: TextIO, *, cancelled: bool = False) -> int:
+def _reconnect(journal: Path) -> socket.socket | None:
+    """The service again, if it is back within RECONNECT seconds (restarted by systemd)."""
+    deadline = time.monotonic() + RECONNECT
+    while time.monotonic() < deadline:
+        connection = wire.connect(wire.socket_path(journal), timeout=5.0)
+        if connection is not None:
+            return connection
+        time.sleep(0.5)
+    return None
+
+
+def _verdict(connection: socket.socket, stderr: TextIO) -> int | None:
+    """The exit status the service's verdict gives; None if it went away first."""
     try:
         for message in wire.messages(connection):
             if message.get("event") == "verdict":
@@ -159,25 +194,37 @@ def _verdict(connection: socket.socket, stderr: TextIO, *, cancelled: bool = Fal
                 _say(stderr, f"WARNING: faxprint serve: {message.get('message')}")
     except (OSError, wire.WireError, ValueError) as exc:
         _say(stderr, f"WARNING: no verdict from faxprint serve ({exc})")
-    if cancelled:
-        _say(stderr, "INFO: Fax cancelled")
-        return CANCEL
-    _say(stderr, "WARNING: faxprint serve went away before the fax's verdict; the job waits in "
-                 "its queue, and cupsd asks again later")  # fmt: skip
-    return RETRY
+    return None
 
 
-def _cancel(journal: Path, key: str) -> None:
-    """Ask the service to cancel the job (a new connection: the first one waits)."""
+def _cancel(journal: Path, key: str, stderr: TextIO) -> int:
+    """Ask the service to cancel the job (a new connection: the first one waits) and say
+    how it ended (an upload all sent may be accepted all the same); without a service,
+    take the job back out of the queue if no one has begun it."""
     asking = wire.connect(wire.socket_path(journal), timeout=10.0)
-    if asking is None:
-        return
-    with asking:
-        try:
-            wire.send(asking, {"op": "cancel", "key": key})
-            next(wire.messages(asking), None)
-        except (OSError, wire.WireError):
-            return
+    said = None
+    if asking is not None:
+        with asking:
+            try:
+                wire.send(asking, {"op": "cancel", "key": key})
+                said = next(wire.messages(asking), None)
+            except (OSError, wire.WireError):
+                said = None
+    if said is not None:
+        _say(stderr, f"INFO: Cancelling: {said.get('said', 'asked of faxprint serve')}")
+        listening = wire.connect(wire.socket_path(journal), timeout=CANCEL_WAIT)
+        if listening is not None:
+            with listening:
+                wire.send(listening, {"op": "queued", "key": key, "release": False})
+                verdict = _verdict(listening, stderr)
+            if verdict is not None:
+                return verdict
+    elif withdraw(journal, key):
+        _say(stderr, "INFO: Fax cancelled before it was sent")
+    else:
+        _say(stderr, "WARNING: Fax cancelled here, but faxprint serve could not be asked: "
+                     f"`faxprint cancel {key}` makes sure it is not sent")  # fmt: skip
+    return CANCEL
 
 
 def _say(stderr: TextIO, line: str) -> None:

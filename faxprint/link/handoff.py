@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 import sqlite3
 import time
 from pathlib import Path
@@ -83,3 +84,22 @@ def fsync_folder(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def withdraw(journal: Path, key: str) -> bool:
+    """Take a printer job no one has begun back out of the queue (cancelled while the
+    service could not be asked); its folder goes too. False: it was not there, or the
+    service had taken it (then the service's own cancel decides)."""
+    db = sqlite3.connect(journal, timeout=BUSY_TIMEOUT, isolation_level=None)
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        row = db.execute("SELECT folder FROM work WHERE key = ? AND kind = 'print' AND owner = ''",
+                         (key,)).fetchone()  # fmt: skip
+        db.execute("DELETE FROM work WHERE key = ? AND kind = 'print' AND owner = ''", (key,))
+        db.execute("COMMIT")
+    finally:
+        db.close()
+    if row is None:
+        return False
+    shutil.rmtree(row[0], ignore_errors=True)
+    return True

@@ -37,21 +37,36 @@ def lock_path(journal: Path) -> Path:
 def connect(path: Path, timeout: float = 1.0) -> socket.socket | None:
     """Connect to the service; None when it is not there (or not to be trusted: a link, or
     another user's socket), so the caller does the work itself."""
+    reached = reach(path, timeout)
+    return reached if isinstance(reached, socket.socket) else None
+
+
+def reach(path: Path, timeout: float = 1.0) -> socket.socket | str:
+    """Connect to the service, or say in words why not: ``""`` when none runs (no socket),
+    else one line (a socket of another user, one this user may not reach, a dead one)."""
     try:
         info = path.lstat()
         folder = path.parent.stat()
-    except OSError:
-        return None
+    except FileNotFoundError:
+        return ""
+    except OSError as exc:
+        return f"the faxprint serve socket {path} cannot be reached ({exc.strerror})"
     trusted = {0, os.geteuid(), folder.st_uid}
-    if not stat.S_ISSOCK(info.st_mode) or info.st_uid not in trusted:
-        return None
+    if not stat.S_ISSOCK(info.st_mode):
+        return f"{path} is not a socket: not used"
+    if info.st_uid not in trusted:
+        return (f"the socket {path} belongs to uid {info.st_uid}, not to root or the "
+                "journal's owner: not used")  # fmt: skip
     client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     client.settimeout(timeout)
     try:
         client.connect(str(path))
-    except OSError:
+    except FileNotFoundError:  # it went away meanwhile: the service stopped
         client.close()
-        return None
+        return ""
+    except OSError as exc:
+        client.close()
+        return f"faxprint serve does not answer on {path} ({exc.strerror or exc})"
     return client
 
 

@@ -10,7 +10,6 @@ left waits in the queue for the next start.
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import functools
 import logging
@@ -31,7 +30,7 @@ from faxprint.pacing import Pacer, pacer_for
 from faxprint.service.hub import Hub
 from faxprint.service.scheduler import Candidate, Scheduler
 from faxprint.service.server import listen
-from faxprint.service.worker import Worker
+from faxprint.service.worker import Worker, ended
 from faxprint.transports import state_folder
 
 logger = logging.getLogger(__name__)
@@ -120,23 +119,28 @@ class Service:
             wire.send(connection, {"event": "pong", "pid": os.getpid()})
             return False
         if op == "queued" and key:
-            self._queued(key, connection)
+            self._queued(key, message.get("release") is True, connection)
             return True
         if op == "cancel" and key:
-            wire.send(connection, {"event": "cancel", "said": self._cancel(key)})
+            wire.send(connection, {"event": "cancel", "said": self.worker.cancel(key)})
             return False
         wire.send(connection, {"event": "error", "message": f"unknown request {op!r}"})
         return False
 
-    def _queued(self, key: str, connection: socket.socket) -> None:
-        """A job was handed over: wait for it (a released held fax: send it again)."""
+    def _queued(self, key: str, release: bool, connection: socket.socket) -> None:
+        """A job was handed over: wait for it. A held job handed over again (``release``:
+        cupsd ran the job again, a person released it) is sent again; one done already is
+        told as it ended."""
         self.hub.subscribe(key, connection)
         with Journal(self.settings.journal) as journal:
             item = journal.work_item(key)
-            if item is not None and item.not_before == HELD:
-                journal.put_back(key)  # a person released the printer job: send it
+            held = item is not None and item.not_before == HELD
+            if held and release:
+                journal.put_back(key)
             wire.send(connection, {"event": "accepted", "queued": item is not None})
-            if item is not None and item.kind == "fax":
+            if item is None or (held and not release):  # it ended before this was asked
+                self.hub.publish(key, ended(journal.get(key), key), last=True)
+            elif item.kind == "fax":
                 self._maybe_later(key, item.account, connection)
         self.scheduler.wake.set()
 
@@ -149,27 +153,6 @@ class Service:
             self.hub.publish(key, {"event": "verdict", "exit": 0, "lines": [
                 f"INFO: Fax queued: its turn within the account's rate ({rate}) comes in "
                 f"{wait:.0f} s; faxprint serve sends it then"]}, last=True)  # fmt: skip
-
-    def _cancel(self, key: str) -> str:
-        running = self.worker.cancellations.get(key)
-        if running is not None:
-            import signal
-
-            running.handle(signal.SIGTERM, None)
-            return "cancelling the upload in hand"
-        with Journal(self.settings.journal) as journal:
-            item = journal.finish_work(key)
-            if item is None:
-                return "not queued"
-            from faxprint.journal import State
-            from faxprint.service.queue import remove_folder
-
-            remove_folder(item.folder)
-            with contextlib.suppress(ValueError, KeyError):
-                journal.settle(key, State.CANCELLED, "cancelled before it was sent")
-        said = {"event": "verdict", "exit": 5, "lines": ["INFO: Fax cancelled before it was sent"]}
-        self.hub.publish(key, said, last=True)
-        return "cancelled before it was sent"
 
     # -- what runs beside -------------------------------------------------------------
 

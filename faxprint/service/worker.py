@@ -10,6 +10,7 @@ backoff: the service, not cupsd, tries it again.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import time
@@ -27,7 +28,7 @@ from faxprint.cups.jobticket import request
 from faxprint.cups.names import nothing_from_cupsd
 from faxprint.cups.options import parse_options
 from faxprint.errors import CancelledError, DocumentError, FaxPrintError
-from faxprint.journal import HELD, Journal, WorkItem
+from faxprint.journal import HELD, JobRecord, Journal, State, WorkItem
 from faxprint.outcome import JobKey, Kind, Outcome, Source, Status
 from faxprint.service.hub import Hub, base
 from faxprint.service.queue import FaxSpec, PrintSpec, new_folder, remove_folder
@@ -66,6 +67,28 @@ class Worker:
             logger.debug("%s", frames)
             with Journal(self.settings.journal) as journal:
                 journal.put_back(key, not_before=time.time() + 60)
+
+    def cancel(self, key: str) -> str:
+        """Cancel the item ``key``: its upload in hand stops (unless all of it is with the
+        service), a queued one ends cancelled; say which."""
+        running = self.cancellations.get(key)
+        if running is not None:
+            running.request()
+            return "the upload in hand stops, unless all of it reached the service already"
+        with Journal(self.settings.journal) as journal:
+            item = journal.finish_work(key)
+            if item is None:
+                return "not queued"
+            remove_folder(item.folder)
+            if item.kind == "print" and journal.get(key) is None:  # not planned yet
+                spec = PrintSpec.of(item)
+                journal.begin(key, source=Kind.CUPS, account=item.account, recipients=[],
+                              documents=list(spec.documents), pages=None, user=spec.user,
+                              title=spec.title)  # fmt: skip
+            with contextlib.suppress(ValueError, KeyError):
+                journal.settle(key, State.CANCELLED, "cancelled before it was sent")
+        self._verdict(key, report.CANCEL, ["INFO: Fax cancelled before it was sent"])
+        return "cancelled before it was sent"
 
     # -- printer jobs ---------------------------------------------------------------
 
@@ -191,6 +214,22 @@ class Worker:
 
     def _verdict(self, key: str, status: int, lines: list[str]) -> None:
         self.hub.publish(key, {"event": "verdict", "exit": status, "lines": lines}, last=True)
+
+
+def ended(record: JobRecord | None, key: str) -> dict[str, Any]:
+    """The verdict of a job the queue no longer has, as the journal has it."""
+    if record is None:
+        return {"event": "verdict", "exit": report.OK, "lines": [
+            f"INFO: faxprint serve has no work left for this job: `faxprint show {_name(key)}` "
+            "says where its faxes stand"]}  # fmt: skip
+    words = {State.ACCEPTED: (report.OK, "INFO: Fax accepted"),
+             State.FAILED: (report.CANCEL, "ERROR: Fax not sent"),
+             State.CANCELLED: (report.CANCEL, "INFO: Fax cancelled"),
+             State.UNCERTAIN: (report.HOLD, "ERROR: Fax held"),
+             State.UNADDRESSED: (report.HOLD, "WARNING: Fax waits for an address")}  # fmt: skip
+    status, line = words.get(record.state, (report.OK, "INFO: Fax queued"))
+    return {"event": "verdict", "exit": status,
+            "lines": [f"{line}: {record.message}" if record.message else line]}  # fmt: skip
 
 
 def _fax_event(outcome: Outcome) -> dict[str, Any]:
