@@ -85,6 +85,8 @@ class RestService:
     at the top level). ``*_per_minute``: the usage plan groups' limits; None reports the
     documented default (Light 50, Auth 5) without enforcing it. ``penalty_seconds``: how
     long a group refuses after its limit is hit, restarted by each request meanwhile.
+    ``window_seconds``: the limits' sliding window (the documented 60 s; shorter makes
+    "per minute" per that many seconds, for tests of pacing that cannot wait minutes).
     """
 
     def __init__(
@@ -95,6 +97,7 @@ class RestService:
         token_seconds: float = 3600.0,
         refresh_seconds: float = 604800.0,
         fax_per_minute: int = 10,
+        window_seconds: float = 60.0,
         light_per_minute: int | None = None,
         auth_per_minute: int | None = None,
         penalty_seconds: float = 60.0,
@@ -127,7 +130,7 @@ class RestService:
         self._ids = itertools.count(1)  # ids: int64 JSON numbers ([spec] FaxResponse.id)
         self._limits = RateLimits(
             {"Heavy": fax_per_minute, "Light": light_per_minute, "Auth": auth_per_minute},
-            clock=clock, penalty=penalty_seconds,
+            clock=clock, penalty=penalty_seconds, window=window_seconds,
         )  # fmt: skip
         self._forced_429: deque[float] = deque()  # Retry-After values, one per request
         self._forced_status: deque[int] = deque()  # 5xx statuses, one per request

@@ -472,9 +472,11 @@ CreateSelfSignedCerts No
         options: Mapping[str, str] | Sequence[str] | None = None,
         title: str | None = None,
         stdin: bytes | None = None,
+        user: str | None = None,
     ) -> int:
-        """Submit files with the real ``lp`` binary and return the job id."""
-        args = [str(LP), "-d", printer]
+        """Submit files with the real ``lp`` binary (as ``user``: ``-U``) and return the
+        job id."""
+        args = [str(LP), "-d", printer, *(["-U", user] if user else [])]
         if title is not None:
             args += ["-t", title]
         for option in _option_args(options):

@@ -4,6 +4,7 @@ until its socket answers, stopped (or killed) by its PID."""
 from __future__ import annotations
 
 import os
+import pwd
 import signal
 import subprocess
 import sys
@@ -17,16 +18,22 @@ from tests.support.helpers import wait_for
 class ServiceProcess:
     """One running service; ``kill()`` it (SIGKILL) or ``stop()`` it (SIGTERM)."""
 
-    def __init__(self, config: Path, journal: Path, *, user: int | None = None,
+    def __init__(self, config: Path, journal: Path, *, user: str | None = None,
                  env: dict[str, str] | None = None, log: Path | None = None) -> None:  # fmt: skip
+        """Start it (as ``user``, with that user's group alone, as systemd's ``User=``)."""
         self.config = config
         self.journal = journal
         self.log = log or config.with_name("serve.log")
-        environment = {**os.environ, "PYTHONPATH": str(REPO), **(env or {})}
+        # Another user runs the installed faxprint, as cupsd's backend does (the checkout
+        # may be out of its reach); this one runs the checkout.
+        here = {} if user else {"PYTHONPATH": str(REPO)}
+        environment = {**os.environ, **here, **(env or {})}
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "faxprint", "--config", str(config), "serve"],
-                stdout=out, stderr=subprocess.STDOUT, env=environment, cwd=REPO, user=user,
+                stdout=out, stderr=subprocess.STDOUT, env=environment, cwd="/" if user else REPO, user=user,
+                group=pwd.getpwnam(user).pw_gid if user else None,
+                extra_groups=[] if user else None,
             )  # fmt: skip
         wait_for(self.answers, timeout=30, what=lambda: f"the service's socket ({self.said()})")
 
