@@ -246,3 +246,31 @@ def test_cancelled_while_waiting_takes_the_job_back(
         [cancelled] = journal.recent(state=State.CANCELLED)
     assert (cancelled.user, cancelled.title) == ("ann", "offer.pdf")
     assert [r.recipients[0] for r in sandbox.requests] == ["5556465589"]  # the first only
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'journal = "/var/spool/faxprint/journal.sqlite"\n[accounts.default]\nurl = "x"\n',
+        "journal = '/srv/j.sqlite'\n",
+        'journal = "/srv/j.sqlite"  # a comment\n',
+        'journal = "/srv/\\u006a.sqlite"\n',  # an escape: tomllib reads it
+        'journal = """/srv/j.sqlite"""\n',
+        '# journal = "/nope"\n[accounts.default]\njournal = "/not/top/level"\n',
+        'journals = "/other"\njournal="/srv/j"\n',
+        "[retry]\ntries = 1\n",
+        "journal = 5\n",
+        'journal = "/a" = "b"\n',  # broken: tomllib refuses it, so does the thin path
+    ],
+)
+def test_the_thin_path_reads_the_journal_as_tomllib_does(text: str) -> None:
+    import tomllib
+
+    from faxprint.cups.thin import top_level_string
+
+    try:
+        expected = tomllib.loads(text).get("journal")
+    except tomllib.TOMLDecodeError:
+        expected = ""
+    assert top_level_string(text, "journal") == (expected if isinstance(expected, str) or
+                                                 expected is None else "")  # fmt: skip

@@ -9,7 +9,6 @@ chunks; memory does not grow with the size of the job.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 from pathlib import Path
@@ -43,6 +42,9 @@ def spool(
     about as much as the copy, and a job that has its UUID does not need it.
     """
     writer = _Writer(folder, stem, sync)
+    if digest:
+        import hashlib  # only when the job has no uuid: the thin path stays light
+
     hasher = hashlib.sha256() if digest else None
     carry = b""
     try:

@@ -13,16 +13,13 @@ job itself, as always (:mod:`faxprint.cups.backend`).
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import sys
 import time
-import tomllib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO, TextIO
-from urllib.parse import unquote, urlsplit
 
 from faxprint.cups.options import option_values
 from faxprint.cups.spool import spool
@@ -34,6 +31,7 @@ from faxprint.link.handoff import (
     lane,
     new_folder,
     print_spec,
+    remove,
     withdraw,
 )
 
@@ -77,18 +75,45 @@ def journal_of(env: Mapping[str, str]) -> Path | None:
         return chosen if chosen.is_absolute() else None
     config = Path(env["FAXPRINT_CONFIG"]) if env.get("FAXPRINT_CONFIG") else DEFAULT_CONFIG
     try:
-        with config.open("rb") as stream:
-            value = tomllib.load(stream).get("journal")
+        text = config.read_text(encoding="utf-8")
     except FileNotFoundError:  # no file: the embedded default's (for the backend's lp)
         return SYSTEM_JOURNAL if not env.get("FAXPRINT_CONFIG") and _system_user() else None
-    except (OSError, tomllib.TOMLDecodeError):
+    except (OSError, ValueError):
         return None
+    value = top_level_string(text, "journal")
     if value is None:
         return SYSTEM_JOURNAL if _system_user() else None
-    if not isinstance(value, str) or ":" in value.split("/", 1)[0]:
+    if not value or ":" in value.split("/", 1)[0]:
         return None
     path = Path(value).expanduser()
     return path if path.is_absolute() else config.parent / path
+
+
+def top_level_string(text: str, name: str) -> str | None:
+    """The string value of a top-level key of a TOML document, as tomllib reads it (None:
+    not there; "": not a plain string, so this path does not use it). The common forms
+    are read here; anything else is left to tomllib, imported only then."""
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("["):
+            return None  # the top level ends at the first table
+        key, equals, value = stripped.partition("=")
+        if equals and key.strip() == name:
+            value = value.strip()
+            for quote in ('"', "'"):
+                if (len(value) >= 2 and value[0] == quote and value.count(quote) == 2
+                        and value.endswith(quote) and "\\" not in value):  # fmt: skip
+                    return value[1:-1]
+            break
+    else:
+        return None
+    import tomllib  # a form the lines above do not read: tomllib decides
+
+    try:
+        found = tomllib.loads(text).get(name)
+    except tomllib.TOMLDecodeError:
+        return ""
+    return found if isinstance(found, str) or found is None else ""
 
 
 def _system_user() -> bool:
@@ -101,10 +126,17 @@ def _system_user() -> bool:
 
 
 def _account(uri: str) -> str | None:
-    parts = urlsplit(uri)
-    if parts.scheme != "faxprint" or "@" in parts.netloc:
-        return None  # the full backend says why
-    return unquote(parts.netloc or parts.path.strip("/")) or "default"
+    """The account a ``faxprint://NAME`` device URI names (None: anything else, which the
+    full backend reads and judges)."""
+    scheme, colon, rest = uri.partition(":")
+    if scheme != "faxprint" or not colon or any(c in rest for c in "@?#"):
+        return None
+    name = rest.removeprefix("//").strip("/")
+    if "%" in name:
+        from urllib.parse import unquote
+
+        name = unquote(name)
+    return name or "default"
 
 
 def _hand_off(
@@ -129,10 +161,10 @@ def _hand_off(
                           content_type=env.get("CONTENT_TYPE", ""))  # fmt: skip
         again = not enqueue_print(journal, key, account, lane("cups", user), spec, folder)
         if again:  # queued already: cupsd runs the job again (a person released it)
-            shutil.rmtree(folder, ignore_errors=True)
+            remove(folder)
     except Exception as exc:  # nothing handed over: cupsd keeps the job and runs it again
         connection.close()
-        shutil.rmtree(folder, ignore_errors=True)
+        remove(folder)
         _say(stderr, f"WARNING: the job could not be queued for faxprint serve ({exc}); "
                      "cupsd tries again")  # fmt: skip
         return RETRY

@@ -9,10 +9,9 @@ the same).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-import secrets
-import shutil
 import sqlite3
 import time
 from pathlib import Path
@@ -52,7 +51,7 @@ def new_folder(journal: Path) -> Path:
     """A fresh private folder in the queue for one job's documents."""
     root = journal.parent / "queue"
     root.mkdir(mode=0o700, exist_ok=True)
-    folder = root / secrets.token_hex(8)
+    folder = root / os.urandom(8).hex()
     folder.mkdir(mode=0o700)
     return folder
 
@@ -101,5 +100,18 @@ def withdraw(journal: Path, key: str) -> bool:
         db.close()
     if row is None:
         return False
-    shutil.rmtree(row[0], ignore_errors=True)
+    remove(Path(row[0]))
     return True
+
+
+def remove(folder: Path) -> None:
+    """Remove a job's folder of spooled files (flat: the hand-off writes no subfolder)."""
+    try:
+        names = os.listdir(folder)
+    except FileNotFoundError:
+        return
+    for name in names:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(folder / name)
+    with contextlib.suppress(OSError):  # something unexpected in it: left for a person
+        os.rmdir(folder)
