@@ -4,7 +4,11 @@ Two pairs, each posting the same fields and file to the same sandbox, interleave
 
 * the backend with the document on stdin (as cupsd feeds it) against the shell backend
   an admin would write: spool stdin to a file, then ``curl -F``;
-* ``faxprint send FILE`` against ``curl -F`` on the file.
+* ``faxprint send FILE`` against ``curl -F`` on the file;
+* the backend again with ``faxprint serve`` running (``served``): the thin backend spools
+  the job and hands it over, the service sends it; timed to the backend's exit (the
+  verdict), the service's own peak memory read from ``/proc`` (VmHWM) after the size's
+  runs, one service per size.
 
 Peak RSS comes from GNU time. The sandbox's stored copies are removed after each run.
 """
@@ -15,6 +19,7 @@ import itertools
 import os
 import uuid
 from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
 
 from bench.common import (
@@ -34,6 +39,7 @@ from bench.common import (
     run,
     write_config,
 )
+from tests.support.service import ServiceProcess
 
 TIME_TARGET = 1.2
 MEMORY_LIMIT_MB = 64.0
@@ -58,11 +64,17 @@ def bench(work: Path, quick: bool) -> list[Row]:
     spool.mkdir()
     rows: list[Row] = []
     medians: dict[int, dict[str, float]] = {}
+    service_peak: dict[int, float] = {}
     with Sandbox(work / "store") as sandbox:
         config = write_config(
             work / "faxprint.toml", config_text(work / "journal.sqlite", sandbox.url, LIMITS)
         )
-        env = {"FAXPRINT_CONFIG": str(config), "TMPDIR": str(spool), "PATH": os.environ["PATH"]}
+        (work / "served").mkdir(mode=0o700)
+        served_config = write_config(work / "served" / "faxprint.toml", config_text(
+            work / "served" / "journal.sqlite", sandbox.url, LIMITS))  # fmt: skip
+        served_env = {**env_for(served_config, spool), "DEVICE_URI": "faxprint://default",
+                      "PRINTER": "Fax"}  # fmt: skip
+        env = env_for(config, spool)
         backend_env = {**env, "DEVICE_URI": "faxprint://default", "PRINTER": "Fax"}
         jobs = itertools.count(1)
         for size in sizes:
@@ -94,10 +106,22 @@ def bench(work: Path, quick: bool) -> list[Row]:
                 argv = [PYTHON, str(REPO / "bench" / "floor.py"), sandbox.url, str(pdf)]
                 return pruned(run(argv, env=env, measure_memory=True, work=work))
 
+            def served(pdf: Path = pdf) -> Run:
+                options = f"fax-to={RECIPIENT} job-uuid=urn:uuid:{uuid.uuid4()}"
+                argv = [PYTHON, str(BACKEND), str(next(jobs)), "ann", "big", "1", options]
+                return pruned(run(argv, env=served_env, stdin=pdf, measure_memory=True,
+                                  work=work))  # fmt: skip
+
             contenders: dict[str, Callable[[], Run]] = {
-                "backend": backend, "shell": shell, "send": send, "curl": curl_file, "floor": floor
+                "backend": backend, "shell": shell, "send": send, "curl": curl_file,
+                "floor": floor, "served": served,
             }  # fmt: skip
-            results = interleaved(contenders, rounds)
+            with ExitStack() as running:
+                service = ServiceProcess(served_config, work / "served" / "journal.sqlite",
+                                         log=work / "served" / "serve.log")  # fmt: skip
+                running.callback(service.stop)
+                results = interleaved(contenders, rounds)
+                service_peak[size] = _peak_mb(service.process.pid)
             pdf.unlink()
             rows += _rows(size, rounds, results)
             medians[size] = {
@@ -105,6 +129,10 @@ def bench(work: Path, quick: bool) -> list[Row]:
             }
         if any(record.code != 0 for _, record in sandbox.logged):
             raise RuntimeError("the sandbox refused a large document")
+    for size, peak in service_peak.items():
+        rows.append(Row("2 large", f"{size} MB PDF, faxprint serve's peak RSS (VmHWM)",
+                        f"the service at {sizes[0]} MB", service_peak[sizes[0]], peak, "MB",
+                        f"< {MEMORY_LIMIT_MB:.0f} MB", peak < MEMORY_LIMIT_MB))  # fmt: skip
     small, big = (medians[size] for size in sizes)
     for ours, theirs, label in PAIRS:
         # The cost of the extra bytes alone, start-up cancelled out: streaming efficiency.
@@ -116,6 +144,7 @@ def bench(work: Path, quick: bool) -> list[Row]:
 
 PAIRS = (
     ("backend", "shell", "shell backend: spool + curl -F"),
+    ("served", "shell", "shell backend: spool + curl -F"),
     ("send", "curl", "curl -F FILE"),
 )
 #: Reported beside them: the floor of any Python sender (bench/floor.py, requests' files=).
@@ -139,3 +168,15 @@ def _rows(size: int, rounds: int, results: dict[str, list[Run]]) -> list[Row]:
                         f"< {MEMORY_LIMIT_MB:.0f} MB" if targeted else "reported",
                         peak[ours] < MEMORY_LIMIT_MB if targeted else None))  # fmt: skip
     return rows
+
+
+def env_for(config: Path, spool: Path) -> dict[str, str]:
+    return {"FAXPRINT_CONFIG": str(config), "TMPDIR": str(spool), "PATH": os.environ["PATH"]}
+
+
+def _peak_mb(pid: int) -> float:
+    """A running process's peak resident memory (VmHWM), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmHWM for pid {pid}")

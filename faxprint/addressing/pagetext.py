@@ -12,7 +12,9 @@ without space glyphs do not run together.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +25,7 @@ from pypdf.generic import (
     ByteStringObject,
     ContentStream,
     DictionaryObject,
+    IndirectObject,
     NumberObject,
     StreamObject,
     TextStringObject,
@@ -34,6 +37,8 @@ from faxprint.addressing.fonts import Code, Decoder, decoder
 MAX_DEPTH = 8
 #: A content stream larger than this (as stored) is not read for codes.
 MAX_CONTENT = 4 * 1024 * 1024
+#: A stream dictionary's direct /Length (an indirect one: the file's layout decides).
+_LENGTH = re.compile(rb"/Length\s+(\d+)(?!\s+\d+\s+R)")
 #: A TJ adjustment moving right by more than this (thousandths of an em) is a word break.
 WORD_GAP = 200.0
 _NO_FONT = Decoder(two_bytes=False)
@@ -87,8 +92,10 @@ def read_page(
     """Walk a page's content and the form XObjects it paints; ``fonts`` keeps the fonts
     read for the document's other pages (a text job's font program is parsed once)."""
     found = PageText()
-    stored = page.get("/Contents")  # pypdf's get_contents() parses it: check its size first
-    if stored is None or _too_big(stored.get_object()):
+    stored = page.raw_get("/Contents") if "/Contents" in page else None
+    # pypdf's get_contents() parses it: check its size first, from the file's layout when
+    # it can be (resolving the object would read all of its bytes into memory)
+    if stored is None or _stored_size(stored, pdf) > MAX_CONTENT or _too_big(stored.get_object()):
         return found
     contents = page.get_contents()
     if contents is None:
@@ -97,6 +104,41 @@ def read_page(
     walk = _Walk(found, pdf, {} if fonts is None else fonts)
     walk.stream(ContentStream(contents, pdf), None, _resources(resources), 0, set())
     return found
+
+
+def _stored_size(value: Any, pdf: PdfReader | PdfWriter) -> int:
+    """The bytes an indirect object takes in a read file, at most (the distance to the
+    next object's offset); 0 when the file does not say (then its bytes are counted)."""
+    if not isinstance(value, IndirectObject) or not isinstance(pdf, PdfReader):
+        return 0
+    offset = pdf.xref.get(value.generation, {}).get(value.idnum)
+    if not isinstance(offset, int):
+        return 0
+    offsets = _offsets(pdf)
+    after = bisect.bisect_right(offsets, offset)
+    where = pdf.stream.tell()
+    try:
+        end = offsets[after] if after < len(offsets) else pdf.stream.seek(0, 2)  # the last
+        room = end - offset
+        if room <= MAX_CONTENT:
+            return room
+        # Dead bytes (an incremental update), or the xref, may follow: its own /Length says
+        pdf.stream.seek(offset)
+        head = pdf.stream.read(4096)
+    finally:
+        pdf.stream.seek(where)
+    length = _LENGTH.search(head.split(b"stream", 1)[0])
+    return int(length[1]) if length else room
+
+
+def _offsets(pdf: PdfReader) -> list[int]:
+    """Where the file's objects begin, sorted (kept with the reader: read once)."""
+    known = getattr(pdf, "_faxprint_offsets", None)
+    if known is None:
+        known = sorted(o for table in pdf.xref.values() for o in table.values()
+                       if isinstance(o, int))  # fmt: skip
+        pdf._faxprint_offsets = known  # type: ignore[attr-defined]
+    return known
 
 
 def _too_big(contents: Any) -> bool:
