@@ -189,13 +189,17 @@ class MultipartBody:
             rest = bytes(self._buffer) + b"".join(self._chunks)
             self._buffer = memoryview(b"")
             return self._take(rest)
-        while not self._buffer:
-            chunk = next(self._chunks, None)
-            if chunk is None:
-                return b""
-            self._buffer = memoryview(chunk)
-        piece, self._buffer = self._buffer[:size], self._buffer[size:]
-        return self._take(bytes(piece))
+        pieces, wanted = [], size  # fill the read: a part's head, value and CRLF in one
+        while wanted > 0:
+            if not self._buffer:
+                chunk = next(self._chunks, None)
+                if chunk is None:
+                    break
+                self._buffer = memoryview(chunk)
+            piece, self._buffer = self._buffer[:wanted], self._buffer[wanted:]
+            pieces.append(piece)
+            wanted -= len(piece)
+        return self._take(b"".join(pieces))
 
     def _take(self, piece: bytes) -> bytes:
         self.sent += len(piece)
