@@ -7,6 +7,7 @@ socket of another user: one line each, and the backend sends the fax itself."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -274,3 +275,25 @@ def test_the_thin_path_reads_the_journal_as_tomllib_does(text: str) -> None:
         expected = ""
     assert top_level_string(text, "journal") == (expected if isinstance(expected, str) or
                                                  expected is None else "")  # fmt: skip
+
+
+def test_a_turn_beyond_the_printers_wait_ends_the_cups_job_and_the_service_sends_later(
+    tmp_path: Path, sandbox: SandboxServer
+) -> None:
+    paced = write_config(tmp_path, faxout_account(sandbox.url) + 'rate = "1/4s"\n',
+                         retry={"tries": 1, "backoff": 0},
+                         extra="[service]\nprinter_wait = 1\n")  # fmt: skip
+    service = ServiceProcess(paced, tmp_path / "journal.sqlite")
+    try:
+        first = finished(backend(paced, make_pdf(tmp_path / "a.pdf")))
+        second = finished(backend(paced, make_pdf(tmp_path / "b.pdf"), "9",
+                                  uuid=UUID[:-4] + "9999"))  # fmt: skip
+        assert len(sandbox.faxes()) == 1  # the second waits for its turn
+        wait_for(lambda: len(sandbox.faxes()) == 2, timeout=30, what="the second fax")
+    finally:
+        assert service.stop() == 0
+    assert first[0] == 0 and "INFO: Fax accepted for 1 recipient, 1 page" in first[1]
+    status, said = second
+    assert status == 0, said
+    assert re.fullmatch(r"INFO: Fax queued: its turn within the account's rate \(1 per 4 s\) "
+                        r"comes in \d s; faxprint serve sends it then", said[-1]), said  # fmt: skip

@@ -30,7 +30,7 @@ from faxprint.pacing import Pacer, pacer_for
 from faxprint.service.hub import Hub
 from faxprint.service.scheduler import Candidate, Scheduler
 from faxprint.service.server import listen
-from faxprint.service.worker import Worker, ended
+from faxprint.service.worker import Worker, ended, later
 from faxprint.transports import state_folder
 
 logger = logging.getLogger(__name__)
@@ -49,7 +49,7 @@ class Service:
 
     def __post_init__(self) -> None:
         self.hub = Hub()
-        self.worker = Worker(self.settings, self.hub)
+        self.worker = Worker(self.settings, self.hub, self._turn, self.printer_wait)
         self.scheduler = Scheduler(self._pacer, self.workers)
         self._pacers: dict[str, Pacer | None] = {}
         self._running: set[str] = set()
@@ -149,10 +149,16 @@ class Service:
         pacer = self._pacer(account)
         wait = pacer.wait() if pacer is not None else 0.0
         if wait > self.printer_wait:
-            rate = pacer.current() if pacer is not None else None
-            self.hub.publish(key, {"event": "verdict", "exit": 0, "lines": [
-                f"INFO: Fax queued: its turn within the account's rate ({rate}) comes in "
-                f"{wait:.0f} s; faxprint serve sends it then"]}, last=True)  # fmt: skip
+            rate = str(pacer.current()) if pacer is not None else ""
+            said = {"event": "verdict", "exit": 0, "lines": [later(wait, rate)]}
+            self.hub.publish(key, said, last=True)
+
+    def _turn(self, account: str) -> tuple[float, str]:
+        """Take the account's turn now if it has one free; else say how long until one."""
+        pacer = self._pacer(account)
+        if pacer is None:
+            return 0.0, ""
+        return pacer.turn(), str(pacer.current())
 
     # -- what runs beside -------------------------------------------------------------
 

@@ -15,6 +15,7 @@ import logging
 import os
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -45,9 +46,15 @@ SETTLED = {Status.ACCEPTED, Status.INVALID, Status.REJECTED, Status.EXPIRED, Sta
 class Worker:
     """Does queued items for the service; one instance serves every worker thread."""
 
-    def __init__(self, settings: configuration.Config, hub: Hub) -> None:
+    def __init__(
+        self, settings: configuration.Config, hub: Hub,
+        turn: Callable[[str], tuple[float, str]] | None = None, printer_wait: float = 5.0,
+    ) -> None:  # fmt: skip
         self.settings = settings
         self.hub = hub
+        # An account's turn to upload: (0, "") taken now, else (seconds to wait, the rate)
+        self.turn = turn or (lambda account: (0.0, ""))
+        self.printer_wait = printer_wait
         self.cancellations: dict[str, Cancellation] = {}
 
     def run(self, key: str) -> None:
@@ -147,11 +154,31 @@ class Worker:
         remove_folder(item.folder)
         if not items:  # nothing to send: the printer job ends refused
             self._verdict(item.key, report.CANCEL, [f"ERROR: Fax not sent: {refused[0]}"])
-        elif len(faxes) > 1:  # a merge goes on without holding the printer
+        elif len(faxes) == 1:
+            self._go_on(journal, items[0])
+        else:  # a merge goes on without holding the printer
             said = [f"INFO: {len(faxes)} faxes handed to faxprint serve, {len(items)} to send: "
                     f"`faxprint show {_name(item.key)}` follows them"]  # fmt: skip
             said += [f"ERROR: refused {line}" for line in refused[:3]]
             self._verdict(item.key, report.OK, said)
+
+    def _go_on(self, journal: Journal, item: WorkItem) -> None:
+        """A printer job that is one fax: sent now when its account has a turn free (no
+        second trip through the queue), else left queued, and the printer told when it
+        goes if that is beyond its wait."""
+        wait, rate = self.turn(item.account)
+        if wait > 0:
+            if wait > self.printer_wait:
+                self._verdict(item.key, report.OK, [later(wait, rate)])
+            return
+        taken = journal.take(item.key)
+        if taken is None:
+            return
+        try:
+            self._send(journal, taken)
+        except Exception:  # as run() does for an item it took: nothing lost
+            logger.exception("fax %s failed; tried again in a minute", item.key)
+            journal.put_back(item.key, not_before=time.time() + 60)
 
     def _refuse(
         self, journal: Journal, item: WorkItem, source: Source, error: FaxPrintError
@@ -214,6 +241,12 @@ class Worker:
 
     def _verdict(self, key: str, status: int, lines: list[str]) -> None:
         self.hub.publish(key, {"event": "verdict", "exit": status, "lines": lines}, last=True)
+
+
+def later(wait: float, rate: str) -> str:
+    """The printer's line for a fax whose turn is beyond the printer's wait."""
+    return (f"INFO: Fax queued: its turn within the account's rate ({rate}) comes in "
+            f"{wait:.0f} s; faxprint serve sends it then")  # fmt: skip
 
 
 def ended(record: JobRecord | None, key: str) -> dict[str, Any]:
