@@ -10,10 +10,13 @@ character through the font's own ``cmap`` table (with fontTools).
 from __future__ import annotations
 
 import codecs
+import functools
 import io
 import logging
 import struct
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from pypdf.generic import DictionaryObject, StreamObject
@@ -99,6 +102,31 @@ def _one_byte(code: int, encoding: str) -> str:
         return chr(code)
 
 
+#: Font programs up to this size have their characters kept for the next job: CUPS's
+#: texttopdf embeds the same whole font in every text job (reading its cmap takes ms).
+MAX_CACHED = 2 * 1024 * 1024
+
+
+@functools.lru_cache(maxsize=4)
+def _glyph_characters(data: bytes) -> Mapping[int, str]:
+    return MappingProxyType(_cmap(data))
+
+
+def _cmap(data: bytes) -> dict[int, str]:
+    """The characters of a TrueType program's glyphs, by glyph id, through its cmap."""
+    from fontTools.ttLib import TTFont, TTLibError
+
+    try:
+        tt = TTFont(io.BytesIO(data), lazy=True)
+        by_glyph: dict[int, str] = {}
+        for unicode, name in (tt.getBestCmap() or {}).items():
+            by_glyph.setdefault(tt.getGlyphID(name), chr(unicode))
+    except (TTLibError, KeyError, ValueError, AssertionError, struct.error) as exc:
+        logger.debug("embedded TrueType font not read: %s", exc)
+        return {}
+    return by_glyph
+
+
 def _truetype_characters(font: DictionaryObject) -> dict[int, str]:
     """Map the CIDs of a Type0 font with an embedded TrueType program to characters,
     through the program's own cmap (CID = glyph id unless a CIDToGIDMap stream says)."""
@@ -111,16 +139,7 @@ def _truetype_characters(font: DictionaryObject) -> dict[int, str]:
         return {}
     if len(data) > MAX_FONT_PROGRAM:
         return {}
-    from fontTools.ttLib import TTFont, TTLibError
-
-    try:
-        tt = TTFont(io.BytesIO(data), lazy=True)
-        by_glyph: dict[int, str] = {}
-        for unicode, name in (tt.getBestCmap() or {}).items():
-            by_glyph.setdefault(tt.getGlyphID(name), chr(unicode))
-    except (TTLibError, KeyError, ValueError, AssertionError, struct.error) as exc:
-        logger.debug("embedded TrueType font not read: %s", exc)
-        return {}
+    by_glyph = dict(_glyph_characters(data) if len(data) <= MAX_CACHED else _cmap(data))
     mapping = descendant.get("/CIDToGIDMap")
     if mapping is not None and isinstance(mapping.get_object(), StreamObject):
         table = mapping.get_object().get_data()
