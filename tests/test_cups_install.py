@@ -14,11 +14,12 @@ from tests.conftest import REPO
 
 
 def test_the_backend_names_this_python_and_runs_main() -> None:
-    text = backend_text("/opt/faxprint/venv/bin/python")
-    assert text.startswith("#!/opt/faxprint/venv/bin/python\n")
-    assert "from faxprint.cups.thin import main" in text
-    assert (
-        text.split("\n", 1)[1] == (REPO / "cups-backend" / "faxprint").read_text().split("\n", 1)[1]
+    text = backend_text("/opt/faxprint/venv/bin/python", Path("/opt/faxprint/lib"))
+    assert text.startswith("#!/opt/faxprint/venv/bin/python -S\n")
+    assert "sys.path.insert(0, '/opt/faxprint/lib')\nfrom faxprint.cups.thin import main" in text
+    template = (REPO / "cups-backend" / "faxprint").read_text()
+    assert text.split("\n", 1)[1] == template.split("\n", 1)[1].replace(
+        "# faxprint-path\n", "sys.path.insert(0, '/opt/faxprint/lib')\n"
     )
 
 

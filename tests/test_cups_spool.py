@@ -18,7 +18,7 @@ def test_concatenated_pdfs_are_cut_into_documents(tmp_path: Path, eol: bytes) ->
     out = tmp_path / "out"
     out.mkdir()
     spooled = spool(io.BytesIO(a + b + a), out)
-    assert [p.read_bytes() for p in spooled.paths] == [a, b, a]
+    assert [Path(p).read_bytes() for p in spooled.paths] == [a, b, a]
     assert spooled.size == 2 * len(a) + len(b)
 
 
@@ -34,14 +34,14 @@ def test_a_boundary_split_across_reads_is_still_found(tmp_path: Path) -> None:
                 return super().read(first if self.tell() == 0 else size)
 
         spooled = spool(Trickle(a + b), out)
-        assert [p.read_bytes() for p in spooled.paths] == [a, b], cut
+        assert [Path(p).read_bytes() for p in spooled.paths] == [a, b], cut
 
 
 def test_other_data_is_one_private_file(tmp_path: Path) -> None:
     data = b"plain text %%EOF not a boundary %PDF- either\n" * 5000
     spooled = spool(io.BytesIO(data), tmp_path)
-    assert [p.read_bytes() for p in spooled.paths] == [data]
-    assert stat.S_IMODE(spooled.paths[0].stat().st_mode) == 0o600
+    assert [Path(p).read_bytes() for p in spooled.paths] == [data]
+    assert stat.S_IMODE(Path(spooled.paths[0]).stat().st_mode) == 0o600
 
 
 def test_the_digest_names_the_data(tmp_path: Path) -> None:
@@ -63,8 +63,8 @@ def test_without_the_digest_the_same_documents_are_spooled(tmp_path: Path) -> No
     plain = spool(io.BytesIO(data), tmp_path / "2", digest=False)
     assert plain.digest == ""
     assert hashed.digest == hashlib.sha256(data).hexdigest()
-    assert [p.read_bytes() for p in plain.paths] == [one, two]
-    assert [p.read_bytes() for p in hashed.paths] == [one, two]
+    assert [Path(p).read_bytes() for p in plain.paths] == [one, two]
+    assert [Path(p).read_bytes() for p in hashed.paths] == [one, two]
     assert plain.size == hashed.size == len(data)
 
 

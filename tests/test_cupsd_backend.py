@@ -103,7 +103,7 @@ def test_install_is_idempotent_and_the_backend_is_safe(
     backend = cupsd.backend_dir / "faxprint"
     info = backend.stat()
     assert (stat.S_IMODE(info.st_mode), info.st_uid) == (0o755, os.geteuid())
-    assert backend.read_text().splitlines()[0] == f"#!{sys.executable}"
+    assert backend.read_text().splitlines()[0] == f"#!{sys.executable} -S"
     printer = cupsd.connection().getPrinterAttributes(installed)
     assert printer["device-uri"] == "faxprint://default"
     assert (printer["printer-state"], printer["printer-is-accepting-jobs"]) == (3, True)

@@ -195,7 +195,8 @@ def _backend_pid(cupsd: PrivateCupsd, job: int) -> int | None:
             argv = (entry / "cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if backend.encode() in argv[:2] and str(job).encode() in argv[1:3]:
+        at = argv.index(backend.encode()) if backend.encode() in argv[:3] else -1
+        if at >= 0 and argv[at + 1 : at + 2] == [str(job).encode()]:  # its argv[1]: the job
             return int(entry.name)
     return None
 

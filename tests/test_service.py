@@ -158,7 +158,7 @@ def test_the_socket_is_the_services_alone(tmp_path: Path, limited: SandboxServer
     config = _config(tmp_path, limited.url)
     service = ServiceProcess(config, tmp_path / "journal.sqlite")
     try:
-        path = wire.socket_path(tmp_path / "journal.sqlite")
+        path = Path(wire.socket_path(tmp_path / "journal.sqlite"))
         assert oct(path.stat().st_mode & 0o777) == "0o600"
         assert oct(path.parent.stat().st_mode & 0o777) == "0o700"
     finally:

@@ -153,7 +153,9 @@ def run_job(
         if not spooled.paths:
             raise DocumentError(nothing_from_cupsd(env.get("CONTENT_TYPE", "")))
         sources = document_sources(
-            spooled.paths, title, option_values(options_text, "document-name-supplied")
+            [Path(p) for p in spooled.paths],
+            title,
+            option_values(options_text, "document-name-supplied"),
         )
         job = Job(settings, account, key, source, cancellation)
         return job.run(asked, sources, folder, stderr)

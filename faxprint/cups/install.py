@@ -44,10 +44,14 @@ class Plan:
     location: str = ""
 
 
-def backend_text(python: str = sys.executable) -> str:
-    """Return the backend script with its first line naming ``python``."""
+def backend_text(python: str = sys.executable, home: Path | None = None) -> str:
+    """Return the backend script with its first line naming ``python``, run with ``-S``
+    (no site module: a printed job starts sooner), and faxprint's own folder (``home``,
+    where this faxprint is) put on its path."""
     template = resources.files("faxprint").joinpath("data/backend").read_text(encoding="utf-8")
-    return f"#!{python}\n" + template.split("\n", 1)[1]
+    home = home or Path(__file__).resolve().parents[2]
+    text = f"#!{python} -S\n" + template.split("\n", 1)[1]
+    return text.replace("# faxprint-path\n", f"sys.path.insert(0, {str(home)!r})\n", 1)
 
 
 def ppd_text(*, fax_type: bool) -> str:

@@ -37,14 +37,13 @@ with a letter); the words after it stay booleans. So ``phone=Custom.555 1234`` a
 
 from __future__ import annotations
 
-import re
-
 __all__ = ["parse_options"]
 
 _SPACE = frozenset(" \f\n\r\t\v")
 _NAME_END = _SPACE | {"="}
 _QUOTES = frozenset("'\"")
-_OPTION_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.\-]*")
+_LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+_NAME_CHARACTERS = _LETTERS | frozenset("0123456789_.-")
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
@@ -190,7 +189,7 @@ def _glue_unescaped_spaces(tokens: list[_Token]) -> list[_Token]:
         while run_end < len(tokens) and tokens[run_end].value is None:
             run_end += 1
         last_glued = max(
-            (j for j in range(i, run_end) if not _OPTION_NAME.fullmatch(tokens[j].name)),
+            (j for j in range(i, run_end) if not _option_name(tokens[j].name)),
             default=None,
         )
         if last_glued is not None:
@@ -220,3 +219,9 @@ def _collect(tokens: list[_Token]) -> dict[str, str]:
 def _ascii_lower(text: str) -> str:
     # CUPS compares names with an ASCII-only strcasecmp: "Ä" and "ä" stay different.
     return text.translate(_ASCII_LOWER)
+
+
+def _option_name(word: str) -> bool:
+    """Tell whether a word can be an option name: a letter, then letters, digits, ``_``,
+    ``.`` and ``-`` (no regular expression: the printer's thin path imports this)."""
+    return bool(word) and word[0] in _LETTERS and all(c in _NAME_CHARACTERS for c in word)

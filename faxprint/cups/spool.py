@@ -10,31 +10,37 @@ chunks; memory does not grow with the size of the job.
 from __future__ import annotations
 
 import os
-import re
-from pathlib import Path
-from typing import BinaryIO, NamedTuple
+
+TYPE_CHECKING = False  # the printer's thin path imports this module: no typing at run time
+if TYPE_CHECKING:
+    from typing import BinaryIO
 
 CHUNK_SIZE = 64 * 1024
-# The end of one PDF and the header of the next, with the line end between them.
-_BOUNDARY = re.compile(rb"%%EOF[ \t]*(?:\r\n|\r|\n)?(?=%PDF-)")
+# The end of one PDF (%%EOF, spaces or tabs, a line end or none) then the next's header.
 _MARK = b"%%EOF"
-_OVERLAP = 16  # longer than any boundary match, shorter than any document
+_HEADER = b"%PDF-"
+_OVERLAP = 16  # longer than any boundary, shorter than any document
 
 
-class Spooled(NamedTuple):
-    """The documents of one job, on disk, and a digest of all their bytes (or "").
+class Spooled:
+    """The documents of one job, on disk (their paths), and a digest of all their bytes
+    (or ""). A plain class: the printer's hand-off imports this, and every printed job
+    pays for what it imports (a named tuple would bring typing, a dataclass more)."""
 
-    (A named tuple, not a dataclass: the printer's hand-off to the service imports this,
-    and every printed job pays for what it imports.)"""
+    __slots__ = ("digest", "paths", "size")
 
-    paths: tuple[Path, ...]
-    digest: str
-    size: int
+    def __init__(self, paths: tuple[str, ...], digest: str, size: int) -> None:
+        self.paths = paths
+        self.digest = digest
+        self.size = size
+
+    def __repr__(self) -> str:
+        return f"Spooled({self.paths!r}, {self.digest!r}, {self.size!r})"
 
 
 def spool(
-    stream: BinaryIO, folder: Path, *, stem: str = "document", digest: bool = True,
-    sync: bool = False,
+    stream: BinaryIO, folder: str | os.PathLike[str], *, stem: str = "document",
+    digest: bool = True, sync: bool = False,
 ) -> Spooled:  # fmt: skip
     """Copy ``stream`` into ``folder`` (files 0600), one file per PDF document.
 
@@ -68,22 +74,36 @@ def _cut(writer: _Writer, data: bytes) -> bytes:
     start = 0
     position = data.find(_MARK)
     while position >= 0:
-        if match := _BOUNDARY.match(data, position):
-            writer.write(view[start : match.end()])
+        end = _boundary_end(data, position)
+        if end is not None:
+            writer.write(view[start:end])
             writer.next_document()
-            start = match.end()
+            start = end
         position = data.find(_MARK, position + len(_MARK))
     keep = max(start, len(data) - _OVERLAP)
     writer.write(view[start:keep])
     return data[keep:]
 
 
+def _boundary_end(data: bytes, at: int) -> int | None:
+    """Where the next document starts, if the ``%%EOF`` at ``at`` ends one and a PDF
+    header follows (past spaces or tabs and one line end); None if not."""
+    end = at + len(_MARK)
+    while data[end : end + 1] in (b" ", b"\t"):
+        end += 1
+    if data.startswith(b"\r\n", end):
+        end += 2
+    elif data[end : end + 1] in (b"\r", b"\n"):
+        end += 1
+    return end if data.startswith(_HEADER, end) else None
+
+
 class _Writer:
-    def __init__(self, folder: Path, stem: str, sync: bool = False) -> None:
-        self.folder = folder
+    def __init__(self, folder: str | os.PathLike[str], stem: str, sync: bool = False) -> None:
+        self.folder = os.fspath(folder)
         self.stem = stem
         self.sync = sync  # each document on disk before it is closed (a hand-off's)
-        self.paths: list[Path] = []
+        self.paths: list[str] = []
         self.total = 0
         self._fd: int | None = None
 
@@ -102,7 +122,7 @@ class _Writer:
         self.close()
 
     def _open(self) -> None:
-        path = self.folder / f"{self.stem}-{len(self.paths) + 1}"
+        path = os.path.join(self.folder, f"{self.stem}-{len(self.paths) + 1}")
         self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         self.paths.append(path)
 

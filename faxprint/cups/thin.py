@@ -12,14 +12,10 @@ job itself, as always (:mod:`faxprint.cups.backend`).
 
 from __future__ import annotations
 
+import _signal  # type: ignore[import-not-found]  # signal's C core (signal imports enum)
 import os
-import signal
-import socket
 import sys
 import time
-from collections.abc import Mapping, Sequence
-from pathlib import Path
-from typing import Any, BinaryIO, TextIO
 
 from faxprint.cups.options import option_values
 from faxprint.cups.spool import spool
@@ -35,8 +31,16 @@ from faxprint.link.handoff import (
     withdraw,
 )
 
-DEFAULT_CONFIG = Path("/etc/faxprint/faxprint.toml")  # as faxprint.config's
-SYSTEM_JOURNAL = Path("/var/spool/faxprint/journal.sqlite")
+TYPE_CHECKING = False  # every printed job imports this: typing only for the checker
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+    from typing import Any, BinaryIO, TextIO
+
+    from faxprint.link.wire import Client
+
+DEFAULT_CONFIG = "/etc/faxprint/faxprint.toml"  # as faxprint.config's
+SYSTEM_JOURNAL = "/var/spool/faxprint/journal.sqlite"
+SIGTERM = 15  # as on every Linux (the signal module would say so, at a price)
 OK, RETRY, CANCEL = 0, 6, 5
 #: Seconds a backend waits for a service that went away to be back (systemd restarts it).
 RECONNECT = 15.0
@@ -56,26 +60,31 @@ def main(argv: Sequence[str], env: Mapping[str, str], stdin: BinaryIO,
     account = _account(env.get("DEVICE_URI", ""))
     if journal is not None and account is not None:
         reached = wire.reach(wire.socket_path(journal), timeout=5.0)
-        if isinstance(reached, socket.socket):
+        if not isinstance(reached, str):
             return _hand_off(reached, journal, account, argv, env, stdin, stderr)
         if reached:
             _say(stderr, f"WARNING: {reached}; this backend sends the fax itself")
         else:
             _say(stderr, "INFO: faxprint serve is not running; this backend sends the fax itself")
+    if "site" not in sys.modules:  # run with -S: the full backend needs the packages
+        import site
+
+        site.main()
     from faxprint.cups.backend import main as send_here
 
     return send_here(argv, env, stdin, stderr=stderr)
 
 
-def journal_of(env: Mapping[str, str]) -> Path | None:
+def journal_of(env: Mapping[str, str]) -> str | None:
     """The journal the configuration names, read as :mod:`faxprint.config` reads it; None
     for anything this path does not read (the full backend then says what is wrong)."""
     if env.get("FAXPRINT_JOURNAL"):
-        chosen = Path(env["FAXPRINT_JOURNAL"])
-        return chosen if chosen.is_absolute() else None
-    config = Path(env["FAXPRINT_CONFIG"]) if env.get("FAXPRINT_CONFIG") else DEFAULT_CONFIG
+        chosen = env["FAXPRINT_JOURNAL"]
+        return chosen if os.path.isabs(chosen) else None
+    config = env.get("FAXPRINT_CONFIG") or DEFAULT_CONFIG
     try:
-        text = config.read_text(encoding="utf-8")
+        with open(config, encoding="utf-8") as stream:
+            text = stream.read()
     except FileNotFoundError:  # no file: the embedded default's (for the backend's lp)
         return SYSTEM_JOURNAL if not env.get("FAXPRINT_CONFIG") and _system_user() else None
     except (OSError, ValueError):
@@ -85,8 +94,8 @@ def journal_of(env: Mapping[str, str]) -> Path | None:
         return SYSTEM_JOURNAL if _system_user() else None
     if not value or ":" in value.split("/", 1)[0]:
         return None
-    path = Path(value).expanduser()
-    return path if path.is_absolute() else config.parent / path
+    path = os.path.expanduser(value)
+    return path if os.path.isabs(path) else os.path.join(os.path.dirname(config), path)
 
 
 def top_level_string(text: str, name: str) -> str | None:
@@ -140,7 +149,7 @@ def _account(uri: str) -> str | None:
 
 
 def _hand_off(
-    connection: socket.socket, journal: Path, account: str, argv: Sequence[str],
+    connection: Client, journal: str, account: str, argv: Sequence[str],
     env: Mapping[str, str], stdin: BinaryIO, stderr: TextIO,
 ) -> int:  # fmt: skip
     job_id, user, title, options = argv[1], argv[2], argv[3], argv[5]
@@ -156,8 +165,9 @@ def _hand_off(
                 source.close()
         fsync_folder(folder)
         key = cups_key(env.get("PRINTER", ""), job_id, uuid or spooled.digest[:32])
+        names = [os.path.basename(p) for p in spooled.paths]
         spec = print_spec(options=options, job_id=job_id, printer=env.get("PRINTER", ""),
-                          user=user, title=title, documents=[p.name for p in spooled.paths],
+                          user=user, title=title, documents=names,
                           content_type=env.get("CONTENT_TYPE", ""))  # fmt: skip
         again = not enqueue_print(journal, key, account, lane("cups", user), spec, folder)
         if again:  # queued already: cupsd runs the job again (a person released it)
@@ -171,7 +181,7 @@ def _hand_off(
     return _wait(connection, journal, key, again, stderr)
 
 
-def _wait(connection: socket.socket, journal: Path, key: str, release: bool, stderr: TextIO) -> int:
+def _wait(connection: Client, journal: str, key: str, release: bool, stderr: TextIO) -> int:
     """Announce the job (``release``: run again, so a fax of it held for a person is to
     be sent again), and say what the service says of it. A service that restarts
     meanwhile is asked again once it is back (not a release: a listener again); one that
@@ -181,8 +191,8 @@ def _wait(connection: socket.socket, journal: Path, key: str, release: bool, std
     def cancelled(signum: int, frame: Any) -> None:
         raise _Cancelled
 
-    previous = signal.signal(signal.SIGTERM, cancelled)
-    asking: socket.socket | None = connection
+    previous = _signal.signal(SIGTERM, cancelled)
+    asking: Client | None = connection
     try:
         while asking is not None:
             with asking:
@@ -197,13 +207,13 @@ def _wait(connection: socket.socket, journal: Path, key: str, release: bool, std
                      f"show {key}`)")  # fmt: skip
         return OK
     except _Cancelled:
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        _signal.signal(SIGTERM, _signal.SIG_IGN)
         return _cancel(journal, key, stderr)
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        _signal.signal(SIGTERM, previous)
 
 
-def _reconnect(journal: Path) -> socket.socket | None:
+def _reconnect(journal: str) -> Client | None:
     """The service again, if it is back within RECONNECT seconds (restarted by systemd)."""
     deadline = time.monotonic() + RECONNECT
     while time.monotonic() < deadline:
@@ -214,7 +224,7 @@ def _reconnect(journal: Path) -> socket.socket | None:
     return None
 
 
-def _verdict(connection: socket.socket, stderr: TextIO) -> int | None:
+def _verdict(connection: Client, stderr: TextIO) -> int | None:
     """The exit status the service's verdict gives; None if it went away first."""
     try:
         for message in wire.messages(connection):
@@ -229,7 +239,7 @@ def _verdict(connection: socket.socket, stderr: TextIO) -> int | None:
     return None
 
 
-def _cancel(journal: Path, key: str, stderr: TextIO) -> int:
+def _cancel(journal: str, key: str, stderr: TextIO) -> int:
     """Ask the service to cancel the job (a new connection: the first one waits) and say
     how it ended (an upload all sent may be accepted all the same); without a service,
     take the job back out of the queue if no one has begun it."""

@@ -9,12 +9,11 @@ the same).
 
 from __future__ import annotations
 
-import contextlib
-import json
+import _sqlite3  # sqlite3's C core: the package imports datetime and more
 import os
-import sqlite3
 import time
-from pathlib import Path
+
+from faxprint.link.wire import dumps
 
 #: How long the hand-off waits for the journal's lock (the service writes to it too).
 BUSY_TIMEOUT = 30.0
@@ -41,34 +40,37 @@ def print_spec(
     content_type: str,
 ) -> str:
     """What the service needs to plan a printer job into faxes, as the queue keeps it."""
-    return json.dumps({
+    return dumps({
         "options": options, "job_id": job_id, "printer": printer, "user": user,
         "title": title, "documents": documents, "content_type": content_type,
     })  # fmt: skip
 
 
-def new_folder(journal: Path) -> Path:
+def new_folder(journal: str | os.PathLike[str]) -> str:
     """A fresh private folder in the queue for one job's documents."""
-    root = journal.parent / "queue"
-    root.mkdir(mode=0o700, exist_ok=True)
-    folder = root / os.urandom(8).hex()
-    folder.mkdir(mode=0o700)
+    root = os.path.join(os.path.dirname(os.fspath(journal)), "queue")
+    try:  # noqa: SIM105 (contextlib costs every printed job some milliseconds to import)
+        os.mkdir(root, 0o700)
+    except FileExistsError:
+        pass
+    folder = os.path.join(root, os.urandom(8).hex())
+    os.mkdir(folder, 0o700)
     return folder
 
 
 def enqueue_print(
-    journal: Path, key: str, account: str, lane: str, spec: str, folder: Path
+    journal: str | os.PathLike[str], key: str, account: str, lane: str, spec: str, folder: str
 ) -> bool:
     """Write the job into the queue, durably (the journal's own settings: WAL, full sync);
     False when it is queued already (cupsd ran the job again)."""
-    db = sqlite3.connect(journal, timeout=BUSY_TIMEOUT, isolation_level=None)
+    db = _sqlite3.connect(os.fspath(journal), timeout=BUSY_TIMEOUT, isolation_level=None)
     try:
         db.execute("PRAGMA synchronous=FULL")
         db.execute("BEGIN IMMEDIATE")
         cursor = db.execute(
             "INSERT OR IGNORE INTO work (key, kind, account, lane, spec, folder, not_before,"
             " queued, owner, taken) VALUES (?, 'print', ?, ?, ?, ?, 0, ?, '', 0)",
-            (key, account, lane, spec, str(folder), time.time()),
+            (key, account, lane, spec, folder, time.time()),
         )
         db.execute("COMMIT")
         return cursor.rowcount == 1
@@ -76,7 +78,7 @@ def enqueue_print(
         db.close()
 
 
-def fsync_folder(folder: Path) -> None:
+def fsync_folder(folder: str) -> None:
     """Make a folder's new files survive a crash (their data is synced by the writer)."""
     fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
     try:
@@ -85,11 +87,11 @@ def fsync_folder(folder: Path) -> None:
         os.close(fd)
 
 
-def withdraw(journal: Path, key: str) -> bool:
+def withdraw(journal: str | os.PathLike[str], key: str) -> bool:
     """Take a printer job no one has begun back out of the queue (cancelled while the
     service could not be asked); its folder goes too. False: it was not there, or the
     service had taken it (then the service's own cancel decides)."""
-    db = sqlite3.connect(journal, timeout=BUSY_TIMEOUT, isolation_level=None)
+    db = _sqlite3.connect(os.fspath(journal), timeout=BUSY_TIMEOUT, isolation_level=None)
     try:
         db.execute("BEGIN IMMEDIATE")
         row = db.execute("SELECT folder FROM work WHERE key = ? AND kind = 'print' AND owner = ''",
@@ -100,18 +102,22 @@ def withdraw(journal: Path, key: str) -> bool:
         db.close()
     if row is None:
         return False
-    remove(Path(row[0]))
+    remove(row[0])
     return True
 
 
-def remove(folder: Path) -> None:
+def remove(folder: str) -> None:
     """Remove a job's folder of spooled files (flat: the hand-off writes no subfolder)."""
     try:
         names = os.listdir(folder)
     except FileNotFoundError:
         return
     for name in names:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(folder / name)
-    with contextlib.suppress(OSError):  # something unexpected in it: left for a person
+        try:  # noqa: SIM105 (no contextlib: see new_folder)
+            os.unlink(os.path.join(folder, name))
+        except FileNotFoundError:
+            pass
+    try:  # noqa: SIM105
         os.rmdir(folder)
+    except OSError:  # something unexpected in it: left for a person
+        pass

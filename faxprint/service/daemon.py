@@ -19,6 +19,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, BinaryIO
 
 from faxprint import config as configuration
@@ -58,7 +59,7 @@ class Service:
     def run(self) -> None:
         """Serve until ``stopping`` is set; then finish the sends in hand."""
         self._lock = take_lock(self.settings.journal)
-        server = listen(wire.socket_path(self.settings.journal), self._message)
+        server = listen(Path(wire.socket_path(self.settings.journal)), self._message)
         threading.Thread(target=server.serve_forever, name="socket", daemon=True).start()
         hot = self._hot_folder()
         threading.Thread(target=self._follow, name="delivery", daemon=True).start()
@@ -72,7 +73,7 @@ class Service:
             if hot is not None:
                 hot.join()
         server.server_close()
-        wire.socket_path(self.settings.journal).unlink(missing_ok=True)
+        Path(wire.socket_path(self.settings.journal)).unlink(missing_ok=True)
 
     def _dispatch(self) -> None:
         with Journal(self.settings.journal) as journal:
@@ -199,7 +200,7 @@ class Service:
 
 def take_lock(journal: Any) -> BinaryIO:
     """Hold the journal's service lock for this process; ConfigError if another has it."""
-    path = wire.lock_path(journal)
+    path = Path(wire.lock_path(journal))
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     stream = os.fdopen(os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600), "r+b")
     try:

@@ -37,7 +37,9 @@ def check_backend(context: Context) -> Iterator[Check]:
     if not command or not Path(command[0]).is_absolute():
         yield fail(name, f"{backend} names no interpreter on its first line", fix)
         return
-    runs = run_as(BACKEND_USER, [*command, "-c", "import faxprint.cups.backend"])
+    # The backend runs with -S and finds faxprint itself; the full backend (which needs
+    # requests and pypdf) loads the site module first: check that, as lp.
+    runs = run_as(BACKEND_USER, [command[0], "-c", "import faxprint.cups.backend"])
     if runs is None:
         yield skip(
             name, f"{backend} installed; run as root to check that {BACKEND_USER} can run it"
