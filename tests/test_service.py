@@ -183,3 +183,63 @@ def test_queued_faxes_wait_for_a_service_and_it_sends_them(
     finally:
         assert service.stop() == 0
     assert list((tmp_path / "queue").iterdir()) == []  # its documents went with it
+
+
+def _faxprint(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    return subprocess.run([sys.executable, "-m", "faxprint", "--config", str(config), *args],
+                          capture_output=True, text=True, env=env, timeout=60, check=False)  # fmt: skip
+
+
+def test_a_queued_fax_is_cancelled_out_of_the_queue_and_never_sent(
+    tmp_path: Path, limited: SandboxServer
+) -> None:
+    config = _config(tmp_path, limited.url)
+    queued = _faxprint(config, "send", "--queue", "--to", "5556465589",
+                       str(make_pdf(tmp_path / "a.pdf")))  # fmt: skip
+    key = queued.stdout.split("(job ", 1)[1].split(")", 1)[0]
+    cancelled = _faxprint(config, "cancel", key)
+    assert cancelled.returncode == 0, cancelled.stderr
+    assert "cancelled (taken out of faxprint serve's queue)" in cancelled.stdout
+    assert list((tmp_path / "queue").iterdir()) == []
+    service = ServiceProcess(config, tmp_path / "journal.sqlite")
+    try:
+        assert service.answers()
+    finally:
+        assert service.stop() == 0
+    assert limited.requests == []  # never sent
+    with Journal(tmp_path / "journal.sqlite") as journal:
+        assert journal.get(key).state is State.CANCELLED  # type: ignore[union-attr]
+
+
+def test_an_uncertain_queued_fax_is_retried_or_cancelled_through_the_service(
+    tmp_path: Path, limited: SandboxServer
+) -> None:
+    from faxprint.sandbox.faults import Fault
+
+    config = _config(tmp_path, limited.url)
+    limited.faults.push(Fault.accept_then_drop())
+    limited.faults.push(Fault.accept_then_drop())
+    keys = []
+    for name in ("a", "b"):
+        queued = _faxprint(config, "send", "--queue", "--to", "5556465589",
+                           str(make_pdf(tmp_path / f"{name}.pdf")))  # fmt: skip
+        keys.append(queued.stdout.split("(job ", 1)[1].split(")", 1)[0])
+    service = ServiceProcess(config, tmp_path / "journal.sqlite")
+    try:
+        with Journal(tmp_path / "journal.sqlite") as journal:
+
+            def states() -> list[State | None]:
+                return [getattr(journal.get(k), "state", None) for k in keys]
+
+            wait_for(lambda: states() == [State.UNCERTAIN] * 2, timeout=30, what="both held")
+            retried = _faxprint(config, "retry", keys[0])
+            assert "back in faxprint serve's queue" in retried.stdout, retried.stderr
+            cancelled = _faxprint(config, "cancel", keys[1])
+            assert cancelled.stdout.strip().endswith("cancelled before it was sent")
+            wait_for(lambda: states() == [State.ACCEPTED, State.CANCELLED], timeout=30,
+                     what="the retried one sent, the other cancelled")  # fmt: skip
+    finally:
+        assert service.stop() == 0
+    assert len(limited.requests) == 3  # two lost answers, then the one a person resent
+    assert list((tmp_path / "queue").iterdir()) == []

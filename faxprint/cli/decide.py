@@ -3,8 +3,11 @@
 A job is uncertain (or interrupted) when its upload went out and no answer came back:
 only the account's sent faxes tell whether it exists. After checking, the admin either
 sends it again or settles it as not to be sent. Waiting printer jobs (``pending``,
-``retry``) can be cancelled too: CUPS stops trying them. The watcher and ``faxprint
-send`` retry in their own process, so their waiting jobs are refused. What happens on each path:
+``retry``) can be cancelled too: CUPS stops trying them, and so can jobs waiting in
+``faxprint serve``'s queue (``send --queue``: cancelled through the service, or taken out
+of the queue when none runs; retried: put back with their kept documents). The watcher
+and ``faxprint send`` retry in their own process, so their waiting jobs are refused. What
+happens on each path:
 
 =============  ======================================  ===================================
 path           retry                                   cancel
@@ -106,6 +109,11 @@ def retry_job(journal: JobStore, job: JobRecord, folder: Folder) -> str:
     if state not in RETRYABLE:
         raise SettleError(f"job {source_of(job)} is {state}: only uncertain, interrupted, failed "
                           "or retrying jobs can be sent again")  # fmt: skip
+    if job.source != Kind.CUPS and journal.work_item(job.key) is not None:
+        # held in faxprint serve's queue with its documents: the service sends it again
+        _decide(journal, job, State.RETRY, f"released by {_by()} to be sent again")
+        journal.put_back(job.key)
+        return f"{source_of(job)}: back in faxprint serve's queue, to be sent again now"
     if job.source == Kind.CUPS:
         printer_job = cups_jobs.CupsJob.of(job.key)
         cups_jobs.check_same(printer_job)
@@ -132,6 +140,8 @@ def cancel_job(journal: JobStore, job: JobRecord, folder: Folder) -> str:
         raise SettleError(f"job {source_of(job)} is {state}: only waiting, uncertain or "
                           "interrupted jobs can be cancelled")  # fmt: skip
     message = f"cancelled by {_by()}"
+    if job.source != Kind.CUPS and journal.work_item(job.key) is not None:
+        return _cancel_queued(journal, job, message)
     if job.source != Kind.CUPS and state in (State.PENDING.value, State.RETRY.value):
         # Only CUPS can stop a waiting job from being tried again: the watcher and
         # `faxprint send` retry in their own process, and a cancelled job may be sent.
@@ -153,6 +163,25 @@ def cancel_job(journal: JobStore, job: JobRecord, folder: Folder) -> str:
         done = cups_jobs.cancel(printer_job)
     _decide(journal, job, State.CANCELLED, message)
     return done
+
+
+def _cancel_queued(journal: JobStore, job: JobRecord, message: str) -> str:
+    """Cancel a job waiting in faxprint serve's queue: through the service when it runs
+    (an upload in hand stops unless all of it left), else out of the queue here."""
+    from faxprint.link import wire
+    from faxprint.service.queue import remove_folder
+
+    connection = wire.connect(wire.socket_path(journal.path), timeout=10.0)
+    if connection is not None:
+        with connection:
+            wire.send(connection, {"op": "cancel", "key": job.key})
+            said = next(wire.messages(connection), {}).get("said", "asked")
+        return f"{source_of(job)}: {said}"
+    item = journal.finish_work(job.key)
+    if item is not None:
+        remove_folder(item.folder)
+    _decide(journal, job, State.CANCELLED, message)
+    return f"{source_of(job)}: cancelled (taken out of faxprint serve's queue)"
 
 
 def _decide(journal: JobStore, job: JobRecord, state: State, message: str) -> None:
