@@ -19,7 +19,7 @@ from faxprint.sandbox import SandboxServer
 from tests.conftest import REPO
 from tests.support.configs import faxout_account, write_config
 from tests.support.cupsd import PrivateCupsd, private_cupsd
-from tests.support.helpers import started, watch_process
+from tests.support.helpers import make_pdf, started, watch_process
 from tests.support.secrets import TEST_PASSWORD
 from tests.test_security import TlsSandbox, tls_sandbox  # noqa: F401 -- a fixture
 
@@ -102,7 +102,7 @@ def test_a_healthy_server_passes_every_check(server: Server) -> None:
     status, checks = server.doctor()
     assert status == 0, checks
     expected = {"config", "config permissions", "account default", "backend", f"queue {QUEUE}",
-                "journal", "hot folder", "watcher", "AppArmor/SELinux"}  # fmt: skip
+                "journal", "service", "hot folder", "watcher", "AppArmor/SELinux"}  # fmt: skip
     assert expected <= set(checks)  # other tests' queues on this cupsd are listed too
     assert {state for state, _ in checks.values()} == {"ok"}, checks
     assert "GET: HTTP 405" in checks["account default"][1]
@@ -296,3 +296,37 @@ def test_only_a_real_watcher_counts_as_one(server: Server) -> None:
     assert not _is_watcher(["journalctl", "-fu", "faxprint-watch"])
     assert not _is_watcher(["less", "/var/log/faxprint-watch.log"])
     assert not _is_watcher(["faxprint", "history", "--to", "5556465589"])
+
+
+def test_the_service_runs_the_hot_folder_on_a_private_socket(
+    server: Server, tmp_path: Path
+) -> None:
+    from tests.support.service import ServiceProcess
+
+    assert server.watcher is not None
+    server.watcher.terminate()  # the service runs the folder instead
+    server.watcher.wait(60)
+    service = ServiceProcess(server.config, server.journal, user="lp" if AS_ROOT else None,
+                             log=tmp_path / "serve.log")  # fmt: skip
+    try:
+        status, checks = server.doctor()
+    finally:
+        assert service.stop() == 0, service.said()
+    pid = service.process.pid
+    assert checks["service"] == ("ok", f"faxprint serve running (pid {pid}), socket private "
+                                 "(mode 600)")  # fmt: skip
+    assert checks["watcher"] == ("ok", f"faxprint serve runs the hot folder (pid {pid})")
+    assert status == 0, checks
+
+
+def test_faxes_queued_for_a_service_that_does_not_run(server: Server, tmp_path: Path) -> None:
+    env = {**server.cupsd.env(), "FAXPRINT_CONFIG": str(server.config)}
+    queued = subprocess.run([sys.executable, "-m", "faxprint", "send", "--queue", "--to",
+                             "5556465589", str(make_pdf(tmp_path / "a.pdf"))], env=env,
+                            cwd=REPO, capture_output=True, text=True, timeout=60, check=True)  # fmt: skip
+    key = queued.stdout.split("(job ", 1)[1].split(")", 1)[0]
+    try:
+        _fails(server, "service", "1 queued item(s) wait", "systemctl enable --now faxprint")
+    finally:
+        subprocess.run([sys.executable, "-m", "faxprint", "cancel", key], env=env, cwd=REPO,
+                       capture_output=True, timeout=60, check=True)  # fmt: skip

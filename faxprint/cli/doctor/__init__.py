@@ -6,7 +6,8 @@ not by others when it holds a password); each account's endpoint (DNS, TCP, TLS,
 HTTP GET that sends no fax and no password); the CUPS backend (owner, mode, and that its
 interpreter imports faxprint as lp); each faxprint queue (enabled, accepting, a known
 account); the journal (the backend's user can write it); the hot folder (there, safe
-permissions, a watcher running); and AppArmor or SELinux denials for faxprint or the
+permissions, a watcher or the service running); faxprint serve (answering, its socket
+private, or nothing queued waiting for it); and AppArmor or SELinux denials for faxprint or the
 backend in the system logs. Checks of what lp may do need root (they run ``test`` as lp)
 and are skipped otherwise. The exit status is 1 when any check fails.
 """
@@ -19,7 +20,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from faxprint.cli.base import Command, ConfigSource
-from faxprint.cli.doctor import accounts, configuration, files, printer
+from faxprint.cli.doctor import accounts, configuration, files, printer, service
 from faxprint.cli.doctor.report import SYSTEM_LOGS, Check, Context
 
 CHECKS: tuple[Callable[[Context], Iterator[Check]], ...] = (
@@ -29,6 +30,7 @@ CHECKS: tuple[Callable[[Context], Iterator[Check]], ...] = (
     printer.check_backend,
     printer.check_queues,
     files.check_journal,
+    service.check_service,
     files.check_hotfolder,
     files.check_denials,
 )

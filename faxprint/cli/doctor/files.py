@@ -73,7 +73,12 @@ def check_hotfolder(context: Context) -> Iterator[Check]:
         yield fail("hot subfolder", f"{problem}: not as open, or not as safe, as the top",
                    f"chmod {mode:o} and chgrp it like {folder}")  # fmt: skip
     watchers = watcher_pids()
-    if not watchers:
+    from faxprint.cli.doctor.service import service_pid
+
+    served = service_pid(Path(context.settings.journal)) if context.settings else None
+    if served is not None and not watchers:
+        yield ok("watcher", f"faxprint serve runs the hot folder (pid {served})")
+    elif not watchers:
         fix = "systemctl enable --now faxprint-watch (contrib/faxprint-watch.service)"
         yield fail("watcher", "no `faxprint watch` process is running", fix)
     else:
