@@ -315,7 +315,7 @@ def _backend_pid(backend: Path) -> int | None:
                 argv = (entry / "cmdline").read_bytes().split(b"\0")
             except OSError:
                 continue
-            if str(backend).encode() in argv[:2]:
+            if str(backend).encode() in argv[:3]:  # python -S BACKEND ...
                 return int(entry.name)
     return None
 
