@@ -141,6 +141,25 @@ class Service:
 
 
 @dataclass(frozen=True)
+class Web:
+    """The outbox ``faxprint serve`` serves: where it listens (``""``: nowhere), its TLS
+    certificate and key (none: put it behind the print server's TLS), who administers it,
+    and the sign-in helper's socket."""
+
+    listen: str = "127.0.0.1:8631"
+    tls_cert: str = ""
+    tls_key: str = ""
+    admin_group: str = "lpadmin"
+    auth_socket: str = "/run/faxprint/auth.sock"
+
+    def __post_init__(self) -> None:
+        if self.listen and not self.listen.rpartition(":")[2].isdigit():
+            raise ValueError("listen must be HOST:PORT, or empty for no outbox")
+        if bool(self.tls_cert) != bool(self.tls_key):
+            raise ValueError("tls_cert and tls_key go together")
+
+
+@dataclass(frozen=True)
 class Config:
     """Everything faxprint was configured with."""
 
@@ -150,6 +169,7 @@ class Config:
     limits: Limits = Limits()
     printer: Printer = Printer()
     service: Service = Service()
+    web: Web = Web()
     uncertain: str = "hold"
     source: Path | None = None
     hotfolder: Mapping[str, Any] = field(default_factory=dict)  # see faxprint.hotfolder.settings
@@ -230,8 +250,8 @@ def from_mapping(
     env = os.environ if env is None else env
     where = str(source or "configuration")
     base = source.parent if source is not None else Path.cwd()  # relative paths start here
-    only(data, {"journal", "retry", "limits", "printer", "service", "uncertain", "accounts",
-                "hotfolder"}, where)  # fmt: skip
+    only(data, {"journal", "retry", "limits", "printer", "service", "web", "uncertain",
+                "accounts", "hotfolder"}, where)  # fmt: skip
     accounts = _accounts(data, where, mode, base)
     uncertain = str(data.get("uncertain", "hold"))
     if uncertain not in UNCERTAIN_POLICIES:
@@ -255,6 +275,7 @@ def from_mapping(
         printer=_table_of(
             Printer, _table(data.get("printer", {}), f"{where}: [printer]"), f"{where}: [printer]"
         ),
+        web=_table_of(Web, _table(data.get("web", {}), f"{where}: [web]"), f"{where}: [web]"),
         uncertain=uncertain,
         source=source,
         hotfolder=hotfolder,

@@ -76,8 +76,9 @@ EOF
     exec "$venv/bin/faxprint" sandbox --store "$store"
     ;;
 test)
-    # faketime: the fault campaign jumps the backend's clock; curl and time: the benchmarks
-    install_system_packages faketime curl time
+    # faketime: the fault campaign jumps the backend's clock; curl and time: the benchmarks;
+    # chromium and its driver: the outbox's browser tests (no browser download)
+    install_system_packages faketime curl time chromium chromium-driver
     install_faxprint "[test]"
     cd "$repo"
     say "ruff"

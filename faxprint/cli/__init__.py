@@ -48,7 +48,7 @@ EXAMPLES = """examples:
 `COMMAND --help` tells more; so do `man faxprint` and the README."""
 
 #: Commands whose one line per request or job event is what their users watch.
-SERVERS = ("sandbox", "watch", "serve")
+SERVERS = ("sandbox", "watch", "serve", "auth-helper")
 
 
 def _completion_arguments(parser: argparse.ArgumentParser) -> None:

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import argparse
 import re
-import shutil
-import subprocess
 import time
 
 from faxprint.cli.base import Command, ConfigSource
@@ -43,18 +41,14 @@ def run_address(args: argparse.Namespace, config: ConfigSource) -> int:
     refusal = _not_yours(int(match["number"]), args.job)
     if refusal:
         return say(refusal, EX_REFUSED)
-    lp = shutil.which("lp")
-    if lp is None:
-        return say("lp is missing: install the Debian package cups-client", EX_REFUSED)
-    command = [lp, "-i", match["number"], "-H", "resume"]
-    for name, value in options.items():
-        command += ["-o", f"{name}={_quoted(value)}"]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
-    if done.returncode != 0:
-        said = (done.stderr or done.stdout).strip().splitlines()
-        why = printable(said[-1] if said else f"exit {done.returncode}")
-        return say(f"CUPS refused to address {args.job}: {why} (only the job's owner or root "
-                   "may; is it waiting for an address?)", EX_REFUSED)  # fmt: skip
+    from faxprint.cups.jobs import address
+    from faxprint.errors import SettleError
+
+    try:
+        address(int(match["number"]), options)
+    except SettleError as error:
+        return say(f"{error.message} (only the job's owner or root may; is it waiting for an "
+                   "address?)", EX_REFUSED)  # fmt: skip
     print(f"faxprint: {args.job}: addressed to {printable(options['fax-to'], limit=200)}; "
           "the printer sends it now")  # fmt: skip
     return 0
@@ -83,11 +77,6 @@ def _not_yours(number: int, shown: str) -> str:
 
 
 _HELD = 4
-
-
-def _quoted(value: str) -> str:
-    """A value as CUPS's option parser reads it back whole (spaces, commas, quotes)."""
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def run_expire(args: argparse.Namespace, config: ConfigSource) -> int:

@@ -43,6 +43,39 @@ def run(args: argparse.Namespace, config: ConfigSource) -> int:
     return 0
 
 
+def run_auth_helper(args: argparse.Namespace, config: ConfigSource) -> int:
+    """Answer the outbox's password checks, as root (:mod:`faxprint.web.auth`)."""
+    from pathlib import Path
+
+    from faxprint.cli.exits import say
+    from faxprint.web.auth import Helper
+
+    if os.geteuid() != 0:
+        return say("the sign-in helper checks other users' passwords: run it as root "
+                   "(contrib/faxprint-auth.socket)", 77)  # fmt: skip
+    try:
+        helper = Helper(service=args.pam_service, group=args.group)
+    except KeyError:
+        return say(f"no group {args.group!r}", 78)
+    server = helper.listen(Path(args.socket))
+
+    def stop(signum: int, frame: object) -> None:
+        helper.stopping.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    helper.serve(server)
+    return 0
+
+
+def _helper_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--socket", default="/run/faxprint/auth.sock",
+                        help="where to listen (default /run/faxprint/auth.sock)")  # fmt: skip
+    parser.add_argument("--group", default="lp", help="the group that may ask (default lp)")
+    parser.add_argument("--pam-service", default="cups",
+                        help="the PAM service that checks (default cups, as cupsd)")  # fmt: skip
+
+
 def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--workers", type=int, help="faxes sent at once (default: [service] workers)"
@@ -57,5 +90,13 @@ COMMANDS = (
         "send --queue`), within each account's rate, users in turn; run the configured "
         "hot folder; follow deliveries. Run it as the journal's owner (lp on a print "
         "server); the printer hands its jobs to it and sends them itself when it is down.",
+    ),
+    Command(
+        "auth-helper", run_auth_helper, _helper_arguments,
+        help="check outbox sign-ins against PAM, as root (a service)",
+        description="The one part of the outbox that runs as root: it answers whether a "
+        "password is a user's (PAM service cups, as cupsd checks them), on a socket only "
+        "root and the lp group may open, refusing a user's checks for a while after five "
+        "failures. contrib/faxprint-auth.socket starts it.",
     ),
 )  # fmt: skip

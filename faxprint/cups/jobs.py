@@ -106,3 +106,28 @@ def _act(job: CupsJob, *, retry: bool) -> str:
         ) from None
     except RuntimeError as exc:  # cupsd went away
         raise SettleError(f"cannot reach CUPS: {printable(str(exc))}") from None
+
+
+def address(number: int, options: dict[str, str], *, as_user: str | None = None) -> None:
+    """Give held CUPS job ``number`` these fax options and release it (``lp -i N -o ...
+    -H resume``), as ``as_user`` when given (``lp -U``: the outbox acts for the job's
+    owner, whom it signed in); SettleError with CUPS's own refusal."""
+    import shutil
+    import subprocess
+
+    lp = shutil.which("lp")
+    if lp is None:
+        raise SettleError("lp is missing: install the Debian package cups-client")
+    command = [lp, *(["-U", as_user] if as_user else []), "-i", str(number), "-H", "resume"]
+    for name, value in options.items():
+        command += ["-o", f"{name}={quoted(value)}"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    if done.returncode != 0:
+        said = (done.stderr or done.stdout).strip().splitlines()
+        why = printable(said[-1] if said else f"exit {done.returncode}")
+        raise SettleError(f"CUPS refused to address job {number}: {why}")
+
+
+def quoted(value: str) -> str:
+    """A value as CUPS's option parser reads it back whole (spaces, commas, quotes)."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'

@@ -62,6 +62,7 @@ class Service:
         server = listen(Path(wire.socket_path(self.settings.journal)), self._message)
         threading.Thread(target=server.serve_forever, name="socket", daemon=True).start()
         hot = self._hot_folder()
+        self.outbox = self._outbox()
         threading.Thread(target=self._follow, name="delivery", daemon=True).start()
         where = wire.socket_path(self.settings.journal)
         event(logger, logging.INFO, "serving", journal=str(self.settings.journal),
@@ -182,6 +183,16 @@ class Service:
 
         threading.Thread(target=stop, name="hotfolder-stop", daemon=True).start()
         return thread
+
+    def _outbox(self) -> str:
+        """Start the outbox; a fault in it is a warning, never the end of sending."""
+        from faxprint.web.server import start
+
+        try:
+            return start(self.settings, self.stopping)
+        except Exception as exc:  # the outbox is beside the point of sending
+            logger.warning("the outbox did not start: %s: %s", type(exc).__name__, exc)
+            return ""
 
     def _gate(self, account: str, lane: str) -> Any:
         return self.scheduler.gate(account, lane, stopping=self.stopping)
