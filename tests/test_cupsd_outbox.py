@@ -14,6 +14,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -152,3 +153,74 @@ def test_each_person_addresses_her_own_job_through_the_api(
     assert numbers == ["5555568552", "5556465589"]  # each once
     wait_for(lambda: [j["state"] for j in outbox.jobs(ann)] == ["accepted"], timeout=30,
              what="ann's job accepted")  # fmt: skip
+
+
+#: Where the browser test leaves its screenshots (the README's come from a run of it).
+ARTEFACTS = Path(os.environ.get("FAXPRINT_TEST_ARTEFACTS", "/tmp/faxprint-test-artefacts"))
+
+
+def _browser(profile: Path) -> Any:
+    """Debian's Chromium, headless, driven by Debian's chromedriver: nothing downloaded."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--no-first-run", "--disable-background-networking", "--disable-sync",
+                 "--disable-component-update", "--disable-quic", "--window-size=1000,700",
+                 f"--user-data-dir={profile}"):  # fmt: skip
+        options.add_argument(flag)
+    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+
+
+def _address_on_the_page(browser: Any, url: str, person: str, number: str, shots: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    browser.get(f"{url}/")
+    assert browser.current_url.endswith("/signin")
+    browser.find_element(By.NAME, "user").send_keys(person)
+    browser.find_element(By.NAME, "password").send_keys(PEOPLE[person])
+    browser.find_element(By.CSS_SELECTOR, "form.signin button").click()
+    _until(browser, lambda: not browser.current_url.endswith("/signin"), "signed in")
+    rows = browser.find_elements(By.CSS_SELECTOR, "table.jobs tbody tr")
+    assert [r.find_element(By.CSS_SELECTOR, "td.state").text for r in rows] == [
+        "waiting for an address"]  # hers alone  # fmt: skip
+    browser.save_screenshot(str(ARTEFACTS / f"{shots}-my-faxes.png"))
+    rows[0].find_element(By.CSS_SELECTOR, "a").click()
+    _until(browser, lambda: "/jobs/" in browser.current_url, "the job's page")
+    browser.find_element(By.NAME, "to").send_keys(number)
+    browser.find_element(By.NAME, "cover_text").send_keys("Signed, page 2")
+    browser.save_screenshot(str(ARTEFACTS / f"{shots}-address.png"))
+    browser.find_element(By.CSS_SELECTOR, "form.address button").click()
+    _until(browser, lambda: browser.find_elements(By.CSS_SELECTOR, "p.said"), "the answer")
+    said = browser.find_element(By.CSS_SELECTOR, "p.said").text
+    assert said.endswith(f"addressed to {number}; the printer sends it now"), said
+    browser.save_screenshot(str(ARTEFACTS / f"{shots}-sent.png"))
+
+
+def _until(browser: Any, condition: Any, what: str) -> None:
+    """Wait for the page (a click's navigation ends when the next page is there)."""
+    wait_for(condition, timeout=30, what=lambda: f"{what}: {browser.current_url} "
+             f"{browser.page_source[:2000]}")  # fmt: skip
+
+
+def test_each_person_addresses_her_own_job_on_the_page_in_chromium(
+    cupsd: PrivateCupsd, outbox: Outbox, tmp_path: Path
+) -> None:
+    keys = _print_unaddressed(cupsd, outbox, tmp_path)
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    for person, number in (("faxtestann", "5556465589"), ("faxtestbob", "5555568552")):
+        browser = _browser(tmp_path / f"profile-{person}")
+        try:
+            _address_on_the_page(browser, outbox.url, person, number, f"outbox-{person}")
+            other = keys["faxtestbob" if person == "faxtestann" else "faxtestann"]
+            browser.get(f"{outbox.url}/jobs/{other}")
+            assert "no such job" in browser.page_source  # another's job: 404
+        finally:
+            browser.quit()
+    wait_for(lambda: len(outbox.sandbox.faxes()) == 2, timeout=60, what="both faxes")
+    faxes = outbox.sandbox.faxes()
+    assert sorted(f.record["recipients"][0]["number"] for f in faxes) == [
+        "5555568552", "5556465589"]  # each once  # fmt: skip
+    assert {f.record.get("coverpagetext") for f in faxes} == {"Signed, page 2"}

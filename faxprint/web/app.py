@@ -22,7 +22,7 @@ from faxprint.web import guard, jobs
 from faxprint.web.auth import AuthUnavailable, check_password
 
 Ask = Callable[[str, str], bool]
-OPEN = frozenset({"signin", "static"})
+OPEN = frozenset({"signin", "signin_post", "static"})  # the endpoints anyone may reach
 
 
 def create_app(settings: configuration.Config, *, ask: Ask | None = None,

@@ -108,6 +108,10 @@ class Helper:
                 connection, _ = server.accept()
             except TimeoutError:
                 continue
+            except OSError:  # the socket was closed: stopping
+                if self.stopping.is_set():
+                    return
+                raise
             threading.Thread(target=self._answer, args=(connection,), daemon=True).start()
 
     def _answer(self, connection: socket.socket) -> None:

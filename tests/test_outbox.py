@@ -1,0 +1,219 @@
+"""The outbox's door and pages through Flask's test client, the password check faked at
+its seam (the real one, PAM through the root helper, is tests/test_cupsd_outbox.py and
+the helper's own tests below): 401 and 404, sign-in limits, CSRF, escaping of what came
+from a document, cookie flags and security headers."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from faxprint import config as configuration
+from faxprint.journal import Journal
+from faxprint.web import auth
+from faxprint.web.app import create_app
+from tests.conftest import REPO
+from tests.support.configs import faxout_account, write_config
+
+PASSWORDS = {"ann": "ann-pw", "bob": "bob-pw"}
+HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+
+
+def _ask(user: str, password: str) -> bool:
+    return PASSWORDS.get(user) == password
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> configuration.Config:
+    config = write_config(tmp_path, faxout_account("http://127.0.0.1:9/faxapi.asp"))
+    settings = configuration.load(config, env={})
+    with Journal(settings.journal) as journal:
+        journal.unaddressed("cups:Fax:7:aaaa", "waiting for an address", source="cups",
+                            account="default", documents=["offer.pdf"], user="ann",
+                            title=HOSTILE)  # fmt: skip
+        journal.unaddressed("cups:Fax:8:bbbb", "waiting for an address", source="cups",
+                            account="default", documents=["bill.pdf"], user="bob",
+                            title="bob's bill")  # fmt: skip
+    return settings
+
+
+@pytest.fixture
+def client(settings: configuration.Config) -> FlaskClient:
+    return create_app(settings, ask=_ask).test_client()
+
+
+def _sign_in(client: FlaskClient, user: str = "ann") -> str:
+    answer = client.post("/signin", data={"user": user, "password": PASSWORDS[user]})
+    assert answer.status_code == 302, answer.text
+    page = client.get("/").text
+    found = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert found is not None
+    return found[1]
+
+
+def test_no_credentials_401_and_the_pages_send_to_sign_in(client: FlaskClient) -> None:
+    answer = client.get("/api/jobs")
+    assert answer.status_code == 401
+    assert answer.headers["WWW-Authenticate"] == 'Basic realm="faxprint outbox"'
+    assert client.get("/").headers["Location"] == "/signin"
+    assert client.get("/jobs/cups:Fax:7:aaaa").status_code == 302
+    wrong = client.get("/api/jobs", headers=_basic("ann", "nope"))
+    assert wrong.status_code == 401
+
+
+def _basic(user: str, password: str) -> dict[str, str]:
+    import base64
+
+    return {"Authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()}
+
+
+def test_each_user_sees_her_own_jobs_and_no_one_elses(client: FlaskClient) -> None:
+    ann = _basic("ann", "ann-pw")
+    listed = client.get("/api/jobs", headers=ann).json
+    assert listed is not None and [j["key"] for j in listed["jobs"]] == ["cups:Fax:7:aaaa"]
+    assert client.get("/api/jobs/cups:Fax:8:bbbb", headers=ann).status_code == 404
+    assert client.get("/api/jobs/no-such-job", headers=ann).status_code == 404
+    stolen = client.post("/api/jobs/cups:Fax:8:bbbb/address", json={"to": ["5556465589"]},
+                         headers=ann)  # fmt: skip
+    assert stolen.status_code == 404
+    _sign_in(client, "ann")
+    assert client.get("/jobs/cups:Fax:8:bbbb").status_code == 404
+    assert "bob's bill" not in client.get("/").text
+
+
+def test_what_came_from_a_document_is_text(client: FlaskClient) -> None:
+    _sign_in(client)
+    for page in (client.get("/").text, client.get("/jobs/cups:Fax:7:aaaa").text):
+        assert "<script>alert" not in page and "<img src=x" not in page
+        assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page
+        assert re.findall(r"<script(?![^>]*\bsrc=)", page) == []  # no inline script at all
+
+
+def test_a_form_without_its_token_changes_nothing(client: FlaskClient) -> None:
+    token = _sign_in(client)
+    form = {"to": "5556465589"}
+    assert client.post("/jobs/cups:Fax:7:aaaa/address", data=form).status_code == 403
+    forged = client.post("/jobs/cups:Fax:7:aaaa/address", data={**form, "csrf": "forged"})
+    assert forged.status_code == 403
+    assert client.post("/signout").status_code == 403  # signing out is a change too
+    json_without = client.post("/api/jobs/cups:Fax:7:aaaa/address", json={"to": ["5556465589"]})
+    assert json_without.status_code == 403  # a session's JSON needs the token as well
+    assert token  # the page carried one
+
+
+def test_basic_credentials_change_things_with_json_only(client: FlaskClient) -> None:
+    ann = _basic("ann", "ann-pw")
+    as_form = client.post("/api/jobs/cups:Fax:7:aaaa/address", data={"to": "5556465589"},
+                          headers=ann)  # fmt: skip
+    assert as_form.status_code == 400
+    bad = client.post("/api/jobs/cups:Fax:7:aaaa/address", json={"to": ["12"]}, headers=ann)
+    assert bad.status_code == 400 and "12" in bad.json["error"]  # type: ignore[index]
+
+
+def test_sign_in_attempts_are_limited_per_user(client: FlaskClient) -> None:
+    for _ in range(5):
+        wrong = client.post("/signin", data={"user": "ann", "password": "guess"})
+        assert wrong.status_code == 401 and "wrong name or password" in wrong.text
+    locked = client.post("/signin", data={"user": "ann", "password": "ann-pw"})
+    assert locked.status_code == 429 and "too many failed sign-ins" in locked.text
+    assert client.get("/api/jobs", headers=_basic("ann", "ann-pw")).status_code == 429
+    assert client.post("/signin", data={"user": "bob", "password": "bob-pw"}).status_code == 302
+
+
+def test_cookies_and_headers(settings: configuration.Config) -> None:
+    secure = create_app(settings, ask=_ask, secure=True).test_client()
+    answer = secure.post("/signin", data={"user": "ann", "password": "ann-pw"})
+    cookie = answer.headers["Set-Cookie"]
+    for flag in ("HttpOnly", "SameSite=Strict", "Secure"):
+        assert flag in cookie
+    assert "Content-Security-Policy" in answer.headers
+    assert "script-src 'self'" in answer.headers["Content-Security-Policy"]
+    assert "unsafe-inline" not in answer.headers["Content-Security-Policy"]
+    assert answer.headers["X-Frame-Options"] == "DENY"
+    assert answer.headers["Strict-Transport-Security"].startswith("max-age=")
+    plain = create_app(settings, ask=_ask).test_client()
+    assert "Secure" not in plain.post("/signin", data={"user": "ann", "password": "ann-pw"}
+                                      ).headers["Set-Cookie"]  # fmt: skip
+
+
+def test_no_secret_of_an_account_in_any_answer(client: FlaskClient,
+                                               settings: configuration.Config) -> None:  # fmt: skip
+    from tests.support.secrets import TEST_PASSWORD
+
+    _sign_in(client)
+    for path in ("/", "/jobs/cups:Fax:7:aaaa", "/api/jobs", "/api/jobs/cups:Fax:7:aaaa"):
+        assert TEST_PASSWORD not in client.get(path).text
+
+
+# -- the root sign-in helper -----------------------------------------------------------
+
+
+class _Pam:
+    """PAM at its seam: counts the questions, knows one password."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        import pamela
+
+        self.asked = 0
+
+        def authenticate(user: str, password: str, **kwargs: Any) -> None:
+            self.asked += 1
+            if (user, password) != ("ann", "right"):
+                raise pamela.PAMError(7, "Authentication failure")
+
+        monkeypatch.setattr(pamela, "authenticate", authenticate)
+
+
+def test_the_helper_stops_asking_pam_after_five_failures(monkeypatch: pytest.MonkeyPatch) -> None:
+    pam = _Pam(monkeypatch)
+    helper = auth.Helper(group="root")
+    assert helper.check("ann", "right")
+    assert [helper.check("ann", "guess") for _ in range(5)] == [False] * 5
+    assert not helper.check("ann", "right")  # locked out: PAM is not even asked
+    assert pam.asked == 6
+    assert not helper.check("-rf", "x") and not helper.check("a:b", "x") and pam.asked == 6
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="SO_PEERCRED")
+def test_the_helper_answers_its_group_and_root_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    if os.geteuid() != 0:
+        pytest.skip("running a client as another user needs root")
+    import shutil
+    import tempfile
+
+    _Pam(monkeypatch)
+    helper = auth.Helper(group="lp")
+    folder = Path(tempfile.mkdtemp(prefix="faxprint-auth-"))  # where lp and nobody can look
+    folder.chmod(0o755)
+    server = helper.listen(folder / "auth.sock")
+    threading.Thread(target=helper.serve, args=(server,), daemon=True).start()
+    try:
+        assert auth.check_password("ann", "right", folder / "auth.sock")
+        assert not auth.check_password("ann", "wrong", folder / "auth.sock")
+        probe = ("import sys; sys.path.insert(0, sys.argv[2]); from pathlib import Path; "
+                 "from faxprint.web import auth\n"
+                 "try:\n    print(auth.check_password('ann', 'right', Path(sys.argv[1])))\n"
+                 "except auth.AuthUnavailable as e:\n    print('unavailable', e)")  # fmt: skip
+        for user, expected in (("lp", "True"), ("nobody", "unavailable")):
+            done = subprocess.run([sys.executable, "-c", probe, str(folder / "auth.sock"),
+                                   str(REPO)], capture_output=True, text=True, user=user,
+                                  group=user if user == "lp" else "nogroup", cwd="/",
+                                  timeout=30, check=False)  # fmt: skip
+            assert done.stdout.startswith(expected), (user, done.stdout, done.stderr)
+        mode = (folder / "auth.sock").stat().st_mode & 0o777
+        assert oct(mode) == "0o660"
+    finally:
+        helper.stopping.set()
+        server.close()
+        shutil.rmtree(folder, ignore_errors=True)
