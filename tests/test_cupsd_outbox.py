@@ -144,6 +144,13 @@ def test_each_person_addresses_her_own_job_through_the_api(
     stolen = requests.post(f"{api}/{keys[bob]}/address", json={"to": ["5550001111"]},
                            auth=(ann, PEOPLE[ann]), timeout=30)  # fmt: skip
     assert stolen.status_code == 404
+    page = requests.get(f"{api}/{keys[ann]}/pages/1.png", auth=(ann, PEOPLE[ann]), timeout=30)
+    assert page.status_code == 200 and page.content.startswith(b"\x89PNG\r\n\x1a\n")
+    assert page.headers["Content-Type"] == "image/png"
+    for path in (f"{keys[bob]}/pages/1.png", f"{keys[ann]}/pages/2.png"):
+        assert requests.get(f"{api}/{path}", auth=(ann, PEOPLE[ann]), timeout=30).status_code == 404
+    shown = requests.get(f"{api}/{keys[ann]}", auth=(ann, PEOPLE[ann]), timeout=30).json()
+    assert shown["previews"] == 1 and shown["user"] == ann
     for person, number in ((ann, "5556465589"), (bob, "5555568552")):
         sent = requests.post(f"{api}/{keys[person]}/address", json={"to": [number]},
                              auth=(person, PEOPLE[person]), timeout=30)  # fmt: skip
@@ -153,6 +160,8 @@ def test_each_person_addresses_her_own_job_through_the_api(
     assert numbers == ["5555568552", "5556465589"]  # each once
     wait_for(lambda: [j["state"] for j in outbox.jobs(ann)] == ["accepted"], timeout=30,
              what="ann's job accepted")  # fmt: skip
+    assert not (outbox.journal.parent / "waiting").exists() or not any(
+        (outbox.journal.parent / "waiting").iterdir())  # the previews' copies went  # fmt: skip
 
 
 #: Where the browser test leaves its screenshots (the README's come from a run of it).
@@ -224,3 +233,29 @@ def test_each_person_addresses_her_own_job_on_the_page_in_chromium(
     assert sorted(f.record["recipients"][0]["number"] for f in faxes) == [
         "5555568552", "5556465589"]  # each once  # fmt: skip
     assert {f.record.get("coverpagetext") for f in faxes} == {"Signed, page 2"}
+
+
+def test_a_waiting_job_cancelled_then_sent_again_to_a_number(
+    cupsd: PrivateCupsd, outbox: Outbox, tmp_path: Path
+) -> None:
+    ann, auth = "faxtestann", ("faxtestann", PEOPLE["faxtestann"])
+    job = cupsd.lp(QUEUE, make_pdf(tmp_path / "late.pdf"), user=ann, title="late offer")
+    with Journal(outbox.journal) as journal:
+        wait_for(lambda: journal.recent(state=State.UNADDRESSED), timeout=60, what="waiting")
+        [waiting] = journal.recent(state=State.UNADDRESSED)
+    api = f"{outbox.url}/api/jobs/{waiting.key}"
+    bob = requests.post(f"{api}/cancel", json={}, auth=("faxtestbob", PEOPLE["faxtestbob"]),
+                        timeout=30)  # fmt: skip
+    assert bob.status_code == 404  # not his
+    cancelled = requests.post(f"{api}/cancel", json={}, auth=auth, timeout=30)
+    assert cancelled.status_code == 202, cancelled.text
+    assert cupsd.wait_job(job) == 7  # canceled in CUPS
+    assert requests.get(api, auth=auth, timeout=30).json()["state"] == "cancelled"
+    again = requests.post(f"{api}/resend", json={"to": ["5556465589|Jane Doe"]}, auth=auth,
+                          timeout=30)  # fmt: skip
+    assert again.status_code == 202, again.text
+    wait_for(lambda: len(outbox.sandbox.faxes()) == 1, timeout=60, what="the fax sent again")
+    [fax] = outbox.sandbox.faxes()
+    assert fax.record["recipients"] == [{"number": "5556465589", "name": "Jane Doe"}]
+    refused = requests.post(f"{api}/cancel", json={}, auth=auth, timeout=30)
+    assert refused.status_code == 400 and "accepted" in refused.json()["error"]

@@ -217,3 +217,39 @@ def test_the_helper_answers_its_group_and_root_alone(
         helper.stopping.set()
         server.close()
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_the_address_book_is_searched_as_one_types(
+    client: FlaskClient, settings: configuration.Config
+) -> None:
+    from faxprint.journal import Contact
+
+    with Journal(settings.journal) as journal:
+        journal.add_contact(Contact("Accounting", "5556465589", "ACME", ("office",)))
+        journal.add_contact(Contact("Jane Doe", "5555568552"))
+    assert client.get("/api/contacts?q=acc").status_code == 401
+    ann = _basic("ann", "ann-pw")
+    for query, names in (("acc", ["Accounting"]), ("acme", ["Accounting"]), ("55568", ["Jane Doe"]),
+                         ("  JANE   doe ", ["Jane Doe"]), ("nobody", [])):  # fmt: skip
+        answer = client.get(f"/api/contacts?q={query}", headers=ann).json
+        assert answer is not None and [c["name"] for c in answer["contacts"]] == names, query
+
+
+def test_the_health_panel_is_for_admins(
+    settings: configuration.Config, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from faxprint.web import jobs as outbox_jobs
+
+    monkeypatch.setattr(outbox_jobs, "is_admin", lambda user, group: user == "bob")
+    client = create_app(settings, ask=_ask).test_client()
+    assert client.get("/api/health", headers=_basic("ann", "ann-pw")).status_code == 404
+    health = client.get("/api/health", headers=_basic("bob", "bob-pw")).json
+    assert health is not None
+    [account] = health["accounts"]
+    assert (account["name"], account["transport"], account["waiting_for_a_person"]) == (
+        "default", "faxout", 2)  # fmt: skip  (both wait for an address)
+    listed = client.get("/api/jobs", headers=_basic("bob", "bob-pw")).json
+    assert listed is not None and len(listed["jobs"]) == 2  # an admin sees every job
+    _sign_in(client, "bob")
+    assert "paused by its rate" not in client.get("/admin").text
+    assert "ready" in client.get("/admin").text

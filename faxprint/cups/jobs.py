@@ -108,24 +108,35 @@ def _act(job: CupsJob, *, retry: bool) -> str:
         raise SettleError(f"cannot reach CUPS: {printable(str(exc))}") from None
 
 
-def address(number: int, options: dict[str, str], *, as_user: str | None = None) -> None:
-    """Give held CUPS job ``number`` these fax options and release it (``lp -i N -o ...
-    -H resume``), as ``as_user`` when given (``lp -U``: the outbox acts for the job's
-    owner, whom it signed in); SettleError with CUPS's own refusal."""
+def address(number: int, options: dict[str, str], *, as_user: str | None = None,
+            hold: str = "resume") -> None:  # fmt: skip
+    """Give CUPS job ``number`` these fax options and let it go (``lp -i N -o ... -H
+    resume``; ``hold="restart"`` runs an ended job again), as ``as_user`` when given
+    (``lp -U``: the outbox acts for the job's owner, whom it signed in); SettleError with
+    CUPS's own refusal."""
+    command = ["-i", str(number), "-H", hold]
+    for name, value in options.items():
+        command += ["-o", f"{name}={quoted(value)}"]
+    _client("lp", command, as_user, f"CUPS refused to address job {number}")
+
+
+def cancel_as(number: int, as_user: str) -> None:
+    """Cancel CUPS job ``number`` as its owner (``cancel -U``), for the outbox."""
+    _client("cancel", [str(number)], as_user, f"CUPS refused to cancel job {number}")
+
+
+def _client(program: str, arguments: list[str], as_user: str | None, refused: str) -> None:
     import shutil
     import subprocess
 
-    lp = shutil.which("lp")
-    if lp is None:
-        raise SettleError("lp is missing: install the Debian package cups-client")
-    command = [lp, *(["-U", as_user] if as_user else []), "-i", str(number), "-H", "resume"]
-    for name, value in options.items():
-        command += ["-o", f"{name}={quoted(value)}"]
+    found = shutil.which(program)
+    if found is None:
+        raise SettleError(f"{program} is missing: install the Debian package cups-client")
+    command = [found, *(["-U", as_user] if as_user else []), *arguments]
     done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
     if done.returncode != 0:
         said = (done.stderr or done.stdout).strip().splitlines()
-        why = printable(said[-1] if said else f"exit {done.returncode}")
-        raise SettleError(f"CUPS refused to address job {number}: {why}")
+        raise SettleError(f"{refused}: {printable(said[-1] if said else str(done.returncode))}")
 
 
 def quoted(value: str) -> str:

@@ -32,7 +32,14 @@ from faxprint.errors import CancelledError, DocumentError, FaxPrintError
 from faxprint.journal import HELD, JobRecord, Journal, State, WorkItem
 from faxprint.outcome import JobKey, Kind, Outcome, Source, Status
 from faxprint.service.hub import Hub, base
-from faxprint.service.queue import FaxSpec, PrintSpec, new_folder, remove_folder
+from faxprint.service.queue import (
+    FaxSpec,
+    PrintSpec,
+    forget_waiting,
+    keep_waiting,
+    new_folder,
+    remove_folder,
+)
 from faxprint.submitter import Submitter
 
 logger = logging.getLogger(__name__)
@@ -100,6 +107,7 @@ class Worker:
     # -- printer jobs ---------------------------------------------------------------
 
     def _plan(self, journal: Journal, item: WorkItem) -> None:
+        forget_waiting(journal.path, item.key)  # back, addressed (or not): planned anew
         spec = PrintSpec.of(item)
         key = JobKey.parse(item.key)
         source = Source(Kind.CUPS, user=spec.user, title=spec.title)
@@ -116,7 +124,7 @@ class Worker:
                 names = [s.name or "" for s in sources]
                 message = hold_unaddressed(journal, self.settings.printer, item.key, source,
                                            account.name, names)  # fmt: skip
-                self._settle(journal, item)
+                self._hold(journal, item)
                 self._verdict(item.key, report.HOLD, [f"WARNING: Fax {message}"])
                 return
         except FaxPrintError as error:
@@ -234,6 +242,16 @@ class Worker:
         self.hub.publish(item.key, _fax_event(outcome))
         if item.key == base(item.key):
             self._verdict(item.key, report.EXIT_STATUS[outcome.status], report.lines(outcome))
+
+    def _hold(self, journal: Journal, item: WorkItem) -> None:
+        """A printer job nothing addresses leaves the queue; its documents are kept for
+        the outbox's previews while it waits (a cancelled one's go)."""
+        journal.finish_work(item.key)
+        job = journal.get(item.key)
+        if job is not None and job.state is State.UNADDRESSED:
+            keep_waiting(item.folder, journal.path, item.key)
+        else:
+            remove_folder(item.folder)
 
     def _settle(self, journal: Journal, item: WorkItem) -> None:
         journal.finish_work(item.key)

@@ -10,15 +10,13 @@ typed; no account's secret is ever in an answer.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, Response, abort, g, jsonify, redirect, render_template, request, session
+from flask import Flask, Response, abort, g, jsonify, redirect, request, session
 
 from faxprint import config as configuration
-from faxprint.errors import FaxPrintError
-from faxprint.web import guard, jobs
+from faxprint.web import guard, jobs, views
 from faxprint.web.auth import AuthUnavailable, check_password
 
 Ask = Callable[[str, str], bool]
@@ -45,8 +43,8 @@ def create_app(settings: configuration.Config, *, ask: Ask | None = None,
     app.add_template_filter(jobs.when, "when")
     app.before_request(door.admit)
     app.after_request(lambda answer: _headers(answer, secure))
-    _pages(app, door, settings)
-    _api(app, settings)
+    app.config.update(FAXPRINT_SETTINGS=settings, FAXPRINT_DOOR=door)
+    _routes(app)
     return app
 
 
@@ -120,94 +118,23 @@ def _headers(answer: Response, secure: bool) -> Response:
     return answer
 
 
-def _pages(app: Flask, door: _Door, settings: configuration.Config) -> None:
-    @app.get("/signin")
-    def signin() -> str:
-        return render_template("signin.html", error="")
-
-    @app.post("/signin")
-    def signin_post() -> Any:
-        user = request.form.get("user", "").strip()
-        verdict = door.check(user, request.form.get("password", ""))
-        if verdict is not True:
-            wait = 0.0 if verdict is False else float(verdict)
-            error = f"too many failed sign-ins: try again in {wait:.0f} s" if wait else (
-                "wrong name or password")  # fmt: skip
-            return render_template("signin.html", error=error), 401 if verdict is False else 429
-        session.clear()
-        session.permanent = True
-        session.update(user=user, csrf=secrets.token_urlsafe(32))
-        return redirect("/")
-
-    @app.post("/signout")
-    def signout() -> Any:
-        session.clear()
-        return redirect("/signin")
-
-    @app.get("/")
-    def home() -> str:
-        listed = jobs.listed(settings, g.user, g.admin)
-        return render_template("jobs.html", jobs=listed, user=g.user, admin=g.admin,
-                               csrf=session.get("csrf", ""))  # fmt: skip
-
-    @app.get("/jobs/<path:key>")
-    def job(key: str) -> str:
-        found = jobs.one(settings, key, g.user, g.admin)
-        return render_template("job.html", job=found, user=g.user, admin=g.admin, said="",
-                               csrf=session.get("csrf", ""))  # fmt: skip
-
-    @app.post("/jobs/<path:key>/address")
-    def address_form(key: str) -> Any:
-        found = jobs.one(settings, key, g.user, g.admin)
-        to = [line.strip() for line in request.form.get("to", "").splitlines() if line.strip()]
-        try:
-            said = jobs.address(found, to, request.form.get("cover") or None,
-                                request.form.get("cover_text") or None)  # fmt: skip
-        except FaxPrintError as error:
-            page = render_template("job.html", job=found, user=g.user, admin=g.admin,
-                                   said=error.message, csrf=session.get("csrf", ""))  # fmt: skip
-            return page, 400
-        return render_template("job.html", job=jobs.one(settings, key, g.user, g.admin),
-                               user=g.user, admin=g.admin, said=said,
-                               csrf=session.get("csrf", ""))  # fmt: skip
-
-
-def _api(app: Flask, settings: configuration.Config) -> None:
-    @app.get("/api/jobs")
-    def api_jobs() -> Response:
-        return jsonify(jobs=jobs.listed(settings, g.user, g.admin))
-
-    @app.get("/api/jobs/<path:key>")
-    def api_job(key: str) -> Response:
-        return jsonify(jobs.one(settings, key, g.user, g.admin))
-
-    @app.post("/api/jobs/<path:key>/address")
-    def api_address(key: str) -> Any:
-        found = jobs.one(settings, key, g.user, g.admin)
-        asked = request.get_json(silent=True)
-        if not isinstance(asked, dict) or not isinstance(asked.get("to"), list):
-            return jsonify(error='send {"to": ["NUMBER|NAME", ...]}'), 400
-        to = [str(item) for item in asked["to"]]
-        cover, text = asked.get("cover"), asked.get("cover_text")
-        try:
-            said = jobs.address(found, to, None if cover is None else str(cover),
-                                None if text is None else str(text))  # fmt: skip
-        except FaxPrintError as error:
-            return jsonify(error=error.message), 400
-        return jsonify(key=found["key"], said=said), 202
-
-    @app.errorhandler(404)
-    def missing(error: Exception) -> Any:
-        if request.path.startswith("/api/"):
-            return jsonify(error="no such job"), 404
-        return render_template("error.html", status=404, message="no such job or page"), 404
-
-    @app.errorhandler(400)
-    @app.errorhandler(403)
-    @app.errorhandler(503)
-    def refused(error: Any) -> Any:
-        status = int(getattr(error, "code", 400))
-        message = str(getattr(error, "description", "refused"))
-        if request.path.startswith("/api/"):
-            return jsonify(error=message), status
-        return render_template("error.html", status=status, message=message), status
+def _routes(app: Flask) -> None:
+    """Every page and API call (:mod:`faxprint.web.views`), and the error pages."""
+    rules: list[tuple[str, Any, list[str]]] = [
+        ("/signin", views.signin, ["GET"]), ("/signin", views.signin_post, ["POST"]),
+        ("/signout", views.signout, ["POST"]), ("/", views.home, ["GET"]),
+        ("/jobs/<path:key>", views.job, ["GET"]),
+        ("/jobs/<path:key>/<any(address, resend, cancel):action>", views.act_form, ["POST"]),
+        ("/api/jobs", views.api_jobs, ["GET"]), ("/api/jobs/<path:key>", views.api_job, ["GET"]),
+        ("/api/jobs/<path:key>/pages/<int:number>.png", views.api_page, ["GET"]),
+        ("/api/jobs/<path:key>/address", views.api_address, ["POST"]),
+        ("/api/jobs/<path:key>/cancel", views.api_cancel, ["POST"]),
+        ("/api/jobs/<path:key>/resend", views.api_resend, ["POST"]),
+        ("/api/contacts", views.api_contacts, ["GET"]),
+        ("/admin", views.admin, ["GET"]), ("/api/health", views.api_health, ["GET"]),
+    ]  # fmt: skip
+    for rule, view, methods in rules:
+        app.add_url_rule(rule, view.__name__, view, methods=methods)
+    app.register_error_handler(404, views.missing)
+    for status in (400, 403, 503):
+        app.register_error_handler(status, views.refused)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import grp
 import pwd
 import time
+from pathlib import Path
 from typing import Any
 
 from flask import abort
@@ -77,6 +78,58 @@ def listed(settings: configuration.Config, user: str, admin: bool) -> list[dict[
     return [_shown(job, now, deliveries.get(job.key)) for job in found]
 
 
+#: Pixels per inch of a page's preview: a thumbnail, and a page at readable size.
+SIZES = {"thumb": 24, "large": 100}
+
+
+def kept(settings: configuration.Config, key: str) -> list[Path]:
+    """The documents a waiting printer job keeps for its previews (none: no preview)."""
+    from faxprint.service.queue import waiting_folder
+
+    folder = waiting_folder(settings.journal, key)
+    return sorted(p for p in folder.iterdir() if p.is_file()) if folder.is_dir() else []
+
+
+def page_count(documents: list[Path]) -> int:
+    """How many pages the kept documents have (0 for what cannot be read)."""
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
+    total = 0
+    for path in documents:
+        try:
+            total += len(PdfReader(path).pages)
+        except (PyPdfError, OSError, ValueError):
+            continue
+    return total
+
+
+def render_page(documents: list[Path], number: int, size: str) -> bytes:
+    """Page ``number`` (from 1, over all the documents) as a PNG; 404 if there is none."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    from pypdf import PdfReader
+
+    for path in documents:
+        count = len(PdfReader(path).pages)
+        if number > count:
+            number -= count
+            continue
+        pdftoppm = shutil.which("pdftoppm")
+        if pdftoppm is None or number < 1:
+            break
+        with tempfile.TemporaryDirectory(prefix="faxprint-page-") as work:
+            prefix = Path(work) / "page"
+            subprocess.run([pdftoppm, "-png", "-r", str(SIZES[size]), "-f", str(number), "-l",
+                            str(number), "-singlefile", str(path), str(prefix)],
+                           capture_output=True, timeout=60, check=True)  # fmt: skip
+            return prefix.with_suffix(".png").read_bytes()
+    abort(404)
+    raise AssertionError("abort raises")  # for the checkers: abort never returns
+
+
 def one(settings: configuration.Config, key: str, user: str, admin: bool) -> dict[str, Any]:
     """The job ``key`` if the user may see it; 404 otherwise (another's job is not there)."""
     if not settings.journal.exists():
@@ -86,19 +139,21 @@ def one(settings: configuration.Config, key: str, user: str, admin: bool) -> dic
         if job is None or not (admin or job.user == user):
             abort(404)
         delivery = journal.delivery(key)
-    return _shown(job, time.time(), delivery)
+    shown = _shown(job, time.time(), delivery)
+    shown["previews"] = page_count(kept(settings, key)) if shown["waiting"] else 0
+    return shown
 
 
-def address(job: dict[str, Any], to: list[str], cover: str | None, text: str | None) -> str:
-    """Give a printer job that waits for an address its recipients (and cover) and let it
-    go, as its owner; say so in one line. FaxPrintError (one line) for what is wrong."""
+#: Shown states a person may send again (with other recipients), or cancel.
+RESENDABLE = frozenset({"failed", "cancelled", "undelivered"})
+CANCELLABLE = frozenset({"unaddressed", "pending", "retry", "uncertain", "interrupted"})
+
+
+def _options(to: list[str], cover: str | None, text: str | None) -> dict[str, str]:
+    """The fax options of recipients (checked) and a cover: FaxPrintError (one line)."""
     from faxprint.addressing.contacts import is_name
-    from faxprint.cups import jobs as cups_jobs
     from faxprint.ticket import Recipient
 
-    if not job["waiting"]:
-        raise SettleError(f"job {job['name']} is {job['state']}: only a job waiting for an "
-                          "address can be given one")  # fmt: skip
     if not to or len(to) > 100:
         raise SettleError("give one recipient at least (a number, NUMBER|NAME, or a contact)")
     for written in to:
@@ -109,7 +164,67 @@ def address(job: dict[str, Any], to: list[str], cover: str | None, text: str | N
         options["fax-cover"] = cover
     if text is not None:
         options["fax-cover-text"] = text
+    return options
+
+
+def address(job: dict[str, Any], to: list[str], cover: str | None, text: str | None) -> str:
+    """Give a printer job that waits for an address its recipients (and cover) and let it
+    go, as its owner; say so in one line. FaxPrintError (one line) for what is wrong."""
+    from faxprint.cups import jobs as cups_jobs
+
+    if not job["waiting"]:
+        raise SettleError(f"job {job['name']} is {job['state']}: only a job waiting for an "
+                          "address can be given one")  # fmt: skip
+    options = _options(to, cover, text)
     printer_job = cups_jobs.CupsJob.of(job["key"])
     cups_jobs.check_same(printer_job)
     cups_jobs.address(printer_job.number, options, as_user=job["user"])
     return f"{job['name']}: addressed to {', '.join(to)}; the printer sends it now"
+
+
+def resend(settings: configuration.Config, job: dict[str, Any], to: list[str]) -> str:
+    """Send a printed job that was not sent (refused, failed, cancelled, not delivered)
+    again, to ``to`` (its recipients, or others): cupsd runs it again with them."""
+    from faxprint.cups import jobs as cups_jobs
+
+    if job["state"] not in RESENDABLE or job["source"] != "cups":
+        raise SettleError(f"job {job['name']} is {job['state']}: only a printed job that was "
+                          "not sent can be sent again here")  # fmt: skip
+    options = _options(to, None, None)
+    printer_job = cups_jobs.CupsJob.of(job["key"])
+    cups_jobs.check_same(printer_job)
+    with Journal(settings.journal) as journal:
+        journal.settle(job["key"], State.RETRY, f"sent again by {job['user']} from the outbox")
+    cups_jobs.address(printer_job.number, options, as_user=job["user"], hold="restart")
+    return f"{job['name']}: sent again to {', '.join(to)}"
+
+
+def cancel(settings: configuration.Config, job: dict[str, Any]) -> str:
+    """Cancel a job that waits (for an address, in the queue) or is in doubt."""
+    from faxprint.cups import jobs as cups_jobs
+    from faxprint.service.queue import forget_waiting
+
+    if job["state"] not in CANCELLABLE or job["source"] != "cups":
+        raise SettleError(f"job {job['name']} is {job['state']}: only a printed job that waits "
+                          "or is in doubt can be cancelled here")  # fmt: skip
+    printer_job = cups_jobs.CupsJob.of(job["key"])
+    cups_jobs.check_same(printer_job)
+    if job["state"] in ("unaddressed", "pending", "retry"):
+        cups_jobs.cancel_as(printer_job.number, job["user"])
+    with Journal(settings.journal) as journal:
+        journal.settle(job["key"], State.CANCELLED, f"cancelled by {job['user']} in the outbox")
+    forget_waiting(settings.journal, job["key"])
+    return f"{job['name']}: cancelled"
+
+
+def contacts(settings: configuration.Config, query: str, limit: int = 20) -> list[dict[str, Any]]:
+    """The address book's entries whose name, company or number holds ``query`` (blanks
+    and case aside), first ``limit``; what the address form offers as one types."""
+    if not settings.journal.exists():
+        return []
+    wanted = " ".join(query.split()).casefold()
+    with Journal(settings.journal) as journal:
+        book = journal.contacts()
+    found = [c for c in book if wanted in " ".join((c.name, c.company, c.number)).casefold()]
+    return [{"name": c.name, "number": c.number, "company": c.company, "groups": list(c.groups)}
+            for c in found[:limit]]  # fmt: skip

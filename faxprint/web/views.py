@@ -1,0 +1,167 @@
+"""The outbox's pages and API calls (registered by :func:`faxprint.web.app.create_app`):
+each one the user's own jobs only (:mod:`faxprint.web.jobs` answers 404 for another's)."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from typing import Any
+
+from flask import (
+    Response,
+    abort,
+    current_app,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+)
+
+from faxprint import config as configuration
+from faxprint.errors import FaxPrintError
+from faxprint.web import jobs
+
+
+def _settings() -> configuration.Config:
+    settings: configuration.Config = current_app.config["FAXPRINT_SETTINGS"]
+    return settings
+
+
+def _page(found: dict[str, Any], said: str = "") -> str:
+    return render_template("job.html", job=found, user=g.user, admin=g.admin, said=said,
+                           csrf=session.get("csrf", ""))  # fmt: skip
+
+
+def signin() -> str:
+    return render_template("signin.html", error="")
+
+
+def signin_post() -> Any:
+    user = request.form.get("user", "").strip()
+    verdict = current_app.config["FAXPRINT_DOOR"].check(user, request.form.get("password", ""))
+    if verdict is not True:
+        wait = 0.0 if verdict is False else float(verdict)
+        error = f"too many failed sign-ins: try again in {wait:.0f} s" if wait else (
+            "wrong name or password")  # fmt: skip
+        return render_template("signin.html", error=error), 401 if verdict is False else 429
+    session.clear()
+    session.permanent = True
+    session.update(user=user, csrf=secrets.token_urlsafe(32))
+    return redirect("/")
+
+
+def signout() -> Any:
+    session.clear()
+    return redirect("/signin")
+
+
+def home() -> str:
+    listed = jobs.listed(_settings(), g.user, g.admin)
+    return render_template("jobs.html", jobs=listed, user=g.user, admin=g.admin,
+                           csrf=session.get("csrf", ""))  # fmt: skip
+
+
+def job(key: str) -> str:
+    return _page(jobs.one(_settings(), key, g.user, g.admin))
+
+
+def act_form(key: str, action: str) -> Any:
+    settings = _settings()
+    found = jobs.one(settings, key, g.user, g.admin)
+    to = [line.strip() for line in request.form.get("to", "").splitlines() if line.strip()]
+    try:
+        if action == "address":
+            said = jobs.address(found, to, request.form.get("cover") or None,
+                                request.form.get("cover_text") or None)  # fmt: skip
+        elif action == "resend":
+            said = jobs.resend(settings, found, to or list(found["recipients"]))
+        else:
+            said = jobs.cancel(settings, found)
+    except (FaxPrintError, ValueError) as error:
+        return _page(found, getattr(error, "message", str(error))), 400
+    return _page(jobs.one(settings, key, g.user, g.admin), said)
+
+
+def api_jobs() -> Response:
+    return jsonify(jobs=jobs.listed(_settings(), g.user, g.admin))
+
+
+def api_job(key: str) -> Response:
+    return jsonify(jobs.one(_settings(), key, g.user, g.admin))
+
+
+def admin() -> str:
+    from faxprint.web.health import health
+
+    if not g.admin:
+        abort(404)
+    return render_template("admin.html", health=health(_settings()), user=g.user, admin=True,
+                           csrf=session.get("csrf", ""))  # fmt: skip
+
+
+def api_health() -> Response:
+    from faxprint.web.health import health
+
+    if not g.admin:
+        abort(404)
+    return jsonify(health(_settings()))
+
+
+def api_contacts() -> Response:
+    return jsonify(contacts=jobs.contacts(_settings(), request.args.get("q", "")[:100]))
+
+
+def api_page(key: str, number: int) -> Response:
+    settings = _settings()
+    jobs.one(settings, key, g.user, g.admin)  # 404 unless the user may see it
+    size = request.args.get("size", "thumb")
+    if size not in jobs.SIZES:
+        abort(400, "size is thumb or large")
+    return Response(jobs.render_page(jobs.kept(settings, key), number, size),
+                    mimetype="image/png")  # fmt: skip
+
+
+def api_address(key: str) -> Any:
+    asked = request.get_json(silent=True)
+    if not isinstance(asked, dict) or not isinstance(asked.get("to"), list):
+        return jsonify(error='send {"to": ["NUMBER|NAME", ...]}'), 400
+    to = [str(item) for item in asked["to"]]
+    cover, text = asked.get("cover"), asked.get("cover_text")
+    return _act(lambda found: jobs.address(found, to, None if cover is None else str(cover),
+                                           None if text is None else str(text)), key)  # fmt: skip
+
+
+def api_cancel(key: str) -> Any:
+    return _act(lambda found: jobs.cancel(_settings(), found), key)
+
+
+def api_resend(key: str) -> Any:
+    asked = request.get_json(silent=True)
+    to = asked.get("to") if isinstance(asked, dict) else None
+    return _act(lambda found: jobs.resend(_settings(), found, [str(t) for t in
+                                          (to or found["recipients"])]), key)  # fmt: skip
+
+
+def _act(action: Callable[[dict[str, Any]], str], key: str) -> Any:
+    found = jobs.one(_settings(), key, g.user, g.admin)
+    try:
+        said = action(found)
+    except (FaxPrintError, ValueError) as error:
+        return jsonify(error=getattr(error, "message", str(error))), 400
+    return jsonify(key=found["key"], said=said), 202
+
+
+def missing(error: Exception) -> Any:
+    if request.path.startswith("/api/"):
+        return jsonify(error="no such job"), 404
+    return render_template("error.html", status=404, message="no such job or page"), 404
+
+
+def refused(error: Any) -> Any:
+    status = int(getattr(error, "code", 400))
+    message = str(getattr(error, "description", "refused"))
+    if request.path.startswith("/api/"):
+        return jsonify(error=message), status
+    return render_template("error.html", status=status, message=message), status
