@@ -247,7 +247,10 @@ def test_the_health_panel_is_for_admins(
     assert health is not None
     [account] = health["accounts"]
     assert (account["name"], account["transport"], account["waiting_for_a_person"]) == (
-        "default", "faxout", 2)  # fmt: skip  (both wait for an address)
+        "default",
+        "faxout",
+        2,
+    )  # fmt: skip  (both wait for an address)
     listed = client.get("/api/jobs", headers=_basic("bob", "bob-pw")).json
     assert listed is not None and len(listed["jobs"]) == 2  # an admin sees every job
     _sign_in(client, "bob")
