@@ -254,7 +254,8 @@ def test_a_waiting_job_cancelled_then_sent_again_to_a_number(
     again = requests.post(f"{api}/resend", json={"to": ["5556465589|Jane Doe"]}, auth=auth,
                           timeout=30)  # fmt: skip
     assert again.status_code == 202, again.text
-    wait_for(lambda: len(outbox.sandbox.faxes()) == 1, timeout=60, what="the fax sent again")
+    wait_for(lambda: len(outbox.sandbox.faxes()) == 1, timeout=60,
+             what=lambda: f"the fax sent again: {cupsd.job_log(job)[-1500:]}")  # fmt: skip
     [fax] = outbox.sandbox.faxes()
     assert fax.record["recipients"] == [{"number": "5556465589", "name": "Jane Doe"}]
     refused = requests.post(f"{api}/cancel", json={}, auth=auth, timeout=30)

@@ -256,3 +256,20 @@ def test_the_health_panel_is_for_admins(
     _sign_in(client, "bob")
     assert "paused by its rate" not in client.get("/admin").text
     assert "ready" in client.get("/admin").text
+
+
+def test_the_fax_record_is_one_page_of_pdf_for_its_owner(client: FlaskClient) -> None:
+    import io
+
+    from pypdf import PdfReader
+
+    ann = _basic("ann", "ann-pw")
+    assert client.get("/api/jobs/cups:Fax:8:bbbb/proof.pdf", headers=ann).status_code == 404
+    answer = client.get("/api/jobs/cups:Fax:7:aaaa/proof.pdf", headers=ann)
+    assert answer.status_code == 200 and answer.mimetype == "application/pdf"
+    reader = PdfReader(io.BytesIO(answer.data))
+    assert len(reader.pages) == 1
+    text = reader.pages[0].extract_text()
+    for shown in ("Fax transmission record", "waiting for an address", "offer.pdf",
+                  'alert("x")', "Sent by", "ann"):  # fmt: skip
+        assert shown in text, (shown, text)

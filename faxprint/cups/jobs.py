@@ -8,6 +8,7 @@ whose UUID is not the journal's is another job and is never touched.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -108,16 +109,37 @@ def _act(job: CupsJob, *, retry: bool) -> str:
         raise SettleError(f"cannot reach CUPS: {printable(str(exc))}") from None
 
 
-def address(number: int, options: dict[str, str], *, as_user: str | None = None,
-            hold: str = "resume") -> None:  # fmt: skip
-    """Give CUPS job ``number`` these fax options and let it go (``lp -i N -o ... -H
-    resume``; ``hold="restart"`` runs an ended job again), as ``as_user`` when given
-    (``lp -U``: the outbox acts for the job's owner, whom it signed in); SettleError with
-    CUPS's own refusal."""
-    command = ["-i", str(number), "-H", hold]
+def address(number: int, options: dict[str, str], *, as_user: str | None = None) -> None:
+    """Give held CUPS job ``number`` these fax options and let it go (``lp -i N -o ... -H
+    resume``), as ``as_user`` when given (``lp -U``: the outbox acts for the job's owner,
+    whom it signed in); SettleError with CUPS's own refusal."""
+    command = ["-i", str(number), "-H", "resume"]
     for name, value in options.items():
         command += ["-o", f"{name}={quoted(value)}"]
     _client("lp", command, as_user, f"CUPS refused to address job {number}")
+
+
+_AS_USER = threading.Lock()  # cups.setUser is the process's: one at a time
+
+
+def restart_held(number: int, as_user: str) -> None:
+    """Run an ended CUPS job again, held (so that its options can be changed first), as
+    its owner. ``lp -i N -o ... -H restart`` would restart it with its old options: CUPS
+    refuses to change an ended job's attributes."""
+    import cups
+
+    with _AS_USER:
+        previous = cups.getUser()
+        cups.setUser(as_user)
+        try:
+            cups.Connection().restartJob(number, job_hold_until="indefinite")
+        except cups.IPPError as exc:
+            raise SettleError(f"CUPS refused to run job {number} again: "
+                              f"{printable(str(exc))}") from None  # fmt: skip
+        except RuntimeError as exc:
+            raise SettleError(f"cannot reach CUPS: {printable(str(exc))}") from None
+        finally:
+            cups.setUser(previous)
 
 
 def cancel_as(number: int, as_user: str) -> None:

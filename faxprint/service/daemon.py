@@ -55,14 +55,17 @@ class Service:
         self._pacers: dict[str, Pacer | None] = {}
         self._running: set[str] = set()
         self._lock: BinaryIO | None = None
+        self.outbox = ""  # the outbox's address, once it listens
 
     def run(self) -> None:
         """Serve until ``stopping`` is set; then finish the sends in hand."""
         self._lock = take_lock(self.settings.journal)
+        with Journal(self.settings.journal):  # its tables exist before anyone hands over
+            pass
         server = listen(Path(wire.socket_path(self.settings.journal)), self._message)
         threading.Thread(target=server.serve_forever, name="socket", daemon=True).start()
         hot = self._hot_folder()
-        self.outbox = self._outbox()
+        threading.Thread(target=self._outbox, name="outbox-start", daemon=True).start()
         threading.Thread(target=self._follow, name="delivery", daemon=True).start()
         where = wire.socket_path(self.settings.journal)
         event(logger, logging.INFO, "serving", journal=str(self.settings.journal),
@@ -184,15 +187,15 @@ class Service:
         threading.Thread(target=stop, name="hotfolder-stop", daemon=True).start()
         return thread
 
-    def _outbox(self) -> str:
-        """Start the outbox; a fault in it is a warning, never the end of sending."""
+    def _outbox(self) -> None:
+        """Start the outbox (beside the sends: it never delays them); a fault in it is a
+        warning, never the end of sending."""
         from faxprint.web.server import start
 
         try:
-            return start(self.settings, self.stopping)
+            self.outbox = start(self.settings, self.stopping)
         except Exception as exc:  # the outbox is beside the point of sending
             logger.warning("the outbox did not start: %s: %s", type(exc).__name__, exc)
-            return ""
 
     def _gate(self, account: str, lane: str) -> Any:
         return self.scheduler.gate(account, lane, stopping=self.stopping)

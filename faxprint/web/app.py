@@ -131,6 +131,7 @@ def _routes(app: Flask) -> None:
         ("/api/jobs/<path:key>/cancel", views.api_cancel, ["POST"]),
         ("/api/jobs/<path:key>/resend", views.api_resend, ["POST"]),
         ("/api/contacts", views.api_contacts, ["GET"]),
+        ("/api/jobs/<path:key>/proof.pdf", views.api_proof, ["GET"]),
         ("/admin", views.admin, ["GET"]), ("/api/health", views.api_health, ["GET"]),
     ]  # fmt: skip
     for rule, view, methods in rules:

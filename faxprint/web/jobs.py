@@ -140,6 +140,8 @@ def one(settings: configuration.Config, key: str, user: str, admin: bool) -> dic
             abort(404)
         delivery = journal.delivery(key)
     shown = _shown(job, time.time(), delivery)
+    account = settings.accounts.get(job.account)
+    shown["transport"] = account.transport if account is not None else ""
     shown["previews"] = page_count(kept(settings, key)) if shown["waiting"] else 0
     return shown
 
@@ -149,8 +151,11 @@ RESENDABLE = frozenset({"failed", "cancelled", "undelivered"})
 CANCELLABLE = frozenset({"unaddressed", "pending", "retry", "uncertain", "interrupted"})
 
 
-def _options(to: list[str], cover: str | None, text: str | None) -> dict[str, str]:
-    """The fax options of recipients (checked) and a cover: FaxPrintError (one line)."""
+def _options(
+    to: list[str], cover: str | None, text: str | None, send_at: str | None = None
+) -> dict[str, str]:
+    """The fax options of recipients (checked), a cover and a send time: FaxPrintError
+    (one line) for what is wrong."""
     from faxprint.addressing.contacts import is_name
     from faxprint.ticket import Recipient
 
@@ -164,10 +169,16 @@ def _options(to: list[str], cover: str | None, text: str | None) -> dict[str, st
         options["fax-cover"] = cover
     if text is not None:
         options["fax-cover-text"] = text
+    if send_at:
+        from faxprint.sendtime import parse_send_time
+
+        parse_send_time(send_at)  # TicketError: one line
+        options["fax-send-at"] = send_at
     return options
 
 
-def address(job: dict[str, Any], to: list[str], cover: str | None, text: str | None) -> str:
+def address(job: dict[str, Any], to: list[str], cover: str | None, text: str | None,
+            send_at: str | None = None) -> str:  # fmt: skip
     """Give a printer job that waits for an address its recipients (and cover) and let it
     go, as its owner; say so in one line. FaxPrintError (one line) for what is wrong."""
     from faxprint.cups import jobs as cups_jobs
@@ -175,7 +186,7 @@ def address(job: dict[str, Any], to: list[str], cover: str | None, text: str | N
     if not job["waiting"]:
         raise SettleError(f"job {job['name']} is {job['state']}: only a job waiting for an "
                           "address can be given one")  # fmt: skip
-    options = _options(to, cover, text)
+    options = _options(to, cover, text, send_at)
     printer_job = cups_jobs.CupsJob.of(job["key"])
     cups_jobs.check_same(printer_job)
     cups_jobs.address(printer_job.number, options, as_user=job["user"])
@@ -183,20 +194,39 @@ def address(job: dict[str, Any], to: list[str], cover: str | None, text: str | N
 
 
 def resend(settings: configuration.Config, job: dict[str, Any], to: list[str]) -> str:
-    """Send a printed job that was not sent (refused, failed, cancelled, not delivered)
-    again, to ``to`` (its recipients, or others): cupsd runs it again with them."""
+    """Send a printed job again: one that was not sent (refused, failed, cancelled, not
+    delivered) to ``to`` (its recipients, or others), or one in doubt after its owner
+    checked (on a REST account the service's sent faxes are looked at first, and a fax
+    found there is not sent twice): cupsd runs it again."""
     from faxprint.cups import jobs as cups_jobs
 
-    if job["state"] not in RESENDABLE or job["source"] != "cups":
+    doubtful = job["state"] in ("uncertain", "interrupted")
+    if job["source"] != "cups" or not (doubtful or job["state"] in RESENDABLE):
         raise SettleError(f"job {job['name']} is {job['state']}: only a printed job that was "
-                          "not sent can be sent again here")  # fmt: skip
-    options = _options(to, None, None)
+                          "not sent, or is in doubt, can be sent again here")  # fmt: skip
+    options = {} if doubtful else _options(to, None, None)
     printer_job = cups_jobs.CupsJob.of(job["key"])
     cups_jobs.check_same(printer_job)
-    with Journal(settings.journal) as journal:
-        journal.settle(job["key"], State.RETRY, f"sent again by {job['user']} from the outbox")
-    cups_jobs.address(printer_job.number, options, as_user=job["user"], hold="restart")
-    return f"{job['name']}: sent again to {', '.join(to)}"
+    if not doubtful:  # in doubt, the journal keeps it uncertain: the send looks first
+        with Journal(settings.journal) as journal:
+            journal.settle(job["key"], State.RETRY, f"sent again by {job['user']} (outbox)")
+    if _cups_state(printer_job.number) != HELD_IN_CUPS:  # ended: run it again, held
+        cups_jobs.restart_held(printer_job.number, job["user"])
+    cups_jobs.address(printer_job.number, options, as_user=job["user"])
+    return f"{job['name']}: sent again" + ("" if doubtful else f" to {', '.join(to)}")
+
+
+HELD_IN_CUPS = 4
+
+
+def _cups_state(number: int) -> int:
+    import cups
+
+    try:
+        attributes = cups.Connection().getJobAttributes(number, requested_attributes=["job-state"])
+    except (RuntimeError, cups.IPPError):
+        return 0
+    return int(attributes.get("job-state", 0))
 
 
 def cancel(settings: configuration.Config, job: dict[str, Any]) -> str:

@@ -74,7 +74,8 @@ def act_form(key: str, action: str) -> Any:
     try:
         if action == "address":
             said = jobs.address(found, to, request.form.get("cover") or None,
-                                request.form.get("cover_text") or None)  # fmt: skip
+                                request.form.get("cover_text") or None,
+                                request.form.get("send_at") or None)  # fmt: skip
         elif action == "resend":
             said = jobs.resend(settings, found, to or list(found["recipients"]))
         else:
@@ -109,6 +110,15 @@ def api_health() -> Response:
     return jsonify(health(_settings()))
 
 
+def api_proof(key: str) -> Response:
+    from faxprint.web.proof import proof_pdf
+
+    found = jobs.one(_settings(), key, g.user, g.admin)
+    answer = Response(proof_pdf(found), mimetype="application/pdf")
+    answer.headers["Content-Disposition"] = 'attachment; filename="fax-record.pdf"'
+    return answer
+
+
 def api_contacts() -> Response:
     return jsonify(contacts=jobs.contacts(_settings(), request.args.get("q", "")[:100]))
 
@@ -128,9 +138,10 @@ def api_address(key: str) -> Any:
     if not isinstance(asked, dict) or not isinstance(asked.get("to"), list):
         return jsonify(error='send {"to": ["NUMBER|NAME", ...]}'), 400
     to = [str(item) for item in asked["to"]]
-    cover, text = asked.get("cover"), asked.get("cover_text")
+    cover, text, when = asked.get("cover"), asked.get("cover_text"), asked.get("send_at")
     return _act(lambda found: jobs.address(found, to, None if cover is None else str(cover),
-                                           None if text is None else str(text)), key)  # fmt: skip
+                                           None if text is None else str(text),
+                                           None if when is None else str(when)), key)  # fmt: skip
 
 
 def api_cancel(key: str) -> Any:

@@ -280,7 +280,7 @@ JobRetryInterval {self.job_retry_interval}
 JobRetryLimit {self.job_retry_limit}
 JobKillDelay {self.job_kill_delay}
 PreserveJobHistory Yes
-PreserveJobFiles No
+PreserveJobFiles 86400
 MaxJobs 0
 <Location />
   Order allow,deny
