@@ -273,3 +273,34 @@ def test_the_fax_record_is_one_page_of_pdf_for_its_owner(client: FlaskClient) ->
     for shown in ("Fax transmission record", "waiting for an address", "offer.pdf",
                   'alert("x")', "Sent by", "ann"):  # fmt: skip
         assert shown in text, (shown, text)
+
+
+def test_admins_keep_the_address_book_and_everyone_searches_it(
+    settings: configuration.Config, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from faxprint.web import jobs as outbox_jobs
+
+    monkeypatch.setattr(outbox_jobs, "is_admin", lambda user, group: user == "bob")
+    client = create_app(settings, ask=_ask).test_client()
+    ann, bob = _basic("ann", "ann-pw"), _basic("bob", "bob-pw")
+    added = client.post("/api/contacts/add", json={"name": "Accounting", "number": "5556465589",
+                                                   "groups": ["office"]}, headers=ann)  # fmt: skip
+    assert added.status_code == 404  # not an admin: there is nothing to change
+    added = client.post("/api/contacts/add", json={"name": "Accounting", "number": "5556465589",
+                                                   "groups": ["office"]}, headers=bob)  # fmt: skip
+    assert added.status_code == 200, added.text
+    bad = client.post("/api/contacts/add", json={"name": "X", "number": "12"}, headers=bob)
+    assert bad.status_code == 400
+    vcard = (
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Jane Doe\r\nTEL;TYPE=FAX:555-556-8552\r\nEND:VCARD\r\n"
+    )
+    imported = client.post("/api/contacts/import", json={"filename": "book.vcf", "data": vcard},
+                           headers=bob)  # fmt: skip
+    assert imported.json is not None and imported.json["said"].startswith("1 added"), imported.text
+    names = [c["name"] for c in client.get("/api/contacts?q=", headers=ann).json["contacts"]]  # type: ignore[index]
+    assert names == ["Accounting", "Jane Doe"]
+    _sign_in(client, "ann")
+    page = client.get("/contacts?q=jane").text
+    assert "Jane Doe" in page and "Accounting" not in page and "Add a contact" not in page
+    removed = client.post("/api/contacts/remove", json={"name": "Jane Doe"}, headers=bob)
+    assert removed.status_code == 200

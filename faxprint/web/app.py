@@ -33,7 +33,7 @@ def create_app(settings: configuration.Config, *, ask: Ask | None = None,
     app.config.update(
         SESSION_COOKIE_NAME="faxprint_session", SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Strict", SESSION_COOKIE_SECURE=secure,
-        PERMANENT_SESSION_LIFETIME=8 * 3600, MAX_CONTENT_LENGTH=64 * 1024,
+        PERMANENT_SESSION_LIFETIME=8 * 3600, MAX_CONTENT_LENGTH=8 * 1024 * 1024,
     )  # fmt: skip
     auth_socket = settings.web.auth_socket
     checker: Ask = ask or (lambda user, password: check_password(user, password, auth_socket))  # type: ignore[arg-type]
@@ -131,6 +131,9 @@ def _routes(app: Flask) -> None:
         ("/api/jobs/<path:key>/cancel", views.api_cancel, ["POST"]),
         ("/api/jobs/<path:key>/resend", views.api_resend, ["POST"]),
         ("/api/contacts", views.api_contacts, ["GET"]),
+        ("/api/contacts/<any(add, remove, import):action>", views.api_contacts_change, ["POST"]),
+        ("/contacts", views.contacts_page, ["GET"]),
+        ("/contacts/<any(add, remove, import):action>", views.contacts_form, ["POST"]),
         ("/api/jobs/<path:key>/proof.pdf", views.api_proof, ["GET"]),
         ("/admin", views.admin, ["GET"]), ("/api/health", views.api_health, ["GET"]),
     ]  # fmt: skip

@@ -245,16 +245,3 @@ def cancel(settings: configuration.Config, job: dict[str, Any]) -> str:
         journal.settle(job["key"], State.CANCELLED, f"cancelled by {job['user']} in the outbox")
     forget_waiting(settings.journal, job["key"])
     return f"{job['name']}: cancelled"
-
-
-def contacts(settings: configuration.Config, query: str, limit: int = 20) -> list[dict[str, Any]]:
-    """The address book's entries whose name, company or number holds ``query`` (blanks
-    and case aside), first ``limit``; what the address form offers as one types."""
-    if not settings.journal.exists():
-        return []
-    wanted = " ".join(query.split()).casefold()
-    with Journal(settings.journal) as journal:
-        book = journal.contacts()
-    found = [c for c in book if wanted in " ".join((c.name, c.company, c.number)).casefold()]
-    return [{"name": c.name, "number": c.number, "company": c.company, "groups": list(c.groups)}
-            for c in found[:limit]]  # fmt: skip

@@ -21,7 +21,7 @@ from flask import (
 
 from faxprint import config as configuration
 from faxprint.errors import FaxPrintError
-from faxprint.web import jobs
+from faxprint.web import book, jobs
 
 
 def _settings() -> configuration.Config:
@@ -120,7 +120,55 @@ def api_proof(key: str) -> Response:
 
 
 def api_contacts() -> Response:
-    return jsonify(contacts=jobs.contacts(_settings(), request.args.get("q", "")[:100]))
+    return jsonify(contacts=book.search(_settings(), request.args.get("q", "")[:100]))
+
+
+def contacts_page() -> str:
+    query = request.args.get("q", "")[:100]
+    return render_template("contacts.html", contacts=book.search(_settings(), query, 500),
+                           q=query, user=g.user, admin=g.admin, said="",
+                           csrf=session.get("csrf", ""))  # fmt: skip
+
+
+def contacts_form(action: str) -> Any:
+    if not g.admin:
+        abort(404)
+    settings = _settings()
+    try:
+        if action == "add":
+            said = book.add(settings, dict(request.form))
+        elif action == "remove":
+            said = book.remove(settings, request.form.get("name", ""), request.form.get("number"))
+        else:
+            upload = request.files.get("file")
+            if upload is None:
+                abort(400, "choose a .vcf or .csv file")
+            said = book.import_file(settings, upload.filename or "book", upload.read())
+    except FaxPrintError as error:
+        said = error.message
+    return render_template("contacts.html", contacts=book.search(settings, "", 500), q="",
+                           user=g.user, admin=True, said=said,
+                           csrf=session.get("csrf", ""))  # fmt: skip
+
+
+def api_contacts_change(action: str) -> Any:
+    if not g.admin:
+        abort(404)
+    asked = request.get_json(silent=True)
+    if not isinstance(asked, dict):
+        return jsonify(error="send a JSON object"), 400
+    settings = _settings()
+    try:
+        if action == "add":
+            said = book.add(settings, asked)
+        elif action == "remove":
+            said = book.remove(settings, str(asked.get("name", "")), asked.get("number"))
+        else:
+            said = book.import_file(settings, str(asked.get("filename", "book.vcf")),
+                                    str(asked.get("data", "")).encode())  # fmt: skip
+    except FaxPrintError as error:
+        return jsonify(error=error.message), 400
+    return jsonify(said=said)
 
 
 def api_page(key: str, number: int) -> Response:
