@@ -83,6 +83,7 @@ def run_expire(args: argparse.Namespace, config: ConfigSource) -> int:
     """Cancel the printer jobs that waited longer than [printer] address_wait."""
     from faxprint.cli.jobs import with_journal
     from faxprint.cups import jobs as cups_jobs
+    from faxprint.cups.waiting import forget_waiting
     from faxprint.errors import SettleError
     from faxprint.jobview import source_of
     from faxprint.journal import Filter, JobStore, State
@@ -100,6 +101,7 @@ def run_expire(args: argparse.Namespace, config: ConfigSource) -> int:
                 cups_jobs.check_same(printer_job)
                 cups_jobs.cancel(printer_job)
                 journal.settle(job.key, State.CANCELLED, message)
+                forget_waiting(settings.journal, job.key)  # its previews' copy
             except (SettleError, ValueError) as exc:
                 failed += 1
                 say(f"{source_of(job)}: {getattr(exc, 'message', exc)}", EX_REFUSED)

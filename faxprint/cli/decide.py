@@ -162,6 +162,9 @@ def cancel_job(journal: JobStore, job: JobRecord, folder: Folder) -> str:
         cups_jobs.check_same(printer_job)
         done = cups_jobs.cancel(printer_job)
     _decide(journal, job, State.CANCELLED, message)
+    from faxprint.cups.waiting import forget_waiting
+
+    forget_waiting(journal.path, job.key)  # an unaddressed job's previews' copy
     return done
 
 

@@ -28,6 +28,7 @@ from faxprint.cups.job import hold_unaddressed
 from faxprint.cups.jobticket import request
 from faxprint.cups.names import nothing_from_cupsd
 from faxprint.cups.options import parse_options
+from faxprint.cups.waiting import forget_waiting, keep_waiting
 from faxprint.errors import CancelledError, DocumentError, FaxPrintError
 from faxprint.journal import HELD, JobRecord, Journal, State, WorkItem
 from faxprint.outcome import JobKey, Kind, Outcome, Source, Status
@@ -35,8 +36,6 @@ from faxprint.service.hub import Hub, base
 from faxprint.service.queue import (
     FaxSpec,
     PrintSpec,
-    forget_waiting,
-    keep_waiting,
     new_folder,
     remove_folder,
 )

@@ -84,7 +84,7 @@ SIZES = {"thumb": 24, "large": 100}
 
 def kept(settings: configuration.Config, key: str) -> list[Path]:
     """The documents a waiting printer job keeps for its previews (none: no preview)."""
-    from faxprint.service.queue import waiting_folder
+    from faxprint.cups.waiting import waiting_folder
 
     folder = waiting_folder(settings.journal, key)
     return sorted(p for p in folder.iterdir() if p.is_file()) if folder.is_dir() else []
@@ -232,7 +232,7 @@ def _cups_state(number: int) -> int:
 def cancel(settings: configuration.Config, job: dict[str, Any]) -> str:
     """Cancel a job that waits (for an address, in the queue) or is in doubt."""
     from faxprint.cups import jobs as cups_jobs
-    from faxprint.service.queue import forget_waiting
+    from faxprint.cups.waiting import forget_waiting
 
     if job["state"] not in CANCELLABLE or job["source"] != "cups":
         raise SettleError(f"job {job['name']} is {job['state']}: only a printed job that waits "
