@@ -260,3 +260,27 @@ def test_a_waiting_job_cancelled_then_sent_again_to_a_number(
     assert fax.record["recipients"] == [{"number": "5556465589", "name": "Jane Doe"}]
     refused = requests.post(f"{api}/cancel", json={}, auth=auth, timeout=30)
     assert refused.status_code == 400 and "accepted" in refused.json()["error"]
+
+
+def test_the_pages_fit_a_phone_screen(cupsd: PrivateCupsd, outbox: Outbox, tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    keys = _print_unaddressed(cupsd, outbox, tmp_path)
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    browser = _browser(tmp_path / "profile-phone")
+    try:
+        browser.set_window_size(390, 844)  # a phone's screen, in CSS pixels
+        browser.get(f"{outbox.url}/signin")
+        browser.find_element(By.NAME, "user").send_keys("faxtestbob")
+        browser.find_element(By.NAME, "password").send_keys(PEOPLE["faxtestbob"])
+        browser.find_element(By.CSS_SELECTOR, "form.signin button").click()
+        _until(browser, lambda: not browser.current_url.endswith("/signin"), "signed in")
+        for path in ("/", f"/jobs/{keys['faxtestbob']}", "/contacts"):
+            browser.get(f"{outbox.url}{path}")
+            wide, room = browser.execute_script(
+                "return [document.documentElement.scrollWidth, window.innerWidth]"
+            )
+            assert wide <= room, (path, wide, room)  # nothing runs off the screen sideways
+        browser.save_screenshot(str(ARTEFACTS / "outbox-phone.png"))
+    finally:
+        browser.quit()
