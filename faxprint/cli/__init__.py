@@ -18,6 +18,7 @@ from faxprint import __version__
 from faxprint.cli import (
     address,
     contacts,
+    covers,
     decide,
     doctor,
     jobs,
@@ -81,6 +82,7 @@ COMMANDS: tuple[Command, ...] = (
     *address.COMMANDS,
     *contacts.COMMANDS,
     *preview.COMMANDS,
+    *covers.COMMANDS,
     *doctor.COMMANDS,
     COMPLETION,
     *sandbox.COMMANDS,

@@ -1,0 +1,60 @@
+"""``faxprint covers check``: what a cover template offers, and how it looks filled.
+
+It reads a fillable PDF (:mod:`faxprint.covers`), says which of faxprint's fields it
+has and which it lacks (and any other fields, which stay empty), and renders it filled
+with sample values as a PNG (``--builtin``: faxprint's own cover). Configuring covers
+and sending them come next (issue 21).
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+from faxprint.cli.base import Command, ConfigSource
+from faxprint.cli.exits import EX_USAGE, say
+
+
+def run_check(args: argparse.Namespace, config: ConfigSource) -> int:
+    from faxprint import covers
+    from faxprint.sheets import contact_sheet
+
+    if (args.template is None) == (not args.builtin):
+        return say("give a TEMPLATE or --builtin", EX_USAGE)
+    if args.template is not None:
+        checked = covers.check_template(args.template)
+        print(f"faxprint: {args.template}: fields {', '.join(checked.fields) or 'none'}")
+        print(f"faxprint: lacks {', '.join(checked.lacking) or 'nothing'}")
+        if checked.others:
+            print(f"faxprint: other fields, left empty: {', '.join(checked.others)}")
+        data = covers.fill(args.template, covers.SAMPLE)
+    else:
+        data = covers.builtin(covers.SAMPLE)
+    with tempfile.TemporaryDirectory(prefix="faxprint-cover-") as work:
+        filled = Path(work) / "cover.pdf"
+        filled.write_bytes(data)
+        sheet = contact_sheet([filled], args.output, resolution="high", columns=1)
+    print(f"faxprint: {sheet.path}: filled with sample values, as the fax shows it "
+          f"({sheet.width} x {sheet.height} pixels)")  # fmt: skip
+    return 0
+
+
+def _arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("template", type=Path, nargs="?", metavar="TEMPLATE",
+                        help="a fillable PDF of one page")  # fmt: skip
+    parser.add_argument("--builtin", action="store_true", help="faxprint's own cover instead")
+    parser.add_argument("-o", "--output", type=Path, default=Path("cover.png"),
+                        help="the PNG to write (default cover.png)")  # fmt: skip
+
+
+COMMANDS = (
+    Command(
+        "covers", run_check, _arguments,
+        help="check a cover template: its fields, and a PNG of it filled",
+        description="Read a cover template (a fillable PDF of one page, with text fields "
+        "named to_name, to_company, to_fax, from_name, from_company, from_fax, from_phone, "
+        "from_email, subject, comments, pages, date), say which fields it has and lacks, "
+        "and render it filled with sample values (--builtin: faxprint's own cover).",
+    ),
+)  # fmt: skip

@@ -1,0 +1,145 @@
+"""faxprint's own cover pages, first part: a fillable template made here (text fields as
+LibreOffice exports them: widgets with a default appearance) is checked, filled and
+flattened into one page of real text with no form left; bad templates get one line
+each; the built-in cover needs no template and carries long comments onto a second page."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader, PdfWriter
+from pypdf.generic import (
+    ArrayObject,
+    DictionaryObject,
+    FloatObject,
+    NameObject,
+    NumberObject,
+    TextStringObject,
+)
+
+from faxprint import covers
+from faxprint.errors import DocumentError
+
+VALUES = {"to_name": "Jane Doe", "to_fax": "+1 555 646 5589", "from_name": "ACME Widgets",
+          "comments": "Please sign page 2.", "pages": "3", "date": "2026-12-06"}  # fmt: skip
+
+
+def make_template(path: Path, names: list[str], *, kind: str = "/Tx", pages: int = 1) -> Path:
+    """A one-page form with a text field (widget) per name, as a form editor writes it."""
+    writer = PdfWriter()
+    page = writer.add_blank_page(612, 792)
+    for _ in range(pages - 1):
+        writer.add_blank_page(612, 792)
+    helvetica = writer._add_object(DictionaryObject({
+        NameObject("/Type"): NameObject("/Font"), NameObject("/Subtype"): NameObject("/Type1"),
+        NameObject("/BaseFont"): NameObject("/Helvetica"),
+        NameObject("/Encoding"): NameObject("/WinAnsiEncoding")}))  # fmt: skip
+    fields = ArrayObject()
+    for index, name in enumerate(names):
+        y = 700 - 40 * index
+        widget = DictionaryObject({
+            NameObject("/FT"): NameObject(kind), NameObject("/T"): TextStringObject(name),
+            NameObject("/Type"): NameObject("/Annot"), NameObject("/Subtype"): NameObject("/Widget"),
+            NameObject("/Rect"): ArrayObject([FloatObject(72), FloatObject(y), FloatObject(500),
+                                              FloatObject(y + 20)]),
+            NameObject("/DA"): TextStringObject("/Helv 10 Tf 0 g"), NameObject("/F"): NumberObject(4),
+        })  # fmt: skip
+        fields.append(writer._add_object(widget))
+    page[NameObject("/Annots")] = fields
+    writer._root_object[NameObject("/AcroForm")] = DictionaryObject({
+        NameObject("/Fields"): fields, NameObject("/DA"): TextStringObject("/Helv 10 Tf 0 g"),
+        NameObject("/DR"): DictionaryObject({NameObject("/Font"): DictionaryObject({
+            NameObject("/Helv"): helvetica})})})  # fmt: skip
+    writer.write(path)
+    return path
+
+
+def test_a_template_is_filled_and_flattened_into_real_text(tmp_path: Path) -> None:
+    template = make_template(tmp_path / "letterhead.pdf",
+                             ["to_name", "to_fax", "from_name", "comments", "pages"])  # fmt: skip
+    checked = covers.check_template(template)
+    assert checked.fields == ("to_name", "to_fax", "from_name", "comments", "pages")
+    assert "date" in checked.lacking and checked.others == ()
+    reader = PdfReader(io.BytesIO(covers.fill(template, VALUES)))
+    assert len(reader.pages) == 1
+    assert "/AcroForm" not in reader.trailer["/Root"]
+    annotations = reader.pages[0].get("/Annots") or []
+    assert not [a for a in annotations if a.get_object().get("/Subtype") == "/Widget"]
+    text = reader.pages[0].extract_text()
+    for value in ("Jane Doe", "+1 555 646 5589", "ACME Widgets", "Please sign page 2.", "3"):
+        assert value in text, (value, text)
+
+
+@pytest.mark.parametrize(
+    ("make", "words"),
+    [
+        (lambda p: p.write_bytes(b"not a pdf at all"), "not a PDF"),
+        (lambda p: make_template(p, ["to_name"], pages=2), "2 pages"),
+        (lambda p: make_template(p, []), "has no form fields"),
+        (lambda p: make_template(p, ["to_name"], kind="/Btn"), "to_name must be text fields"),
+        (lambda p: p.write_bytes(b"%PDF-1.7\n" + b"0" * (covers.MAX_TEMPLATE + 1)), "MB at most"),
+        (lambda p: p.write_bytes(b"%PDF-1.7\n%%EOF garbage"), "not a readable PDF"),
+    ],
+)  # fmt: skip
+def test_a_bad_template_gets_one_clear_line(tmp_path: Path, make: object, words: str) -> None:
+    path = tmp_path / "cover.pdf"
+    make(path)  # type: ignore[operator]
+    with pytest.raises(DocumentError) as raised:
+        covers.check_template(path)
+    assert words in raised.value.message and "\n" not in raised.value.message
+
+
+def test_an_encrypted_template_is_refused(tmp_path: Path) -> None:
+    template = make_template(tmp_path / "t.pdf", ["to_name"])
+    writer = PdfWriter(clone_from=PdfReader(template))
+    writer.encrypt("secret")
+    writer.write(tmp_path / "locked.pdf")
+    with pytest.raises(DocumentError, match="encrypted"):
+        covers.check_template(tmp_path / "locked.pdf")
+
+
+def test_the_builtin_cover_needs_no_template_and_long_comments_continue() -> None:
+    reader = PdfReader(io.BytesIO(covers.builtin(VALUES)))
+    assert len(reader.pages) == 1
+    text = reader.pages[0].extract_text()
+    for value in ("FAX", "Jane Doe", "ACME Widgets", "Please sign page 2.", "2026-12-06"):
+        assert value in text
+    long = covers.builtin({**VALUES, "comments": "word " * 1_500})  # 7,500 characters
+    pages = PdfReader(io.BytesIO(long)).pages
+    assert len(pages) >= 2
+    assert "(continued on the next page)" in pages[0].extract_text()
+    assert "Comments (continued)" in pages[1].extract_text()
+    text = "".join(page.extract_text() for page in pages)
+    assert text.count("word") == 1_500  # every word, none run off a page
+    with pytest.raises(DocumentError, match="100,000 characters; a cover takes 10,000 at most"):
+        covers.builtin({**VALUES, "comments": "x" * 100_000})
+
+
+def test_characters_the_fonts_cannot_show_are_named() -> None:
+    shown = {"to_name": "Ελένη", "from_name": "Zoë Müller", "x": "中文"}
+    assert covers.unshowable(shown) == "Ελένη中文"  # Zoë Müller is WinAnsi
+
+
+def test_covers_check_says_what_a_template_has_and_draws_it_filled(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    template = make_template(tmp_path / "letterhead.pdf", ["to_name", "comments", "logo_text"])
+    env = {"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"}
+    done = subprocess.run([sys.executable, "-m", "faxprint", "covers", str(template), "-o",
+                           str(tmp_path / "cover.png")], capture_output=True, text=True,
+                          env=env, timeout=60, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == f"faxprint: {template}: fields to_name, comments"
+    assert lines[1].startswith("faxprint: lacks to_company, to_fax, from_name")
+    assert lines[2] == "faxprint: other fields, left empty: logo_text"
+    assert (tmp_path / "cover.png").read_bytes().startswith(b"\x89PNG")
+    builtin = subprocess.run([sys.executable, "-m", "faxprint", "covers", "--builtin", "-o",
+                              str(tmp_path / "own.png")], capture_output=True, text=True,
+                             env=env, timeout=60, check=False)  # fmt: skip
+    assert builtin.returncode == 0 and (tmp_path / "own.png").exists(), builtin.stderr
