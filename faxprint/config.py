@@ -151,6 +151,7 @@ class Web:
     tls_key: str = ""
     admin_group: str = "lpadmin"
     auth_socket: str = "/run/faxprint/auth.sock"
+    proxy: bool = False  # behind a proxy that serves it over TLS (X-Forwarded-* trusted)
 
     def __post_init__(self) -> None:
         if self.listen and not self.listen.rpartition(":")[2].isdigit():

@@ -304,3 +304,68 @@ def test_admins_keep_the_address_book_and_everyone_searches_it(
     assert "Jane Doe" in page and "Accounting" not in page and "Add a contact" not in page
     removed = client.post("/api/contacts/remove", json={"name": "Jane Doe"}, headers=bob)
     assert removed.status_code == 200
+
+
+# -- what a second pair of eyes found (each was shown to work against the first build) --
+
+
+def test_a_signed_out_cookie_replayed_is_refused(client: FlaskClient) -> None:
+    _sign_in(client)
+    cookie = client.get_cookie("faxprint_session")
+    assert cookie is not None
+    stolen = cookie.value
+    token = re.search(r'name="csrf" value="([^"]+)"', client.get("/").text)
+    assert token is not None
+    assert client.post("/signout", data={"csrf": token[1]}).status_code == 302
+    client.set_cookie("faxprint_session", stolen)
+    assert client.get("/api/jobs").status_code == 401  # the server remembers it ended
+
+
+def test_signing_in_from_another_sites_page_is_refused(client: FlaskClient) -> None:
+    form = {"user": "ann", "password": "ann-pw"}
+    foreign = client.post("/signin", data=form, headers={"Origin": "https://evil.example"})
+    assert foreign.status_code == 403
+    cross = client.post("/signin", data=form, headers={"Sec-Fetch-Site": "cross-site"})
+    assert cross.status_code == 403
+    own = client.post("/signin", data=form, headers={"Origin": "http://localhost",
+                                                     "Sec-Fetch-Site": "same-origin"})  # fmt: skip
+    assert own.status_code == 302
+
+
+def test_a_strange_csrf_token_is_refused_not_a_crash(client: FlaskClient) -> None:
+    _sign_in(client)
+    answer = client.post("/jobs/cups:Fax:7:aaaa/address", data={"to": "1", "csrf": "äöü"})
+    assert answer.status_code == 403
+
+
+def test_names_nobody_has_fill_no_memory(settings: configuration.Config) -> None:
+    from faxprint.web import guard
+
+    limits = guard.SignInLimits()
+    for n in range(300):
+        assert limits.wait(f"{'x' * 5000}{n}", "10.0.0.1") == 0.0
+    assert limits._failures == {}  # asking made no entry
+    client = create_app(settings, ask=_ask).test_client()
+    assert client.get("/api/jobs", headers=_basic("x" * 5000, "pw")).status_code == 401
+
+
+def test_the_helper_counts_attempts_made_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    import time as clock
+
+    import pamela
+
+    asked = []
+
+    def slow(user: str, password: str, **kwargs: Any) -> None:
+        asked.append(password)
+        clock.sleep(0.05)  # PAM's own delay after a failure, shortened
+        raise pamela.PAMError(7, "Authentication failure")
+
+    monkeypatch.setattr(pamela, "authenticate", slow)
+    helper = auth.Helper(group="root")
+    threads = [threading.Thread(target=helper.check, args=("ann", f"guess{n}")) for n in range(50)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(asked) == auth.MAX_FAILURES  # 50 at once, 5 reached PAM

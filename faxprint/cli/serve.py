@@ -57,7 +57,10 @@ def run_auth_helper(args: argparse.Namespace, config: ConfigSource) -> int:
         helper = Helper(service=args.pam_service, group=args.group)
     except KeyError:
         return say(f"no group {args.group!r}", 78)
-    server = helper.listen(Path(args.socket))
+    try:
+        server = helper.listen(Path(args.socket))
+    except OSError as exc:
+        return say(f"the sign-in helper cannot listen on {args.socket}: {exc}", 73)
 
     def stop(signum: int, frame: object) -> None:
         helper.stopping.set()

@@ -10,6 +10,7 @@ typed; no account's secret is ever in an answer.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -17,10 +18,11 @@ from flask import Flask, Response, abort, g, jsonify, redirect, request, session
 
 from faxprint import config as configuration
 from faxprint.web import guard, jobs, views
-from faxprint.web.auth import AuthUnavailable, check_password
+from faxprint.web.auth import AuthUnavailable, check_password, valid_user_name
 
 Ask = Callable[[str, str], bool]
-OPEN = frozenset({"signin", "signin_post", "static"})  # the endpoints anyone may reach
+OPEN = frozenset({"signin", "signin_post", "static"})
+SESSION_SECONDS = guard.SESSION_SECONDS  # the endpoints anyone may reach
 
 
 def create_app(settings: configuration.Config, *, ask: Ask | None = None,
@@ -30,10 +32,16 @@ def create_app(settings: configuration.Config, *, ask: Ask | None = None,
     app = Flask("faxprint.web")
     key = guard.secret_key(settings.journal.parent)
     app.secret_key = key
+    secure = secure or settings.web.proxy  # a proxy in front serves it over TLS
+    if settings.web.proxy:  # its address and scheme are the ones the proxy saw
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
     app.config.update(
         SESSION_COOKIE_NAME="faxprint_session", SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Strict", SESSION_COOKIE_SECURE=secure,
-        PERMANENT_SESSION_LIFETIME=8 * 3600, MAX_CONTENT_LENGTH=8 * 1024 * 1024,
+        PERMANENT_SESSION_LIFETIME=SESSION_SECONDS, SESSION_REFRESH_EACH_REQUEST=False,
+        MAX_CONTENT_LENGTH=8 * 1024 * 1024,
     )  # fmt: skip
     auth_socket = settings.web.auth_socket
     checker: Ask = ask or (lambda user, password: check_password(user, password, auth_socket))  # type: ignore[arg-type]
@@ -54,6 +62,7 @@ class _Door:
     def __init__(self, ask: Ask, limits: guard.SignInLimits, memory: guard.BasicMemory,
                  settings: configuration.Config) -> None:  # fmt: skip
         self.ask, self.limits, self.memory, self.settings = ask, limits, memory, settings
+        self.revoked = guard.Revoked()
 
     def check(self, user: str, password: str) -> bool | float:
         """True if the password is the user's; False if not; seconds to wait if limited."""
@@ -74,6 +83,8 @@ class _Door:
         basic = request.authorization
         if basic is not None and basic.type == "basic":
             user, password = basic.username or "", basic.password or ""
+            if not valid_user_name(user):  # no PAM, no count: nobody is called that
+                return _unauthorized()
             known = self.memory.known(user, password)
             verdict = True if known else self.check(user, password)
             if verdict is True:
@@ -82,18 +93,28 @@ class _Door:
             elif verdict is not False:
                 return _too_many(float(verdict))
         elif session.get("user"):
-            g.user = session["user"]
+            if self._current(session):
+                g.user = session["user"]
+            else:
+                session.clear()
         if g.user is None and request.endpoint not in OPEN:
             if request.path.startswith("/api/"):
-                answer = jsonify(error="sign in: a session, or HTTP Basic credentials")
-                answer.status_code = 401
-                answer.headers["WWW-Authenticate"] = 'Basic realm="faxprint outbox"'
-                return answer
+                return _unauthorized()
             return redirect("/signin")  # type: ignore[return-value]
+        if request.endpoint == "signin_post" and not guard.same_origin(
+            request.headers.get("Origin"), request.headers.get("Sec-Fetch-Site"), request.host
+        ):  # another site's form signing the browser in as someone else
+            abort(403, "signing in from another site's page is refused")
         if request.method == "POST" and g.user is not None and request.endpoint not in OPEN:
             self._csrf()
         g.admin = g.user is not None and jobs.is_admin(g.user, self.settings.web.admin_group)
         return None
+
+    def _current(self, cookie: Any) -> bool:
+        """A session signed in less than SESSION_SECONDS ago and not signed out."""
+        since = cookie.get("at")
+        return (isinstance(since, int | float) and time.time() - since < SESSION_SECONDS
+                and cookie.get("sid") not in self.revoked)  # fmt: skip
 
     @staticmethod
     def _csrf() -> None:
@@ -104,6 +125,13 @@ class _Door:
         given = request.headers.get("X-CSRF-Token") or request.form.get("csrf")
         if not guard.same_token(given, session.get("csrf")):
             abort(403, "the form is stale or came from another site: reload the page")
+
+
+def _unauthorized() -> Response:
+    answer = jsonify(error="sign in: a session, or HTTP Basic credentials")
+    answer.status_code = 401
+    answer.headers["WWW-Authenticate"] = 'Basic realm="faxprint outbox"'
+    return answer
 
 
 def _too_many(wait: float) -> Response:

@@ -19,6 +19,7 @@ import json
 import logging
 import os
 import socket
+import stat
 import struct
 import threading
 import time
@@ -30,7 +31,8 @@ logger = logging.getLogger(__name__)
 SOCKET = Path("/run/faxprint/auth.sock")
 #: Failures per user before the helper refuses to check that user's password for a while.
 MAX_FAILURES, FAILURE_WINDOW = 5, 300.0
-MAX_REQUEST = 4096
+MAX_REQUEST = 8192
+MAX_CHECKS = 8  # connections answered at once; more are closed unanswered
 
 
 class AuthUnavailable(Exception):
@@ -82,12 +84,17 @@ class Helper:
         self.stopping = threading.Event()
         self._failures: dict[str, deque[float]] = defaultdict(deque)
         self._lock = threading.Lock()
+        self._slots = threading.BoundedSemaphore(MAX_CHECKS)
 
     def listen(self, path: Path) -> socket.socket:
         """The socket systemd passed (LISTEN_FDS), or one bound here: 0660 root:group."""
         if os.environ.get("LISTEN_FDS") == "1" and os.environ.get("LISTEN_PID") == str(os.getpid()):
             return socket.socket(fileno=3)
         path.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
+        folder = path.parent.lstat()
+        if folder.st_uid != 0 or folder.st_mode & 0o022 or not stat.S_ISDIR(folder.st_mode):
+            raise OSError(f"{path.parent} must be a folder of root's that only root may "
+                          "write (the socket's owner and mode are set there)")  # fmt: skip
         path.unlink(missing_ok=True)
         server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         previous = os.umask(0o177)
@@ -112,9 +119,18 @@ class Helper:
                 if self.stopping.is_set():
                     return
                 raise
+            if not self._slots.acquire(blocking=False):  # at most MAX_CHECKS at once
+                connection.close()
+                continue
             threading.Thread(target=self._answer, args=(connection,), daemon=True).start()
 
     def _answer(self, connection: socket.socket) -> None:
+        try:
+            self._answer_one(connection)
+        finally:
+            self._slots.release()
+
+    def _answer_one(self, connection: socket.socket) -> None:
         with connection:
             connection.settimeout(10.0)
             try:
@@ -143,25 +159,30 @@ class Helper:
         return trusted
 
     def check(self, user: str, password: str) -> bool:
-        """Whether PAM takes the password; False while the user is locked out."""
+        """Whether PAM takes the password; False while the user is locked out. The attempt
+        counts as a failure before PAM is asked (and is taken back if it succeeds), so
+        many attempts at once cannot get past the limit."""
         if not valid_user_name(user) or not password or len(password) > 1024:
             return False
         now = self.clock()
+        key = user.casefold()  # directories that ignore case: one count for every spelling
         with self._lock:
-            failures = self._failures[user]
+            failures = self._failures[key]
             while failures and failures[0] <= now - FAILURE_WINDOW:
                 failures.popleft()
             if len(failures) >= MAX_FAILURES:
                 logger.warning("sign-in helper: %s is locked out for now", user)
                 return False
+            failures.append(now)  # counted now; taken back below if PAM takes it
         import pamela
 
         try:
             pamela.authenticate(user, password, service=self.service, resetcred=0)
         except pamela.PAMError:
-            with self._lock:
-                self._failures[user].append(now)
             logger.info("sign-in helper: wrong password for %s", user)
             return False
+        with self._lock:
+            if now in self._failures[key]:
+                self._failures[key].remove(now)
         logger.info("sign-in helper: %s signed in", user)
         return True

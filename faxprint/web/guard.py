@@ -18,13 +18,15 @@ import os
 import secrets
 import threading
 import time
-from collections import defaultdict, deque
+from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 
 #: Failed sign-ins allowed per user and per address within the window, then 429.
 PER_USER, PER_ADDRESS, WINDOW = 5, 20, 300.0
 BASIC_MEMORY = 60.0
+#: A session lasts this long from its sign-in, used or not (signing out ends it sooner).
+SESSION_SECONDS = 8 * 3600
 
 CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -49,32 +51,52 @@ def secret_key(folder: Path) -> bytes:
 
 
 class SignInLimits:
-    """Failed sign-ins per user and per address in a sliding window."""
+    """Failed sign-ins per user and per address in a sliding window. Only failures make
+    entries (asking makes none), and the table is bounded: names nobody signs in with
+    cannot fill the memory."""
+
+    MAX_ENTRIES = 10_000
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self.clock = clock
         self._lock = threading.Lock()
-        self._failures: dict[str, deque[float]] = defaultdict(deque)
+        self._failures: dict[str, deque[float]] = {}
 
     def wait(self, user: str, address: str) -> float:
         """Seconds before ``user`` from ``address`` may try again (0: now)."""
         now = self.clock()
         with self._lock:
-            waits = [self._wait(f"user:{user}", PER_USER, now),
+            waits = [self._wait(f"user:{user.casefold()}", PER_USER, now),
                      self._wait(f"addr:{address}", PER_ADDRESS, now)]  # fmt: skip
         return max(waits)
 
     def failed(self, user: str, address: str) -> None:
         now = self.clock()
         with self._lock:
-            self._failures[f"user:{user}"].append(now)
-            self._failures[f"addr:{address}"].append(now)
+            if len(self._failures) >= self.MAX_ENTRIES:
+                self._prune(now)
+            for name in (f"user:{user.casefold()}", f"addr:{address}"):
+                self._failures.setdefault(name, deque()).append(now)
 
     def _wait(self, name: str, limit: int, now: float) -> float:
-        failures = self._failures[name]
+        failures = self._failures.get(name)
+        if failures is None:
+            return 0.0
         while failures and failures[0] <= now - WINDOW:
             failures.popleft()
+        if not failures:
+            del self._failures[name]
+            return 0.0
         return failures[0] + WINDOW - now if len(failures) >= limit else 0.0
+
+    def _prune(self, now: float) -> None:
+        for name in list(self._failures):
+            self._wait(name, 1, now)
+        if len(self._failures) >= self.MAX_ENTRIES:  # all recent: the oldest half goes
+            for name in sorted(self._failures, key=lambda n: self._failures[n][-1])[
+                : self.MAX_ENTRIES // 2
+            ]:
+                del self._failures[name]
 
 
 class BasicMemory:
@@ -107,7 +129,40 @@ class BasicMemory:
 
 def same_token(given: str | None, expected: str | None) -> bool:
     """Compare CSRF tokens in constant time; nothing matches a missing one."""
-    return bool(given and expected) and hmac.compare_digest(str(given), str(expected))
+    if not (given and expected):
+        return False
+    return hmac.compare_digest(str(given).encode("utf-8", "replace"),
+                               str(expected).encode("utf-8", "replace"))  # fmt: skip
+
+
+def same_origin(origin: str | None, fetch_site: str | None, host: str) -> bool:
+    """Whether a request that has no session yet (signing in) comes from this site: the
+    browser's Origin names this host, or its Sec-Fetch-Site says so; a script that sends
+    neither is let through (it is not a browser led by another site)."""
+    if fetch_site is not None and fetch_site not in ("same-origin", "none"):
+        return False
+    if origin is None or origin == "null":
+        return origin is None
+    return origin.split("://", 1)[-1] == host
+
+
+class Revoked:
+    """Sessions signed out before their cookie expired, refused until it would have."""
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._until: dict[str, float] = {}
+
+    def revoke(self, sid: str, until: float) -> None:
+        with self._lock:
+            now = self.clock()
+            self._until = {s: u for s, u in self._until.items() if u > now}
+            self._until[sid] = until
+
+    def __contains__(self, sid: object) -> bool:
+        with self._lock:
+            return self._until.get(str(sid), 0.0) > self.clock()
 
 
 def headers(secure: bool) -> dict[str, str]:

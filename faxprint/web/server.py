@@ -27,6 +27,8 @@ def start(settings: configuration.Config, stopping: threading.Event) -> str:
     server = wsgi.Server((host.strip("[]") or "127.0.0.1", int(port)),
                          create_app(settings, secure=secure), numthreads=4,
                          server_name="faxprint")  # fmt: skip
+    server.max_request_header_size = 16 * 1024  # no header block of megabytes
+    server.max_request_body_size = 8 * 1024 * 1024
     if secure:
         from cheroot.ssl.builtin import BuiltinSSLAdapter
 

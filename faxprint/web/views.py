@@ -4,6 +4,7 @@ each one the user's own jobs only (:mod:`faxprint.web.jobs` answers 404 for anot
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -21,7 +22,7 @@ from flask import (
 
 from faxprint import config as configuration
 from faxprint.errors import FaxPrintError
-from faxprint.web import book, jobs
+from faxprint.web import book, guard, jobs
 
 
 def _settings() -> configuration.Config:
@@ -48,11 +49,17 @@ def signin_post() -> Any:
         return render_template("signin.html", error=error), 401 if verdict is False else 429
     session.clear()
     session.permanent = True
-    session.update(user=user, csrf=secrets.token_urlsafe(32))
+    session.update(user=user, csrf=secrets.token_urlsafe(32), sid=secrets.token_urlsafe(16),
+                   at=time.time())  # fmt: skip
     return redirect("/")
 
 
 def signout() -> Any:
+    """End the session here and on the server: its cookie, replayed, is refused."""
+    door = current_app.config["FAXPRINT_DOOR"]
+    door.revoked.revoke(
+        str(session.get("sid", "")), float(session.get("at", 0)) + guard.SESSION_SECONDS
+    )
     session.clear()
     return redirect("/signin")
 
