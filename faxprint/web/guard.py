@@ -137,13 +137,15 @@ def same_token(given: str | None, expected: str | None) -> bool:
 
 def same_origin(origin: str | None, fetch_site: str | None, host: str) -> bool:
     """Whether a request that has no session yet (signing in) comes from this site: the
-    browser's Origin names this host, or its Sec-Fetch-Site says so; a script that sends
-    neither is let through (it is not a browser led by another site)."""
-    if fetch_site is not None and fetch_site not in ("same-origin", "none"):
-        return False
-    if origin is None or origin == "null":
-        return origin is None
-    return origin.split("://", 1)[-1] == host
+    browser's Sec-Fetch-Site says so, or (older browsers) its Origin names this host; a
+    script that sends neither is let through (it is not a browser led by another site).
+    An Origin of "null" (a page that sends no referrer, a sandboxed frame) alone proves
+    nothing either way: refused unless Sec-Fetch-Site vouches."""
+    if fetch_site is not None:
+        return fetch_site in ("same-origin", "none")
+    if origin is None:
+        return True
+    return origin != "null" and origin.split("://", 1)[-1] == host
 
 
 class Revoked:
@@ -171,7 +173,7 @@ def headers(secure: bool) -> dict[str, str]:
         "Content-Security-Policy": CSP,
         "X-Content-Type-Options": "nosniff",
         "X-Frame-Options": "DENY",
-        "Referrer-Policy": "no-referrer",
+        "Referrer-Policy": "same-origin",
         "Cache-Control": "no-store",
         "Cross-Origin-Opener-Policy": "same-origin",
     }
