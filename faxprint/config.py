@@ -161,6 +161,27 @@ class Web:
 
 
 @dataclass(frozen=True)
+class Cover:
+    """A cover page of faxprint's own (``[covers.NAME]``): a fillable template (none: the
+    built-in design) and the sender's fields it is filled with."""
+
+    template: str = ""
+    from_name: str = ""
+    from_company: str = ""
+    from_fax: str = ""
+    from_phone: str = ""
+    from_email: str = ""
+
+
+#: Cover names the services know: FaxOut's Default and None, and RingCentral's en-US
+#: names 0-13 (shared/ringcentral-rest.md, cover page dictionary). A cover of faxprint's
+#: own may not take one: which one was meant could not be told.
+SERVICE_COVERS = frozenset(name.casefold() for name in (
+    "Default", "None", "Ancient", "Birthday", "Blank", "Clasmod", "Classic", "Confidential",
+    "Contempo", "Elegant", "Express", "Formal", "Jazzy", "Modern", "Urgent"))  # fmt: skip
+
+
+@dataclass(frozen=True)
 class Config:
     """Everything faxprint was configured with."""
 
@@ -171,6 +192,7 @@ class Config:
     printer: Printer = Printer()
     service: Service = Service()
     web: Web = Web()
+    covers: Mapping[str, Cover] = field(default_factory=dict)
     uncertain: str = "hold"
     source: Path | None = None
     hotfolder: Mapping[str, Any] = field(default_factory=dict)  # see faxprint.hotfolder.settings
@@ -251,8 +273,8 @@ def from_mapping(
     env = os.environ if env is None else env
     where = str(source or "configuration")
     base = source.parent if source is not None else Path.cwd()  # relative paths start here
-    only(data, {"journal", "retry", "limits", "printer", "service", "web", "uncertain",
-                "accounts", "hotfolder"}, where)  # fmt: skip
+    only(data, {"journal", "retry", "limits", "printer", "service", "web", "covers",
+                "uncertain", "accounts", "hotfolder"}, where)  # fmt: skip
     accounts = _accounts(data, where, mode, base)
     uncertain = str(data.get("uncertain", "hold"))
     if uncertain not in UNCERTAIN_POLICIES:
@@ -277,6 +299,7 @@ def from_mapping(
             Printer, _table(data.get("printer", {}), f"{where}: [printer]"), f"{where}: [printer]"
         ),
         web=_table_of(Web, _table(data.get("web", {}), f"{where}: [web]"), f"{where}: [web]"),
+        covers=_covers(data, where, base),
         uncertain=uncertain,
         source=source,
         hotfolder=hotfolder,
@@ -333,6 +356,22 @@ def _table_of(kind: type[_Settings], data: Mapping[str, Any], context: str) -> _
         return kind(**{key: type(getattr(kind, key))(value) for key, value in data.items()})
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{context}: {exc}") from None
+
+
+def _covers(data: Mapping[str, Any], where: str, base: Path) -> dict[str, Cover]:
+    """The ``[covers.NAME]`` tables; a name the services also use is refused."""
+    covers = {}
+    for name, value in _table(data.get("covers", {}), f"{where}: [covers]").items():
+        context = f"{where}: [covers.{name}]"
+        if name.casefold() in SERVICE_COVERS:
+            raise ConfigError(f"{context}: {name!r} is also a cover page of the fax services; "
+                              "give faxprint's own cover another name")  # fmt: skip
+        cover = _table_of(Cover, _table(value, context), context)
+        if cover.template:
+            where_it_is = path_of(cover.template, f"{context} template", base)
+            cover = dataclasses.replace(cover, template=str(where_it_is))
+        covers[name] = cover
+    return covers
 
 
 def _table(value: Any, context: str) -> Mapping[str, Any]:

@@ -143,3 +143,42 @@ def test_covers_check_says_what_a_template_has_and_draws_it_filled(tmp_path: Pat
                               str(tmp_path / "own.png")], capture_output=True, text=True,
                              env=env, timeout=60, check=False)  # fmt: skip
     assert builtin.returncode == 0 and (tmp_path / "own.png").exists(), builtin.stderr
+
+
+def test_covers_in_the_config_and_a_name_the_services_use(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from faxprint import config as configuration
+    from faxprint.errors import ConfigError
+    from tests.conftest import REPO
+    from tests.support.configs import faxout_account, write_config
+
+    make_template(tmp_path / "letterhead.pdf", ["to_name", "from_name"])
+    (tmp_path / "broken.pdf").write_bytes(b"not a pdf")
+    tables = ('[covers.letterhead]\ntemplate = "letterhead.pdf"\nfrom_name = "ACME Widgets"\n'
+              '[covers.plain]\nfrom_name = "ACME"\n[covers.old]\ntemplate = "broken.pdf"\n')  # fmt: skip
+    config = write_config(tmp_path, faxout_account("http://127.0.0.1:9/faxapi.asp"),
+                          extra=tables)  # fmt: skip
+    settings = configuration.load(config, env={})
+    assert settings.covers["letterhead"].template == str(tmp_path / "letterhead.pdf")
+    assert settings.covers["letterhead"].from_name == "ACME Widgets"
+    listed = subprocess.run([sys.executable, "-m", "faxprint", "--config", str(config), "covers"],
+                            capture_output=True, text=True, timeout=60, check=False,
+                            env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"})  # fmt: skip
+    assert listed.returncode == 1, listed.stderr
+    assert listed.stdout.splitlines() == [
+        "faxprint: faxprint (built-in): needs no template",
+        f"faxprint: letterhead: {tmp_path / 'letterhead.pdf'}: fields to_name, from_name",
+        "faxprint: old: cannot be used: broken.pdf: not a PDF",
+        "faxprint: plain: the built-in design, from ACME",
+    ]
+    for name in ("Urgent", "none", "DEFAULT"):
+        clash = write_config(tmp_path, faxout_account("http://127.0.0.1:9/faxapi.asp"),
+                             extra=f'[covers.{name}]\nfrom_name = "x"\n')  # fmt: skip
+        with pytest.raises(ConfigError, match=f"{name!r} is also a cover page of the fax"):
+            configuration.load(clash, env={})
+    typo = write_config(tmp_path, faxout_account("http://127.0.0.1:9/faxapi.asp"),
+                        extra='[covers.x]\nfrom_nmae = "x"\n')  # fmt: skip
+    with pytest.raises(ConfigError, match="unknown setting from_nmae"):
+        configuration.load(typo, env={})

@@ -20,8 +20,10 @@ def run_check(args: argparse.Namespace, config: ConfigSource) -> int:
     from faxprint import covers
     from faxprint.sheets import contact_sheet
 
-    if (args.template is None) == (not args.builtin):
-        return say("give a TEMPLATE or --builtin", EX_USAGE)
+    if args.template is None and not args.builtin:
+        return run_list(config)
+    if args.template is not None and args.builtin:
+        return say("give a TEMPLATE or --builtin, not both", EX_USAGE)
     if args.template is not None:
         checked = covers.check_template(args.template)
         print(f"faxprint: {args.template}: fields {', '.join(checked.fields) or 'none'}")
@@ -40,6 +42,29 @@ def run_check(args: argparse.Namespace, config: ConfigSource) -> int:
     return 0
 
 
+def run_list(config: ConfigSource) -> int:
+    """List the covers: the built-in one, and each ``[covers.NAME]`` with what its template
+    offers (or why it cannot be used); 1 when one cannot."""
+    from faxprint import covers
+    from faxprint.errors import DocumentError
+
+    settings = config.load()
+    print("faxprint: faxprint (built-in): needs no template")
+    broken = 0
+    for name, cover in sorted(settings.covers.items()):
+        if not cover.template:
+            print(f"faxprint: {name}: the built-in design, from {cover.from_name or '(no name)'}")
+            continue
+        try:
+            checked = covers.check_template(Path(cover.template))
+        except DocumentError as error:
+            broken += 1
+            print(f"faxprint: {name}: cannot be used: {error.message}")
+            continue
+        print(f"faxprint: {name}: {cover.template}: fields {', '.join(checked.fields)}")
+    return 1 if broken else 0
+
+
 def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("template", type=Path, nargs="?", metavar="TEMPLATE",
                         help="a fillable PDF of one page")  # fmt: skip
@@ -51,8 +76,9 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
 COMMANDS = (
     Command(
         "covers", run_check, _arguments,
-        help="check a cover template: its fields, and a PNG of it filled",
-        description="Read a cover template (a fillable PDF of one page, with text fields "
+        help="list the covers, or check a template: its fields, and a PNG of it filled",
+        description="Without a TEMPLATE: list the built-in cover and each [covers.NAME] of "
+        "the config, checking their templates. With one: read a cover template (a fillable PDF of one page, with text fields "
         "named to_name, to_company, to_fax, from_name, from_company, from_fax, from_phone, "
         "from_email, subject, comments, pages, date), say which fields it has and lacks, "
         "and render it filled with sample values (--builtin: faxprint's own cover).",
