@@ -78,9 +78,10 @@ COMMANDS = (
         "covers", run_check, _arguments,
         help="list the covers, or check a template: its fields, and a PNG of it filled",
         description="Without a TEMPLATE: list the built-in cover and each [covers.NAME] of "
-        "the config, checking their templates. With one: read a cover template (a fillable PDF of one page, with text fields "
-        "named to_name, to_company, to_fax, from_name, from_company, from_fax, from_phone, "
-        "from_email, subject, comments, pages, date), say which fields it has and lacks, "
-        "and render it filled with sample values (--builtin: faxprint's own cover).",
+        "the config, checking their templates. With one: read a cover template (a "
+        "fillable PDF of one page, with text fields named to_name, to_company, to_fax, "
+        "from_name, from_company, from_fax, from_phone, from_email, subject, comments, "
+        "pages, date), say which fields it has and lacks, and render it filled with sample "
+        "values (--builtin: faxprint's own cover).",
     ),
 )  # fmt: skip
