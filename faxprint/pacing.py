@@ -67,26 +67,21 @@ class Pacer:
     def turn(self) -> float:
         """Take a turn to upload now if the window has room (return 0), else return the
         seconds until it has (and take nothing)."""
-        if self.rate is None:
-            return 0.0
-        with self._locked() as record:
-            rate = self._rate(record)
-            now, window = self.clock(), _padded(rate)
-            sent = _recent(record, now - window)
-            if len(sent) < rate.limit:
-                record["sent"] = [*sent, now]
-                return 0.0
-            record["sent"] = sent
-            return max(0.01, sent[len(sent) - rate.limit] + window - now)
+        return self._ask(take=True)
 
     def wait(self) -> float:
         """The seconds until a turn would be given (0: now); takes nothing."""
+        return self._ask(take=False)
+
+    def _ask(self, *, take: bool) -> float:
         if self.rate is None:
             return 0.0
         with self._locked() as record:
             rate = self._rate(record)
             now, window = self.clock(), _padded(rate)
             sent = _recent(record, now - window)
+            if take:
+                record["sent"] = sent if len(sent) >= rate.limit else [*sent, now]
             if len(sent) < rate.limit:
                 return 0.0
             return max(0.01, sent[len(sent) - rate.limit] + window - now)
