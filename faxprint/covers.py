@@ -137,6 +137,13 @@ COMMENT_LINES = 24
 def builtin(values: Mapping[str, str]) -> bytes:
     """faxprint's own cover: large, plain type that reads at fax resolution; comments too
     long for the page continue on a second one (said at the foot of the first)."""
+    return text_pdf(_pages(values, _comment_lines(values.get("comments", ""))))
+
+
+def text_pdf(pages: list[bytes], metadata: Mapping[str, str] | None = None) -> bytes:
+    """A PDF of Letter pages drawn by the content streams ``pages`` (lines of
+    :func:`show`), with Helvetica as /F1 and Helvetica-Bold as /F2 (standard fonts,
+    WinAnsi: nothing embedded)."""
     from pypdf import PdfWriter
     from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
 
@@ -148,13 +155,14 @@ def builtin(values: Mapping[str, str]) -> bytes:
     bold = DictionaryObject({**font, NameObject("/BaseFont"): NameObject("/Helvetica-Bold")})
     fonts = DictionaryObject({NameObject("/F1"): writer._add_object(font),
                               NameObject("/F2"): writer._add_object(bold)})  # fmt: skip
-    lines = _comment_lines(values.get("comments", ""))
-    for text in _pages(values, lines):
+    for text in pages:
         page = writer.add_blank_page(WIDTH, HEIGHT)
         page[NameObject("/Resources")] = DictionaryObject({NameObject("/Font"): fonts})
         content = DecodedStreamObject()
         content.set_data(text)
         page[NameObject("/Contents")] = writer._add_object(content)
+    if metadata:
+        writer.add_metadata(dict(metadata))
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
@@ -170,7 +178,7 @@ def _comment_lines(comments: str) -> list[str]:
 def _pages(values: Mapping[str, str], lines: list[str]) -> list[bytes]:
     first, rest = lines[:COMMENT_LINES], lines[COMMENT_LINES:]
     y = HEIGHT - MARGIN
-    ops = [_show("F2", 40, MARGIN, y, "FAX")]
+    ops = [show("F2", 40, MARGIN, y, "FAX")]
     y -= 50
     date = values.get("date") or time.strftime("%Y-%m-%d")
     for label, value in (("To", _join(values, "to_name", "to_company")),
@@ -182,21 +190,21 @@ def _pages(values: Mapping[str, str], lines: list[str]) -> list[bytes]:
                          ("Date", date), ("Pages", values.get("pages", "")),
                          ("Subject", values.get("subject", ""))):  # fmt: skip
         if value:
-            ops += [_show("F2", 14, MARGIN, y, label), _show("F1", 14, MARGIN + 80, y, value)]
+            ops += [show("F2", 14, MARGIN, y, label), show("F1", 14, MARGIN + 80, y, value)]
             y -= 22
     y -= 16
     for line in first:
-        ops.append(_show("F1", 12, MARGIN, y, line))
+        ops.append(show("F1", 12, MARGIN, y, line))
         y -= 16
     pages = [ops]
     while rest:
-        ops.append(_show("F1", 10, MARGIN, MARGIN / 2, "(continued on the next page)"))
+        ops.append(show("F1", 10, MARGIN, MARGIN / 2, "(continued on the next page)"))
         chunk, rest = rest[:40], rest[40:]
         y = HEIGHT - MARGIN
-        ops = [_show("F2", 14, MARGIN, y, "Comments (continued)")]
+        ops = [show("F2", 14, MARGIN, y, "Comments (continued)")]
         for line in chunk:
             y -= 16
-            ops.append(_show("F1", 12, MARGIN, y, line))
+            ops.append(show("F1", 12, MARGIN, y, line))
         pages.append(ops)
     return ["\n".join(page).encode("latin-1") for page in pages]
 
@@ -205,7 +213,9 @@ def _join(values: Mapping[str, str], *names: str) -> str:
     return ", ".join(str(values[n]) for n in names if values.get(n))
 
 
-def _show(font: str, size: int, x: float, y: float, text: str) -> str:
+def show(font: str, size: int, x: float, y: float, text: str) -> str:
+    """One line of text at (x, y) in /F1 or /F2, as a content-stream operation; characters
+    WinAnsi lacks become ``?``."""
     shown = "".join(c if c.isprintable() else " " for c in str(text))
     data = shown.encode("cp1252", "replace").decode("latin-1")
     data = data.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")

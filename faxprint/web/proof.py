@@ -5,35 +5,17 @@ encoding lacks are shown as ``?``."""
 
 from __future__ import annotations
 
-import io
 import time
 from typing import Any
 
-WIDTH, HEIGHT, MARGIN = 612.0, 792.0, 72.0
+HEIGHT, MARGIN = 792.0, 72.0
 
 
 def proof_pdf(job: dict[str, Any]) -> bytes:
     """The proof of ``job`` (as :func:`faxprint.web.jobs.one` shows it) as PDF bytes."""
-    from pypdf import PdfWriter
-    from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
+    from faxprint.covers import text_pdf
 
-    writer = PdfWriter()
-    page = writer.add_blank_page(WIDTH, HEIGHT)
-    font = DictionaryObject({NameObject("/Type"): NameObject("/Font"),
-                             NameObject("/Subtype"): NameObject("/Type1"),
-                             NameObject("/BaseFont"): NameObject("/Helvetica"),
-                             NameObject("/Encoding"): NameObject("/WinAnsiEncoding")})  # fmt: skip
-    bold = DictionaryObject({**font, NameObject("/BaseFont"): NameObject("/Helvetica-Bold")})
-    page[NameObject("/Resources")] = DictionaryObject({NameObject("/Font"): DictionaryObject({
-        NameObject("/F1"): writer._add_object(font), NameObject("/F2"): writer._add_object(bold),
-    })})  # fmt: skip
-    content = DecodedStreamObject()
-    content.set_data(_text(job))
-    page[NameObject("/Contents")] = writer._add_object(content)
-    writer.add_metadata({"/Title": f"Fax record {job['name']}", "/Producer": "faxprint"})
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
+    return text_pdf([_text(job)], {"/Title": f"Fax record {job['name']}", "/Producer": "faxprint"})
 
 
 def rows(job: dict[str, Any]) -> list[tuple[str, str]]:
@@ -61,13 +43,14 @@ def _when(moment: object) -> str:
 
 
 def _text(job: dict[str, Any]) -> bytes:
-    lines = [f"BT /F2 18 Tf {MARGIN} {HEIGHT - MARGIN} Td ({_pdf('Fax transmission record')}) Tj"
-             " ET"]  # fmt: skip
+    from faxprint.covers import show
+
+    lines = [show("F2", 18, MARGIN, HEIGHT - MARGIN, "Fax transmission record")]
     y = HEIGHT - MARGIN - 40
     for label, value in rows(job):
-        lines.append(f"BT /F2 10 Tf {MARGIN} {y:.1f} Td ({_pdf(label)}) Tj ET")
+        lines.append(show("F2", 10, MARGIN, y, label))
         for part in _wrapped(value, 70) or [""]:
-            lines.append(f"BT /F1 10 Tf {MARGIN + 130} {y:.1f} Td ({_pdf(part)}) Tj ET")
+            lines.append(show("F1", 10, MARGIN + 130, y, part))
             y -= 14
         y -= 4
     return "\n".join(lines).encode("latin-1")
@@ -77,10 +60,3 @@ def _wrapped(text: str, width: int) -> list[str]:
     import textwrap
 
     return textwrap.wrap(text, width, break_long_words=True)[:8]
-
-
-def _pdf(text: str) -> str:
-    """A PDF literal string's inside, in WinAnsi (cp1252); other characters are ``?``."""
-    shown = "".join(c if c.isprintable() else " " for c in text)
-    data = shown.encode("cp1252", "replace").decode("latin-1")
-    return data.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
