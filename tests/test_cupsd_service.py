@@ -41,7 +41,6 @@ FAXOUT_QUEUE, REST_QUEUE = "FaxServe", "FaxServeRest"
 RATE, WINDOW = 3, 3.0
 AS_ROOT = os.geteuid() == 0
 LP = pwd.getpwnam("lp")
-FAX_PATH = "/restapi/v1.0/account/~/extension/~/fax"
 
 
 @dataclass
@@ -71,10 +70,11 @@ class Setup:
                       for r in self.faxout.requests if r.status == 200 and r.code == 0)  # fmt: skip
 
     def rest_accepted(self) -> list[tuple[float, str]]:
-        times = sorted(r.time for r in self.rest.requests
-                       if r.path == FAX_PATH and r.status == 200)  # fmt: skip
-        numbers = [m.to[0]["phoneNumber"].removeprefix("+1") for m in self.rest.messages.values()]
-        return list(zip(times, numbers, strict=True))
+        """Each accepted fax by the time the sandbox kept it, read from one list of the
+        messages: the request log is written after the answer, so pairing the two could
+        catch a message whose request is not logged yet."""
+        messages = list(self.rest.messages.values())
+        return sorted((m.created, m.to[0]["phoneNumber"].removeprefix("+1")) for m in messages)
 
 
 def _lp_folder(root: Path) -> Path:
