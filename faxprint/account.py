@@ -58,6 +58,7 @@ class Account:
     default_country: str = "US"
     store_wait: float = 60.0  # seconds to look for an unanswered upload in the message store
     rate: str = ""  # uploads the service allows, "N/SECONDS"; REST: its documented default
+    cover: str = ""  # the cover of faxes that name none: faxprint's own or the service's
 
     def redactor(self) -> Redactor:
         """Return what hides this account's secrets in any text, in every form a service
@@ -128,7 +129,7 @@ def path_of(value: Any, context: str, base: Path) -> Path:
 
 _ACCOUNT_KEYS = {
     "url", "username", "allow_http", "verify", "connect_timeout", "read_timeout",
-    "transport", "client_id", "default_country", "store_wait", "rate",
+    "transport", "client_id", "default_country", "store_wait", "rate", "cover",
 } | set(SECRETS) | {f"{secret}_file" for secret in SECRETS}  # fmt: skip
 
 
@@ -157,6 +158,7 @@ def from_table(name: str, data: Mapping[str, Any], where: str, mode: int, base: 
             default_country=str(data.get("default_country", "US")),
             store_wait=float(data.get("store_wait", 60.0)),
             rate=str(data.get("rate", "")),
+            cover=str(data.get("cover", "")),
             **{secret: _secret(data, secret, context, base) for secret in SECRETS},
         )
     except (TypeError, ValueError) as exc:

@@ -12,7 +12,8 @@ Only :mod:`faxprint.errors` is imported: the command line can load this at once.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from faxprint.errors import (
@@ -96,6 +97,44 @@ class Outcome:
     def ok(self) -> bool:
         """Tell whether the fax was accepted."""
         return self.status is Status.ACCEPTED
+
+
+#: How the outcomes of a job's faxes make its outcome: the first status found, in this
+#: order, decides (the admin's problems first, then what must be tried again).
+PRECEDENCE = (Status.CONFIG, Status.ACCOUNT, Status.DEFERRED, Status.UNCERTAIN)
+
+
+def overall(outcomes: Sequence[Outcome]) -> Status:
+    """The status of a job of several faxes."""
+    found = {outcome.status for outcome in outcomes}
+    for status in PRECEDENCE:
+        if status in found:
+            return status
+    if Status.ACCEPTED in found:
+        return Status.ACCEPTED
+    return outcomes[0].status if outcomes else Status.INVALID
+
+
+def combined(key: str, outcomes: Sequence[Outcome]) -> Outcome:
+    """One outcome for a job sent as several faxes (one per recipient): the job's
+    status, the recipients and accepted pages summed, and what became of the faxes that
+    were not accepted."""
+    if len(outcomes) == 1:
+        return replace(outcomes[0], key=key)
+    accepted = [o for o in outcomes if o.ok]
+    said = f"{len(outcomes)} faxes, one per recipient: {len(accepted)} accepted"
+    others = [o for o in outcomes if not o.ok]
+    if others:
+        said += f"; {others[0].key}: {others[0].message}"
+        said += f" (and {len(others) - 1} more)" if len(others) > 1 else ""
+    waits = [o.retry_after for o in outcomes if o.retry_after is not None]
+    return Outcome(
+        overall(outcomes), said, key, max(o.attempts for o in outcomes),
+        sum(o.pages or 0 for o in accepted) if accepted else None,
+        sum(o.recipients for o in outcomes), others[0].code if others else None,
+        all(o.already for o in outcomes), retry_after=max(waits) if waits else None,
+        unrecorded=next((o.unrecorded for o in outcomes if o.unrecorded), ""),
+    )  # fmt: skip
 
 
 class Kind(StrEnum):

@@ -23,6 +23,7 @@ from typing import Any
 from faxprint import limits as job_limits
 from faxprint import verdicts
 from faxprint.config import Account, Config, Limits, RetryPolicy
+from faxprint.covering import Covers
 from faxprint.documents import Document, DocumentSource
 from faxprint.errors import (
     CancelledError,
@@ -61,6 +62,7 @@ class Submitter:
         limits: Limits | None = None,
         resend_uncertain: bool = False,
         pacer: Pacer | None = None,
+        covers: Covers | None = None,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -75,6 +77,7 @@ class Submitter:
         self.limits = limits or Limits()
         self.resend_uncertain = resend_uncertain
         self.pacer = pacer  # the account's rate, shared by its processes (None: unlimited)
+        self.covers = covers or Covers()  # faxprint's own cover pages
         self.clock = clock
         self.sleep = sleep
 
@@ -91,6 +94,7 @@ class Submitter:
             "retry": config.retry,
             "limits": config.limits,
             "resend_uncertain": config.uncertain == "resend",
+            "covers": Covers.of(config, account.name),
         }
         return cls(account, journal, **{**settings, **overrides})
 
@@ -115,7 +119,10 @@ class Submitter:
         with contextlib.ExitStack() as scratch:  # what the transport made of the documents
             refusal: FaxPrintError | None = None
             try:
-                documents = self._prepare(self.inspect(ticket, sources), scratch)
+                workdir = _workdir(scratch)
+                documents = self._prepare(self.inspect(ticket, sources), workdir)
+                ticket, documents = self.covers.put_first(ticket, documents, workdir,
+                                                          source.title)  # fmt: skip
             except CancelledError:
                 raise
             except FaxPrintError as error:  # refused, or not now (a full disk, no gs)
@@ -213,22 +220,13 @@ class Submitter:
         outcome = Outcome(status, error.message, job.key, job.attempts, None, count, error.code)
         return replace(outcome, retry_after=error.retry_after)
 
-    def _prepare(self, documents: list[Document], scratch: contextlib.ExitStack) -> list[Document]:
+    def _prepare(self, documents: list[Document], workdir: Path) -> list[Document]:
         """Let the transport make the documents what its service takes (RingCentral REST:
         PostScript as PDF, safe file names), in a temporary folder that lasts the job;
         its refusals come before anything is sent."""
         if not isinstance(self.transport, Prepares):
             return documents
-        prepare = self.transport.prepare
-        try:
-            workdir = scratch.enter_context(
-                tempfile.TemporaryDirectory(prefix="faxprint-", ignore_cleanup_errors=True)
-            )
-        except OSError as exc:  # a full disk: nothing was sent, try again later
-            raise ServiceUnavailable(
-                f"no temporary folder for the documents: {exc.strerror}"
-            ) from None
-        prepared = list(prepare(documents, Path(workdir)))
+        prepared = list(self.transport.prepare(documents, workdir))
         job_limits.check_pages(prepared, self.limits)  # PostScript's: known once it is a PDF
         return prepared
 
@@ -382,6 +380,15 @@ class Submitter:
         used = job.attempts - before
         too_old = self.clock() - since > self.retry.max_age
         return used >= self.retry.max_attempts or (used > 0 and too_old)
+
+
+def _workdir(scratch: contextlib.ExitStack) -> Path:
+    """A temporary folder that lasts the job: what the transport and the cover make."""
+    try:
+        folder = tempfile.TemporaryDirectory(prefix="faxprint-", ignore_cleanup_errors=True)
+        return Path(scratch.enter_context(folder))
+    except OSError as exc:  # a full disk: nothing was sent, try again later
+        raise ServiceUnavailable(f"no temporary folder for the documents: {exc.strerror}") from None
 
 
 def _total_pages(documents: Sequence[Document]) -> int | None:

@@ -21,8 +21,10 @@ export DEBIAN_FRONTEND=noninteractive PIP_DISABLE_PIP_VERSION_CHECK=1
 say() { printf '\n== %s\n' "$*"; }
 
 install_system_packages() {
+    # fonts-dejavu-core: the cover pages' font (Latin, Greek, Cyrillic, Arabic, Hebrew)
     local packages=(cups cups-client cups-bsd cups-filters ghostscript poppler-utils qpdf
-                    libcups2-dev gcc python3 python3-venv python3-dev "$@")
+                    fonts-dejavu-core fontconfig libcups2-dev gcc python3 python3-venv
+                    python3-dev "$@")
     local missing=()
     for package in "${packages[@]}"; do
         dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" \
@@ -77,8 +79,9 @@ EOF
     ;;
 test)
     # faketime: the fault campaign jumps the backend's clock; curl and time: the benchmarks;
-    # chromium and its driver: the outbox's browser tests (no browser download)
-    install_system_packages faketime curl time chromium chromium-driver
+    # chromium and its driver: the outbox's browser tests (no browser download);
+    # fonts-wqy-microhei: a Chinese font, for the covers' test of a fallback font
+    install_system_packages faketime curl time chromium chromium-driver fonts-wqy-microhei
     install_faxprint "[test]"
     cd "$repo"
     say "ruff"

@@ -37,13 +37,15 @@ def make_template(path: Path, names: list[str], *, kind: str = "/Tx", pages: int
         NameObject("/BaseFont"): NameObject("/Helvetica"),
         NameObject("/Encoding"): NameObject("/WinAnsiEncoding")}))  # fmt: skip
     fields = ArrayObject()
-    for index, name in enumerate(names):
-        y = 700 - 40 * index
+    top = 740.0
+    for name in names:
+        height = 160.0 if name == "comments" else 20.0  # a box of several lines
+        top, y = top - height - 8, top - height
         widget = DictionaryObject({
             NameObject("/FT"): NameObject(kind), NameObject("/T"): TextStringObject(name),
             NameObject("/Type"): NameObject("/Annot"), NameObject("/Subtype"): NameObject("/Widget"),
             NameObject("/Rect"): ArrayObject([FloatObject(72), FloatObject(y), FloatObject(500),
-                                              FloatObject(y + 20)]),
+                                              FloatObject(y + height)]),
             NameObject("/DA"): TextStringObject("/Helv 10 Tf 0 g"), NameObject("/F"): NumberObject(4),
         })  # fmt: skip
         fields.append(writer._add_object(widget))
@@ -62,7 +64,7 @@ def test_a_template_is_filled_and_flattened_into_real_text(tmp_path: Path) -> No
     checked = covers.check_template(template)
     assert checked.fields == ("to_name", "to_fax", "from_name", "comments", "pages")
     assert "date" in checked.lacking and checked.others == ()
-    reader = PdfReader(io.BytesIO(covers.fill(template, VALUES)))
+    reader = PdfReader(io.BytesIO(covers.fill(template, VALUES).data))
     assert len(reader.pages) == 1
     assert "/AcroForm" not in reader.trailer["/Root"]
     annotations = reader.pages[0].get("/Annots") or []
@@ -101,13 +103,14 @@ def test_an_encrypted_template_is_refused(tmp_path: Path) -> None:
 
 
 def test_the_builtin_cover_needs_no_template_and_long_comments_continue() -> None:
-    reader = PdfReader(io.BytesIO(covers.builtin(VALUES)))
+    reader = PdfReader(io.BytesIO(covers.builtin(VALUES).data))
     assert len(reader.pages) == 1
     text = reader.pages[0].extract_text()
     for value in ("FAX", "Jane Doe", "ACME Widgets", "Please sign page 2.", "2026-12-06"):
         assert value in text
     long = covers.builtin({**VALUES, "comments": "word " * 1_500})  # 7,500 characters
-    pages = PdfReader(io.BytesIO(long)).pages
+    pages = PdfReader(io.BytesIO(long.data)).pages
+    assert long.pages == len(pages) and "continues on" in long.notes()[0]
     assert len(pages) >= 2
     assert "(continued on the next page)" in pages[0].extract_text()
     assert "Comments (continued)" in pages[1].extract_text()
@@ -117,9 +120,103 @@ def test_the_builtin_cover_needs_no_template_and_long_comments_continue() -> Non
         covers.builtin({**VALUES, "comments": "x" * 100_000})
 
 
-def test_characters_the_fonts_cannot_show_are_named() -> None:
-    shown = {"to_name": "Ελένη", "from_name": "Zoë Müller", "x": "中文"}
-    assert covers.unshowable(shown) == "Ελένη中文"  # Zoë Müller is WinAnsi
+def test_any_script_is_drawn_in_an_embedded_font_and_what_none_has_is_named(
+    tmp_path: Path,
+) -> None:
+    names = {
+        "to_name": "Ελένη Παππά",
+        "to_company": "شركة الأمل",
+        "from_name": "王小明",
+        "subject": "Zoë Müller \U0001d11e",
+    }  # fmt: skip  (a G clef: no installed font has it)
+    template = make_template(tmp_path / "t.pdf", list(names))
+    for rendered in (covers.fill(template, names), covers.builtin(names)):
+        text = PdfReader(io.BytesIO(rendered.data)).pages[0].extract_text()
+        for shown in ("Ελένη Παππά", "王小明", "Zoë Müller"):
+            assert shown in text, (shown, text)
+        assert "الأمل" in text or "لمألا" in text  # Arabic, shaped (read back in either order)
+        assert rendered.missing == "\U0001d11e"
+        assert "could not show" in rendered.notes()[-1]
+        fonts = _embedded_fonts(rendered.data)
+        assert any("DejaVuSans" in f for f in fonts) and len(fonts) >= 2, fonts
+
+
+def _embedded_fonts(data: bytes) -> list[str]:
+    reader = PdfReader(io.BytesIO(data))
+    found = []
+    for reference in reader.pages[0]["/Resources"]["/Font"].values():
+        font = reference.get_object()
+        descendant = font.get("/DescendantFonts")
+        inner = descendant[0].get_object() if descendant else font
+        if "/FontFile2" in inner.get("/FontDescriptor", {}).get_object():
+            found.append(str(font["/BaseFont"]))
+    return found
+
+
+def test_a_libreoffice_style_template_works(tmp_path: Path) -> None:
+    """As LibreOffice exports a form: each text field its own widget with an appearance
+    stream (/AP: its border and value), /MK colours, /DR fonts under its own names, a
+    multi-line field (Ff bit 13), and a field whose widget is a kid of the named field."""
+    path = _libreoffice_like(tmp_path / "lo.pdf")
+    assert covers.check_template(path).fields == ("to_name", "comments")
+    rendered = covers.fill(path, {"to_name": "Jane Doe", "comments": "line one\nline two"})
+    reader = PdfReader(io.BytesIO(rendered.data))
+    assert rendered.pages == 1 and len(reader.pages) == 1
+    assert "/AcroForm" not in reader.trailer["/Root"] and not reader.pages[0].get("/Annots")
+    text = reader.pages[0].extract_text()
+    assert "Jane Doe" in text and "line one" in text and "line two" in text
+    assert "Office letterhead" in text  # the page's own content stays
+
+
+def _libreoffice_like(path: Path) -> Path:
+    from pypdf.generic import DecodedStreamObject
+
+    writer = PdfWriter()
+    page = writer.add_blank_page(595.3, 841.9)  # A4, as LibreOffice writes it
+    font = writer._add_object(DictionaryObject({
+        NameObject("/Type"): NameObject("/Font"), NameObject("/Subtype"): NameObject("/Type1"),
+        NameObject("/BaseFont"): NameObject("/Helvetica")}))  # fmt: skip
+    body = DecodedStreamObject()
+    body.set_data(b"BT /F1 18 Tf 56 790 Td (Office letterhead) Tj ET")
+    page[NameObject("/Contents")] = writer._add_object(body)
+    page[NameObject("/Resources")] = DictionaryObject({NameObject("/Font"): DictionaryObject(
+        {NameObject("/F1"): font})})  # fmt: skip
+
+    def appearance(width: float, height: float) -> object:
+        stream = DecodedStreamObject()
+        stream.set_data(f"0.5 G 0.5 0.5 {width - 1} {height - 1} re S /Tx BMC EMC".encode())
+        stream.update({NameObject("/Type"): NameObject("/XObject"),
+                       NameObject("/Subtype"): NameObject("/Form"),
+                       NameObject("/BBox"): ArrayObject([FloatObject(0), FloatObject(0),
+                                                         FloatObject(width), FloatObject(height)])})  # fmt: skip
+        return writer._add_object(stream)
+
+    def widget(rect: list[float], **extra: object) -> DictionaryObject:
+        return DictionaryObject({
+            NameObject("/Type"): NameObject("/Annot"), NameObject("/Subtype"): NameObject("/Widget"),
+            NameObject("/Rect"): ArrayObject([FloatObject(v) for v in rect]),
+            NameObject("/F"): NumberObject(4),
+            NameObject("/MK"): DictionaryObject({NameObject("/BC"): ArrayObject([FloatObject(0.5)])}),
+            NameObject("/AP"): DictionaryObject({NameObject("/N"): appearance(rect[2] - rect[0],
+                                                                              rect[3] - rect[1])}),
+            **{NameObject(k): v for k, v in extra.items()}})  # fmt: skip
+
+    name = widget([56, 700, 400, 724], **{"/FT": NameObject("/Tx"), "/T": TextStringObject("to_name"),
+                  "/DA": TextStringObject("0 0 0 rg /F3 12 Tf")})  # fmt: skip
+    parent = writer._add_object(DictionaryObject({
+        NameObject("/FT"): NameObject("/Tx"), NameObject("/T"): TextStringObject("comments"),
+        NameObject("/Ff"): NumberObject(4096), NameObject("/DA"): TextStringObject("/F3 0 Tf 0 g")}))  # fmt: skip
+    kid = widget([56, 400, 540, 680], **{"/Parent": parent})
+    kid_ref = writer._add_object(kid)
+    parent.get_object()[NameObject("/Kids")] = ArrayObject([kid_ref])
+    name_ref = writer._add_object(name)
+    page[NameObject("/Annots")] = ArrayObject([name_ref, kid_ref])
+    writer._root_object[NameObject("/AcroForm")] = DictionaryObject({
+        NameObject("/Fields"): ArrayObject([name_ref, parent]),
+        NameObject("/DR"): DictionaryObject({NameObject("/Font"): DictionaryObject(
+            {NameObject("/F3"): font})})})  # fmt: skip
+    writer.write(path)
+    return path
 
 
 def test_covers_check_says_what_a_template_has_and_draws_it_filled(tmp_path: Path) -> None:

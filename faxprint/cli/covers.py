@@ -3,7 +3,7 @@
 It reads a fillable PDF (:mod:`faxprint.covers`), says which of faxprint's fields it
 has and which it lacks (and any other fields, which stay empty), and renders it filled
 with sample values as a PNG (``--builtin``: faxprint's own cover). Configuring covers
-and sending them come next (issue 21).
+and sending them: :mod:`faxprint.covering`.
 """
 
 from __future__ import annotations
@@ -30,12 +30,12 @@ def run_check(args: argparse.Namespace, config: ConfigSource) -> int:
         print(f"faxprint: lacks {', '.join(checked.lacking) or 'nothing'}")
         if checked.others:
             print(f"faxprint: other fields, left empty: {', '.join(checked.others)}")
-        data = covers.fill(args.template, covers.SAMPLE)
+        rendered = covers.fill(args.template, covers.SAMPLE)
     else:
-        data = covers.builtin(covers.SAMPLE)
+        rendered = covers.builtin(covers.SAMPLE)
     with tempfile.TemporaryDirectory(prefix="faxprint-cover-") as work:
         filled = Path(work) / "cover.pdf"
-        filled.write_bytes(data)
+        filled.write_bytes(rendered.data)
         sheet = contact_sheet([filled], args.output, resolution="high", columns=1)
     print(f"faxprint: {sheet.path}: filled with sample values, as the fax shows it "
           f"({sheet.width} x {sheet.height} pixels)")  # fmt: skip

@@ -16,20 +16,23 @@ from typing import TYPE_CHECKING
 from faxprint.cli.base import Command, ConfigSource
 from faxprint.cli.exits import EX_IOERR, EXIT_STATUS, TABLE, WORDS
 from faxprint.errors import CancelledError, FaxPrintError
-from faxprint.outcome import JobKey, Kind, Outcome, Source
+from faxprint.outcome import JobKey, Kind, Outcome, Source, combined
 
 if TYPE_CHECKING:
     from faxprint.cancellation import Cancellation
     from faxprint.config import Config
     from faxprint.documents import DocumentSource
     from faxprint.journal import Journal
+    from faxprint.submitter import Submitter
     from faxprint.ticket import Ticket
+    from faxprint.transports import Progress
 
 
 def run(args: argparse.Namespace, config: ConfigSource) -> int:
     """Fax files to the recipients given on the command line."""
     from faxprint.addressing.contacts import is_name, resolve
     from faxprint.cancellation import Cancellation
+    from faxprint.covering import Covers
     from faxprint.documents import DocumentSource
     from faxprint.journal import Journal
     from faxprint.submitter import Submitter
@@ -55,7 +58,7 @@ def run(args: argparse.Namespace, config: ConfigSource) -> int:
             return _queue(settings, journal, key, ticket, sources, source, account.name)
     cancellation = Cancellation()  # Ctrl-C and SIGTERM cancel as `cancel JOB` does
     submitter = Submitter.configured(settings, account, journal, sleep=cancellation.sleep)
-    late = ""
+    faxes = Covers.of(settings, account.name).split(key, ticket)  # per recipient, if so
     with journal, _progress_bar() as bar, _cancelled_by_signals(cancellation):
 
         def progress(sent: int, total: int) -> None:
@@ -63,14 +66,32 @@ def run(args: argparse.Namespace, config: ConfigSource) -> int:
             if bar is not None:
                 bar(sent, total)
 
+        outcomes, late = _send_each(submitter, journal, faxes, sources, source, progress,
+                                    cancellation)  # fmt: skip
+    return report(combined(key, outcomes), late, faxes=len(outcomes))
+
+
+def _send_each(
+    submitter: Submitter, journal: Journal, faxes: list[tuple[str, Ticket]],
+    sources: list[DocumentSource], source: Source, progress: Progress,
+    cancellation: Cancellation,
+) -> tuple[list[Outcome], str]:  # fmt: skip
+    """Send the faxes in turn (one, or one per recipient when the own cover names its
+    recipient); what became of each, and what a cancel that came too late says."""
+    outcomes, late = [], ""
+    for key, ticket in faxes:
+        if cancellation.requested:  # the faxes after a cancel are not sent
+            outcomes.append(Outcome.refused(key, CancelledError("cancelled")))
+            continue
         try:
-            outcome = submitter.submit(key, ticket, sources, source=source, progress=progress)
-            late = cancellation.too_late(journal, key, outcome.ok)
+            outcomes.append(submitter.submit(key, ticket, sources, source=source,
+                                             progress=progress))  # fmt: skip
+            late = late or cancellation.too_late(journal, key, outcomes[-1].ok)
         except CancelledError as error:  # the service did not have it whole: not sent
-            outcome = Outcome.refused(key, error)
+            outcomes.append(Outcome.refused(key, error))
         except FaxPrintError as error:  # the journal, before anything was sent
-            outcome = Outcome.refused(key, error)
-    return report(outcome, late)
+            outcomes.append(Outcome.refused(key, error))
+    return outcomes, late
 
 
 def _queue(
@@ -79,28 +100,36 @@ def _queue(
 ) -> int:  # fmt: skip
     """Check the fax, write it into the service's queue and tell the service; say so."""
     from faxprint import limits
+    from faxprint.covering import Covers
     from faxprint.link import wire
     from faxprint.service.queue import FaxSpec, copy_documents, new_folder
 
+    faxes = Covers.of(settings, account).split(key, ticket)  # one per recipient, if so
     try:
         limits.check_job(len(ticket.recipients), sources, settings.limits)
-        folder = new_folder(settings.journal)
-        spec = FaxSpec(ticket, copy_documents(sources, folder), source)
-        journal.begin(key, source=source.kind, account=account,
-                      recipients=[r.text() for r in ticket.recipients],
-                      documents=[s.name or s.path.name for s in sources], pages=None,
-                      user=source.user)  # fmt: skip
-        journal.enqueue([spec.item(key, account, folder)])
+        items = []
+        for each, fax in faxes:
+            folder = new_folder(settings.journal)
+            spec = FaxSpec(fax, copy_documents(sources, folder), source)
+            journal.begin(each, source=source.kind, account=account,
+                          recipients=[r.text() for r in fax.recipients],
+                          documents=[s.name or s.path.name for s in sources], pages=None,
+                          user=source.user)  # fmt: skip
+            items.append(spec.item(each, account, folder))
+        journal.enqueue(items)
     except FaxPrintError as error:
         return report(Outcome.refused(key, error))
+    said = f"job {key}" if len(faxes) == 1 else f"{len(faxes)} faxes, one per recipient: " + (
+        ", ".join(each for each, _ in faxes))  # fmt: skip
     connection = wire.connect(wire.socket_path(settings.journal))
     if connection is None:
-        print(f"faxprint: queued (job {key}); no faxprint serve is running: it is sent when "
+        print(f"faxprint: queued ({said}); no faxprint serve is running: it is sent when "
               "one starts")  # fmt: skip
         return 0
     with connection:
-        wire.send(connection, {"op": "queued", "key": key})
-    print(f"faxprint: queued (job {key}); faxprint serve sends it (`faxprint show {key}`)")
+        for each, _ in faxes:
+            wire.send(connection, {"op": "queued", "key": each})
+    print(f"faxprint: queued ({said}); faxprint serve sends it (`faxprint show KEY`)")
     return 0
 
 
@@ -111,11 +140,14 @@ def _ticket(args: argparse.Namespace, recipients: list[str]) -> Ticket:
                         resolution=args.resolution, send_at=args.send_at)  # fmt: skip
 
 
-def report(outcome: Outcome, late: str = "") -> int:
+def report(outcome: Outcome, late: str = "", faxes: int = 1) -> int:
     """Say in one line what became of the fax (and what the journal could not record);
     return its exit status."""
     if outcome.ok:
         print(f"faxprint: {describe(outcome)}")
+        if faxes > 1:  # each recipient got her own fax, with her own cover
+            print(f"faxprint: {faxes} faxes, one per recipient (their cover names each): "
+                  f"{outcome.key}#to1 ... #to{faxes}")  # fmt: skip
     else:
         print(f"faxprint: {WORDS[outcome.status]}: {outcome.message}", file=sys.stderr)
     if late:

@@ -19,10 +19,11 @@ from typing import TextIO
 from faxprint.addressing.contacts import Book, resolve
 from faxprint.addressing.sections import CodedJob, Section, Unreadable
 from faxprint.config import Limits
+from faxprint.covering import Covers
 from faxprint.cups.jobticket import Request
 from faxprint.documents import DocumentSource
 from faxprint.errors import DocumentError, FaxPrintError, TicketError
-from faxprint.outcome import JobKey, Outcome, Status
+from faxprint.outcome import JobKey, Outcome, Status, overall
 from faxprint.text import printable
 from faxprint.ticket import Ticket
 
@@ -50,17 +51,32 @@ def plan(
     book: Book,
     limits: Limits,
     workdir: Path,
+    covers: Covers | None = None,
 ) -> list[Fax]:
-    """The faxes a job becomes; none when nothing addresses it."""
+    """The faxes a job becomes; none when nothing addresses it. A fax whose own cover
+    names its recipient becomes one fax per recipient (:meth:`Covers.split`)."""
     coded = _coded(sources)
     if coded is None or not coded.coded:
         if coded is not None:
             coded.close()
         if not asked.recipients:
             return []
-        return [_fax(str(key), tuple(sources), asked, asked.recipients, book, False)]
-    with coded:
-        return _sections(asked, sources, key, book, limits, workdir, coded)
+        faxes = [_fax(str(key), tuple(sources), asked, asked.recipients, book, False)]
+    else:
+        with coded:
+            faxes = _sections(asked, sources, key, book, limits, workdir, coded)
+    return [each for fax in faxes for each in _per_recipient(fax, covers or Covers())]
+
+
+def _per_recipient(fax: Fax, covers: Covers) -> list[Fax]:
+    if fax.ticket is None:
+        return [fax]
+    split = covers.split(fax.key, fax.ticket)
+    if len(split) == 1:
+        return [fax]
+    return [Fax(key, fax.sources, ticket, where=" ".join(
+                filter(None, (fax.where or "fax", f"to {ticket.recipients[0]}"))))
+            for key, ticket in split]  # fmt: skip
 
 
 def _sections(
@@ -135,22 +151,6 @@ def _fax(
 
 def _refused(fax: Fax, error: FaxPrintError) -> Fax:
     return Fax(fax.key, fax.sources, refusal=error, where=fax.where)
-
-
-#: How the outcomes of a job's faxes make its CUPS outcome: the first status found, in
-#: this order, decides (the admin's problems first, then what cupsd should try again).
-PRECEDENCE = (Status.CONFIG, Status.ACCOUNT, Status.DEFERRED, Status.UNCERTAIN)
-
-
-def overall(outcomes: Sequence[Outcome]) -> Status:
-    """The status of a job of several faxes."""
-    found = {outcome.status for outcome in outcomes}
-    for status in PRECEDENCE:
-        if status in found:
-            return status
-    if Status.ACCEPTED in found:
-        return Status.ACCEPTED
-    return outcomes[0].status if outcomes else Status.INVALID
 
 
 def summary(faxes: Sequence[Fax], outcomes: Sequence[Outcome]) -> str:

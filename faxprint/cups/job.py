@@ -19,6 +19,7 @@ from typing import TextIO
 
 from faxprint import config as configuration
 from faxprint.cancellation import Cancellation
+from faxprint.covering import Covers
 from faxprint.cups import faxes as planning
 from faxprint.cups.jobticket import NO_RECIPIENT, Request
 from faxprint.cups.report import EXIT_STATUS, HOLD, report
@@ -48,7 +49,8 @@ class Job:
         key = JobKey.parse(self.key)
         assert key is not None  # built by job_key
         with Journal(self.settings.journal) as journal:
-            faxes = planning.plan(asked, sources, key, journal, self.settings.limits, workdir)
+            faxes = planning.plan(asked, sources, key, journal, self.settings.limits, workdir,
+                                  Covers.of(self.settings, self.account.name))  # fmt: skip
             if not faxes:
                 return self._unaddressed(journal, sources)
             outcomes = [self._send(journal, fax) for fax in faxes]

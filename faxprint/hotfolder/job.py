@@ -18,6 +18,7 @@ from typing import Any
 
 from faxprint.addressing.contacts import Book, resolve
 from faxprint.config import Account, Config
+from faxprint.covering import Covers
 from faxprint.documents import DocumentSource, Identity, identity_of
 from faxprint.errors import FaxPrintError, InputError, TicketError
 from faxprint.hotfolder import ticketfile
@@ -26,7 +27,7 @@ from faxprint.hotfolder.spool import CLAIM, TICKET, Claim, Spool, check_file, re
 from faxprint.hotfolder.ticketfile import TicketFile
 from faxprint.journal import Journal
 from faxprint.logfmt import event
-from faxprint.outcome import JobKey, Kind, Outcome, Source, Status
+from faxprint.outcome import JobKey, Kind, Outcome, Source, Status, combined
 from faxprint.submitter import Submitter
 from faxprint.ticket import Ticket
 from faxprint.transports import delivery_outcome
@@ -167,8 +168,11 @@ def _submit(
     paced = {"pacer": None} if gate is not None else {}
     submitter = Submitter.configured(config, account, journal,
                                      retry=replace(config.retry, tries=1), **paced)  # fmt: skip
-    with gate(account.name, f"{source.kind}:{source.user}") if gate else nullcontext():
-        outcome = submitter.submit(key, ticket, sources, source=source)
+    outcomes = []
+    for each, fax in Covers.of(config, account.name).split(key, ticket):  # per recipient
+        with gate(account.name, f"{source.kind}:{source.user}") if gate else nullcontext():
+            outcomes.append(submitter.submit(each, fax, sources, source=source))
+    outcome = combined(key, outcomes)
     if outcome.ok and (changed := _changed(sources, before)):
         # The upload checked each file up to its last byte: the fax carries them as they
         # were. A writer that still had one open changed it after: say so, the copy kept

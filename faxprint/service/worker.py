@@ -22,6 +22,7 @@ from typing import Any
 
 from faxprint import config as configuration
 from faxprint.cancellation import Cancellation
+from faxprint.covering import Covers
 from faxprint.cups import faxes as planning
 from faxprint.cups import report
 from faxprint.cups.job import hold_unaddressed
@@ -117,8 +118,9 @@ class Worker:
             asked = request(parse_options(spec.options))
             if not sources:
                 raise DocumentError(nothing_from_cupsd(spec.content_type))
+            covers = Covers.of(self.settings, account.name)
             faxes = planning.plan(asked, sources, key, journal, self.settings.limits,
-                                  Path(item.folder))  # fmt: skip
+                                  Path(item.folder), covers)  # fmt: skip
             if not faxes:
                 names = [s.name or "" for s in sources]
                 message = hold_unaddressed(journal, self.settings.printer, item.key, source,

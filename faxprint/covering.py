@@ -1,0 +1,139 @@
+"""faxprint's own cover pages on the way out: which cover a fax gets, one fax per
+recipient when that cover names its recipient, and the cover drawn and put first.
+
+A ticket's cover (``--cover``, ``fax-cover=``, a ticket's ``"cover"``, the outbox's menu,
+``<COVER:NAME>``; the account's ``cover`` when it names none) is faxprint's own when it is
+a ``[covers.NAME]`` of the config or ``faxprint`` (the built-in design), in any case.
+Then the submitter draws it (:func:`Covers.put_first`) and the service is told to add
+none: FaxOut's ``Coverpage=None``, REST's ``coverIndex`` 0. The cover text goes onto
+faxprint's cover, never to the service as well. Any other name is the service's.
+
+A cover that names its recipient (a template with a ``to_`` field, or the built-in one)
+is one person's: a fax to several recipients becomes one fax per recipient, each its own
+journal entry, ``KEY#toN`` (:meth:`Covers.split`), the same on every retry.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from faxprint import covers as drawing
+from faxprint import documents as docs
+from faxprint.config import Config, Cover
+from faxprint.documents import Document
+from faxprint.errors import ConfigError, DocumentError
+from faxprint.protocol import COVER_DEFAULT, COVER_NONE
+from faxprint.ticket import Ticket
+
+logger = logging.getLogger(__name__)
+
+#: The name of the built-in cover.
+BUILTIN = "faxprint"
+
+
+@dataclass(frozen=True)
+class Own:
+    """A cover of faxprint's own: its name and its settings (no template: built in)."""
+
+    name: str
+    cover: Cover
+
+    def names_recipient(self) -> bool:
+        """Whether the cover names one recipient (then each gets her own fax)."""
+        if not self.cover.template:
+            return True
+        try:
+            return drawing.check_template(Path(self.cover.template)).names_recipient
+        except DocumentError:
+            return False  # said when it is drawn: the fax is not sent with a broken cover
+
+    def draw(self, values: Mapping[str, str]) -> drawing.Rendered:
+        if not self.cover.template:
+            return drawing.builtin(values)
+        try:
+            return drawing.fill(Path(self.cover.template), values)
+        except DocumentError as error:
+            if error.message.startswith("the cover text"):
+                raise  # the sender's: too long a cover text
+            raise ConfigError(f"cover {self.name!r}: {error.message}") from None
+
+
+@dataclass(frozen=True)
+class Covers:
+    """The config's own covers, and the account's default cover."""
+
+    own: Mapping[str, Cover] = field(default_factory=dict)
+    default: str = ""
+
+    @classmethod
+    def of(cls, config: Config, account: str | None = None) -> Covers:
+        """The covers an account's faxes may get."""
+        found = config.accounts.get(account or "")
+        default = found.cover if found is not None else ""
+        return cls(config.covers, default)
+
+    def chosen(self, ticket: Ticket) -> Own | None:
+        """The own cover the ticket gets; None when it gets the service's (or none)."""
+        name = ticket.cover
+        if name == COVER_DEFAULT and self.default:
+            name = self.default
+        for own, cover in self.own.items():
+            if own.casefold() == name.casefold():
+                return Own(own, cover)
+        return Own(BUILTIN, Cover()) if name.casefold() == BUILTIN else None
+
+    def split(self, key: str, ticket: Ticket) -> list[tuple[str, Ticket]]:
+        """The faxes a ticket becomes: one per recipient when its cover names one."""
+        own = self.chosen(ticket)
+        if own is None or len(ticket.recipients) < 2 or not own.names_recipient():
+            return [(key, ticket)]
+        return [(f"{key}#to{number}", replace(ticket, recipients=(recipient,)))
+                for number, recipient in enumerate(ticket.recipients, 1)]  # fmt: skip
+
+    def put_first(
+        self, ticket: Ticket, documents: Sequence[Document], workdir: Path, subject: str = ""
+    ) -> tuple[Ticket, list[Document]]:
+        """The ticket and documents as sent: with an own cover drawn and put first (the
+        ticket then asks the service for no cover and carries no cover text), else as
+        they are."""
+        own = self.chosen(ticket)
+        if own is None:
+            if ticket.cover == COVER_DEFAULT and self.default:
+                ticket = replace(ticket, cover=self.default)
+            return ticket, list(documents)
+        rendered = own.draw(values(own.cover, ticket, documents, subject))
+        for note in rendered.notes():
+            logger.warning("%s", note[0].upper() + note[1:])
+        path = workdir / "cover.pdf"
+        try:
+            path.write_bytes(rendered.data)
+        except OSError as exc:
+            from faxprint.errors import ServiceUnavailable
+
+            raise ServiceUnavailable(f"the cover page cannot be written: {exc.strerror}") from None
+        cover = docs.inspect(path, filename="cover.pdf")
+        return replace(ticket, cover=COVER_NONE, cover_text=""), [cover, *documents]
+
+
+def values(
+    cover: Cover, ticket: Ticket, documents: Sequence[Document], subject: str
+) -> dict[str, str]:
+    """What a cover's fields say: the recipient(s), the sender, the subject, the cover
+    text, the pages after the cover (blank while a document's count is unknown) and the
+    date it is sent (its send time, if it has one)."""
+    counts = [document.pages for document in documents]
+    pages = "" if any(count is None for count in counts) else str(sum(c or 0 for c in counts))
+    when = ticket.send_at.astimezone() if ticket.send_at else None
+    date = when.strftime("%Y-%m-%d %H:%M") if when else time.strftime("%Y-%m-%d %H:%M")
+    return {
+        "to_name": "; ".join(r.name for r in ticket.recipients if r.name),
+        "to_fax": "; ".join(r.number for r in ticket.recipients),
+        "from_name": cover.from_name, "from_company": cover.from_company,
+        "from_fax": cover.from_fax, "from_phone": cover.from_phone,
+        "from_email": cover.from_email, "subject": subject,
+        "comments": ticket.cover_text, "pages": pages, "date": date,
+    }  # fmt: skip
