@@ -76,6 +76,11 @@ class Covers:
         default = found.cover if found is not None else ""
         return cls(config.covers, default)
 
+    def names(self) -> list[str]:
+        """faxprint's own covers by name, the built-in one among them."""
+        own = sorted(self.own, key=str.casefold)
+        return own if any(n.casefold() == BUILTIN for n in own) else [BUILTIN, *own]
+
     def chosen(self, ticket: Ticket) -> Own | None:
         """The own cover the ticket gets; None when it gets the service's (or none)."""
         name = ticket.cover
@@ -94,18 +99,25 @@ class Covers:
         return [(f"{key}#to{number}", replace(ticket, recipients=(recipient,)))
                 for number, recipient in enumerate(ticket.recipients, 1)]  # fmt: skip
 
+    def drawn(
+        self, ticket: Ticket, documents: Sequence[Document], subject: str = ""
+    ) -> drawing.Rendered | None:
+        """The ticket's own cover as it is sent before ``documents``; None when the
+        service draws the cover (or there is none)."""
+        own = self.chosen(ticket)
+        return None if own is None else own.draw(values(own.cover, ticket, documents, subject))
+
     def put_first(
         self, ticket: Ticket, documents: Sequence[Document], workdir: Path, subject: str = ""
     ) -> tuple[Ticket, list[Document]]:
         """The ticket and documents as sent: with an own cover drawn and put first (the
         ticket then asks the service for no cover and carries no cover text), else as
         they are."""
-        own = self.chosen(ticket)
-        if own is None:
+        rendered = self.drawn(ticket, documents, subject)
+        if rendered is None:
             if ticket.cover == COVER_DEFAULT and self.default:
                 ticket = replace(ticket, cover=self.default)
             return ticket, list(documents)
-        rendered = own.draw(values(own.cover, ticket, documents, subject))
         for note in rendered.notes():
             logger.warning("%s", note[0].upper() + note[1:])
         path = workdir / "cover.pdf"

@@ -168,3 +168,28 @@ def test_one_fax_per_recipient_only_when_the_cover_names_one(tmp_path: Path) -> 
     assert covers.split("send:x", _ticket("plain", *two))[0][0] == "send:x"  # one fax, one cover
     assert len(covers.split("send:x", _ticket("faxprint", *two))) == 2  # the built-in names one
     assert len(covers.split("send:x", _ticket("Urgent", *two))) == 1  # the service's own
+
+
+def test_a_hot_folder_ticket_gets_a_fax_and_a_cover_per_recipient(
+    tmp_path: Path, sandbox: SandboxServer
+) -> None:
+    from tests.support.configs import hot_folder_config
+    from tests.support.helpers import Watcher, drop_ticket, wait_for
+
+    root = tmp_path / "drop"
+    config = hot_folder_config(tmp_path, sandbox.url,
+                               extra='[covers.faxprint]\nfrom_name = "ACME Widgets"\n')  # fmt: skip
+    with Watcher(config, root):
+        make_pdf(root / "invoice.pdf", pages=2)
+        drop_ticket(root, "invoice", {"to": ["5556465589|Jane Doe", "5555568552|Bob Roe"],
+                                      "cover": "faxprint", "cover_text": "Invoice 42"})  # fmt: skip
+        wait_for(lambda: list(root.glob("done/*/receipt.json")), what="a receipt in done/")
+    [receipt] = [json.loads(p.read_text()) for p in root.glob("done/*/receipt.json")]
+    assert receipt["outcome"] == "accepted" and receipt["pages"] == 6  # 2 x (cover + 2)
+    assert receipt["message"].startswith("2 faxes, one per recipient: 2 accepted")
+    faxes = sandbox.faxes()
+    assert [f.record["recipients"][0]["name"] for f in faxes] == ["Jane Doe", "Bob Roe"]
+    for fax, name in zip(faxes, ["Jane Doe", "Bob Roe"], strict=True):
+        assert fax.record["coverpage"] == "None" and fax.record["coverpagetext"] is None
+        _, text = _cover_of((fax.path / fax.record["attachments"][0]["stored_as"]).read_bytes())
+        assert name in text and "Invoice 42" in text and "2 after this one" in text

@@ -227,7 +227,7 @@ def test_covers_check_says_what_a_template_has_and_draws_it_filled(tmp_path: Pat
 
     template = make_template(tmp_path / "letterhead.pdf", ["to_name", "comments", "logo_text"])
     env = {"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"}
-    done = subprocess.run([sys.executable, "-m", "faxprint", "covers", str(template), "-o",
+    done = subprocess.run([sys.executable, "-m", "faxprint", "covers", "check", str(template), "-o",
                            str(tmp_path / "cover.png")], capture_output=True, text=True,
                           env=env, timeout=60, check=False)  # fmt: skip
     assert done.returncode == 0, done.stderr
@@ -260,7 +260,7 @@ def test_covers_in_the_config_and_a_name_the_services_use(tmp_path: Path) -> Non
     settings = configuration.load(config, env={})
     assert settings.covers["letterhead"].template == str(tmp_path / "letterhead.pdf")
     assert settings.covers["letterhead"].from_name == "ACME Widgets"
-    listed = subprocess.run([sys.executable, "-m", "faxprint", "--config", str(config), "covers"],
+    listed = subprocess.run([sys.executable, "-m", "faxprint", "--config", str(config), "covers", "list"],
                             capture_output=True, text=True, timeout=60, check=False,
                             env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"})  # fmt: skip
     assert listed.returncode == 1, listed.stderr

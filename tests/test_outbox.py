@@ -371,3 +371,18 @@ def test_the_helper_counts_attempts_made_at_once(monkeypatch: pytest.MonkeyPatch
     for thread in threads:
         thread.join()
     assert len(asked) == auth.MAX_FAILURES  # 50 at once, 5 reached PAM
+
+
+def test_the_cover_menu_offers_faxprints_own_covers(tmp_path: Path) -> None:
+    config = write_config(tmp_path, faxout_account("http://127.0.0.1:9/faxapi.asp"),
+                          extra='[covers.Letterhead]\nfrom_name = "ACME"\n')  # fmt: skip
+    settings = configuration.load(config, env={})
+    with Journal(settings.journal) as journal:
+        journal.unaddressed("cups:Fax:9:cccc", "waiting for an address", source="cups",
+                            account="default", documents=["a.pdf"], user="ann", title="a")  # fmt: skip
+    client = create_app(settings, ask=_ask).test_client()
+    _sign_in(client)
+    page = client.get("/jobs/cups:Fax:9:cccc").text
+    menu = re.search(r'<datalist id="covers">(.*?)</datalist>', page)
+    assert menu is not None
+    assert re.findall(r'value="([^"]+)"', menu[1]) == ["faxprint", "Letterhead", "None"]

@@ -141,3 +141,23 @@ def test_a_hot_folder_job_is_previewed_from_the_documents_it_kept(
     make_pdf(tmp_path / "elsewhere.pdf")
     refused = _preview(kept.name[:20], "--folder", str(root), "-o", str(sheet), env=env)
     assert refused.returncode == exits.EX_DATAERR and "not a plain file" in refused.stderr
+
+
+def test_the_own_cover_is_shown_first_as_it_is_sent(tmp_path: Path) -> None:
+    from tests.support.configs import faxout_account, write_config
+
+    config = write_config(tmp_path, faxout_account("http://127.0.0.1:9/faxapi.asp"),
+                          extra='[covers.faxprint]\nfrom_name = "ACME Widgets"\n')  # fmt: skip
+    pdf = make_pdf(tmp_path / "offer.pdf", pages=2)
+    env = {**os.environ, "FAXPRINT_CONFIG": str(config)}
+    shown = _preview(str(pdf), "-o", str(tmp_path / "s.png"), "--columns", "3", "--cover",
+                     "faxprint", "--to", "5556465589|Jane Doe", env=env)  # fmt: skip
+    assert shown.returncode == 0, shown.stderr
+    assert "3 pages at 98 dpi (low), 3 x 1" in shown.stdout  # the cover, then the two pages
+    _, _, rows = read_png(tmp_path / "s.png")
+    assert inked(rows, 0, 0, len(rows[0]) * 8 // 3, len(rows)) > 0
+    service = _preview(str(pdf), "-o", str(tmp_path / "t.png"), "--cover", "Urgent", "--to",
+                       "5556465589", env=env)  # fmt: skip
+    assert service.returncode == exits.EX_DATAERR, service.stderr
+    assert "Urgent is not one of faxprint's covers" in service.stderr
+    assert not (tmp_path / "t.png").exists()

@@ -20,6 +20,15 @@ def run_check(args: argparse.Namespace, config: ConfigSource) -> int:
     from faxprint import covers
     from faxprint.sheets import contact_sheet
 
+    words = list(args.words)
+    if words[:1] in (["list"], ["check"]):
+        verb = words.pop(0)
+        if (verb == "list") != (not words and not args.builtin):
+            return say("covers list takes nothing; covers check takes a TEMPLATE or --builtin",
+                       EX_USAGE)  # fmt: skip
+    if len(words) > 1:
+        return say("give one TEMPLATE", EX_USAGE)
+    args.template = Path(words[0]) if words else None
     if args.template is None and not args.builtin:
         return run_list(config)
     if args.template is not None and args.builtin:
@@ -66,8 +75,8 @@ def run_list(config: ConfigSource) -> int:
 
 
 def _arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("template", type=Path, nargs="?", metavar="TEMPLATE",
-                        help="a fillable PDF of one page")  # fmt: skip
+    parser.add_argument("words", nargs="*", metavar="[list | check] TEMPLATE",
+                        help="list (the default), or check a fillable PDF of one page")  # fmt: skip
     parser.add_argument("--builtin", action="store_true", help="faxprint's own cover instead")
     parser.add_argument("-o", "--output", type=Path, default=Path("cover.png"),
                         help="the PNG to write (default cover.png)")  # fmt: skip
@@ -77,8 +86,8 @@ COMMANDS = (
     Command(
         "covers", run_check, _arguments,
         help="list the covers, or check a template: its fields, and a PNG of it filled",
-        description="Without a TEMPLATE: list the built-in cover and each [covers.NAME] of "
-        "the config, checking their templates. With one: read a cover template (a "
+        description="covers [list]: list the built-in cover and each [covers.NAME] of "
+        "the config, checking their templates. covers [check] TEMPLATE: read a cover template (a "
         "fillable PDF of one page, with text fields named to_name, to_company, to_fax, "
         "from_name, from_company, from_fax, from_phone, from_email, subject, comments, "
         "pages, date), say which fields it has and lacks, and render it filled with sample "

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import tempfile
 from pathlib import Path
 
 from faxprint.cli.base import Command, ConfigSource
@@ -27,6 +28,11 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     parser.add_argument("--columns", type=int, default=4, help="pages per row (default 4)")
     parser.add_argument("--folder", type=Path, help="the hot folder, for a JOB")
+    parser.add_argument("--cover", metavar="NAME",
+                        help="show faxprint's own cover NAME first, as it is sent")  # fmt: skip
+    parser.add_argument("--to", action="append", default=[], metavar="NUMBER|NAME",
+                        help="the recipient the cover names (with --cover)")  # fmt: skip
+    parser.add_argument("--cover-text", default="", metavar="TEXT", help="the cover's text")
 
 
 def run(args: argparse.Namespace, config: ConfigSource) -> int:
@@ -36,17 +42,43 @@ def run(args: argparse.Namespace, config: ConfigSource) -> int:
     if args.columns < 1:
         return say("--columns must be at least 1", EX_USAGE)
     found = [_documents(name, args, config) for name in args.files]
-    sheet = contact_sheet(
-        [path for paths, _ in found for path in paths], args.output,
-        resolution=args.resolution, columns=args.columns,
-        private=any(kept for _, kept in found),  # someone's fax: the sheet is for this user
-    )  # fmt: skip
+    paths = [path for paths, _ in found for path in paths]
+    with tempfile.TemporaryDirectory(prefix="faxprint-preview-") as work:
+        if args.cover:
+            paths.insert(0, _cover(args, config, paths, Path(work)))
+        sheet = contact_sheet(
+            paths, args.output, resolution=args.resolution, columns=args.columns,
+            private=any(kept for _, kept in found),  # someone's fax: the sheet is this user's
+        )  # fmt: skip
     print(
         f"faxprint: {sheet.path}: {sheet.pages} page{'s' * (sheet.pages != 1)} at "
         f"{DPI[args.resolution]} dpi ({args.resolution}), {sheet.columns} x {sheet.rows}, "
         f"{sheet.width} x {sheet.height} pixels"
     )
     return 0
+
+
+def _cover(args: argparse.Namespace, config: ConfigSource, paths: list[Path],
+           work: Path) -> Path:  # fmt: skip
+    """The own cover ``--cover`` names, drawn for the first ``--to`` as it is sent."""
+    from faxprint import documents
+    from faxprint.covering import Covers
+    from faxprint.errors import TicketError
+    from faxprint.ticket import Ticket
+
+    if not args.to:
+        raise TicketError("--cover needs --to NUMBER|NAME: the recipient the cover names")
+    settings = config.load()
+    ticket = Ticket.build(args.to[:1], cover=args.cover, cover_text=args.cover_text)
+    inspected = [documents.inspect(path) for path in paths]
+    rendered = Covers(settings.covers).drawn(ticket, inspected, paths[0].stem if paths else "")
+    if rendered is None:
+        raise TicketError(f"{printable(args.cover)} is not one of faxprint's covers (the "
+                          "service draws its own; `faxprint covers` lists ours)")  # fmt: skip
+    for note in rendered.notes():
+        print(f"faxprint: {note}")
+    (work / "cover.pdf").write_bytes(rendered.data)
+    return work / "cover.pdf"
 
 
 def _documents(

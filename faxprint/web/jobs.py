@@ -147,6 +147,20 @@ def one(settings: configuration.Config, key: str, user: str, admin: bool) -> dic
 
 
 #: Shown states a person may send again (with other recipients), or cancel.
+#: RingCentral's cover pages (shared/ringcentral-rest.md, the cover page dictionary).
+REST_COVERS = ("Ancient", "Birthday", "Blank", "Clasmod", "Classic", "Confidential",
+               "Contempo", "Elegant", "Express", "Formal", "Jazzy", "Modern", "Urgent")  # fmt: skip
+
+
+def cover_names(settings: configuration.Config, job: dict[str, Any]) -> list[str]:
+    """The covers the address form offers for a job: faxprint's own, none, and the
+    service's (RingCentral's names; a FaxOut account's are the admin's to type)."""
+    from faxprint.covering import Covers
+
+    names = [*Covers(settings.covers).names(), "None"]
+    return names + list(REST_COVERS) if job.get("transport") == "ringcentral" else names
+
+
 RESENDABLE = frozenset({"failed", "cancelled", "undelivered"})
 CANCELLABLE = frozenset({"unaddressed", "pending", "retry", "uncertain", "interrupted"})
 

@@ -32,7 +32,8 @@ def _settings() -> configuration.Config:
 
 def _page(found: dict[str, Any], said: str = "") -> str:
     return render_template("job.html", job=found, user=g.user, admin=g.admin, said=said,
-                           csrf=session.get("csrf", ""))  # fmt: skip
+                           csrf=session.get("csrf", ""),
+                           covers=jobs.cover_names(_settings(), found))  # fmt: skip
 
 
 def signin() -> str:
