@@ -138,7 +138,8 @@ def values(
     text, the pages after the cover (blank while a document's count is unknown) and the
     date it is sent (its send time, if it has one)."""
     counts = [document.pages for document in documents]
-    pages = "" if any(count is None for count in counts) else str(sum(c or 0 for c in counts))
+    known = counts and not any(count is None for count in counts)
+    pages = str(sum(c or 0 for c in counts)) if known else ""
     when = ticket.send_at.astimezone() if ticket.send_at else None
     date = when.strftime("%Y-%m-%d %H:%M") if when else time.strftime("%Y-%m-%d %H:%M")
     return {

@@ -386,3 +386,17 @@ def test_the_cover_menu_offers_faxprints_own_covers(tmp_path: Path) -> None:
     menu = re.search(r'<datalist id="covers">(.*?)</datalist>', page)
     assert menu is not None
     assert re.findall(r'value="([^"]+)"', menu[1]) == ["faxprint", "Letterhead", "None"]
+
+
+def test_the_address_form_shows_the_own_cover_as_it_would_be_sent(client: FlaskClient) -> None:
+    token = _sign_in(client)
+    form = {"csrf": token, "to": "5556465589|Jane Doe", "cover": "faxprint",
+            "cover_text": "Hello"}  # fmt: skip
+    shown = client.post("/jobs/cups:Fax:7:aaaa/cover.png", data=form)
+    assert shown.status_code == 200 and shown.mimetype == "image/png"
+    assert shown.data.startswith(b"\x89PNG")
+    service = client.post("/jobs/cups:Fax:7:aaaa/cover.png", data={**form, "cover": "Urgent"})
+    assert service.status_code == 400 and "the fax service&#39;s own" in service.text
+    assert client.post("/jobs/cups:Fax:8:bbbb/cover.png", data=form).status_code == 404
+    assert client.post("/jobs/cups:Fax:7:aaaa/cover.png",
+                       data={**form, "csrf": "stale"}).status_code == 403  # fmt: skip

@@ -31,7 +31,7 @@ FIELDS = ("to_name", "to_company", "to_fax", "from_name", "from_company", "from_
           "from_phone", "from_email", "subject", "comments", "pages", "date")  # fmt: skip
 #: Values shown when a template is checked.
 SAMPLE = {"to_name": "Jane Doe", "to_company": "Doe & Partners", "to_fax": "+1 555 646 5589",
-          "from_name": "ACME Widgets", "from_company": "ACME Widgets Inc.",
+          "from_name": "Anna Schmidt", "from_company": "ACME Widgets Inc.",
           "from_fax": "+1 555 556 8552", "from_phone": "+1 555 556 8500",
           "from_email": "fax@acme.example", "subject": "Your order 4711",
           "comments": "Please sign page 2 and fax it back.", "pages": "3",
@@ -135,20 +135,24 @@ def _head(sheet: Sheet, shown: Mapping[str, str]) -> float:
     comments begin."""
     width = WIDTH - 2 * MARGIN
     sheet.line(MARGIN, MARGIN - 16, "FAX", 40, bold=True)
-    sender = _join(shown, "from_company", "from_name")
-    if sender:
-        sheet.line(MARGIN + 120, MARGIN - 8, sender, 14, bold=True, width=width - 120,
-                   align="R")  # fmt: skip
-    contact = "   ".join(f"{label} {shown[name]}" for label, name in
-                         (("Fax", "from_fax"), ("Phone", "from_phone"), ("", "from_email"))
-                         if shown[name]).strip()  # fmt: skip
-    if contact:
-        sheet.line(MARGIN + 120, MARGIN + 12, contact, 10, width=width - 120, align="R")
-    y = MARGIN + 40
+    right, room = MARGIN + 110, width - 110  # the sender's block, set right
+    top = MARGIN - 14
+    for text, size, bold in (
+        (shown["from_company"] or shown["from_name"], 14, True),
+        ("   ".join(f"{label} {shown[name]}" for label, name in
+                    (("Fax", "from_fax"), ("Phone", "from_phone")) if shown[name]), 10, False),
+        (shown["from_email"], 10, False),
+    ):  # fmt: skip
+        if text:
+            sheet.line(right, top, text, size, bold=bold, width=room, align="R")
+            top += size * 1.35
+    y = max(MARGIN + 40, top + 6)
     sheet.rule(MARGIN, y, width, 2)
     y += 16
     for label, value in (("To", _join(shown, "to_name", "to_company")),
-                         ("Fax", shown["to_fax"]), ("From", sender), ("Date", shown["date"]),
+                         ("Fax", shown["to_fax"]),
+                         ("From", _join(shown, "from_name", "from_company")),
+                         ("Date", shown["date"]),
                          ("Pages", shown["pages"] and f"{shown['pages']} after this one"),
                          ("Subject", shown["subject"])):  # fmt: skip
         if value:

@@ -153,6 +153,7 @@ def _routes(app: Flask) -> None:
         ("/signout", views.signout, ["POST"]), ("/", views.home, ["GET"]),
         ("/jobs/<path:key>", views.job, ["GET"]),
         ("/jobs/<path:key>/<any(address, resend, cancel):action>", views.act_form, ["POST"]),
+        ("/jobs/<path:key>/cover.png", views.cover_form, ["POST"]),
         ("/api/jobs", views.api_jobs, ["GET"]), ("/api/jobs/<path:key>", views.api_job, ["GET"]),
         ("/api/jobs/<path:key>/pages/<int:number>.png", views.api_page, ["GET"]),
         ("/api/jobs/<path:key>/address", views.api_address, ["POST"]),

@@ -130,6 +130,32 @@ def render_page(documents: list[Path], number: int, size: str) -> bytes:
     raise AssertionError("abort raises")  # for the checkers: abort never returns
 
 
+def cover_image(settings: configuration.Config, job: dict[str, Any], to: list[str],
+                cover: str | None, text: str | None) -> bytes:  # fmt: skip
+    """The own cover a waiting job would get for its first recipient, as a PNG: what the
+    address form's "See the cover" shows. FaxPrintError (one line) for what is wrong."""
+    import tempfile
+
+    from faxprint import documents as docs
+    from faxprint.addressing.contacts import resolve
+    from faxprint.covering import Covers
+    from faxprint.ticket import Ticket
+
+    _options(to, cover, text)  # the same checks as sending
+    with Journal(settings.journal) as journal:
+        ticket = Ticket.build(resolve(to[:1], journal), cover=cover, cover_text=text)
+    paths = kept(settings, job["key"])
+    inspected = [docs.inspect(path) for path in paths]
+    rendered = Covers.of(settings, job["account"]).drawn(ticket, inspected, job["title"])
+    if rendered is None:
+        raise SettleError("that cover is the fax service's own: it draws it, so it cannot be "
+                          "shown here; the covers listed first are faxprint's")  # fmt: skip
+    with tempfile.TemporaryDirectory(prefix="faxprint-cover-") as work:
+        path = Path(work) / "cover.pdf"
+        path.write_bytes(rendered.data)
+        return render_page([path], 1, "large")
+
+
 def one(settings: configuration.Config, key: str, user: str, admin: bool) -> dict[str, Any]:
     """The job ``key`` if the user may see it; 404 otherwise (another's job is not there)."""
     if not settings.journal.exists():

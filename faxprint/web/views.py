@@ -93,6 +93,19 @@ def act_form(key: str, action: str) -> Any:
     return _page(jobs.one(settings, key, g.user, g.admin), said)
 
 
+def cover_form(key: str) -> Any:
+    """The address form's cover, drawn as it would be sent (a PNG, in a tab of its own)."""
+    settings = _settings()
+    found = jobs.one(settings, key, g.user, g.admin)
+    to = [line.strip() for line in request.form.get("to", "").splitlines() if line.strip()]
+    try:
+        image = jobs.cover_image(settings, found, to, request.form.get("cover") or None,
+                                 request.form.get("cover_text") or None)  # fmt: skip
+    except (FaxPrintError, ValueError) as error:
+        return _page(found, getattr(error, "message", str(error))), 400
+    return Response(image, mimetype="image/png")
+
+
 def api_jobs() -> Response:
     return jsonify(jobs=jobs.listed(_settings(), g.user, g.admin))
 
