@@ -299,7 +299,7 @@ def from_mapping(
             Printer, _table(data.get("printer", {}), f"{where}: [printer]"), f"{where}: [printer]"
         ),
         web=_table_of(Web, _table(data.get("web", {}), f"{where}: [web]"), f"{where}: [web]"),
-        covers=_covers(data, where, base),
+        covers=_account_covers(accounts, _covers(data, where, base), where),
         uncertain=uncertain,
         source=source,
         hotfolder=hotfolder,
@@ -356,6 +356,23 @@ def _table_of(kind: type[_Settings], data: Mapping[str, Any], context: str) -> _
         return kind(**{key: type(getattr(kind, key))(value) for key, value in data.items()})
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{context}: {exc}") from None
+
+
+def _account_covers(
+    accounts: Mapping[str, Account], covers: dict[str, Cover], where: str
+) -> dict[str, Cover]:
+    """Check each account's ``cover``: faxprint's own (a [covers.NAME], or faxprint), or
+    one its service has (a REST account's are RingCentral's names; a FaxOut account may
+    name any its rendering server has); return ``covers``."""
+    own = {name.casefold() for name in covers} | {"faxprint"}
+    for account in accounts.values():
+        name = account.cover.casefold()
+        if not name or name in own or name in SERVICE_COVERS or account.transport != "ringcentral":
+            continue
+        raise ConfigError(f"{where}: [accounts.{account.name}] cover {account.cover!r} is "
+                          "neither a [covers.NAME] of this config, faxprint, nor one of "
+                          "RingCentral's cover pages")  # fmt: skip
+    return covers
 
 
 def _covers(data: Mapping[str, Any], where: str, base: Path) -> dict[str, Cover]:

@@ -17,15 +17,16 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from faxprint import covers as drawing
 from faxprint import documents as docs
-from faxprint.config import Config, Cover
+from faxprint.config import Config, Cover, Limits
 from faxprint.documents import Document
-from faxprint.errors import ConfigError, DocumentError
+from faxprint.errors import ConfigError, DocumentError, TicketError
+from faxprint.limits import check_recipients
 from faxprint.protocol import COVER_DEFAULT, COVER_NONE
 from faxprint.ticket import Ticket
 
@@ -43,23 +44,32 @@ class Own:
     cover: Cover
 
     def names_recipient(self) -> bool:
-        """Whether the cover names one recipient (then each gets her own fax)."""
+        """Whether the cover names one recipient (then each gets her own fax). A template
+        that cannot be read counts as naming one: its fax is not sent until it is mended,
+        and then it must not go to all at once when some had theirs already."""
         if not self.cover.template:
             return True
         try:
             return drawing.check_template(Path(self.cover.template)).names_recipient
         except DocumentError:
-            return False  # said when it is drawn: the fax is not sent with a broken cover
+            return True
 
     def draw(self, values: Mapping[str, str]) -> drawing.Rendered:
-        if not self.cover.template:
-            return drawing.builtin(values)
+        """The cover with ``values``; ConfigError when the template cannot make one (the
+        admin's to mend: the fax waits), DocumentError for too long a cover text."""
         try:
+            if not self.cover.template:
+                return drawing.builtin(values)
             return drawing.fill(Path(self.cover.template), values)
         except DocumentError as error:
             if error.message.startswith("the cover text"):
                 raise  # the sender's: too long a cover text
             raise ConfigError(f"cover {self.name!r}: {error.message}") from None
+        except ConfigError:
+            raise
+        except Exception as exc:  # fpdf2, pypdf, fontTools: any fault of the template
+            raise ConfigError(f"cover {self.name!r} cannot be drawn: "
+                              f"{type(exc).__name__}: {exc}") from None  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -91,13 +101,30 @@ class Covers:
                 return Own(own, cover)
         return Own(BUILTIN, Cover()) if name.casefold() == BUILTIN else None
 
-    def split(self, key: str, ticket: Ticket) -> list[tuple[str, Ticket]]:
-        """The faxes a ticket becomes: one per recipient when its cover names one."""
+    def split(
+        self, key: str, ticket: Ticket, limits: Limits | None = None,
+        known: Callable[[str], object | None] | None = None,
+    ) -> list[tuple[str, Ticket]]:  # fmt: skip
+        """The faxes a ticket becomes: one per recipient when its cover names one, keyed
+        by the recipient's number (``KEY#toNUMBER``: the same whatever the order, on every
+        retry). ``known`` (the journal's ``get``) keeps a job split once split, and whole
+        once sent whole, whatever the config says meanwhile. ``limits``: a job split is
+        checked whole, its recipients and its faxes (TicketError)."""
         own = self.chosen(ticket)
-        if own is None or len(ticket.recipients) < 2 or not own.names_recipient():
+        keys = [f"{key}#to{recipient.number}" for recipient in ticket.recipients]
+        if known is not None and known(key) is not None:
+            return [(key, ticket)]  # recorded whole: it stays one fax
+        split_before = known is not None and any(known(each) is not None for each in keys)
+        if not split_before and (own is None or len(keys) < 2 or not own.names_recipient()):
             return [(key, ticket)]
-        return [(f"{key}#to{number}", replace(ticket, recipients=(recipient,)))
-                for number, recipient in enumerate(ticket.recipients, 1)]  # fmt: skip
+        if limits is not None:  # one fax would be checked by the submitter; these are many
+            check_recipients(len(ticket.recipients), limits)
+        if limits is not None and len(keys) > limits.max_faxes:
+            raise TicketError(f"{len(keys)} recipients, each with her own cover, make "
+                              f"{len(keys)} faxes; a job may become at most "
+                              f"{limits.max_faxes} ([limits] max_faxes)")  # fmt: skip
+        return [(each, replace(ticket, recipients=(recipient,)))
+                for each, recipient in zip(keys, ticket.recipients, strict=True)]  # fmt: skip
 
     def drawn(
         self, ticket: Ticket, documents: Sequence[Document], subject: str = ""
@@ -105,7 +132,14 @@ class Covers:
         """The ticket's own cover as it is sent before ``documents``; None when the
         service draws the cover (or there is none)."""
         own = self.chosen(ticket)
-        return None if own is None else own.draw(values(own.cover, ticket, documents, subject))
+        if own is None:
+            return None
+        shown = values(own.cover, ticket, documents, subject)
+        rendered = own.draw(shown)
+        if rendered.pages > 1 and shown["pages"]:  # the cover's own pages come after it too
+            shown["pages"] = str(int(shown["pages"]) + rendered.pages - 1)
+            rendered = own.draw(shown)
+        return rendered
 
     def put_first(
         self, ticket: Ticket, documents: Sequence[Document], workdir: Path, subject: str = ""
@@ -134,9 +168,10 @@ class Covers:
 def values(
     cover: Cover, ticket: Ticket, documents: Sequence[Document], subject: str
 ) -> dict[str, str]:
-    """What a cover's fields say: the recipient(s), the sender, the subject, the cover
-    text, the pages after the cover (blank while a document's count is unknown) and the
-    date it is sent (its send time, if it has one)."""
+    """What a cover's fields say: the recipient(s), the sender, the subject (the job's
+    title, else the first document's name), the cover text, the pages after the cover
+    (blank while a document's count is unknown) and the date it is sent (its send time,
+    if it has one)."""
     counts = [document.pages for document in documents]
     known = counts and not any(count is None for count in counts)
     pages = str(sum(c or 0 for c in counts)) if known else ""
@@ -147,6 +182,7 @@ def values(
         "to_fax": "; ".join(r.number for r in ticket.recipients),
         "from_name": cover.from_name, "from_company": cover.from_company,
         "from_fax": cover.from_fax, "from_phone": cover.from_phone,
-        "from_email": cover.from_email, "subject": subject,
+        "from_email": cover.from_email,
+        "subject": subject or (Path(documents[0].filename).stem if documents else ""),
         "comments": ticket.cover_text, "pages": pages, "date": date,
     }  # fmt: skip

@@ -15,14 +15,19 @@ from faxprint.text import printable
 _MB = 1024 * 1024
 
 
-def check_job(recipients: int, sources: Sequence[DocumentSource], limits: Limits) -> list[Document]:
-    """Check a job of ``recipients`` against ``limits`` and inspect every document; raise
-    InputError if it cannot be faxed."""
+def check_recipients(recipients: int, limits: Limits) -> None:
+    """TicketError when a job has more recipients than ``limits`` allow."""
     if recipients > limits.max_recipients:
         raise TicketError(
             f"{recipients} recipients; a job may have at most "
             f"{limits.max_recipients} (limits.max_recipients)"
         )
+
+
+def check_job(recipients: int, sources: Sequence[DocumentSource], limits: Limits) -> list[Document]:
+    """Check a job of ``recipients`` against ``limits`` and inspect every document; raise
+    InputError if it cannot be faxed."""
+    check_recipients(recipients, limits)
     if not sources:
         raise DocumentError("no document to fax")
     total = 0

@@ -118,7 +118,9 @@ def overall(outcomes: Sequence[Outcome]) -> Status:
 def combined(key: str, outcomes: Sequence[Outcome]) -> Outcome:
     """One outcome for a job sent as several faxes (one per recipient): the job's
     status, the recipients and accepted pages summed, and what became of the faxes that
-    were not accepted."""
+    were not accepted. A job some of whose faxes were refused is not accepted: it takes
+    the status of the first fax that was not (the rest stay accepted in the journal, and
+    are not sent again when the job is)."""
     if len(outcomes) == 1:
         return replace(outcomes[0], key=key)
     accepted = [o for o in outcomes if o.ok]
@@ -128,8 +130,11 @@ def combined(key: str, outcomes: Sequence[Outcome]) -> Outcome:
         said += f"; {others[0].key}: {others[0].message}"
         said += f" (and {len(others) - 1} more)" if len(others) > 1 else ""
     waits = [o.retry_after for o in outcomes if o.retry_after is not None]
+    status = overall(outcomes)
+    if others and status is Status.ACCEPTED:  # some accepted, some not: not accepted
+        status = others[0].status
     return Outcome(
-        overall(outcomes), said, key, max(o.attempts for o in outcomes),
+        status, said, key, max(o.attempts for o in outcomes),
         sum(o.pages or 0 for o in accepted) if accepted else None,
         sum(o.recipients for o in outcomes), others[0].code if others else None,
         all(o.already for o in outcomes), retry_after=max(waits) if waits else None,

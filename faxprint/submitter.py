@@ -123,6 +123,7 @@ class Submitter:
                 documents = self._prepare(self.inspect(ticket, sources), workdir)
                 ticket, documents = self.covers.put_first(ticket, documents, workdir,
                                                           source.title)  # fmt: skip
+                job_limits.check_pages(documents, self.limits)  # the cover's pages count too
             except CancelledError:
                 raise
             except FaxPrintError as error:  # refused, or not now (a full disk, no gs)

@@ -89,7 +89,7 @@ def test_a_template_filled_for_two_recipients_makes_two_faxes_with_no_service_co
                             "--json"], capture_output=True, text=True, cwd=REPO, timeout=60,
                            check=True).stdout  # fmt: skip
     keys = sorted(json.loads(line)["key"] for line in shown.splitlines())
-    assert [k.rpartition("#")[2] for k in keys] == ["to1", "to2"]  # one entry per fax
+    assert [k.rpartition("#")[2] for k in keys] == ["to+15556465589", "to5555568552"]
 
 
 def test_rest_is_told_cover_index_0_and_gets_no_cover_text(
@@ -164,7 +164,9 @@ def test_one_fax_per_recipient_only_when_the_cover_names_one(tmp_path: Path) -> 
     two = ("5556465589|Ann", "5555568552|Bob")
     split = covers.split("send:x", _ticket("named", *two))
     assert [(k, [r.name for r in t.recipients]) for k, t in split] == [
-        ("send:x#to1", ["Ann"]), ("send:x#to2", ["Bob"])]  # fmt: skip
+        ("send:x#to5556465589", ["Ann"]), ("send:x#to5555568552", ["Bob"])]  # fmt: skip
+    backwards = covers.split("send:x", _ticket("named", *reversed(two)))
+    assert sorted(backwards) == sorted(split)  # the same keys whatever the order
     assert covers.split("send:x", _ticket("plain", *two))[0][0] == "send:x"  # one fax, one cover
     assert len(covers.split("send:x", _ticket("faxprint", *two))) == 2  # the built-in names one
     assert len(covers.split("send:x", _ticket("Urgent", *two))) == 1  # the service's own
@@ -193,3 +195,38 @@ def test_a_hot_folder_ticket_gets_a_fax_and_a_cover_per_recipient(
         assert fax.record["coverpage"] == "None" and fax.record["coverpagetext"] is None
         _, text = _cover_of((fax.path / fax.record["attachments"][0]["stored_as"]).read_bytes())
         assert name in text and "Invoice 42" in text and "2 after this one" in text
+
+
+def test_a_job_stays_as_the_journal_has_it_and_the_limits_count_before_the_split(
+    tmp_path: Path,
+) -> None:
+    from faxprint.config import Limits
+    from faxprint.errors import TicketError
+
+    named = make_template(tmp_path / "named.pdf", ["to_name"])
+    covers = Covers({"named": Cover(template=str(named))})
+    three = _ticket("named", "5556465589|Ann", "5555568552|Bob", "5555550100|Cy")
+    recorded = {"send:x#to5556465589": 1}  # split before: sent again to one, it stays split
+    again = covers.split("send:x", _ticket("named", "5556465589|Ann"), known=recorded.get)
+    assert [k for k, _ in again] == ["send:x#to5556465589"]
+    whole = covers.split("send:x", three, known={"send:x": 1}.get)  # sent whole before
+    assert [k for k, _ in whole] == ["send:x"]
+    broken = Covers({"named": Cover(template=str(tmp_path / "gone.pdf"))})
+    assert len(broken.split("send:x", three)) == 3  # unreadable: split, never all at once
+    with pytest.raises(TicketError, match="3 recipients; a job may have at most 2"):
+        covers.split("send:x", three, Limits(max_recipients=2))
+    with pytest.raises(TicketError, match="make 3 faxes; a job may become at most 2"):
+        covers.split("send:x", three, Limits(max_faxes=2))
+
+
+def test_a_job_some_of_whose_faxes_were_refused_is_not_accepted() -> None:
+    from faxprint.outcome import Outcome, Status, combined
+
+    outcomes = [Outcome(Status.ACCEPTED, "ok", "k#to1", 1, 2, 1),
+                Outcome(Status.REJECTED, "busy number", "k#to2", 1, None, 1, 3)]  # fmt: skip
+    both = combined("k", outcomes)
+    assert both.status is Status.REJECTED and not both.ok
+    assert both.message == "2 faxes, one per recipient: 1 accepted; k#to2: busy number"
+    assert (both.recipients, both.pages) == (2, 2)
+    waiting = combined("k", [outcomes[0], Outcome(Status.DEFERRED, "429", "k#to2")])
+    assert waiting.status is Status.DEFERRED  # what must happen next comes first

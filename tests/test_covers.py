@@ -83,6 +83,9 @@ def test_a_template_is_filled_and_flattened_into_real_text(tmp_path: Path) -> No
         (lambda p: make_template(p, ["to_name"], kind="/Btn"), "to_name must be text fields"),
         (lambda p: p.write_bytes(b"%PDF-1.7\n" + b"0" * (covers.MAX_TEMPLATE + 1)), "MB at most"),
         (lambda p: p.write_bytes(b"%PDF-1.7\n%%EOF garbage"), "not a readable PDF"),
+        (lambda p: _rotated(make_template(p, ["to_name"])), "rotated; save it upright"),
+        (lambda p: _squeezed(make_template(p, ["to_name", "comments"])),
+         "comments too small to write in"),
     ],
 )  # fmt: skip
 def test_a_bad_template_gets_one_clear_line(tmp_path: Path, make: object, words: str) -> None:
@@ -91,6 +94,23 @@ def test_a_bad_template_gets_one_clear_line(tmp_path: Path, make: object, words:
     with pytest.raises(DocumentError) as raised:
         covers.check_template(path)
     assert words in raised.value.message and "\n" not in raised.value.message
+
+
+def _rotated(path: Path) -> None:
+    writer = PdfWriter(clone_from=PdfReader(path))
+    writer.pages[0].rotate(90)
+    writer.write(path)
+
+
+def _squeezed(path: Path) -> None:
+    """The comments field made a zero-height box (a slip of the mouse in an editor)."""
+    writer = PdfWriter(clone_from=PdfReader(path))
+    for annotation in writer.pages[0]["/Annots"]:
+        widget = annotation.get_object()
+        if widget["/T"] == "comments":
+            x0, y0, x1, _ = widget["/Rect"]
+            widget[NameObject("/Rect")] = ArrayObject([x0, y0, x1, y0])
+    writer.write(path)
 
 
 def test_an_encrypted_template_is_refused(tmp_path: Path) -> None:

@@ -335,12 +335,14 @@ def _sections(found: Sequence[JobRecord]) -> list[JobRecord]:
     bases = {key.base for key in keys if key is not None}
     if len(found) < 2 or None in keys or len(bases) != 1:
         return []
-    return sorted(found, key=lambda job: _section_number(job.key))
+    return sorted(found, key=lambda job: _section_order(job.key))
 
 
-def _section_number(key: str) -> int:
+def _section_order(key: str) -> tuple[int, str]:
+    """Sections in their number's order (``#2`` before ``#10``), a cover's faxes per
+    recipient (``#to+1555...``) by key."""
     tail = key.rpartition("#")[2]
-    return int(tail) if tail.isdigit() else 0
+    return (int(tail) if tail.isdigit() else 0), key
 
 
 COMMANDS = (

@@ -58,7 +58,11 @@ def run(args: argparse.Namespace, config: ConfigSource) -> int:
             return _queue(settings, journal, key, ticket, sources, source, account.name)
     cancellation = Cancellation()  # Ctrl-C and SIGTERM cancel as `cancel JOB` does
     submitter = Submitter.configured(settings, account, journal, sleep=cancellation.sleep)
-    faxes = Covers.of(settings, account.name).split(key, ticket)  # per recipient, if so
+    try:  # one fax, or one per recipient when its cover names one
+        faxes = Covers.of(settings, account.name).split(key, ticket, settings.limits)
+    except FaxPrintError as error:
+        journal.close()
+        return report(Outcome.refused(key, error))
     with journal, _progress_bar() as bar, _cancelled_by_signals(cancellation):
 
         def progress(sent: int, total: int) -> None:
@@ -104,8 +108,8 @@ def _queue(
     from faxprint.link import wire
     from faxprint.service.queue import FaxSpec, copy_documents, new_folder
 
-    faxes = Covers.of(settings, account).split(key, ticket)  # one per recipient, if so
     try:
+        faxes = Covers.of(settings, account).split(key, ticket, settings.limits)
         limits.check_job(len(ticket.recipients), sources, settings.limits)
         items = []
         for each, fax in faxes:

@@ -60,10 +60,14 @@ class Rendered:
     data: bytes
     pages: int
     missing: str = ""
+    lost_text: bool = False  # a cover text the template has no comments field for
 
     def notes(self) -> list[str]:
         """What to tell the sender about how the cover came out."""
         said = []
+        if self.lost_text:
+            said.append("the cover template has no comments field: the cover text is not "
+                        "on the fax")  # fmt: skip
         if self.pages > 1:
             said.append(f"the cover text did not fit on the cover page and continues on "
                         f"{self.pages - 1} more")  # fmt: skip
@@ -83,6 +87,11 @@ def check_template(path: Path) -> TemplateCheck:
     wrong = sorted({f.name for f in found if f.name in FIELDS and f.kind != "/Tx"})
     if wrong:
         raise DocumentError(f"{printable(path.name)}: {', '.join(wrong)} must be text fields")
+    small = sorted({f.name for f in found if f.name in FIELDS
+                    and min(f.rect[2] - f.rect[0], f.rect[3] - f.rect[1]) < MIN_BOX})  # fmt: skip
+    if small:
+        raise DocumentError(f"{printable(path.name)}: {', '.join(small)} too small to write "
+                            f"in (a field needs {MIN_BOX:g} points each way at least)")  # fmt: skip
     names = {f.name for f in found}
     ours = tuple(name for name in FIELDS if name in names)
     others = tuple(sorted(names - set(FIELDS)))
@@ -94,9 +103,12 @@ def fill(path: Path, values: Mapping[str, str]) -> Rendered:
     checked = check_template(path)
     shown = {name: _field_text(values.get(name, "")) for name in checked.fields}
     data, missing, pages = template.fill(path, shown, checked.fields)
-    return Rendered(data, pages, missing)
+    lost = str(values.get("comments", "")).strip() and "comments" not in checked.fields
+    return Rendered(data, pages, missing, lost_text=bool(lost))
 
 
+#: The least width and height of a field faxprint writes in, in points (about 2.8 mm).
+MIN_BOX = 8.0
 #: Characters of cover text a cover carries at most (about four pages of comments).
 MAX_COMMENTS = 10_000
 

@@ -13,7 +13,8 @@ from __future__ import annotations
 import functools
 import shutil
 import subprocess
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 #: Where Debian puts DejaVu Sans, tried when fontconfig is not installed.
@@ -28,6 +29,7 @@ class Face:
 
     path: Path
     number: int = 0
+    regular: bool = field(default=True, compare=False)  # upright, not bold: preferred
 
 
 @dataclass(frozen=True)
@@ -41,20 +43,30 @@ class Fonts:
     missing: str = ""
 
 
+#: fontconfig is asked about this many characters of one text at most (each question is
+#: a process): a text of many rare characters is not a way to keep the service busy.
+MAX_LOOKUPS = 16
+#: How long an answer about a character is kept: a font installed meanwhile is found.
+KEEP_SECONDS = 300
+
+
 def for_text(text: str) -> Fonts:
     """The fonts that show ``text``: DejaVu Sans, and a fallback for each character it
-    lacks (DocumentError-free: a character no font has is only named in ``missing``)."""
+    lacks (a character no font has is only named in ``missing``)."""
     regular, bold = _main()
     covered = _characters(regular)
     fallbacks: list[Face] = []
     missing: list[str] = []
+    asked = 0
+    era = int(time.monotonic() // KEEP_SECONDS)
     for character in dict.fromkeys(text):
         code = ord(character)
         if code in covered or not character.isprintable() or character.isspace():
             continue
         if any(code in _characters(face) for face in fallbacks):
             continue
-        face = _having(code)
+        face = _having(code, era) if asked < MAX_LOOKUPS else None
+        asked += 1
         if face is None:
             missing.append(character)
         else:
@@ -69,10 +81,10 @@ def _main() -> tuple[Face, Face]:
     bold = found[1] or Face(DEJAVU / "DejaVuSans-Bold.ttf")
     for face in (regular, bold):
         if not face.path.is_file():
-            from faxprint.errors import ServiceUnavailable
+            from faxprint.errors import ConfigError
 
-            raise ServiceUnavailable(f"no font to draw cover pages with ({face.path}): "
-                                     "apt-get install fonts-dejavu-core")  # fmt: skip
+            raise ConfigError(f"no font to draw cover pages with ({face.path}): "
+                              "apt-get install fonts-dejavu-core")  # fmt: skip
     return regular, bold
 
 
@@ -83,12 +95,16 @@ def _match(pattern: str) -> Face | None:
     return faces[0] if faces and "DejaVu" in faces[0].path.name else None
 
 
-@functools.cache
-def _having(code: int) -> Face | None:
+@functools.lru_cache(maxsize=4096)
+def _having(code: int, era: int) -> Face | None:
     """An installed font that has the character ``code`` (fontconfig's list, checked
-    against the font's own character map)."""
-    said = _fontconfig("fc-list", "--format=%{file}|%{index}\\n", f":charset={code:x}")
-    for face in sorted(_faces(said), key=lambda f: (f.path.suffix != ".ttf", str(f.path))):
+    against the font's own character map): upright regular faces first, TrueType before
+    collections before OpenType. ``era``: answers are asked again in the next one."""
+    said = _fontconfig("fc-list", "--format=%{file}|%{index}|%{style}\\n", f":charset={code:x}")
+    faces = _faces(said)
+    order = sorted(faces, key=lambda f: (not f.regular, EMBEDDABLE.index(f.path.suffix.lower()),
+                                         str(f.path)))  # fmt: skip
+    for face in order:
         if code in _characters(face):
             return face
     return None
@@ -105,12 +121,14 @@ def _fontconfig(*argv: str) -> str:
 
 
 def _faces(said: str) -> list[Face]:
+    """fontconfig's ``file|index[|style]`` lines as faces fpdf2 can embed."""
     faces = []
     for line in said.splitlines():
-        file, _, index = line.rpartition("|")
+        file, index, style = [*line.split("|"), "", ""][:3]
         path = Path(file)
         if path.suffix.lower() in EMBEDDABLE and index.isdigit():
-            faces.append(Face(path, int(index)))
+            regular = not style or any(word in style for word in ("Regular", "Book", "Medium"))
+            faces.append(Face(path, int(index), regular))
     return faces
 
 

@@ -71,6 +71,8 @@ def _reader(path: Path) -> Any:
         raise DocumentError(f"{shown}: not a readable PDF ({exc})") from None
     if pages != 1:
         raise DocumentError(f"{shown}: {pages} pages; a cover template has one")
+    if int(reader.pages[0].get("/Rotate", 0) or 0) % 360:
+        raise DocumentError(f"{shown}: its page is rotated; save it upright (portrait)")
     return reader
 
 

@@ -11,7 +11,7 @@ job that nothing addresses becomes no fax: it waits for an address.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
@@ -52,9 +52,11 @@ def plan(
     limits: Limits,
     workdir: Path,
     covers: Covers | None = None,
+    known: Callable[[str], object | None] | None = None,
 ) -> list[Fax]:
     """The faxes a job becomes; none when nothing addresses it. A fax whose own cover
-    names its recipient becomes one fax per recipient (:meth:`Covers.split`)."""
+    names its recipient becomes one fax per recipient (:meth:`Covers.split`; ``known``,
+    the journal's ``get``, keeps a job split as it was)."""
     coded = _coded(sources)
     if coded is None or not coded.coded:
         if coded is not None:
@@ -65,13 +67,24 @@ def plan(
     else:
         with coded:
             faxes = _sections(asked, sources, key, book, limits, workdir, coded)
-    return [each for fax in faxes for each in _per_recipient(fax, covers or Covers())]
+    split = [each for fax in faxes
+             for each in _per_recipient(fax, covers or Covers(), limits, known)]  # fmt: skip
+    if len(split) > limits.max_faxes:
+        raise TicketError(f"the job makes {len(split)} faxes (one per recipient, for the "
+                          f"cover); a job may become at most {limits.max_faxes} "
+                          "([limits] max_faxes)")  # fmt: skip
+    return split
 
 
-def _per_recipient(fax: Fax, covers: Covers) -> list[Fax]:
+def _per_recipient(
+    fax: Fax, covers: Covers, limits: Limits, known: Callable[[str], object | None] | None
+) -> list[Fax]:
     if fax.ticket is None:
         return [fax]
-    split = covers.split(fax.key, fax.ticket)
+    try:
+        split = covers.split(fax.key, fax.ticket, limits, known)
+    except FaxPrintError as error:
+        return [_refused(fax, error)]
     if len(split) == 1:
         return [fax]
     return [Fax(key, fax.sources, ticket, where=" ".join(

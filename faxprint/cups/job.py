@@ -49,8 +49,9 @@ class Job:
         key = JobKey.parse(self.key)
         assert key is not None  # built by job_key
         with Journal(self.settings.journal) as journal:
+            covers = Covers.of(self.settings, self.account.name)
             faxes = planning.plan(asked, sources, key, journal, self.settings.limits, workdir,
-                                  Covers.of(self.settings, self.account.name))  # fmt: skip
+                                  covers, journal.get)  # fmt: skip
             if not faxes:
                 return self._unaddressed(journal, sources)
             outcomes = [self._send(journal, fax) for fax in faxes]

@@ -169,7 +169,8 @@ def _submit(
     submitter = Submitter.configured(config, account, journal,
                                      retry=replace(config.retry, tries=1), **paced)  # fmt: skip
     outcomes = []
-    for each, fax in Covers.of(config, account.name).split(key, ticket):  # per recipient
+    faxes = Covers.of(config, account.name).split(key, ticket, config.limits, journal.get)
+    for each, fax in faxes:  # one, or one per recipient
         with gate(account.name, f"{source.kind}:{source.user}") if gate else nullcontext():
             outcomes.append(submitter.submit(each, fax, sources, source=source))
     outcome = combined(key, outcomes)

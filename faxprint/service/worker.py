@@ -120,7 +120,7 @@ class Worker:
                 raise DocumentError(nothing_from_cupsd(spec.content_type))
             covers = Covers.of(self.settings, account.name)
             faxes = planning.plan(asked, sources, key, journal, self.settings.limits,
-                                  Path(item.folder), covers)  # fmt: skip
+                                  Path(item.folder), covers, journal.get)  # fmt: skip
             if not faxes:
                 names = [s.name or "" for s in sources]
                 message = hold_unaddressed(journal, self.settings.printer, item.key, source,
