@@ -7,6 +7,7 @@ never its value.
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import logging
 import os
@@ -15,7 +16,7 @@ import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from faxprint.e164 import check_country
@@ -127,6 +128,29 @@ def path_of(value: Any, context: str, base: Path) -> Path:
     return path if path.is_absolute() else base / path
 
 
+#: The schemes of a PostgreSQL journal's libpq URL.
+DATABASE_SCHEMES = ("postgresql://", "postgres://")
+
+
+def database_of(value: Any, context: str) -> str:
+    """The PostgreSQL URL ``journal`` gives ("" for a file path). A URL holding a
+    password is refused, quoting none of it: the password goes in ``journal_passfile``
+    (or the user's ``~/.pgpass``), a file only its owner reads."""
+    if not isinstance(value, str) or not value.startswith(DATABASE_SCHEMES):
+        return ""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(value)
+        secret = parts.password is not None or "password=" in parts.query
+    except ValueError:
+        raise ConfigError(f"{context}: not a PostgreSQL URL that can be read") from None
+    if secret:
+        raise ConfigError(f"{context}: the URL holds a password; put it in journal_passfile "
+                          "(a pgpass file readable by its owner alone) or ~/.pgpass")  # fmt: skip
+    return value
+
+
 _ACCOUNT_KEYS = {
     "url", "username", "allow_http", "verify", "connect_timeout", "read_timeout",
     "transport", "client_id", "default_country", "store_wait", "rate", "cover",
@@ -219,3 +243,22 @@ def only(data: Mapping[str, Any], allowed: set[str], context: str) -> None:
     unknown = sorted(set(data) - allowed)
     if unknown:
         raise ConfigError(f"{context}: unknown setting {', '.join(unknown)}")
+
+
+_Settings = TypeVar("_Settings")
+
+
+def table_of(kind: type[_Settings], data: Mapping[str, Any], context: str) -> _Settings:
+    """Build a settings dataclass from its table: known keys only, each converted to the
+    type of its default."""
+    only(data, {f.name for f in dataclasses.fields(kind)}, context)  # type: ignore[arg-type]
+    try:
+        return kind(**{key: type(getattr(kind, key))(value) for key, value in data.items()})
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{context}: {exc}") from None
+
+
+def table(value: Any, context: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{context} must be a table")
+    return value

@@ -45,25 +45,31 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from faxprint.account import (
     RINGCENTRAL_URL,
     SECRETS,
     TRANSPORTS,
     Account,
+    database_of,
     only,
     path_of,
 )
 from faxprint.account import from_table as account_from_table
+from faxprint.account import table as _table
+from faxprint.account import table_of as _table_of
+from faxprint.config_covers import SERVICE_COVERS, Cover, account_covers, covers_of
 from faxprint.errors import ConfigError
 
 __all__ = [
     "RINGCENTRAL_URL",
     "SECRETS",
+    "SERVICE_COVERS",
     "TRANSPORTS",
     "Account",
     "Config",
+    "Cover",
     "Limits",
     "Printer",
     "RetryPolicy",
@@ -72,7 +78,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-_Settings = TypeVar("_Settings")
 
 DEFAULT_CONFIG = Path("/etc/faxprint/faxprint.toml")
 SANDBOX_URL = "http://127.0.0.1:8025/faxapi.asp"
@@ -161,32 +166,13 @@ class Web:
 
 
 @dataclass(frozen=True)
-class Cover:
-    """A cover page of faxprint's own (``[covers.NAME]``): a fillable template (none: the
-    built-in design) and the sender's fields it is filled with."""
-
-    template: str = ""
-    from_name: str = ""
-    from_company: str = ""
-    from_fax: str = ""
-    from_phone: str = ""
-    from_email: str = ""
-
-
-#: Cover names the services know: FaxOut's Default and None, and RingCentral's en-US
-#: names 0-13 (shared/ringcentral-rest.md, cover page dictionary). A cover of faxprint's
-#: own may not take one: which one was meant could not be told.
-SERVICE_COVERS = frozenset(name.casefold() for name in (
-    "Default", "None", "Ancient", "Birthday", "Blank", "Clasmod", "Classic", "Confidential",
-    "Contempo", "Elegant", "Express", "Formal", "Jazzy", "Modern", "Urgent"))  # fmt: skip
-
-
-@dataclass(frozen=True)
 class Config:
     """Everything faxprint was configured with."""
 
     accounts: Mapping[str, Account]
-    journal: Path
+    journal: Path  # the SQLite file; with a database, the anchor of this server's folder
+    database: str = ""  # a PostgreSQL journal's libpq URL (no password in it)
+    database_passfile: str = ""  # its pgpass file
     retry: RetryPolicy = RetryPolicy()
     limits: Limits = Limits()
     printer: Printer = Printer()
@@ -196,6 +182,11 @@ class Config:
     uncertain: str = "hold"
     source: Path | None = None
     hotfolder: Mapping[str, Any] = field(default_factory=dict)  # see faxprint.hotfolder.settings
+
+    @property
+    def has_journal(self) -> bool:
+        """Whether there is a journal to read: a database, or the file made already."""
+        return bool(self.database) or self.journal.exists()
 
     def account(self, name: str | None = None) -> Account:
         """Return the named account, or the default one."""
@@ -273,23 +264,25 @@ def from_mapping(
     env = os.environ if env is None else env
     where = str(source or "configuration")
     base = source.parent if source is not None else Path.cwd()  # relative paths start here
-    only(data, {"journal", "retry", "limits", "printer", "service", "web", "covers",
-                "uncertain", "accounts", "hotfolder"}, where)  # fmt: skip
+    only(data, {"journal", "journal_passfile", "retry", "limits", "printer", "service", "web",
+                "covers", "uncertain", "accounts", "hotfolder"}, where)  # fmt: skip
     accounts = _accounts(data, where, mode, base)
     uncertain = str(data.get("uncertain", "hold"))
     if uncertain not in UNCERTAIN_POLICIES:
         raise ConfigError(f"{where}: uncertain must be one of {', '.join(UNCERTAIN_POLICIES)}")
-    journal = (
-        path_of(data["journal"], f"{where}: journal", base)
-        if "journal" in data
-        else (default_journal(env))
-    )
+    database = database_of(data.get("journal"), f"{where}: journal")
+    journal = (path_of(data["journal"], f"{where}: journal", base)
+               if "journal" in data and not database else default_journal(env))  # fmt: skip
+    passfile = data.get("journal_passfile")
+    passfile = str(path_of(passfile, f"{where}: journal_passfile", base)) if passfile else ""
     hotfolder = dict(_table(data.get("hotfolder", {}), f"{where}: [hotfolder]"))
     if "path" in hotfolder:
         hotfolder["path"] = str(path_of(hotfolder["path"], f"{where}: [hotfolder] path", base))
     return Config(
         accounts=accounts,
         journal=journal,
+        database=database,
+        database_passfile=passfile,
         retry=_retry(_table(data.get("retry", {}), f"{where}: [retry]"), where),
         limits=_limits(data.get("limits", {}), f"{where}: [limits]"),
         service=_table_of(
@@ -299,7 +292,7 @@ def from_mapping(
             Printer, _table(data.get("printer", {}), f"{where}: [printer]"), f"{where}: [printer]"
         ),
         web=_table_of(Web, _table(data.get("web", {}), f"{where}: [web]"), f"{where}: [web]"),
-        covers=_account_covers(accounts, _covers(data, where, base), where),
+        covers=account_covers(accounts, covers_of(data, where, base), where),
         uncertain=uncertain,
         source=source,
         hotfolder=hotfolder,
@@ -333,7 +326,7 @@ def _accounts(data: Mapping[str, Any], where: str, mode: int, base: Path) -> dic
 def _apply_env(config: Config, env: Mapping[str, str]) -> Config:
     if env.get("FAXPRINT_JOURNAL"):
         journal = path_of(env["FAXPRINT_JOURNAL"], "$FAXPRINT_JOURNAL", Path.cwd())
-        return dataclasses.replace(config, journal=journal)
+        return dataclasses.replace(config, journal=journal, database="")
     return config
 
 
@@ -346,52 +339,3 @@ def _retry(data: Mapping[str, Any], where: str) -> RetryPolicy:
 
 def _limits(value: Any, context: str) -> Limits:
     return _table_of(Limits, _table(value, context), context)
-
-
-def _table_of(kind: type[_Settings], data: Mapping[str, Any], context: str) -> _Settings:
-    """Build a settings dataclass from its table: known keys only, each converted to the
-    type of its default."""
-    only(data, {f.name for f in dataclasses.fields(kind)}, context)  # type: ignore[arg-type]
-    try:
-        return kind(**{key: type(getattr(kind, key))(value) for key, value in data.items()})
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"{context}: {exc}") from None
-
-
-def _account_covers(
-    accounts: Mapping[str, Account], covers: dict[str, Cover], where: str
-) -> dict[str, Cover]:
-    """Check each account's ``cover``: faxprint's own (a [covers.NAME], or faxprint), or
-    one its service has (a REST account's are RingCentral's names; a FaxOut account may
-    name any its rendering server has); return ``covers``."""
-    own = {name.casefold() for name in covers} | {"faxprint"}
-    for account in accounts.values():
-        name = account.cover.casefold()
-        if not name or name in own or name in SERVICE_COVERS or account.transport != "ringcentral":
-            continue
-        raise ConfigError(f"{where}: [accounts.{account.name}] cover {account.cover!r} is "
-                          "neither a [covers.NAME] of this config, faxprint, nor one of "
-                          "RingCentral's cover pages")  # fmt: skip
-    return covers
-
-
-def _covers(data: Mapping[str, Any], where: str, base: Path) -> dict[str, Cover]:
-    """The ``[covers.NAME]`` tables; a name the services also use is refused."""
-    covers = {}
-    for name, value in _table(data.get("covers", {}), f"{where}: [covers]").items():
-        context = f"{where}: [covers.{name}]"
-        if name.casefold() in SERVICE_COVERS:
-            raise ConfigError(f"{context}: {name!r} is also a cover page of the fax services; "
-                              "give faxprint's own cover another name")  # fmt: skip
-        cover = _table_of(Cover, _table(value, context), context)
-        if cover.template:
-            where_it_is = path_of(cover.template, f"{context} template", base)
-            cover = dataclasses.replace(cover, template=str(where_it_is))
-        covers[name] = cover
-    return covers
-
-
-def _table(value: Any, context: str) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise ConfigError(f"{context} must be a table")
-    return value

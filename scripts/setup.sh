@@ -23,7 +23,7 @@ say() { printf '\n== %s\n' "$*"; }
 install_system_packages() {
     # fonts-dejavu-core: the cover pages' font (Latin, Greek, Cyrillic, Arabic, Hebrew)
     local packages=(cups cups-client cups-bsd cups-filters ghostscript poppler-utils qpdf
-                    fonts-dejavu-core fontconfig libcups2-dev gcc python3 python3-venv
+                    fonts-dejavu-core fontconfig libpq5 libcups2-dev gcc python3 python3-venv
                     python3-dev "$@")
     local missing=()
     for package in "${packages[@]}"; do
@@ -80,8 +80,10 @@ EOF
 test)
     # faketime: the fault campaign jumps the backend's clock; curl and time: the benchmarks;
     # chromium and its driver: the outbox's browser tests (no browser download);
-    # fonts-wqy-microhei: a Chinese font, for the covers' test of a fallback font
-    install_system_packages faketime curl time chromium chromium-driver fonts-wqy-microhei
+    # fonts-wqy-microhei: a Chinese font, for the covers' test of a fallback font;
+    # postgresql: the tests start a private server (a Unix socket only) for the journal
+    install_system_packages faketime curl time chromium chromium-driver fonts-wqy-microhei \
+        postgresql
     install_faxprint "[test]"
     cd "$repo"
     say "ruff"

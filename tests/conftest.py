@@ -19,7 +19,11 @@ from faxprint.sandbox.rest import RestService
 from tests.support.rest import FAILING, Clock
 from tests.support.secrets import TEST_ACCOUNTS, TEST_ACCOUNTS_TOML, TEST_APPS
 
-pytest_plugins = ["tests.support.cupsd_fixtures", "tests.support.leakcheck"]
+pytest_plugins = [
+    "tests.support.cupsd_fixtures",
+    "tests.support.leakcheck",
+    "tests.support.postgres_fixtures",
+]
 
 REPO = Path(__file__).resolve().parent.parent
 

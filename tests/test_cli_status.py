@@ -208,7 +208,7 @@ def test_reading_commands_do_not_create_a_journal(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("command", [["status"], ["send", "--to", "5556465589", "a.pdf"],
                                      ["show", "Fax-1"], ["cancel", "Fax-1"]])  # fmt: skip
-def test_a_journal_that_is_no_path_is_refused_in_one_line(
+def test_a_journal_url_with_its_password_is_refused_in_one_line(
     tmp_path: Path, command: list[str]
 ) -> None:
     config = tmp_path / "faxprint.toml"
@@ -220,6 +220,6 @@ def test_a_journal_that_is_no_path_is_refused_in_one_line(
         env={**os.environ, "PYTHONPATH": str(REPO)},
     )  # fmt: skip
     assert result.returncode == exits.EX_CONFIG, result.stderr
-    assert len(result.stderr.splitlines()) == 1 and "not a postgresql: address" in result.stderr
+    assert len(result.stderr.splitlines()) == 1 and "holds a password" in result.stderr
     assert "s3cret" not in result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["faxprint.toml"]  # no "postgresql:"

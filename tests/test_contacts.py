@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,14 +17,16 @@ from faxprint.addressing.contacts import check, checked, is_name, resolve
 from faxprint.errors import DocumentError, TicketError
 from faxprint.journal import Contact, Journal
 from tests.conftest import REPO
+from tests.support.journals import open_at
 
 
 @pytest.fixture
-def book(tmp_path: Path) -> Journal:
-    journal = Journal(tmp_path / "journal.sqlite")
-    journal.add_contact(Contact("Accounting", "5556465589", groups=("Board",)))
-    journal.add_contact(Contact("Jane Doe", "5556465590", "ACME", ("board",)))
-    return journal
+def book(journal_place: str) -> Iterator[Journal]:
+    """An address book in the journal, on each engine."""
+    with open_at(journal_place) as journal:
+        journal.add_contact(Contact("Accounting", "5556465589", groups=("Board",)))
+        journal.add_contact(Contact("Jane Doe", "5556465590", "ACME", ("board",)))
+        yield journal
 
 
 def test_names_resolve_to_their_numbers_and_groups_to_every_member(book: Journal) -> None:
@@ -144,11 +147,11 @@ def test_a_huge_address_book_is_refused_in_bounded_time(tmp_path: Path) -> None:
         cardfile.read(tmp_path / "big.vcf")
 
 
-def test_an_import_of_many_entries_is_one_transaction(tmp_path: Path) -> None:
+def test_an_import_of_many_entries_is_one_transaction(journal_place: str) -> None:
     entries = [Contact(f"Person {chr(65 + i % 26)}{chr(65 + i // 26 % 26)}", f"555{i:07d}")
                for i in range(20_000)]  # fmt: skip
     good, bad = checked(entries)
-    with Journal(tmp_path / "j.sqlite") as journal:
+    with open_at(journal_place) as journal:
         assert journal.import_contacts(good) == (20_000, 0)
         assert journal.import_contacts(good) == (0, 20_000)  # the same again: skipped
     assert bad == []

@@ -1,3 +1,6 @@
+"""The journal's promises, on both engines where they are the engine's to keep (SQLite's
+file and PostgreSQL's database; tests/support/postgres.py starts a private server)."""
+
 from __future__ import annotations
 
 import multiprocessing
@@ -9,6 +12,7 @@ import pytest
 
 from faxprint.errors import ConfigError
 from faxprint.journal import Journal, State
+from tests.support.journals import open_at
 
 
 def _begin(journal: Journal, key: str = "k1") -> None:
@@ -24,16 +28,16 @@ def _begin(journal: Journal, key: str = "k1") -> None:
     )
 
 
-def test_a_job_goes_from_pending_to_accepted(tmp_path: Path) -> None:
+def test_a_job_goes_from_pending_to_accepted(journal_place: str) -> None:
     ticks = iter(range(100, 200))
-    with Journal(tmp_path / "j.sqlite", clock=lambda: float(next(ticks))) as journal:
+    with open_at(journal_place, clock=lambda: float(next(ticks))) as journal:
         _begin(journal)
         assert journal.get("k1").state is State.PENDING
         assert journal.start_attempt("k1").state is State.SENDING
         done = journal.finish("k1", State.ACCEPTED, code=0, message="fax accepted")
     assert (done.state, done.attempts, done.code, done.pages) == (State.ACCEPTED, 1, 0, 2)
     assert (done.recipients, done.documents, done.user) == (("5556465589|A",), ("a.pdf",), "ann")
-    with Journal(tmp_path / "j.sqlite") as journal:
+    with open_at(journal_place) as journal:
         [attempt] = journal.attempts("k1")
     assert (attempt.number, attempt.state, attempt.started, attempt.ended) == (
         1,
@@ -43,8 +47,8 @@ def test_a_job_goes_from_pending_to_accepted(tmp_path: Path) -> None:
     )
 
 
-def test_begin_is_idempotent(tmp_path: Path) -> None:
-    with Journal(tmp_path / "j.sqlite") as journal:
+def test_begin_is_idempotent(journal_place: str) -> None:
+    with open_at(journal_place) as journal:
         _begin(journal)
         journal.start_attempt("k1")
         journal.finish("k1", State.RETRY, message="down")
@@ -53,8 +57,8 @@ def test_begin_is_idempotent(tmp_path: Path) -> None:
         assert journal.get("k1").state is State.RETRY
 
 
-def test_an_accepted_job_is_never_started_again(tmp_path: Path) -> None:
-    with Journal(tmp_path / "j.sqlite") as journal:
+def test_an_accepted_job_is_never_started_again(journal_place: str) -> None:
+    with open_at(journal_place) as journal:
         _begin(journal)
         journal.start_attempt("k1")
         journal.finish("k1", State.ACCEPTED, code=0)
@@ -63,18 +67,18 @@ def test_an_accepted_job_is_never_started_again(tmp_path: Path) -> None:
 
 
 def _start_and_die(path: str) -> None:
-    journal = Journal(path)
+    journal = open_at(path)
     _begin(journal)
     journal.start_attempt("k1")  # and the process ends without finishing
 
 
-def test_a_job_left_sending_by_a_dead_process_becomes_uncertain(tmp_path: Path) -> None:
-    path = str(tmp_path / "j.sqlite")
+def test_a_job_left_sending_by_a_dead_process_becomes_uncertain(journal_place: str) -> None:
+    path = journal_place
     child = multiprocessing.get_context("spawn").Process(target=_start_and_die, args=(path,))
     child.start()
     child.join(60)
     assert child.exitcode == 0
-    with Journal(path) as journal:
+    with open_at(path) as journal:
         found = journal.start_attempt("k1")
         assert (found.state, found.attempts) == (State.UNCERTAIN, 1)
         assert "may have accepted" in found.message
@@ -83,8 +87,8 @@ def test_a_job_left_sending_by_a_dead_process_becomes_uncertain(tmp_path: Path) 
         assert (forced.state, forced.owner, forced.attempts) == (State.SENDING, journal.owner, 2)
 
 
-def test_a_job_being_sent_by_a_live_process_is_left_alone(tmp_path: Path) -> None:
-    with Journal(tmp_path / "j.sqlite") as first, Journal(tmp_path / "j.sqlite") as second:
+def test_a_job_being_sent_by_a_live_process_is_left_alone(journal_place: str) -> None:
+    with open_at(journal_place) as first, open_at(journal_place) as second:
         _begin(first)
         first.start_attempt("k1")
         second.owner = "elsewhere-but-this-host-is-checked"  # a second sender's identity
@@ -92,9 +96,9 @@ def test_a_job_being_sent_by_a_live_process_is_left_alone(tmp_path: Path) -> Non
     assert (seen.state, seen.owner, seen.attempts) == (State.SENDING, first.owner, 1)
 
 
-def test_recent_lists_newest_first_and_filters(tmp_path: Path) -> None:
+def test_recent_lists_newest_first_and_filters(journal_place: str) -> None:
     ticks = iter(range(1000))
-    with Journal(tmp_path / "j.sqlite", clock=lambda: float(next(ticks))) as journal:
+    with open_at(journal_place, clock=lambda: float(next(ticks))) as journal:
         for key in ("a", "b", "c"):
             _begin(journal, key)
         journal.finish("b", State.FAILED, message="bad")
@@ -119,7 +123,7 @@ def test_an_unusable_path_is_a_config_error(tmp_path: Path) -> None:
 
 
 def _worker(path: str, worker: int, jobs: int) -> None:
-    with Journal(path) as journal:
+    with open_at(path) as journal:
         for n in range(jobs):
             key = f"w{worker}-{n}"
             _begin(journal, key)
@@ -131,9 +135,9 @@ def _worker(path: str, worker: int, jobs: int) -> None:
                 journal.finish("shared", State.ACCEPTED, code=0)
 
 
-def test_many_processes_write_at_once(tmp_path: Path) -> None:
-    path = str(tmp_path / "j.sqlite")
-    Journal(path).close()
+def test_many_processes_write_at_once(journal_place: str) -> None:
+    path = journal_place
+    open_at(path).close()
     context = multiprocessing.get_context("spawn")
     workers = [context.Process(target=_worker, args=(path, w, 40)) for w in range(6)]
     for process in workers:
@@ -141,7 +145,7 @@ def test_many_processes_write_at_once(tmp_path: Path) -> None:
     for process in workers:
         process.join(120)
         assert process.exitcode == 0
-    with Journal(path) as journal:
+    with open_at(path) as journal:
         jobs = journal.recent(limit=1000)
         shared = journal.get("shared")
     assert len(jobs) == 6 * 40 + 1
@@ -226,28 +230,30 @@ def test_many_processes_opening_a_new_journal_at_once_all_succeed(tmp_path: Path
         assert results == ["ok"] * 8, results
 
 
-def test_a_job_this_process_left_sending_is_never_sent_again_unchecked(tmp_path: Path) -> None:
+def test_a_job_this_process_left_sending_is_never_sent_again_unchecked(
+    journal_place: str,
+) -> None:
     # A try that ended in an unexpected error leaves the job "sending" under this very
     # process; the hot folder's next try in the same process must not upload it again.
-    journal = Journal(tmp_path / "journal.sqlite")
-    journal.begin("k", source="hotfolder", account="a", recipients=["1"], documents=["d"],
-                  pages=1)  # fmt: skip
-    assert journal.start_attempt("k").state is State.SENDING
-    again = journal.start_attempt("k")
+    with open_at(journal_place) as journal:
+        journal.begin("k", source="hotfolder", account="a", recipients=["1"], documents=["d"],
+                      pages=1)  # fmt: skip
+        assert journal.start_attempt("k").state is State.SENDING
+        again = journal.start_attempt("k")
     assert (again.state, again.attempts) == (State.UNCERTAIN, 1)
     assert "ended with no verdict" in again.message
 
 
-def test_a_refusal_never_overwrites_a_job_that_went(tmp_path: Path) -> None:
+def test_a_refusal_never_overwrites_a_job_that_went(journal_place: str) -> None:
     # A printer job accepted once, restarted later with options it refuses this time:
     # the journal must go on saying it was accepted (retry would send a failed job again).
-    journal = Journal(tmp_path / "journal.sqlite")
-    journal.begin("cups:Fax:7:u", source="cups", account="default", recipients=["1"],
-                  documents=["a.pdf"], pages=1)  # fmt: skip
-    journal.finish("cups:Fax:7:u", State.ACCEPTED, code=0, message="accepted")
-    kept = journal.refused("cups:Fax:7:u", "bad option", source="cups", account="default")
+    with open_at(journal_place) as journal:
+        journal.begin("cups:Fax:7:u", source="cups", account="default", recipients=["1"],
+                      documents=["a.pdf"], pages=1)  # fmt: skip
+        journal.finish("cups:Fax:7:u", State.ACCEPTED, code=0, message="accepted")
+        kept = journal.refused("cups:Fax:7:u", "bad option", source="cups", account="default")
+        new = journal.refused("cups:Fax:8:v", "bad option", source="cups", account="default",
+                              documents=["b.pdf"], user="ann", title="b.pdf")  # fmt: skip
     assert (kept.state, kept.message) == (State.ACCEPTED, "accepted")
-    new = journal.refused("cups:Fax:8:v", "bad option", source="cups", account="default",
-                          documents=["b.pdf"], user="ann", title="b.pdf")  # fmt: skip
     assert (new.state, new.message, new.user, new.documents) == (
         State.FAILED, "bad option", "ann", ("b.pdf",))  # fmt: skip

@@ -13,7 +13,7 @@ from faxprint.cli import build_parser
 from tests.conftest import REPO
 
 COMMANDS = ["send", "install", "uninstall", "watch", "status", "history", "show", "retry",
-            "cancel", "address", "expire", "contacts", "serve", "auth-helper", "covers", "preview", "doctor", "completion",
+            "cancel", "address", "expire", "contacts", "journal", "serve", "auth-helper", "covers", "preview", "doctor", "completion",
             "sandbox"]  # fmt: skip
 
 

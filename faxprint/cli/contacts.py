@@ -9,7 +9,7 @@ from pathlib import Path
 
 from faxprint.cli.base import Command, ConfigSource
 from faxprint.cli.exits import EX_DATAERR, say
-from faxprint.journal import Contact, JobStore
+from faxprint.journal import Contact, JobStore, open_journal
 from faxprint.text import printable
 
 EX_REFUSED = 1
@@ -17,9 +17,8 @@ EX_REFUSED = 1
 
 def run(args: argparse.Namespace, config: ConfigSource) -> int:
     """Do what the action asks of the configured journal's address book."""
-    from faxprint.journal import Journal
 
-    with Journal(config.load().journal) as book:
+    with open_journal(config.load()) as book:
         action = {"add": _add, "list": _list, "remove": _remove, "import": _import}[args.action]
         return action(args, book)
 

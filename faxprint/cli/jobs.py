@@ -16,7 +16,6 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from faxprint.cli.base import Command, ConfigSource
 from faxprint.cli.exits import EX_USAGE, say
@@ -29,7 +28,15 @@ from faxprint.jobview import (
     shown_state,
     source_of,
 )
-from faxprint.journal import AttemptRecord, DeliveryRecord, Filter, JobRecord, JobStore, State
+from faxprint.journal import (
+    AttemptRecord,
+    DeliveryRecord,
+    Filter,
+    JobRecord,
+    JobStore,
+    State,
+    open_journal,
+)
 from faxprint.outcome import JobKey
 from faxprint.text import printable, some
 
@@ -165,15 +172,14 @@ def with_journal(
 ) -> int:
     """Open the configured journal and run ``work(journal)``: its exit status, 0 if None.
     Config and journal faults go up to the command line's one report."""
-    from faxprint.journal import Journal
 
     settings = config.load()
-    if not Path(settings.journal).exists():
+    if not settings.has_journal:
         # Opening would create it (and its folder, as this user): leave that to the
         # backend and the watcher, who must own it.
         print(f"no jobs: the journal {settings.journal} does not exist yet")
         return 0 if args.command in ("status", "history") else EX_NOT_ONE
-    with Journal(settings.journal) as journal:
+    with open_journal(settings) as journal:
         if getattr(args, "refresh", False):
             _refresh(settings, journal)
         return work(journal) or 0

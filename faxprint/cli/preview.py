@@ -90,12 +90,12 @@ def _documents(
         return [path], False
     from faxprint.hotfolder.held import kept_documents
     from faxprint.hotfolder.settings import from_table
-    from faxprint.journal import Journal
+    from faxprint.journal import open_journal
 
     settings = config.load()
-    if not Path(settings.journal).exists():
+    if not settings.has_journal:
         raise DocumentError(f"{printable(name)}: no such file (and no journal to find a job in)")
-    with Journal(settings.journal) as journal:
+    with open_journal(settings) as journal:
         found = [job for job in journal.find(name) if job.source == "hotfolder"]
     folder = args.folder or from_table(settings.hotfolder).path
     if len(found) != 1 or folder is None:

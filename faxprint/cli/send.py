@@ -34,7 +34,7 @@ def run(args: argparse.Namespace, config: ConfigSource) -> int:
     from faxprint.cancellation import Cancellation
     from faxprint.covering import Covers
     from faxprint.documents import DocumentSource
-    from faxprint.journal import Journal
+    from faxprint.journal import open_journal
     from faxprint.submitter import Submitter
 
     key = str(JobKey.send(str(uuid.uuid4())))
@@ -43,7 +43,7 @@ def run(args: argparse.Namespace, config: ConfigSource) -> int:
         account = settings.account(args.account)
         if not any(is_name(written) for written in args.to):  # said before a journal fault
             _ticket(args, args.to)
-        journal = Journal(settings.journal)  # the contacts are in it too
+        journal = open_journal(settings)  # the contacts are in it too
         try:
             ticket = _ticket(args, resolve(args.to, journal))
         except FaxPrintError:

@@ -164,7 +164,7 @@ def run_job(
     except FaxPrintError as error:  # before it could be submitted: an outcome all the same
         outcome = Outcome.refused(key, error)
         if outcome.status is Status.INVALID:  # history shows it too
-            _journal_refusal(settings.journal, key, error, source, account.name)
+            _journal_refusal(settings, key, error, source, account.name)
         return refused(outcome)
     finally:
         if folder is not None:
@@ -218,13 +218,13 @@ _UUID = re.compile(r"[0-9A-Za-z-]{1,64}")
 
 
 def _journal_refusal(
-    journal: Path, key: str, error: FaxPrintError, source: Source, account: str
+    settings: configuration.Config, key: str, error: FaxPrintError, source: Source, account: str
 ) -> None:
     """Journal a job refused before it could become a fax: history shows it too."""
-    from faxprint.journal import Journal
+    from faxprint.journal import open_journal
 
     try:
-        with Journal(journal) as opened:
+        with open_journal(settings) as opened:
             opened.refused(
                 key, error.message, source=source.kind, account=account,
                 documents=[source.title], user=source.user, title=source.title,

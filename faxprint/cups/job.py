@@ -25,7 +25,7 @@ from faxprint.cups.jobticket import NO_RECIPIENT, Request
 from faxprint.cups.report import EXIT_STATUS, HOLD, report
 from faxprint.documents import DocumentSource
 from faxprint.errors import TicketError
-from faxprint.journal import Journal, State
+from faxprint.journal import Journal, State, open_journal
 from faxprint.outcome import JobKey, Outcome, Source
 from faxprint.submitter import Submitter
 
@@ -48,7 +48,7 @@ class Job:
         """Plan the job's faxes, send them, report; return cupsd's exit status."""
         key = JobKey.parse(self.key)
         assert key is not None  # built by job_key
-        with Journal(self.settings.journal) as journal:
+        with open_journal(self.settings) as journal:
             covers = Covers.of(self.settings, self.account.name)
             faxes = planning.plan(asked, sources, key, journal, self.settings.limits, workdir,
                                   covers, journal.get)  # fmt: skip

@@ -21,7 +21,7 @@ from typing import Any
 from faxprint.config import Config
 from faxprint.delivery import refresh
 from faxprint.hotfolder.spool import Spool, read_receipt, write_receipt
-from faxprint.journal import Journal, State
+from faxprint.journal import State, open_journal
 from faxprint.logfmt import event
 from faxprint.outcome import JobKey
 
@@ -45,7 +45,7 @@ def follow(config: Config, spool: Spool, jobs: Iterable[str]) -> set[str]:
 
     Return the jobs still pending. A job whose folder left done/ (archived) is dropped.
     """
-    with Journal(config.journal) as journal:
+    with open_journal(config) as journal:
         for problem in refresh(config, journal).problems:
             event(logger, logging.WARNING, "delivery", reason=problem)
         pending = set()

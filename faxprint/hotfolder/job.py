@@ -25,7 +25,7 @@ from faxprint.hotfolder import ticketfile
 from faxprint.hotfolder.settings import HotFolderSettings
 from faxprint.hotfolder.spool import CLAIM, TICKET, Claim, Spool, check_file, read_ticket_bytes
 from faxprint.hotfolder.ticketfile import TicketFile
-from faxprint.journal import Journal
+from faxprint.journal import Journal, open_journal
 from faxprint.logfmt import event
 from faxprint.outcome import JobKey, Kind, Outcome, Source, Status, combined
 from faxprint.submitter import Submitter
@@ -100,7 +100,7 @@ def run_job(
     key = str(JobKey.hotfolder(claim.job))
     recipients: list[str] = []
     try:
-        with Journal(config.journal) as journal:  # the contacts are in the journal too
+        with open_journal(config) as journal:  # the contacts are in the journal too
             ticket, sources, account = _prepared(config, settings, claim, journal)
             recipients = [r.text() for r in ticket.recipients]
             outcome = _submit(config, journal, account, key, ticket, sources, claim, gate)
@@ -190,7 +190,7 @@ def _submit(
 def _journal_refusal(config: Config, claim: Claim, message: str) -> None:
     """Journal a job refused before it could become a fax: history shows it too."""
     try:
-        with Journal(config.journal) as journal:
+        with open_journal(config) as journal:
             journal.refused(
                 str(JobKey.hotfolder(claim.job)), message, source=Kind.HOTFOLDER, account="",
                 documents=claim.documents, user=_owner(claim), title=claim.job,

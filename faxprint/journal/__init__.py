@@ -1,4 +1,5 @@
-"""The journal: one SQLite file recording every fax job and every upload attempt.
+"""The journal: every fax job and every upload attempt, in one SQLite file (the embedded
+default) or a PostgreSQL database several servers share (:func:`open_journal`).
 
 It is how faxprint keeps its promise that a fax is sent once: a job is marked ``sending``
 (durably) before its upload starts, and ``accepted`` as soon as the service says so. A job
@@ -25,6 +26,9 @@ journal) and the SQLite engine, ``sqlite.Journal`` (the job lifecycle), built on
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Protocol
+
 from faxprint.journal._schema import BUSY_TIMEOUT
 from faxprint.journal.records import (
     SENDABLE,
@@ -40,6 +44,33 @@ from faxprint.journal.sqlite import Journal
 from faxprint.journal.store import JobStore
 from faxprint.journal.work import HELD
 
+
+class Placed(Protocol):
+    """Where a config keeps its journal (:class:`faxprint.config.Config` is one)."""
+
+    @property
+    def journal(self) -> Path: ...
+
+    @property
+    def database(self) -> str: ...
+
+    @property
+    def database_passfile(self) -> str: ...
+
+
+def open_journal(settings: Placed, *, migrate: bool = False) -> Journal:
+    """The journal a config names: its PostgreSQL database (``journal`` a
+    ``postgresql://`` URL), else its SQLite file. ``migrate`` brings an older shared
+    database to this faxprint's tables (``faxprint journal migrate``); an SQLite file
+    is always brought up to date."""
+    if settings.database:
+        from faxprint.journal.postgres import PgJournal
+
+        return PgJournal(settings.database, settings.journal,
+                         passfile=settings.database_passfile, migrate=migrate)  # fmt: skip
+    return Journal(settings.journal)
+
+
 __all__ = [
     "BUSY_TIMEOUT",
     "HELD",
@@ -51,6 +82,8 @@ __all__ = [
     "JobRecord",
     "JobStore",
     "Journal",
+    "Placed",
     "State",
     "WorkItem",
+    "open_journal",
 ]

@@ -5,13 +5,37 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
 import sqlite3
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, Protocol
 
+from faxprint.errors import ConfigError
 from faxprint.journal.records import JobRecord, State
 
 BUSY_TIMEOUT = 30.0
+
+
+class Rows(Protocol):
+    """What a statement gives back, in both engines (sqlite3's and psycopg's cursors)."""
+
+    @property
+    def rowcount(self) -> int: ...
+
+    def fetchone(self) -> Any: ...
+
+    def fetchall(self) -> list[Any]: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+
+class Database(Protocol):
+    """An open database that runs a statement with ``?`` parameters."""
+
+    def execute(self, sql: str, parameters: Any = (), /) -> Rows: ...
+
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -19,7 +43,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     key TEXT NOT NULL UNIQUE,
     source TEXT NOT NULL,
     account TEXT NOT NULL,
-    user TEXT NOT NULL DEFAULT '',
+    "user" TEXT NOT NULL DEFAULT '',
     title TEXT NOT NULL DEFAULT '',
     recipients TEXT NOT NULL,
     documents TEXT NOT NULL,
@@ -34,7 +58,7 @@ CREATE TABLE IF NOT EXISTS jobs (
 );
 CREATE INDEX IF NOT EXISTS jobs_updated ON jobs (updated);
 CREATE INDEX IF NOT EXISTS jobs_state ON jobs (state, updated);
-CREATE INDEX IF NOT EXISTS jobs_user ON jobs (user, updated);
+CREATE INDEX IF NOT EXISTS jobs_user ON jobs ("user", updated);
 CREATE TABLE IF NOT EXISTS attempts (
     job INTEGER NOT NULL REFERENCES jobs (id),
     number INTEGER NOT NULL,
@@ -96,19 +120,64 @@ CREATE INDEX IF NOT EXISTS work_ready ON work (not_before, queued);
 """
 
 COLUMNS = (
-    "id, key, source, account, user, title, recipients, documents, pages, state, attempts,"
+    'id, key, source, account, "user", title, recipients, documents, pages, state, attempts,'
     " code, message, owner, created, updated"
 )
 
 
-def create(db: sqlite3.Connection) -> None:
-    """Make the tables that are missing, and the columns older journals lack."""
+#: The journal's schema version: each step of :data:`STEPS` makes the next.
+VERSION = 1
+META = "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)"
+
+
+def create(db: Database, engine: str = "sqlite", *, migrate: bool = True) -> int:
+    """Bring the journal's tables to :data:`VERSION`; return the version it had (0: new).
+
+    A new journal is made whole. An older one is migrated when ``migrate`` (SQLite, one
+    server's file: always), else refused with what to run (a shared database is
+    migrated by an admin, ``faxprint journal migrate``, when every server runs the new
+    faxprint). A journal newer than this faxprint is refused: it cannot know its tables.
+    """
+    db.execute(META)
+    row = db.execute("SELECT value FROM meta WHERE name = 'version'").fetchone()
+    had = int(row[0]) if row else (1 if _table_exists(db, engine, "jobs") else 0)
+    if had > VERSION:
+        raise ConfigError(f"the journal's tables are version {had}; this faxprint knows "
+                          f"{VERSION}: upgrade faxprint on this server")  # fmt: skip
+    if 0 < had < VERSION and not migrate:
+        raise ConfigError(f"the journal's tables are version {had}, this faxprint's "
+                          f"{VERSION}: run `faxprint journal migrate` once every server "
+                          "runs this faxprint")  # fmt: skip
     for statement in SCHEMA.split(";"):
         if statement.strip():
-            db.execute(statement)
-    columns = {row[1] for row in db.execute("PRAGMA table_info(deliveries)")}
-    if "found" not in columns:  # a journal from before the store's claims
-        db.execute("ALTER TABLE deliveries ADD COLUMN found INTEGER NOT NULL DEFAULT 0")
+            db.execute(for_postgres(statement) if engine == "postgresql" else statement)
+    if engine == "sqlite":
+        columns = {row[1] for row in db.execute("PRAGMA table_info(deliveries)")}
+        if "found" not in columns:  # a journal from before the store's claims
+            db.execute("ALTER TABLE deliveries ADD COLUMN found INTEGER NOT NULL DEFAULT 0")
+    db.execute("INSERT INTO meta (name, value) VALUES ('version', ?) ON CONFLICT (name)"
+               " DO UPDATE SET value = excluded.value", (str(VERSION),))  # fmt: skip
+    return had
+
+
+def _table_exists(db: Database, engine: str, name: str) -> bool:
+    if engine == "sqlite":
+        sql = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
+    else:
+        sql = (
+            "SELECT 1 FROM information_schema.tables WHERE table_name = ?"
+            " AND table_schema = current_schema()"
+        )
+    return db.execute(sql, (name,)).fetchone() is not None
+
+
+def for_postgres(statement: str) -> str:
+    """A table of :data:`SCHEMA` as PostgreSQL spells it: row ids that count themselves,
+    64-bit integers, and times as double precision (PostgreSQL's REAL is 32 bits)."""
+    identity = "id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY"
+    statement = statement.replace("id INTEGER PRIMARY KEY", identity)
+    statement = re.sub(r"\bINTEGER\b", "BIGINT", statement)
+    return re.sub(r"\bREAL\b", "DOUBLE PRECISION", statement)
 
 
 def use_wal(db: sqlite3.Connection) -> None:

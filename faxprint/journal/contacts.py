@@ -8,11 +8,10 @@ refused with the candidates, never guessed.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable
 
 from faxprint.journal._connection import Connection, translated
-from faxprint.journal._schema import safe
+from faxprint.journal._schema import Database, safe
 from faxprint.journal.records import Contact
 
 
@@ -88,32 +87,33 @@ class Contacts(Connection):
         ).fetchall()
         return self._named(self._db, name), [self._contact(self._db, row) for row in members]
 
-    def _named(self, db: sqlite3.Connection, name: str) -> list[Contact]:
+    def _named(self, db: Database, name: str) -> list[Contact]:
         rows = db.execute("SELECT id, name, number, company FROM contacts WHERE folded = ?"
                           " ORDER BY number", (folded(name),)).fetchall()  # fmt: skip
         return [self._contact(db, row) for row in rows]
 
-    def _insert_contact(self, db: sqlite3.Connection, contact: Contact) -> bool:
-        cursor = db.execute(
-            "INSERT OR IGNORE INTO contacts (name, folded, number, company, updated)"
-            " VALUES (?, ?, ?, ?, ?)",
+    def _insert_contact(self, db: Database, contact: Contact) -> bool:
+        row = db.execute(
+            "INSERT INTO contacts (name, folded, number, company, updated)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id",
             (safe(contact.name), folded(contact.name), contact.number, safe(contact.company),
              self.clock()),
-        )  # fmt: skip
-        if not cursor.rowcount:
+        ).fetchone()  # fmt: skip
+        if row is None:
             return False
-        self._set_groups(db, int(cursor.lastrowid or 0), contact.groups)
+        self._set_groups(db, int(row[0]), contact.groups)
         return True
 
     @staticmethod
-    def _set_groups(db: sqlite3.Connection, id_: int, groups: Iterable[str]) -> None:
+    def _set_groups(db: Database, id_: int, groups: Iterable[str]) -> None:
         db.execute("DELETE FROM contact_groups WHERE contact = ?", (id_,))
         for group in groups:
-            db.execute("INSERT OR IGNORE INTO contact_groups (contact, name, folded)"
-                       " VALUES (?, ?, ?)", (id_, safe(group), folded(group)))  # fmt: skip
+            db.execute("INSERT INTO contact_groups (contact, name, folded)"
+                       " VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                       (id_, safe(group), folded(group)))  # fmt: skip
 
     @staticmethod
-    def _contact(db: sqlite3.Connection, row: tuple[int, str, str, str]) -> Contact:
+    def _contact(db: Database, row: tuple[int, str, str, str]) -> Contact:
         groups = db.execute("SELECT name FROM contact_groups WHERE contact = ? ORDER BY folded",
                             (row[0],)).fetchall()  # fmt: skip
         return Contact(row[1], row[2], row[3], tuple(g[0] for g in groups))

@@ -3,11 +3,10 @@ the service last said of its delivery."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 
 from faxprint.journal._connection import Connection, translated
-from faxprint.journal._schema import COLUMNS, job_record, safe
+from faxprint.journal._schema import COLUMNS, Database, job_record, safe
 from faxprint.journal.records import DeliveryRecord, JobRecord, State
 
 _DELIVERY = "j.key, d.account, d.message_id, d.status, d.outcome, d.checked"
@@ -107,7 +106,7 @@ class Deliveries(Connection):
 
 
 def _keep_delivery(
-    db: sqlite3.Connection,
+    db: Database,
     job: JobRecord,
     message_id: str,
     status: str,
@@ -123,7 +122,8 @@ def _keep_delivery(
         " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (job) DO UPDATE SET"
         " message_id = excluded.message_id, status = excluded.status,"
         " outcome = excluded.outcome, checked = excluded.checked,"
-        " found = max(found, excluded.found)",
+        " found = CASE WHEN excluded.found > deliveries.found THEN excluded.found"
+        " ELSE deliveries.found END",
         (job.id, job.account, message_id, safe(status), outcome, now, int(found)),
     )
 

@@ -63,7 +63,7 @@ def _where(where: Filter) -> tuple[str, list[object]]:
         clauses.append(f"state IN ({', '.join('?' * len(where.states))})")
         args += [state.value for state in where.states]
     if where.user is not None:
-        clauses.append("user = ?")
+        clauses.append('"user" = ?')
         args.append(where.user)
     if where.recipient is not None:
         clauses.append("recipients LIKE ? ESCAPE '\\'")

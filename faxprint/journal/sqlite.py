@@ -4,11 +4,10 @@ people-facing queries of the same connection mixed in."""
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Sequence
 
 from faxprint.journal._connection import translated
-from faxprint.journal._schema import safe
+from faxprint.journal._schema import Database, safe
 from faxprint.journal.contacts import Contacts
 from faxprint.journal.deliveries import Deliveries
 from faxprint.journal.queries import Queries
@@ -44,7 +43,7 @@ class Journal(Deliveries, Queries, Contacts, Work):
 
     def _insert(
         self,
-        db: sqlite3.Connection,
+        db: Database,
         key: str,
         source: str,
         account: str,
@@ -56,8 +55,9 @@ class Journal(Deliveries, Queries, Contacts, Work):
     ) -> None:
         now = self.clock()
         db.execute(
-            "INSERT OR IGNORE INTO jobs (key, source, account, user, title, recipients,"
-            " documents, pages, state, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            'INSERT INTO jobs (key, source, account, "user", title, recipients,'
+            " documents, pages, state, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT DO NOTHING",
             (safe(key), source, safe(account), safe(user), safe(title),
              json.dumps(list(recipients)), json.dumps(list(documents)),  # escapes no-UTF-8
              pages, State.PENDING, now, now),
@@ -156,7 +156,7 @@ class Journal(Deliveries, Queries, Contacts, Work):
                 self._unstick(db, job, self.clock())
         return self._require(key)
 
-    def _unstick(self, db: sqlite3.Connection, job: JobRecord, now: float) -> None:
+    def _unstick(self, db: Database, job: JobRecord, now: float) -> None:
         if job.owner == self.owner:  # a try of ours that ended with no verdict
             self._set(db, job, State.UNCERTAIN, None, _NO_VERDICT, now)
         elif not owner_alive(job.owner, job.updated, now):

@@ -9,7 +9,6 @@ the same job over twice (a printer job run again by cupsd) adds nothing.
 from __future__ import annotations
 
 import math
-import sqlite3
 from collections.abc import Sequence
 
 from faxprint.journal._connection import Connection, translated
@@ -36,8 +35,8 @@ class Work(Connection):
             now = self.clock()
             for item in items:
                 cursor = db.execute(
-                    f"INSERT OR IGNORE INTO work ({_COLUMNS})"  # noqa: S608
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, '', 0)",
+                    f"INSERT INTO work ({_COLUMNS})"  # noqa: S608
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, '', 0) ON CONFLICT DO NOTHING",
                     (safe(item.key), item.kind, safe(item.account), safe(item.lane), item.spec,
                      item.folder, item.not_before, item.queued or now),
                 )  # fmt: skip
@@ -94,7 +93,7 @@ class Work(Connection):
         )
 
 
-def _item(row: sqlite3.Row | tuple[object, ...]) -> WorkItem:
+def _item(row: tuple[object, ...]) -> WorkItem:
     key, kind, account, lane, spec, folder, not_before, queued, owner, taken = row
     return WorkItem(str(key), str(kind), str(account), str(lane), str(spec), str(folder),
                     float(not_before), float(queued), str(owner), float(taken))  # type: ignore[arg-type]  # fmt: skip

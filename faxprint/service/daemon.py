@@ -24,7 +24,7 @@ from typing import Any, BinaryIO
 
 from faxprint import config as configuration
 from faxprint.errors import ConfigError, FaxPrintError
-from faxprint.journal import HELD, Journal
+from faxprint.journal import HELD, open_journal
 from faxprint.link import wire
 from faxprint.logfmt import event
 from faxprint.pacing import Pacer, pacer_for
@@ -60,7 +60,7 @@ class Service:
     def run(self) -> None:
         """Serve until ``stopping`` is set; then finish the sends in hand."""
         self._lock = take_lock(self.settings.journal)
-        with Journal(self.settings.journal):  # its tables exist before anyone hands over
+        with open_journal(self.settings):  # its tables exist before anyone hands over
             pass
         server = listen(Path(wire.socket_path(self.settings.journal)), self._message)
         threading.Thread(target=server.serve_forever, name="socket", daemon=True).start()
@@ -80,7 +80,7 @@ class Service:
         Path(wire.socket_path(self.settings.journal)).unlink(missing_ok=True)
 
     def _dispatch(self) -> None:
-        with Journal(self.settings.journal) as journal:
+        with open_journal(self.settings) as journal:
             while not self.stopping.is_set():
                 ready = [
                     i for i in journal.work(ready_at=time.time()) if i.key not in self._running
@@ -137,7 +137,7 @@ class Service:
         cupsd ran the job again, a person released it) is sent again; one done already is
         told as it ended."""
         self.hub.subscribe(key, connection)
-        with Journal(self.settings.journal) as journal:
+        with open_journal(self.settings) as journal:
             item = journal.work_item(key)
             held = item is not None and item.not_before == HELD
             if held and release:
@@ -206,7 +206,7 @@ class Service:
 
         while not self.stopping.wait(DELIVERY_SECONDS):
             try:
-                with Journal(self.settings.journal) as journal:
+                with open_journal(self.settings) as journal:
                     delivery.refresh(self.settings, journal)
             except FaxPrintError as error:
                 logger.warning("delivery not refreshed: %s", error.message)

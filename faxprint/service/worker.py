@@ -31,7 +31,7 @@ from faxprint.cups.names import nothing_from_cupsd
 from faxprint.cups.options import parse_options
 from faxprint.cups.waiting import forget_waiting, keep_waiting
 from faxprint.errors import CancelledError, DocumentError, FaxPrintError
-from faxprint.journal import HELD, JobRecord, Journal, State, WorkItem
+from faxprint.journal import HELD, JobRecord, Journal, State, WorkItem, open_journal
 from faxprint.outcome import JobKey, Kind, Outcome, Source, Status
 from faxprint.service.hub import Hub, base
 from faxprint.service.queue import (
@@ -67,7 +67,7 @@ class Worker:
     def run(self, key: str) -> None:
         """Do the item ``key`` (if it is still there and no one else has it)."""
         try:
-            with Journal(self.settings.journal) as journal:
+            with open_journal(self.settings) as journal:
                 item = journal.take(key)
                 if item is None:
                     return
@@ -79,7 +79,7 @@ class Worker:
             frames = "".join(traceback.format_tb(exc.__traceback__))
             logger.error("item %s failed (%s); tried again in a minute", key, type(exc).__name__)
             logger.debug("%s", frames)
-            with Journal(self.settings.journal) as journal:
+            with open_journal(self.settings) as journal:
                 journal.put_back(key, not_before=time.time() + 60)
 
     def cancel(self, key: str) -> str:
@@ -89,7 +89,7 @@ class Worker:
         if running is not None:
             running.request()
             return "the upload in hand stops, unless all of it reached the service already"
-        with Journal(self.settings.journal) as journal:
+        with open_journal(self.settings) as journal:
             item = journal.finish_work(key)
             if item is None:
                 return "not queued"

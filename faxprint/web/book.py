@@ -10,17 +10,17 @@ from typing import Any
 
 from faxprint import config as configuration
 from faxprint.errors import DocumentError, TicketError
-from faxprint.journal import Contact, Journal
+from faxprint.journal import Contact, open_journal
 
 MAX_IMPORT = 8 * 1024 * 1024
 
 
 def search(settings: configuration.Config, query: str, limit: int = 20) -> list[dict[str, Any]]:
     """The entries whose name, company or number holds ``query`` (blanks and case aside)."""
-    if not settings.journal.exists():
+    if not settings.has_journal:
         return []
     wanted = " ".join(query.split()).casefold()
-    with Journal(settings.journal) as journal:
+    with open_journal(settings) as journal:
         book = journal.contacts()
     found = [c for c in book if wanted in " ".join((c.name, c.company, c.number)).casefold()]
     return [{"name": c.name, "number": c.number, "company": c.company, "groups": list(c.groups)}
@@ -37,7 +37,7 @@ def add(settings: configuration.Config, fields: dict[str, Any]) -> str:
     entry = check(Contact(str(fields.get("name", "")).strip(), str(fields.get("number", "")),
                           str(fields.get("company", "")).strip(),
                           tuple(str(g) for g in groups)))  # fmt: skip
-    with Journal(settings.journal) as journal:
+    with open_journal(settings) as journal:
         try:
             said = journal.add_contact(entry)
         except ValueError as exc:
@@ -46,7 +46,7 @@ def add(settings: configuration.Config, fields: dict[str, Any]) -> str:
 
 
 def remove(settings: configuration.Config, name: str, number: str | None) -> str:
-    with Journal(settings.journal) as journal:
+    with open_journal(settings) as journal:
         gone = journal.remove_contacts(name, number or None)
     if not gone:
         raise TicketError(f"no contact {name!r}" + (f" with {number}" if number else ""))
@@ -65,7 +65,7 @@ def import_file(settings: configuration.Config, filename: str, data: bytes) -> s
         path = Path(work) / f"book{suffix if suffix in ('.vcf', '.vcard', '.csv') else ''}"
         path.write_bytes(data)
         good, bad = checked(cardfile.read(path))
-    with Journal(settings.journal) as journal:
+    with open_journal(settings) as journal:
         added, skipped = journal.import_contacts(good)
     said = f"{added} added, {skipped} already there"
     return said + (f", {len(bad)} refused ({bad[0]}...)" if bad else "")

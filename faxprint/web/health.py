@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 from faxprint import config as configuration
-from faxprint.journal import Filter, Journal, State
+from faxprint.journal import Filter, State, open_journal
 
 STARTED = time.time()
 
@@ -25,8 +25,8 @@ def _accounts(settings: configuration.Config) -> list[dict[str, Any]]:
 
     waiting: dict[str, int] = {}
     doubtful: dict[str, int] = {}
-    if settings.journal.exists():
-        with Journal(settings.journal) as journal:
+    if settings.has_journal:
+        with open_journal(settings) as journal:
             for item in journal.work():
                 waiting[item.account] = waiting.get(item.account, 0) + 1
             states = (State.UNCERTAIN, State.UNADDRESSED)

@@ -14,7 +14,7 @@ from flask import abort
 from faxprint import config as configuration
 from faxprint.errors import SettleError
 from faxprint.jobview import as_json, deliveries_of, source_of
-from faxprint.journal import Filter, JobRecord, Journal, State
+from faxprint.journal import Filter, JobRecord, State, open_journal
 
 LISTED = 200
 #: A job's state in words, as the page shows it.
@@ -68,9 +68,9 @@ def _shown(job: JobRecord, now: float, delivery: Any = None) -> dict[str, Any]:
 
 def listed(settings: configuration.Config, user: str, admin: bool) -> list[dict[str, Any]]:
     """The user's jobs, newest first (an admin's: everyone's)."""
-    if not settings.journal.exists():
+    if not settings.has_journal:
         return []
-    with Journal(settings.journal) as journal:
+    with open_journal(settings) as journal:
         found = (journal.recent(LISTED) if admin
                  else journal.search(Filter(user=user), LISTED))  # fmt: skip
         deliveries = deliveries_of(journal, found)
@@ -142,7 +142,7 @@ def cover_image(settings: configuration.Config, job: dict[str, Any], to: list[st
     from faxprint.ticket import Ticket
 
     _options(to, cover, text)  # the same checks as sending
-    with Journal(settings.journal) as journal:
+    with open_journal(settings) as journal:
         ticket = Ticket.build(resolve(to[:1], journal), cover=cover, cover_text=text)
     paths = kept(settings, job["key"])
     inspected = [docs.inspect(path) for path in paths]
@@ -158,9 +158,9 @@ def cover_image(settings: configuration.Config, job: dict[str, Any], to: list[st
 
 def one(settings: configuration.Config, key: str, user: str, admin: bool) -> dict[str, Any]:
     """The job ``key`` if the user may see it; 404 otherwise (another's job is not there)."""
-    if not settings.journal.exists():
+    if not settings.has_journal:
         abort(404)
-    with Journal(settings.journal) as journal:
+    with open_journal(settings) as journal:
         job = journal.get(key)
         if job is None or not (admin or job.user == user):
             abort(404)
@@ -248,7 +248,7 @@ def resend(settings: configuration.Config, job: dict[str, Any], to: list[str]) -
     printer_job = cups_jobs.CupsJob.of(job["key"])
     cups_jobs.check_same(printer_job)
     if not doubtful:  # in doubt, the journal keeps it uncertain: the send looks first
-        with Journal(settings.journal) as journal:
+        with open_journal(settings) as journal:
             journal.settle(job["key"], State.RETRY, f"sent again by {job['user']} (outbox)")
     if _cups_state(printer_job.number) != HELD_IN_CUPS:  # ended: run it again, held
         cups_jobs.restart_held(printer_job.number, job["user"])
@@ -281,7 +281,7 @@ def cancel(settings: configuration.Config, job: dict[str, Any]) -> str:
     cups_jobs.check_same(printer_job)
     if job["state"] in ("unaddressed", "pending", "retry"):
         cups_jobs.cancel_as(printer_job.number, job["user"])
-    with Journal(settings.journal) as journal:
+    with open_journal(settings) as journal:
         journal.settle(job["key"], State.CANCELLED, f"cancelled by {job['user']} in the outbox")
     forget_waiting(settings.journal, job["key"])
     return f"{job['name']}: cancelled"

@@ -20,6 +20,8 @@ def check_journal(context: Context) -> Iterator[Check]:
     if context.settings is None:
         yield skip("journal", "the config did not load")
         return
+    if context.settings.database:
+        yield _database(context)
     journal = Path(context.settings.journal)
     folder = journal.parent
     fix = f"chown {BACKEND_USER}: {folder} && chmod 0700 {folder}"
@@ -35,6 +37,22 @@ def check_journal(context: Context) -> Iterator[Check]:
         yield fail("journal", f"{BACKEND_USER} (who runs the backend) cannot write {journal}", fix)
     else:
         yield ok("journal", f"{journal} writable by {BACKEND_USER}")
+
+
+def _database(context: Context) -> Check:
+    """A PostgreSQL journal: reachable, and its tables this faxprint's."""
+    from faxprint.errors import FaxPrintError
+    from faxprint.journal import open_journal
+
+    assert context.settings is not None
+    try:
+        with open_journal(context.settings) as journal:
+            where = journal.where
+    except ConfigError as error:
+        return fail("database", error.message, "see README.md, Several servers")
+    except FaxPrintError as error:
+        return fail("database", error.message, "check that PostgreSQL runs and is reachable")
+    return ok("database", f"{where} reachable, its tables this faxprint's")
 
 
 def check_hotfolder(context: Context) -> Iterator[Check]:

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from faxprint.cli.doctor.report import Check, Context, fail, ok
+from faxprint.config import Config
 from faxprint.errors import FaxPrintError
 
 
@@ -38,7 +39,7 @@ def check_service(context: Context) -> Iterator[Check]:
     journal = Path(context.settings.journal)
     pid = service_pid(journal)
     if pid is None:
-        yield from _without_service(journal)
+        yield from _without_service(context.settings)
         return
     info = os.stat(wire.socket_path(journal))
     mode = stat.S_IMODE(info.st_mode)
@@ -49,13 +50,13 @@ def check_service(context: Context) -> Iterator[Check]:
     yield ok("service", f"faxprint serve running (pid {pid}), socket private (mode {mode:o})")
 
 
-def _without_service(journal: Path) -> Iterator[Check]:
+def _without_service(settings: Config) -> Iterator[Check]:
     waiting = 0
-    if journal.exists():
-        from faxprint.journal import Journal
+    if settings.has_journal:
+        from faxprint.journal import open_journal
 
         try:
-            with Journal(journal) as opened:
+            with open_journal(settings) as opened:
                 waiting = len(opened.work())
         except FaxPrintError:
             waiting = 0  # the journal check says what is wrong with it
