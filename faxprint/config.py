@@ -264,8 +264,9 @@ def from_mapping(
     env = os.environ if env is None else env
     where = str(source or "configuration")
     base = source.parent if source is not None else Path.cwd()  # relative paths start here
-    only(data, {"journal", "journal_passfile", "retry", "limits", "printer", "service", "web",
-                "covers", "uncertain", "accounts", "hotfolder"}, where)  # fmt: skip
+    only(data, {"journal", "journal_passfile", "local", "retry", "limits", "printer",
+                "service", "web", "covers", "uncertain", "accounts", "hotfolder"},
+         where)  # fmt: skip
     accounts = _accounts(data, where, mode, base)
     uncertain = str(data.get("uncertain", "hold"))
     if uncertain not in UNCERTAIN_POLICIES:
@@ -273,6 +274,11 @@ def from_mapping(
     database = database_of(data.get("journal"), f"{where}: journal")
     journal = (path_of(data["journal"], f"{where}: journal", base)
                if "journal" in data and not database else default_journal(env))  # fmt: skip
+    if "local" in data:  # this server's own folder, beside a shared database
+        if not database:
+            raise ConfigError(f"{where}: local is for a journal in PostgreSQL (an SQLite "
+                              "journal's folder is this server's own)")  # fmt: skip
+        journal = path_of(data["local"], f"{where}: local", base) / "journal.sqlite"
     passfile = data.get("journal_passfile")
     passfile = str(path_of(passfile, f"{where}: journal_passfile", base)) if passfile else ""
     hotfolder = dict(_table(data.get("hotfolder", {}), f"{where}: [hotfolder]"))

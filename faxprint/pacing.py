@@ -6,9 +6,10 @@ restarts). faxprint does not find the limit by bouncing off it: before each uplo
 process takes a turn from the account's record of recent uploads, shared by every process
 that sends for the account (the backends, the watcher, `faxprint serve`, `faxprint send`)
 through a file and a lock beside the journal, and waits (or defers the job) when the window
-is full. The service's own count, where it gives one (RingCentral's ``X-Rate-Limit-*``
-headers on every answer), corrects the record: what another client of the same account
-sent counts too.
+is full (with a journal several servers share, the record is in the journal: every
+server's uploads count). The service's own count, where it gives one (RingCentral's
+``X-Rate-Limit-*`` headers on every answer), corrects the record: what another client of
+the same account sent counts too.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import os
 import re
 import time
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -58,11 +60,13 @@ class Pacer:
     """An account's recent uploads, in a file every process of the account shares."""
 
     def __init__(
-        self, path: Path, rate: Rate | None, *, clock: Callable[[], float] = time.time
-    ) -> None:
+        self, path: Path, rate: Rate | None, *, clock: Callable[[], float] = time.time,
+        shared: Callable[[], AbstractContextManager[dict[str, Any]]] | None = None,
+    ) -> None:  # fmt: skip
         self.path = path
         self.rate = rate  # None: no limit known, nothing recorded
         self.clock = clock
+        self.shared = shared  # the record in a journal several servers share, else the file
 
     def turn(self) -> float:
         """Take a turn to upload now if the window has room (return 0), else return the
@@ -128,6 +132,10 @@ class Pacer:
     @contextlib.contextmanager
     def _locked(self) -> Iterator[dict[str, Any]]:
         """The record, locked; written back whole when the block ends."""
+        if self.shared is not None:
+            with self.shared() as record:
+                yield record
+            return
         self._folder()
         flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
         try:
@@ -171,7 +179,19 @@ def _recent(record: dict[str, Any], since: float) -> list[float]:
     return sorted(float(t) for t in sent if isinstance(t, (int, float)) and t > since)
 
 
-def pacer_for(account_name: str, rate: Rate | None, state: Path) -> Pacer:
-    """The pacer of an account, in the transports' state folder (one per user)."""
+def pacer_for(
+    account_name: str, rate: Rate | None, state: Path, journal: Callable[[], Any] | None = None
+) -> Pacer:
+    """The pacer of an account: its record in the transports' state folder (one per
+    user), or, given ``journal`` (opens a journal several servers share), in the journal:
+    then every server's uploads count against the one rate."""
     safe = re.sub(r"[^A-Za-z0-9._-]", "_", account_name) or "_"
-    return Pacer(state / f"pace-{safe}.json", rate)
+    if journal is None:
+        return Pacer(state / f"pace-{safe}.json", rate)
+
+    @contextlib.contextmanager
+    def shared() -> Iterator[dict[str, Any]]:
+        with journal() as opened, opened.pacing_record(f"account:{account_name}") as record:
+            yield record
+
+    return Pacer(state / f"pace-{safe}.json", rate, shared=shared)

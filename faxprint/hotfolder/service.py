@@ -32,6 +32,9 @@ from faxprint.hotfolder.detector import Candidate, Detector
 from faxprint.hotfolder.job import Gate, Result, refile, run_job, ticket_documents
 from faxprint.hotfolder.settings import HotFolderSettings
 from faxprint.hotfolder.spool import Claim, Spool
+from faxprint.journal import open_journal
+from faxprint.journal.keeper import LeaseKeeper
+from faxprint.lease import LEASE_SECONDS
 from faxprint.logfmt import event
 
 logger = logging.getLogger(__name__)
@@ -65,6 +68,7 @@ class HotFolder:
         self.ready = threading.Event()  # folders made and the observer watching
         self.stopping = threading.Event()
         self._waiting: dict[Path, float] = {}  # tickets waiting for their documents
+        self._backlog: list[Candidate] = []  # ready to claim, when there is room
         self._retries: list[_Due] = []
         self._finished: queue.Queue[tuple[Claim, int, Result]] = queue.Queue()
         self._busy: set[str] = set()
@@ -84,12 +88,10 @@ class HotFolder:
         observer.start()
         self.ready.set()
         pool = ThreadPoolExecutor(max_workers=self.settings.concurrency, thread_name_prefix="fax")
+        keeper = self._keeper()
         try:
             self._following = follow.pending_receipts(self.spool)
-            resumed = self.spool.recover(self.settings.folders)
-            for claim in resumed:
-                event(logger, logging.INFO, "resume", job=claim.job)
-                self._start(pool, claim, 1)
+            resumed = self._resume(pool)
             event(
                 logger, logging.INFO, "started", folder=self.spool.root, resumed=len(resumed),
                 watching="polling" if self.settings.polling else "inotify",
@@ -101,9 +103,38 @@ class HotFolder:
             pool.shutdown(wait=True, cancel_futures=True)
             observer.join(timeout=10)
             self._collect(pool)
+            if keeper is not None:
+                keeper.stop()
+
+    def _keeper(self) -> LeaseKeeper | None:
+        """With a journal several servers share, a lease this watcher renews while it runs
+        (its claims are its own while it does; then another server's). In ``faxprint
+        serve`` (a gate) the service keeps the process's lease."""
+        if not self.config.database or self.gate is not None:
+            return None
+        return LeaseKeeper(lambda: open_journal(self.config)).start()
+
+    def _resume(self, pool: ThreadPoolExecutor) -> list[Claim]:
+        """Start the jobs a dead watcher claimed (at start: this server's last run; with a
+        shared journal, every LEASE_SECONDS / 2: another server's that died)."""
+        leases: dict[str, float] = {}
+        if self.config.database:
+            try:
+                with open_journal(self.config) as journal:
+                    leases = journal.leases()
+            except FaxPrintError as error:  # no lease known: nothing is taken over now
+                logger.warning("claims not looked at: %s", error.message)
+                return []
+        resumed = [c for c in self.spool.recover(self.settings.folders, leases)
+                   if c.job not in self._busy]  # fmt: skip
+        for claim in resumed:
+            event(logger, logging.INFO, "resume", job=claim.job)
+            self._start(pool, claim, 1)
+        return resumed
 
     def _loop(self, pool: ThreadPoolExecutor, observer: Any) -> Any:
         next_scan = 0.0
+        next_takeover = time.monotonic() + LEASE_SECONDS / 2
         while not self.stopping.is_set():
             now = time.monotonic()
             try:
@@ -114,6 +145,9 @@ class HotFolder:
                 if now >= next_scan:
                     next_scan = now + self.settings.rescan_seconds
                     self.detector.scan(now)
+                if self.config.database and now >= next_takeover:
+                    next_takeover = now + LEASE_SECONDS / 2
+                    self._resume(pool)
                 self._step(pool, now)
             except Exception as exc:  # one bad file or folder must not stop the service
                 event(logger, logging.ERROR, "error", error=type(exc).__name__)
@@ -123,7 +157,15 @@ class HotFolder:
     def _step(self, pool: ThreadPoolExecutor, now: float) -> None:
         self._drain_events(now)
         for candidate in self.detector.ready(now) + self._waiting_tickets():
-            self._take(pool, candidate, now)
+            if candidate not in self._backlog:
+                self._backlog.append(candidate)
+        # With a journal several servers share, a server claims only what it can start
+        # now: the others, watching the same folder, take their share (and a server that
+        # dies holds no more than it had in hand).
+        room = self.settings.concurrency - len(self._busy) if self.config.database else None
+        while self._backlog and (room is None or room > 0):
+            self._take(pool, self._backlog.pop(0), now)
+            room = None if room is None else self.settings.concurrency - len(self._busy)
         while self._retries and self._retries[0].when <= now:
             due = heapq.heappop(self._retries)
             self._start(pool, due.claim, due.attempt)

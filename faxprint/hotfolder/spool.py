@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import hashlib
 import json
 import os
 import secrets
 import shutil
 import stat
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -177,17 +178,23 @@ class Spool:
         _replace_json(claim.path / CLAIM, {**record, "foreign": foreign})
         return claim
 
-    def recover(self, folders: Iterable[str] = ()) -> list[Claim]:
-        """Return the jobs a dead watcher claimed, finishing claims it left half-done.
+    def recover(
+        self, folders: Iterable[str] = (), leases: Mapping[str, float] | None = None
+    ) -> list[Claim]:
+        """Return the jobs a dead watcher claimed, finishing claims it left half-done,
+        each now this process's.
 
-        Jobs of a watcher that is still running (a second server on a shared disk) are
-        its own: they are left alone.
+        Jobs of a watcher that is still running (a second server on a shared disk: its
+        lease, ``leases``, is renewed) are its own: they are left alone. Of two servers
+        taking a dead one's job over at once, one does (a marker made exclusively).
         """
         claims = []
         for path in sorted(self.processing.iterdir()):
             record = read_claim(path)
-            if record is not None and _owned_by_the_living(path, record):
+            if record is not None and _owned_by_the_living(path, record, leases or {}):
                 continue
+            if record is not None and not _take_over(path, record):
+                continue  # another server took it over first
             trigger = None
             if record is not None:
                 trigger = path / (
@@ -220,7 +227,8 @@ class Spool:
 
     def _drop_unclaimed(self, path: Path) -> None:
         # A claim cut short before its ticket moved: nothing of a sender's is inside.
-        leftovers = [p.name for p in path.iterdir() if p.name != CLAIM]
+        leftovers = [p.name for p in path.iterdir()
+                     if p.name != CLAIM and not p.name.startswith(".taken-")]  # fmt: skip
         if leftovers:
             os.rename(path, self.failed / path.name)  # never delete what may be a sender's
         else:
@@ -330,14 +338,31 @@ def read_ticket_bytes(path: Path, limit: int) -> bytes:
         return stream.read(limit + 1)
 
 
-def _owned_by_the_living(path: Path, record: dict[str, Any]) -> bool:
-    if not record.get("owner"):
+def _owned_by_the_living(path: Path, record: dict[str, Any], leases: Mapping[str, float]) -> bool:
+    owner = str(record.get("owner", ""))
+    if not owner:
         return False
     try:
         since = (path / CLAIM).stat().st_mtime
     except OSError:
         return False
-    return owner_alive(str(record.get("owner", "")), since, time.time())
+    return owner_alive(owner, since, time.time(), leases.get(owner))
+
+
+def _take_over(path: Path, record: dict[str, Any]) -> bool:
+    """Make a dead watcher's claim this process's: a marker named after the dead owner,
+    made exclusively (O_EXCL: atomic on a local disk and on NFS v3 and later), then the
+    claim's owner rewritten. False when another process made the marker first."""
+    dead = str(record.get("owner", ""))
+    marker = path / f".taken-{hashlib.sha256(dead.encode()).hexdigest()[:16]}"
+    try:
+        os.close(os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        return False
+    except OSError:
+        return False  # the folder is gone (filed meanwhile) or cannot be written
+    _replace_json(path / CLAIM, {**record, "owner": process_identity(os.getpid())})
+    return True  # the marker stays: a server that read the old owner too finds it made
 
 
 def plain_names(names: object) -> bool:

@@ -117,6 +117,14 @@ CREATE TABLE IF NOT EXISTS work (
     taken REAL NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS work_ready ON work (not_before, queued);
+CREATE TABLE IF NOT EXISTS leases (
+    owner TEXT PRIMARY KEY,
+    renewed REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS pacing (
+    name TEXT PRIMARY KEY,
+    record TEXT NOT NULL
+);
 """
 
 COLUMNS = (

@@ -14,7 +14,6 @@ from faxprint.journal.queries import Queries
 from faxprint.journal.records import SENDABLE, AttemptRecord, JobRecord, State
 from faxprint.journal.store import JobStore
 from faxprint.journal.work import Work
-from faxprint.lease import owner_alive
 
 
 class Journal(Deliveries, Queries, Contacts, Work):
@@ -159,7 +158,7 @@ class Journal(Deliveries, Queries, Contacts, Work):
     def _unstick(self, db: Database, job: JobRecord, now: float) -> None:
         if job.owner == self.owner:  # a try of ours that ended with no verdict
             self._set(db, job, State.UNCERTAIN, None, _NO_VERDICT, now)
-        elif not owner_alive(job.owner, job.updated, now):
+        elif not self._alive(db, job.owner, job.updated, now):
             self._set(db, job, State.UNCERTAIN, None, _INTERRUPTED, now)
 
     @translated
@@ -196,7 +195,7 @@ class Journal(Deliveries, Queries, Contacts, Work):
             job = self._known(db, key)
             if job.state is State.ACCEPTED:
                 raise ValueError(f"job {key} was accepted by the service")
-            if job.state is State.SENDING and owner_alive(job.owner, job.updated, now):
+            if job.state is State.SENDING and self._alive(db, job.owner, job.updated, now):
                 raise ValueError(f"job {key} is being sent right now")
             self._set(db, job, state, None, message, now)
             db.execute(

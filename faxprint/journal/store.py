@@ -9,8 +9,9 @@ change or read one job raise KeyError for a key the journal does not know.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Protocol, Self
+from typing import Any, Protocol, Self
 
 from faxprint.journal.records import (
     AttemptRecord,
@@ -223,4 +224,22 @@ class JobStore(Protocol):
 
     def finish_work(self, key: str) -> WorkItem | None:
         """Remove a settled item; return it."""
+        ...
+
+    # Leases: a process on another server is alive while it renews its lease.
+
+    def renew_lease(self) -> None:
+        """Say this process is alive (every faxprint.lease.RENEW seconds)."""
+        ...
+
+    def release_lease(self) -> None:
+        """Let this process's lease go: its work is free at once."""
+        ...
+
+    def leases(self) -> dict[str, float]:
+        """Every lease held: its holder and when it was last renewed."""
+        ...
+
+    def pacing_record(self, name: str) -> AbstractContextManager[dict[str, Any]]:
+        """An account's record of recent uploads, locked and written back at the end."""
         ...

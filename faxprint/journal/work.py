@@ -8,11 +8,15 @@ the same job over twice (a printer job run again by cupsd) adds nothing.
 
 from __future__ import annotations
 
+import json
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
 
+from faxprint.errors import JournalError
 from faxprint.journal._connection import Connection, translated
-from faxprint.journal._schema import safe
+from faxprint.journal._schema import Database, safe
 from faxprint.journal.records import WorkItem
 from faxprint.lease import owner_alive
 
@@ -89,8 +93,55 @@ class Work(Connection):
         return (
             bool(item.owner)
             and item.owner != self.owner
-            and owner_alive(item.owner, item.taken, now)
+            and self._alive(self._db, item.owner, item.taken, now)
         )
+
+    # -- leases: how a process on another server is known to be alive -----------------
+
+    @translated
+    def renew_lease(self) -> None:
+        """Say this process is alive (:mod:`faxprint.lease`): every RENEW seconds."""
+        with self._immediate() as db:
+            db.execute("INSERT INTO leases (owner, renewed) VALUES (?, ?) ON CONFLICT (owner)"
+                       " DO UPDATE SET renewed = excluded.renewed",
+                       (self.owner, self.clock()))  # fmt: skip
+
+    @translated
+    def release_lease(self) -> None:
+        """Let this process's lease go (it stops): its work is free at once."""
+        with self._immediate() as db:
+            db.execute("DELETE FROM leases WHERE owner = ?", (self.owner,))
+
+    @translated
+    def leases(self) -> dict[str, float]:
+        """Every lease held: its holder, and when it was last renewed."""
+        rows = self._db.execute("SELECT owner, renewed FROM leases").fetchall()
+        return {str(owner): float(renewed) for owner, renewed in rows}
+
+    @contextmanager
+    def pacing_record(self, name: str) -> Iterator[dict[str, Any]]:
+        """An account's record of recent uploads (:mod:`faxprint.pacing`), shared by every
+        server: read and written back in one writing transaction (one at a time)."""
+        try:
+            with self._immediate() as db:
+                row = db.execute("SELECT record FROM pacing WHERE name = ?", (name,)).fetchone()
+                try:
+                    record = json.loads(str(row[0])) if row else {}
+                except ValueError:
+                    record = {}
+                yield record if isinstance(record, dict) else {}
+                db.execute("INSERT INTO pacing (name, record) VALUES (?, ?) ON CONFLICT (name)"
+                           " DO UPDATE SET record = excluded.record",
+                           (name, json.dumps(record)))  # fmt: skip
+        except self.ERRORS as exc:
+            raise JournalError(f"journal {self.where} cannot be used: {exc}") from exc
+
+    @staticmethod
+    def _alive(db: Database, owner: str, since: float, now: float) -> bool:
+        """Whether ``owner`` (who took a job at ``since``) may still be at it: on this
+        server its process, elsewhere its lease (:func:`faxprint.lease.owner_alive`)."""
+        row = db.execute("SELECT renewed FROM leases WHERE owner = ?", (owner,)).fetchone()
+        return owner_alive(owner, since, now, float(row[0]) if row else None)
 
 
 def _item(row: tuple[object, ...]) -> WorkItem:

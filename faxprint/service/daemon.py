@@ -24,7 +24,9 @@ from typing import Any, BinaryIO
 
 from faxprint import config as configuration
 from faxprint.errors import ConfigError, FaxPrintError
-from faxprint.journal import HELD, open_journal
+from faxprint.journal import HELD, Journal, WorkItem, open_journal
+from faxprint.journal.keeper import LeaseKeeper
+from faxprint.lease import LEASE_SECONDS, server_of
 from faxprint.link import wire
 from faxprint.logfmt import event
 from faxprint.pacing import Pacer, pacer_for
@@ -54,6 +56,7 @@ class Service:
         self.scheduler = Scheduler(self._pacer, self.workers)
         self._pacers: dict[str, Pacer | None] = {}
         self._running: set[str] = set()
+        self._elsewhere: set[str] = set()  # items whose documents are on another server
         self._lock: BinaryIO | None = None
         self.outbox = ""  # the outbox's address, once it listens
 
@@ -62,6 +65,8 @@ class Service:
         self._lock = take_lock(self.settings.journal)
         with open_journal(self.settings):  # its tables exist before anyone hands over
             pass
+        keeper = (LeaseKeeper(lambda: open_journal(self.settings)).start()
+                  if self.settings.database else None)  # fmt: skip
         server = listen(Path(wire.socket_path(self.settings.journal)), self._message)
         threading.Thread(target=server.serve_forever, name="socket", daemon=True).start()
         hot = self._hot_folder()
@@ -78,19 +83,50 @@ class Service:
                 hot.join()
         server.server_close()
         Path(wire.socket_path(self.settings.journal)).unlink(missing_ok=True)
+        if keeper is not None:
+            keeper.stop()
 
     def _dispatch(self) -> None:
-        with open_journal(self.settings) as journal:
-            while not self.stopping.is_set():
-                ready = [
-                    i for i in journal.work(ready_at=time.time()) if i.key not in self._running
-                ]
-                candidates = [Candidate(i.key, i.lane, i.account, i.queued,
-                                        start=functools.partial(self._start, i.key),
-                                        paced=i.kind == "fax") for i in ready]  # fmt: skip
-                wait = self.scheduler.dispatch(candidates)
-                self.scheduler.wake.wait(wait)
-                self.scheduler.wake.clear()
+        """Start what is ready in turn until stopped. A journal that cannot be used now (a
+        database restarting) is said once and opened again: nothing queued is lost."""
+        failing = False
+        while not self.stopping.is_set():
+            try:
+                with open_journal(self.settings) as journal:
+                    if failing:
+                        logger.info("the journal answers again")
+                    failing = False
+                    self._serve_queue(journal)
+            except FaxPrintError as error:
+                if not failing:
+                    logger.warning("the queue waits: %s", error.message)
+                failing = True
+                self.stopping.wait(1.0)
+
+    def _serve_queue(self, journal: Journal) -> None:
+        shared = bool(self.settings.database)
+        while not self.stopping.is_set():
+            ready = [i for i in journal.work(ready_at=time.time())
+                     if i.key not in self._running and self._here(i)]  # fmt: skip
+            candidates = [Candidate(i.key, i.lane, i.account, i.queued,
+                                    start=functools.partial(self._start, i.key),
+                                    paced=i.kind == "fax") for i in ready]  # fmt: skip
+            wait = self.scheduler.dispatch(candidates)
+            # With servers sharing the queue, a dead one's items become free by time
+            # alone: look again within half a lease.
+            self.scheduler.wake.wait(min(wait, LEASE_SECONDS / 2) if shared else wait)
+            self.scheduler.wake.clear()
+
+    def _here(self, item: WorkItem) -> bool:
+        """Whether an item's documents are on this server (a queue folder of another
+        server's: it waits for that server, said once)."""
+        if Path(item.folder).is_dir():
+            return True
+        if item.key not in self._elsewhere:
+            self._elsewhere.add(item.key)
+            event(logger, logging.INFO, "elsewhere", job=item.key, server=server_of(item.owner),
+                  reason="its documents are on another server")  # fmt: skip
+        return False
 
     def _start(self, key: str) -> None:
         self._running.add(key)
@@ -112,7 +148,12 @@ class Service:
                 self._pacers[account] = None
             else:
                 state = state_folder(self.settings.journal, os.geteuid())
-                self._pacers[account] = (pacer_for(known.name, known.pace(), state)
+                shared = (
+                    functools.partial(open_journal, self.settings)
+                    if self.settings.database
+                    else None
+                )  # every server's turns: one rate
+                self._pacers[account] = (pacer_for(known.name, known.pace(), state, shared)
                                          if known.pace() else None)  # fmt: skip
         return self._pacers[account]
 

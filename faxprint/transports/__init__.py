@@ -10,6 +10,7 @@ package, so nothing here imports in a circle.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from faxprint.config import Account
 from faxprint.transports import http
@@ -26,6 +27,9 @@ from faxprint.transports.base import (
     Transport,
     delivery_outcome,
 )
+
+if TYPE_CHECKING:
+    from faxprint.pacing import Pacer
 
 __all__ = [
     "FINAL_DELIVERY",
@@ -64,16 +68,17 @@ def state_folder(journal: Path, uid: int) -> Path:
     return journal.parent / f"ringcentral-{uid}"
 
 
-def for_account(account: Account, state: Path) -> Transport:
+def for_account(account: Account, state: Path, pacer: Pacer | None = None) -> Transport:
     """Return the transport that speaks the account's protocol.
 
     ``state`` is the folder where a transport keeps what its processes share (the REST
-    transport's token and rate-limit pause): :func:`state_folder`.
+    transport's token and rate-limit pause): :func:`state_folder`. ``pacer``: the
+    sender's, told the service's own count from each answer (REST).
     """
     if account.transport == "ringcentral":
         from faxprint.transports.ringcentral import RingCentralTransport
 
-        return RingCentralTransport(account, state)
+        return RingCentralTransport(account, state, pacer=pacer)
     from faxprint.transports.faxout import FaxOutTransport
 
     return FaxOutTransport(account)

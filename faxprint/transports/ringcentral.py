@@ -36,7 +36,7 @@ from faxprint.config import Account
 from faxprint.documents import Document
 from faxprint.e164 import to_e164
 from faxprint.errors import ServiceUnavailable, TicketError
-from faxprint.pacing import pacer_for
+from faxprint.pacing import Pacer, pacer_for
 from faxprint.protocol import COVER_DEFAULT, COVER_NONE
 from faxprint.text import printable, to_ascii
 from faxprint.ticket import Ticket
@@ -76,6 +76,7 @@ class RingCentralTransport:
         *,
         session: requests.Session | None = None,
         clock: Callable[[], float] = time.time,
+        pacer: Pacer | None = None,
     ) -> None:
         import requests  # noqa: F401 -- loaded before a job is "sending" (see FaxOutTransport)
 
@@ -87,7 +88,9 @@ class RingCentralTransport:
         # Hides the secrets, and each token as it is got, in whatever the service says.
         self.redact = account.redactor()
         self.api = Client(account, self.tokens, self.redact, session=session, clock=clock)
-        self.api.pacer = pacer_for(account.name, account.pace(), state)
+        # Told the fax call's rate from each answer: the sender's own pacer when it has one
+        # (a record several servers share), else the account's in ``state``.
+        self.api.pacer = pacer or pacer_for(account.name, account.pace(), state)
 
     # -- sending --------------------------------------------------------------------
 

@@ -3,6 +3,7 @@ for a person) and each faxprint queue in CUPS, as the service sees them now."""
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from typing import Any
@@ -35,7 +36,8 @@ def _accounts(settings: configuration.Config) -> list[dict[str, Any]]:
     shown = []
     for name, account in sorted(settings.accounts.items()):
         rate = account.pace()
-        pacer = pacer_for(name, rate, state_folder(settings.journal, os.geteuid()))
+        shared = functools.partial(open_journal, settings) if settings.database else None
+        pacer = pacer_for(name, rate, state_folder(settings.journal, os.geteuid()), shared)
         pause = pacer.wait() if rate else 0.0
         shown.append({"name": name, "transport": account.transport,
                       "rate": str(pacer.current()) if rate else "none",
