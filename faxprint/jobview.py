@@ -65,7 +65,8 @@ def as_json(
     decisions: Sequence[Decision] = (),
     delivery: DeliveryRecord | None = None,
 ) -> dict[str, Any]:
-    """A job as a JSON object (times in seconds since the epoch); never the owner's host."""
+    """A job as a JSON object (times in seconds since the epoch); the server that has it
+    (its name, never the process that worked on it)."""
     record: dict[str, Any] = {
         "key": job.key,
         "source": job.source,
@@ -81,6 +82,7 @@ def as_json(
         "message": job.message,
         "created": job.created,
         "updated": job.updated,
+        "server": job.server,
     }
     if delivery is not None:
         record["delivery"] = {"message_id": delivery.message_id, "status": delivery.status,

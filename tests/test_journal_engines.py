@@ -19,6 +19,7 @@ import pytest
 from faxprint import config as configuration
 from faxprint.errors import ConfigError, JournalError
 from faxprint.journal import Contact, Filter, Journal, State, WorkItem, open_journal
+from faxprint.journal._schema import VERSION
 from faxprint.journal.postgres import PgJournal
 from tests.conftest import REPO
 from tests.support.configs import faxout_account, write_config
@@ -114,7 +115,7 @@ def test_tables_are_versioned_and_a_newer_journal_is_refused(postgres: PrivatePo
     with PgJournal(url, STATE) as journal:
         assert journal.version_before == 0  # made
         journal._db.execute("UPDATE meta SET value = '99' WHERE name = 'version'")
-    with pytest.raises(ConfigError, match="tables are version 99; this faxprint knows 1"):
+    with pytest.raises(ConfigError, match=f"tables are version 99; this faxprint knows {VERSION}"):
         PgJournal(url, STATE)
     with pytest.raises(ConfigError, match="upgrade faxprint"):  # not even by a migrate
         PgJournal(url, STATE, migrate=True)
@@ -143,7 +144,7 @@ def test_journal_migrate_and_copy_on_the_command_line(
 
     made = faxprint("migrate")
     assert made.returncode == 0, made.stderr
-    assert made.stdout.endswith("tables version 1 (made)\n") and "postgresql://" in made.stdout
+    assert made.stdout.endswith(f"tables version {VERSION} (made)\n") and "postgres" in made.stdout
     copied = faxprint("copy", str(old))
     assert copied.returncode == 0, copied.stderr
     assert (
@@ -180,3 +181,36 @@ def test_a_server_down_is_a_passing_fault_and_its_return_needs_no_one(
             postgres.restart()
     with PgJournal(url, STATE) as journal:  # back: a new connection, nothing lost
         assert journal.get("k1").state is State.PENDING  # type: ignore[union-attr]
+
+
+def _as_version_1(db: object) -> None:
+    """Make a journal what faxprint's version-1 tables were (no server column)."""
+    db.execute("ALTER TABLE jobs DROP COLUMN server")  # type: ignore[attr-defined]
+    db.execute("UPDATE meta SET value = '1' WHERE name = 'version'")  # type: ignore[attr-defined]
+
+
+def test_an_older_journal_is_migrated_sqlite_at_once_a_shared_one_by_an_admin(
+    tmp_path: Path, postgres: PrivatePostgres
+) -> None:
+    import sqlite3
+
+    path = tmp_path / "old.sqlite"
+    with Journal(path) as journal:
+        _begin(journal, "k1")
+    with sqlite3.connect(path, isolation_level=None) as db:
+        _as_version_1(db)
+    with Journal(path) as journal:  # one server's file: brought up to date when opened
+        assert journal.version_before == 1 and journal.get("k1").server == ""  # type: ignore[union-attr]
+        _begin(journal, "k2")
+        assert journal.get("k2").server  # type: ignore[union-attr]
+    url = postgres.database()
+    with PgJournal(url, STATE) as journal:
+        _begin(journal, "k1")
+        _as_version_1(journal._db)
+    with pytest.raises(ConfigError, match="run `faxprint journal migrate` once every server"):
+        PgJournal(url, STATE)  # shared: servers of the old faxprint may still use it
+    with PgJournal(url, STATE, migrate=True) as journal:
+        assert journal.version_before == 1
+        assert journal.get("k1").state is State.PENDING  # type: ignore[union-attr]
+    with PgJournal(url, STATE) as journal:
+        assert journal.version_before == VERSION

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +21,7 @@ import pytest
 
 from faxprint.lease import LEASE_SECONDS
 from faxprint.sandbox import SandboxServer
+from tests.conftest import REPO
 from tests.support.configs import faxout_account
 from tests.support.helpers import drop_ticket, make_pdf, wait_for
 from tests.support.postgres import PrivatePostgres
@@ -81,7 +84,12 @@ def test_a_dead_servers_tickets_are_taken_over_and_none_goes_twice(
         wait_for(lambda: len(sandbox.faxes()) >= 20, timeout=60, what=alpha.said)
         alpha.kill()
         killed_at = len(sandbox.faxes())
-        wait_for(lambda: len(_filed(hot, "done")) + len(_filed(hot, "held")) == TICKETS,
+        orphans = {p.name for p in (hot / "processing").iterdir()  # alpha's, claimed whole
+                   if _owner(p).startswith("alpha:")}  # fmt: skip
+        # Every ticket filed, and alpha's leftovers gone from processing/ (a claim it had
+        # half made when killed, too) within a lease and a look or two.
+        wait_for(lambda: len(_filed(hot, "done")) + len(_filed(hot, "held")) == TICKETS
+                 and not list((hot / "processing").iterdir()),
                  timeout=LEASE_SECONDS * 3 + 60, what=beta.said)  # fmt: skip
     finally:
         assert beta.stop() == 0, beta.said()
@@ -93,7 +101,30 @@ def test_a_dead_servers_tickets_are_taken_over_and_none_goes_twice(
     # ask); every accepted one was sent once.
     assert len(done) <= len(sent) <= len(done) + len(held)
     assert not list((hot / "processing").iterdir())  # every claim of alpha's taken over
-    assert "event=resume" in beta.log.read_text()  # beta took them over: they were alpha's
+    filed = {p.name for where in ("done", "held") for p in (hot / where).iterdir()}
+    assert orphans <= filed, orphans - filed  # alpha's claims, taken over and filed by beta
+    said = beta.log.read_text()
+    assert all(f"event=resume job={job}" in said for job in orphans), orphans
+    # Either server's commands see every job, and say which server has each.
+    history = _faxprint(tmp_path / "beta.toml", "beta", "history", "--limit", "100")
+    assert history.splitlines()[0].split()[:3] == ["UPDATED", "STATE", "SERVER"]
+    servers = Counter(json.loads(line)["server"] for line in _faxprint(
+        tmp_path / "beta.toml", "beta", "history", "--limit", "100", "--json").splitlines())  # fmt: skip
+    assert set(servers) == {"alpha", "beta"} and sum(servers.values()) == TICKETS, servers
+
+
+def _owner(claim: Path) -> str:
+    try:
+        return str(json.loads((claim / "claim.json").read_text()).get("owner", ""))
+    except (OSError, ValueError):
+        return ""  # gone, or half made
+
+
+def _faxprint(config: Path, server: str, *args: str) -> str:
+    done = subprocess.run([sys.executable, "-m", "faxprint", "--config", str(config), *args],
+                          capture_output=True, text=True, cwd=REPO, timeout=60, check=True,
+                          env={**os.environ, "FAXPRINT_SERVER": server})  # fmt: skip
+    return done.stdout
 
 
 def test_a_database_restart_under_a_running_service_loses_nothing(

@@ -37,6 +37,7 @@ from faxprint.journal import (
     State,
     open_journal,
 )
+from faxprint.lease import server_name
 from faxprint.outcome import JobKey
 from faxprint.text import printable, some
 
@@ -52,14 +53,17 @@ def _when(moment: float) -> str:
 
 
 def rows(
-    jobs: Sequence[JobRecord], now: float, deliveries: Deliveries | None = None
-) -> list[tuple[str, ...]]:
-    """One row of text per job, in the order given."""
+    jobs: Sequence[JobRecord], now: float, deliveries: Deliveries | None = None,
+    servers: bool = False,
+) -> list[tuple[str, ...]]:  # fmt: skip
+    """One row of text per job, in the order given (``servers``: with the server that
+    has each)."""
     known = deliveries or {}
     return [
         (
             _when(job.updated),
             shown_state(job, now, known.get(job.key)),
+            *((printable(job.server or "-", limit=30),) if servers else ()),
             source_of(job),
             printable(some(job.recipients, 2), limit=40),
             "-" if job.pages is None else str(job.pages),
@@ -79,9 +83,12 @@ def _message(job: JobRecord, delivery: DeliveryRecord | None) -> str:
 def table(
     jobs: Sequence[JobRecord], now: float | None = None, deliveries: Deliveries | None = None
 ) -> str:
-    """Render jobs as aligned columns under a header."""
-    lines = [HEADER, *rows(jobs, time.time() if now is None else now, deliveries)]
-    widths = [max(len(line[column]) for line in lines) for column in range(len(HEADER))]
+    """Render jobs as aligned columns under a header; with a SERVER column when some are
+    another server's (several servers share the journal)."""
+    servers = any(job.server and job.server != server_name() for job in jobs)
+    header = (*HEADER[:2], "SERVER", *HEADER[2:]) if servers else HEADER
+    lines = [header, *rows(jobs, time.time() if now is None else now, deliveries, servers)]
+    widths = [max(len(line[column]) for line in lines) for column in range(len(header))]
     return "\n".join(
         "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
         for line in lines
@@ -104,6 +111,7 @@ def details(
         f"from        {source_of(job)} ({job.source})",
         f"title       {printable(job.title, limit=120) or '-'}",
         f"account     {printable(job.account)}",
+        f"server      {printable(job.server) or '-'}",
         f"recipients  {printable(', '.join(job.recipients), limit=400)}",
         f"documents   {printable(', '.join(job.documents), limit=400)}",
         f"pages       {'-' if job.pages is None else job.pages}",

@@ -54,7 +54,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     message TEXT NOT NULL DEFAULT '',
     owner TEXT NOT NULL DEFAULT '',
     created REAL NOT NULL,
-    updated REAL NOT NULL
+    updated REAL NOT NULL,
+    server TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS jobs_updated ON jobs (updated);
 CREATE INDEX IF NOT EXISTS jobs_state ON jobs (state, updated);
@@ -129,12 +130,16 @@ CREATE TABLE IF NOT EXISTS pacing (
 
 COLUMNS = (
     'id, key, source, account, "user", title, recipients, documents, pages, state, attempts,'
-    " code, message, owner, created, updated"
+    " code, message, owner, created, updated, server"
 )
 
 
 #: The journal's schema version: each step of :data:`STEPS` makes the next.
-VERSION = 1
+VERSION = 2
+#: What makes version N+1 of a journal of version N (a new journal is made whole).
+STEPS: dict[int, tuple[str, ...]] = {
+    1: ("ALTER TABLE jobs ADD COLUMN server TEXT NOT NULL DEFAULT ''",),  # issue 22
+}
 META = "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)"
 
 
@@ -156,6 +161,9 @@ def create(db: Database, engine: str = "sqlite", *, migrate: bool = True) -> int
         raise ConfigError(f"the journal's tables are version {had}, this faxprint's "
                           f"{VERSION}: run `faxprint journal migrate` once every server "
                           "runs this faxprint")  # fmt: skip
+    for version in range(had, VERSION) if had else ():  # an earlier faxprint's journal
+        for statement in STEPS[version]:
+            db.execute(statement)
     for statement in SCHEMA.split(";"):
         if statement.strip():
             db.execute(for_postgres(statement) if engine == "postgresql" else statement)
@@ -270,6 +278,7 @@ def job_record(row: tuple[object, ...]) -> JobRecord:
         owner,
         created,
         updated,
+        server,
     ) = row
     return JobRecord(
         id=int(str(id_)),
@@ -288,4 +297,5 @@ def job_record(row: tuple[object, ...]) -> JobRecord:
         owner=str(owner),
         created=float(str(created)),
         updated=float(str(updated)),
+        server=str(server),
     )

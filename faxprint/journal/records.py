@@ -48,6 +48,7 @@ class JobRecord:
     owner: str
     created: float
     updated: float
+    server: str = ""  # the server that has the job: recorded it, or last worked on it
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from faxprint.journal.queries import Queries
 from faxprint.journal.records import SENDABLE, AttemptRecord, JobRecord, State
 from faxprint.journal.store import JobStore
 from faxprint.journal.work import Work
+from faxprint.lease import server_name, server_of
 
 
 class Journal(Deliveries, Queries, Contacts, Work):
@@ -54,12 +55,12 @@ class Journal(Deliveries, Queries, Contacts, Work):
     ) -> None:
         now = self.clock()
         db.execute(
-            'INSERT INTO jobs (key, source, account, "user", title, recipients,'
-            " documents, pages, state, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            'INSERT INTO jobs (key, source, account, "user", title, recipients, documents,'
+            " pages, state, created, updated, server) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT DO NOTHING",
             (safe(key), source, safe(account), safe(user), safe(title),
              json.dumps(list(recipients)), json.dumps(list(documents)),  # escapes no-UTF-8
-             pages, State.PENDING, now, now),
+             pages, State.PENDING, now, now, safe(server_name())),
         )  # fmt: skip
 
     @translated
@@ -135,8 +136,9 @@ class Journal(Deliveries, Queries, Contacts, Work):
             elif job.state in SENDABLE or (force and job.state is State.UNCERTAIN):
                 number = job.attempts + 1
                 db.execute(
-                    "UPDATE jobs SET state = ?, attempts = ?, owner = ?, updated = ? WHERE id = ?",
-                    (State.SENDING, number, self.owner, now, job.id),
+                    "UPDATE jobs SET state = ?, attempts = ?, owner = ?, updated = ?, server = ?"
+                    " WHERE id = ?",
+                    (State.SENDING, number, self.owner, now, server_of(self.owner), job.id),
                 )
                 db.execute(
                     "INSERT INTO attempts (job, number, started, state) VALUES (?, ?, ?, ?)",
