@@ -1,4 +1,5 @@
-"""6. The journal: status queries on 10,000 recorded jobs, and the file's size.
+"""6. The journal: status queries on 10,000 recorded jobs, the file's size, and the
+service's queue on PostgreSQL against SQLite (1,000 queued jobs claimed and recorded).
 
 Jobs are recorded through the journal's own API, as the submitter does (begin, one
 attempt, accepted; every 50th is left uncertain). The baseline is the same query on a
@@ -16,7 +17,7 @@ from pathlib import Path
 from bench.common import PYTHON, REPO, Row, config_text, median, run, write_config
 from faxprint.cli import jobs
 from faxprint.jobview import as_json
-from faxprint.journal import Journal, State
+from faxprint.journal import Journal, State, WorkItem
 
 QUERY_LIMIT_MS = 50.0
 SMALL = 100
@@ -55,6 +56,41 @@ def _query(path: Path, state: State | None, rounds: int) -> float:
     return median(seconds) * 1000
 
 
+def cycle(journal: Journal, count: int) -> float:
+    """Seconds to queue ``count`` faxes, then claim each, record its one accepted attempt
+    and settle it, as ``faxprint serve`` does (take, begin, start, finish, finish_work)."""
+    started = time.perf_counter()
+    journal.enqueue([WorkItem(f"send:q{n:05d}", "fax", "default", "send:erp", "{}", "/q",
+                              queued=float(n)) for n in range(count)])  # fmt: skip
+    for item in journal.work(ready_at=time.time()):
+        if journal.take(item.key) is None:
+            continue
+        journal.begin(item.key, source="send", account="default", recipients=["5556465589"],
+                      documents=["a.pdf"], pages=1, user="erp")  # fmt: skip
+        journal.start_attempt(item.key)
+        journal.finish(item.key, State.ACCEPTED, code=0, message="accepted")
+        journal.finish_work(item.key)
+    return time.perf_counter() - started
+
+
+def _queue_rows(work: Path) -> list[Row]:
+    """The queue on a private PostgreSQL (a Unix socket, every commit synced to disk, as
+    the SQLite file's are: synchronous=FULL) against the SQLite file."""
+    from faxprint.journal.postgres import PgJournal
+    from tests.support.postgres import private_postgres
+
+    count = 1000
+    with Journal(work / "queue" / "journal.sqlite") as journal:
+        sqlite_seconds = cycle(journal, count)
+    with (
+        private_postgres(durable=True) as server,
+        PgJournal(server.database(), work / "pg" / "j") as journal,
+    ):
+        pg_seconds = cycle(journal, count)
+    return [Row("6 journal", f"the queue: {count} faxes queued, claimed, recorded (PostgreSQL)",
+                "SQLite", sqlite_seconds, pg_seconds, "s", "reported", None)]  # fmt: skip
+
+
 def bench(work: Path, quick: bool) -> list[Row]:
     count = 1000 if quick else 10_000
     rounds = 5 if quick else 31
@@ -84,4 +120,4 @@ def bench(work: Path, quick: bool) -> list[Row]:
                     "reported", None))  # fmt: skip
     rows.append(Row("6 journal", f"recording {count} jobs (3 transactions each)", "-",
                     fill_seconds, fill_seconds, "s", "reported", None))  # fmt: skip
-    return rows
+    return rows + _queue_rows(work)

@@ -22,7 +22,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-BIN = Path("/usr/lib/postgresql/15/bin")
 PACKAGES = "postgresql (apt-get install postgresql; scripts/setup.sh test does)"
 
 
@@ -33,7 +32,8 @@ class PostgresError(RuntimeError):
 class PrivatePostgres:
     """One cluster, one server process, many test databases."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, durable: bool = False) -> None:
+        self.durable = durable  # fsync as a real server does (off: the tests' speed)
         binaries = sorted(Path("/usr/lib/postgresql").glob("*/bin/postgres"))
         if not binaries:
             raise PostgresError(f"no PostgreSQL server installed: {PACKAGES}")
@@ -98,7 +98,8 @@ class PrivatePostgres:
         with (self.folder / "server.log").open("ab") as log:  # the child keeps its own copy
             self.process = subprocess.Popen(  # type: ignore[call-overload]
                 [str(self.bin / "postgres"), "-D", str(self.data), "-k", str(self.folder),
-                 "-c", "listen_addresses=", "-c", "fsync=off", "-c", "max_connections=200"],
+                 "-c", "listen_addresses=", "-c", f"fsync={'on' if self.durable else 'off'}",
+                 "-c", "max_connections=200"],
                 stdout=subprocess.DEVNULL, stderr=log, **self._as_server(),
             )  # fmt: skip
 
@@ -117,8 +118,8 @@ class PrivatePostgres:
 
 
 @contextmanager
-def private_postgres() -> Iterator[PrivatePostgres]:
-    server = PrivatePostgres().start()
+def private_postgres(*, durable: bool = False) -> Iterator[PrivatePostgres]:
+    server = PrivatePostgres(durable=durable).start()
     try:
         yield server
     finally:
