@@ -1,6 +1,7 @@
 """A private PostgreSQL server for the tests: Debian's own binaries, a cluster in a
 temporary folder, reachable only through a Unix socket in that folder (no TCP at all),
-started once per test session and stopped by its PID.
+started once per test session and stopped by its PID. Local users may reach the socket
+(trust: a test server; the backends run as lp).
 
 Each test gets a database of its own (:meth:`PrivatePostgres.database`). As root the
 server runs as the ``postgres`` user (PostgreSQL refuses to run as root) and the tests
@@ -51,7 +52,9 @@ class PrivatePostgres:
         if os.geteuid() == 0:
             entry = pwd.getpwnam(self.user)
             os.chown(self.folder, entry.pw_uid, entry.pw_gid)
-        self.folder.chmod(0o700)
+        # The cluster (data/) is 0700; the folder holding the socket may be passed through,
+        # so that CUPS backends (user lp) reach the server as a print server's would.
+        self.folder.chmod(0o755)
         subprocess.run([str(self.bin / "initdb"), "-D", str(self.data), "-U", self.user,
                         "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"],
                        capture_output=True, check=True, timeout=120, **self._as_server())  # type: ignore[call-overload]  # fmt: skip
