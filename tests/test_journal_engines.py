@@ -214,3 +214,14 @@ def test_an_older_journal_is_migrated_sqlite_at_once_a_shared_one_by_an_admin(
         assert journal.get("k1").state is State.PENDING  # type: ignore[union-attr]
     with PgJournal(url, STATE) as journal:
         assert journal.version_before == VERSION
+
+
+def test_a_printer_job_of_another_server_is_acted_on_there_only() -> None:
+    from faxprint.cups.jobs import CupsJob
+    from faxprint.errors import SettleError
+    from faxprint.lease import server_name
+
+    assert CupsJob.of("cups:Fax:7:u", server_name()).number == 7  # this server's own
+    assert CupsJob.of("cups:Fax:7:u", "").number == 7  # a journal of one server
+    with pytest.raises(SettleError, match="printed on server beta: its cupsd has it"):
+        CupsJob.of("cups:Fax:7:u", "beta")  # job 7 of this cupsd is another job

@@ -97,7 +97,7 @@ def run_expire(args: argparse.Namespace, config: ConfigSource) -> int:
         for job in (j for j in waiting if now - j.created > wait):
             message = f"no address came in {wait / 3600:g} h: cancelled"
             try:
-                printer_job = cups_jobs.CupsJob.of(job.key)
+                printer_job = cups_jobs.CupsJob.of(job.key, job.server)
                 cups_jobs.check_same(printer_job)
                 cups_jobs.cancel(printer_job)
                 journal.settle(job.key, State.CANCELLED, message)

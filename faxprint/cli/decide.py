@@ -115,7 +115,7 @@ def retry_job(journal: JobStore, job: JobRecord, folder: Folder) -> str:
         journal.put_back(job.key)
         return f"{source_of(job)}: back in faxprint serve's queue, to be sent again now"
     if job.source == Kind.CUPS:
-        printer_job = cups_jobs.CupsJob.of(job.key)
+        printer_job = cups_jobs.CupsJob.of(job.key, job.server)
         cups_jobs.check_same(printer_job)
         _decide(journal, job, State.RETRY, f"released by {_by()} to be sent again")
         with _undone_on_failure(journal, job):
@@ -158,7 +158,7 @@ def cancel_job(journal: JobStore, job: JobRecord, folder: Folder) -> str:
         return f"{source_of(job)}: moved to {filed}"
     done = f"{source_of(job)}: cancelled"
     if job.source == Kind.CUPS:  # CUPS first: a job CUPS still holds could be run again
-        printer_job = cups_jobs.CupsJob.of(job.key)
+        printer_job = cups_jobs.CupsJob.of(job.key, job.server)
         cups_jobs.check_same(printer_job)
         done = cups_jobs.cancel(printer_job)
     _decide(journal, job, State.CANCELLED, message)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from faxprint.errors import SettleError
+from faxprint.lease import server_name
 from faxprint.outcome import JobKey, Kind
 from faxprint.text import printable
 
@@ -30,11 +31,15 @@ class CupsJob:
     uuid: str
 
     @classmethod
-    def of(cls, key: str) -> CupsJob:
-        """The CUPS job a journal key names; SettleError for a key that names none."""
+    def of(cls, key: str, server: str = "") -> CupsJob:
+        """The CUPS job a journal key names; SettleError for a key that names none, or
+        for a job of another ``server`` (servers sharing a journal: its cupsd has it)."""
         parsed = JobKey.parse(key)
         if parsed is None or parsed.kind is not Kind.CUPS or not parsed.job_id.isdigit():
             raise SettleError(f"job {printable(key)} names no CUPS job")
+        if server and server != server_name():
+            raise SettleError(f"job {parsed.printer}-{parsed.job_id} was printed on server "
+                              f"{printable(server)}: its cupsd has it; do this there")  # fmt: skip
         return cls(parsed.printer, int(parsed.job_id), parsed.ident)
 
     def __str__(self) -> str:

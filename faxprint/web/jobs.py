@@ -227,7 +227,7 @@ def address(job: dict[str, Any], to: list[str], cover: str | None, text: str | N
         raise SettleError(f"job {job['name']} is {job['state']}: only a job waiting for an "
                           "address can be given one")  # fmt: skip
     options = _options(to, cover, text, send_at)
-    printer_job = cups_jobs.CupsJob.of(job["key"])
+    printer_job = cups_jobs.CupsJob.of(job["key"], job.get("server", ""))
     cups_jobs.check_same(printer_job)
     cups_jobs.address(printer_job.number, options, as_user=job["user"])
     return f"{job['name']}: addressed to {', '.join(to)}; the printer sends it now"
@@ -245,7 +245,7 @@ def resend(settings: configuration.Config, job: dict[str, Any], to: list[str]) -
         raise SettleError(f"job {job['name']} is {job['state']}: only a printed job that was "
                           "not sent, or is in doubt, can be sent again here")  # fmt: skip
     options = {} if doubtful else _options(to, None, None)
-    printer_job = cups_jobs.CupsJob.of(job["key"])
+    printer_job = cups_jobs.CupsJob.of(job["key"], job.get("server", ""))
     cups_jobs.check_same(printer_job)
     if not doubtful:  # in doubt, the journal keeps it uncertain: the send looks first
         with open_journal(settings) as journal:
@@ -277,7 +277,7 @@ def cancel(settings: configuration.Config, job: dict[str, Any]) -> str:
     if job["state"] not in CANCELLABLE or job["source"] != "cups":
         raise SettleError(f"job {job['name']} is {job['state']}: only a printed job that waits "
                           "or is in doubt can be cancelled here")  # fmt: skip
-    printer_job = cups_jobs.CupsJob.of(job["key"])
+    printer_job = cups_jobs.CupsJob.of(job["key"], job.get("server", ""))
     cups_jobs.check_same(printer_job)
     if job["state"] in ("unaddressed", "pending", "retry"):
         cups_jobs.cancel_as(printer_job.number, job["user"])
