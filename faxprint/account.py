@@ -138,11 +138,12 @@ def database_of(value: Any, context: str) -> str:
     (or the user's ``~/.pgpass``), a file only its owner reads."""
     if not isinstance(value, str) or not value.startswith(DATABASE_SCHEMES):
         return ""
-    from urllib.parse import urlsplit
+    from urllib.parse import parse_qs, unquote, urlsplit
 
     try:
         parts = urlsplit(value)
-        secret = parts.password is not None or "password=" in parts.query
+        asked = {unquote(key).strip().lower() for key in parse_qs(parts.query, True)}
+        secret = parts.password is not None or "password" in asked
     except ValueError:
         raise ConfigError(f"{context}: not a PostgreSQL URL that can be read") from None
     if secret:

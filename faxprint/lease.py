@@ -22,10 +22,27 @@ from __future__ import annotations
 
 import os
 import socket
+import time
 
 LEASE = 3600.0  # how long a sender on another host, holding no lease, is presumed alive
 LEASE_SECONDS = 30.0  # a lease not renewed for this long: its holder is dead
 RENEW = LEASE_SECONDS / 3  # how often a holder renews its lease
+
+
+#: When this process last renewed its lease (monotonic), if it keeps one.
+_RENEWED: list[float] = []
+
+
+def note_renewed() -> None:
+    """Record that this process's lease was just renewed."""
+    _RENEWED[:] = [time.monotonic()]
+
+
+def lapsed() -> bool:
+    """Whether this process keeps a lease it has not renewed for long enough that other
+    servers may soon take it for dead: then it starts no upload (a server cut off from
+    the journal but not from the fax service must not send what another takes over)."""
+    return bool(_RENEWED) and time.monotonic() - _RENEWED[0] > LEASE_SECONDS - RENEW
 
 
 def server_name() -> str:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import logging
 import os
 import re
 import time
@@ -26,7 +27,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from faxprint.errors import ConfigError
+from faxprint.errors import ConfigError, FaxPrintError
+
+logger = logging.getLogger(__name__)
 
 _RATE = re.compile(r"\s*(\d+)\s*/\s*(\d+(?:\.\d+)?)\s*(s|m|min|h)?\s*")
 _UNIT = {None: 1.0, "s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0}
@@ -92,15 +95,21 @@ class Pacer:
 
     def learned(self, limit: int, remaining: int, window: float) -> None:
         """Take the service's own count from an answer: its limit and window, and as many
-        recent uploads as it counted (a client elsewhere may have sent some)."""
+        recent uploads as it counted (a client elsewhere may have sent some). A record
+        that cannot be written now (a shared journal down) is left as it is: this runs
+        after the service has answered, and the answer must stand (a fault here would
+        turn an accepted fax into one to send again)."""
         if self.rate is None or limit < 1 or window <= 0:
             return
-        with self._locked() as record:
-            now = self.clock()
-            record.update(limit=min(limit, MAX_LIMIT), window=window)
-            sent = _recent(record, now - window)
-            used = max(0, min(limit, limit - remaining))
-            record["sent"] = sent + [now] * max(0, used - len(sent))
+        try:
+            with self._locked() as record:
+                now = self.clock()
+                record.update(limit=min(limit, MAX_LIMIT), window=window)
+                sent = _recent(record, now - window)
+                used = max(0, min(limit, limit - remaining))
+                record["sent"] = sent + [now] * max(0, used - len(sent))
+        except FaxPrintError as error:
+            logger.warning("the account's rate record was not updated: %s", error.message)
 
     def learn(self, headers: dict[str, str]) -> None:
         """Take the service's count from an answer's headers: "every answer carries

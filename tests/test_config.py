@@ -154,6 +154,7 @@ ACCOUNT = '[accounts.default]\nurl = "https://service.example/faxapi.asp"\nusern
     [
         # a PostgreSQL journal is a URL (issue 22), but never one with its password
         ('journal = "postgresql://fax:s3cret-pw@db.example/fax"', "the URL holds a password"),
+        ('journal = "postgresql://fax@db/fax?%70assword=s3cret"', "the URL holds a password"),
         ('journal = "sqlite:///var/lib/fax.db"', "must be a file path, not a sqlite: address"),
         ('[hotfolder]\npath = "smb://server/fax"', "must be a file path, not a smb: address"),
     ],

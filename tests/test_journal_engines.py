@@ -7,6 +7,7 @@ a server that is down or restarted."""
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import subprocess
@@ -152,7 +153,7 @@ def test_journal_migrate_and_copy_on_the_command_line(
         in copied.stdout
     )
     again = faxprint("copy", str(old))
-    assert again.returncode != 0 and "has 1 jobs already" in again.stderr
+    assert again.returncode != 0 and "has 1 rows in jobs already" in again.stderr
     settings = configuration.load(config, env={})
     with open_journal(settings) as journal:
         job = journal.get("cups:Fax:1:a")
@@ -225,3 +226,54 @@ def test_a_printer_job_of_another_server_is_acted_on_there_only() -> None:
     assert CupsJob.of("cups:Fax:7:u", "").number == 7  # a journal of one server
     with pytest.raises(SettleError, match="printed on server beta: its cupsd has it"):
         CupsJob.of("cups:Fax:7:u", "beta")  # job 7 of this cupsd is another job
+
+
+def test_leases_are_timed_by_the_databases_clock_and_let_go_at_a_stop(
+    journal_place: str,
+) -> None:
+    item = WorkItem("k", "fax", "default", "l", "{}", "/q", queued=1.0)
+    behind = 40.0 if journal_place.startswith("postgresql:") else 0.0  # one host: one clock
+    with (
+        open_at(journal_place, clock=lambda: time.time() - behind) as other,
+        open_at(journal_place) as here,
+    ):
+        other.owner = "elsewhere:1:1"  # a server whose clock is 40 s behind
+        other.renew_lease()
+        assert other.enqueue([item]) == 1 and other.take("k") is not None
+        assert here.take("k") is None  # alive: its lease is fresh by the database's clock
+        other.release_lease()  # it stops: what it had is free at once, not in an hour
+        assert here.take("k") is not None
+
+
+def test_a_server_whose_lease_lapsed_starts_no_upload(
+    journal_place: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from faxprint import lease
+
+    with open_at(journal_place) as journal:
+        _begin(journal, "k1")
+        monkeypatch.setattr(lease, "_RENEWED", [time.monotonic() - lease.LEASE_SECONDS])
+        with pytest.raises(JournalError, match="lease was not renewed"):
+            journal.start_attempt("k1")
+        assert journal.get("k1").state is State.PENDING  # type: ignore[union-attr]
+        lease.note_renewed()
+        assert journal.start_attempt("k1").state is State.SENDING
+
+
+def test_half_made_claims_and_claims_taken_over(tmp_path: Path) -> None:
+    from faxprint.hotfolder.spool import CLAIM, Spool
+
+    spool = Spool(tmp_path / "hot")
+    spool.prepare()
+    half = spool.processing / "20261206-000000-half-00000000"
+    half.mkdir()
+    assert spool.recover((), leases={}) == [] and half.exists()  # perhaps being made now
+    old = time.time() - 120
+    os.utime(half, (old, old))
+    assert spool.recover((), leases={}) == [] and not half.exists()  # abandoned: cleared
+    (tmp_path / "hot" / "a.pdf").write_bytes(b"%PDF-1.4\n")
+    claim = spool.claim(tmp_path / "hot", "a.pdf", ["a.pdf"], ticket=False)
+    assert claim is not None and spool.still_mine(claim)
+    record = json.loads((claim.path / CLAIM).read_text())
+    (claim.path / CLAIM).write_text(json.dumps({**record, "owner": "beta:1:1"}))
+    assert not spool.still_mine(claim)  # another server took it over: not tried again here

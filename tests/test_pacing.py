@@ -163,3 +163,22 @@ def test_the_rest_transport_takes_the_services_count_and_never_bounces(
         assert "for a turn within the account's rate (2 per 60 s)" in outcomes[2].message
         assert len(service.messages) == 2  # the third was never asked: no 429, no penalty
         assert service.token_requests == 1
+
+
+def test_a_rate_record_that_cannot_be_written_never_undoes_an_answer(tmp_path: Path) -> None:
+    """The service's count is taken after it answered 200: a shared journal down then must
+    not turn the accepted fax into an error (it would be sent again)."""
+    from contextlib import contextmanager
+
+    from faxprint.errors import JournalError
+
+    @contextmanager
+    def down():  # type: ignore[no-untyped-def]
+        raise JournalError("journal postgresql://faxprint@db/faxprint cannot be used")
+        yield {}
+
+    pacer = Pacer(tmp_path / "pace.json", Rate(10, 60.0), shared=down)
+    pacer.learn({"X-Rate-Limit-Limit": "10", "X-Rate-Limit-Remaining": "9",
+                 "X-Rate-Limit-Window": "60"})  # fmt: skip
+    with pytest.raises(JournalError):  # before an upload it is said: nothing was sent
+        pacer.turn()

@@ -162,12 +162,14 @@ class HotFolder:
         # With a journal several servers share, a server claims only what it can start
         # now: the others, watching the same folder, take their share (and a server that
         # dies holds no more than it had in hand).
-        room = self.settings.concurrency - len(self._busy) if self.config.database else None
-        while self._backlog and (room is None or room > 0):
+        while self._backlog and self._room():
             self._take(pool, self._backlog.pop(0), now)
-            room = None if room is None else self.settings.concurrency - len(self._busy)
         while self._retries and self._retries[0].when <= now:
             due = heapq.heappop(self._retries)
+            if self.config.database and not self.spool.still_mine(due.claim):
+                event(logger, logging.WARNING, "taken-over", job=due.claim.job,
+                      reason="another server took this one for dead and has the job")  # fmt: skip
+                continue
             self._start(pool, due.claim, due.attempt)
         self._collect(pool)
         self._follow_deliveries(pool, now)
@@ -237,6 +239,14 @@ class HotFolder:
         if claim is not None:
             event(logger, logging.INFO, "claimed", job=claim.job, file=path)
             self._start(pool, claim, 1)
+
+    def _room(self) -> bool:
+        """Whether to claim another job now: always on one server; with a journal several
+        share, only while this one has fewer than ``concurrency`` in hand (being sent, or
+        waiting to be tried again), so that the others take their share."""
+        if not self.config.database:
+            return True
+        return len(self._busy) + len(self._retries) < self.settings.concurrency
 
     def _waiting_tickets(self) -> list[Candidate]:
         return [Candidate(p.parent, p.name, True) for p in list(self._waiting) if p.exists()]

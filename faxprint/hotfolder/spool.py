@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import hashlib
 import json
 import os
 import secrets
@@ -32,8 +31,9 @@ from pathlib import Path
 from typing import Any
 
 from faxprint.errors import ConfigError, DocumentError, TicketError
+from faxprint.hotfolder import takeover
 from faxprint.hotfolder.ticketfile import RESERVED_NAMES, check_name
-from faxprint.lease import owner_alive, process_identity
+from faxprint.lease import process_identity
 
 TICKET = "ticket.fax.json"
 CLAIM = "claim.json"
@@ -142,7 +142,7 @@ class Spool:
             "owner": process_identity(os.getpid()),
         }
         try:
-            (path / CLAIM).write_text(json.dumps(record))
+            _replace_json(path / CLAIM, record)  # whole or not at all
         except OSError:  # a full disk: no claim, and no empty folder left for every rescan
             shutil.rmtree(path, ignore_errors=True)
             raise
@@ -178,6 +178,12 @@ class Spool:
         _replace_json(claim.path / CLAIM, {**record, "foreign": foreign})
         return claim
 
+    def still_mine(self, claim: Claim) -> bool:
+        """Whether a claim this process made is still its own (not taken over by another
+        server that took this one for dead): asked before it is tried again."""
+        record = read_claim(claim.path)
+        return record is not None and record.get("owner") == process_identity(os.getpid())
+
     def recover(
         self, folders: Iterable[str] = (), leases: Mapping[str, float] | None = None
     ) -> list[Claim]:
@@ -191,7 +197,10 @@ class Spool:
         claims = []
         for path in sorted(self.processing.iterdir()):
             record = read_claim(path)
-            if record is not None and _owned_by_the_living(path, record, leases or {}):
+            if record is None and leases is not None and takeover.young(path):
+                continue  # perhaps another server's claim being made this very moment
+            owner = str((record or {}).get("owner", ""))
+            if record is not None and takeover.alive(path / CLAIM, owner, leases or {}):
                 continue
             if record is not None and not _take_over(path, record):
                 continue  # another server took it over first
@@ -227,8 +236,9 @@ class Spool:
 
     def _drop_unclaimed(self, path: Path) -> None:
         # A claim cut short before its ticket moved: nothing of a sender's is inside.
+        ours = (takeover.MARKER, f".{CLAIM}.")  # the claim's markers, a half-written copy
         leftovers = [p.name for p in path.iterdir()
-                     if p.name != CLAIM and not p.name.startswith(".taken-")]  # fmt: skip
+                     if p.name != CLAIM and not p.name.startswith(ours)]  # fmt: skip
         if leftovers:
             os.rename(path, self.failed / path.name)  # never delete what may be a sender's
         else:
@@ -338,31 +348,16 @@ def read_ticket_bytes(path: Path, limit: int) -> bytes:
         return stream.read(limit + 1)
 
 
-def _owned_by_the_living(path: Path, record: dict[str, Any], leases: Mapping[str, float]) -> bool:
-    owner = str(record.get("owner", ""))
-    if not owner:
-        return False
-    try:
-        since = (path / CLAIM).stat().st_mtime
-    except OSError:
-        return False
-    return owner_alive(owner, since, time.time(), leases.get(owner))
-
-
 def _take_over(path: Path, record: dict[str, Any]) -> bool:
-    """Make a dead watcher's claim this process's: a marker named after the dead owner,
-    made exclusively (O_EXCL: atomic on a local disk and on NFS v3 and later), then the
-    claim's owner rewritten. False when another process made the marker first."""
-    dead = str(record.get("owner", ""))
-    marker = path / f".taken-{hashlib.sha256(dead.encode()).hexdigest()[:16]}"
-    try:
-        os.close(os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
-    except FileExistsError:
+    """Make a dead watcher's claim this process's (:mod:`.takeover`): False when another
+    process took it first, or it was filed meanwhile."""
+    if not takeover.marked(path, str(record.get("owner", ""))):
         return False
+    try:
+        _replace_json(path / CLAIM, {**record, "owner": process_identity(os.getpid())})
     except OSError:
-        return False  # the folder is gone (filed meanwhile) or cannot be written
-    _replace_json(path / CLAIM, {**record, "owner": process_identity(os.getpid())})
-    return True  # the marker stays: a server that read the old owner too finds it made
+        return False
+    return True
 
 
 def plain_names(names: object) -> bool:

@@ -62,6 +62,10 @@ class Connection:
                 raise JournalError(f"journal {self.path} cannot be opened now: {exc}") from exc
             raise ConfigError(f"journal {self.path} cannot be opened: {exc}") from exc
 
+    def _database_now(self, db: Database) -> float:
+        """The time by the journal's clock: this machine's, for a file (one server)."""
+        return self.clock()
+
     @property
     def where(self) -> str:
         """The journal as people know it (a file; a database's name, no password)."""

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from faxprint.errors import FaxPrintError
-from faxprint.lease import LEASE_SECONDS, RENEW
+from faxprint.lease import LEASE_SECONDS, RENEW, note_renewed
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +50,7 @@ class LeaseKeeper:
         try:
             with self.opener() as journal:
                 journal.renew_lease()
+            note_renewed()
         except FaxPrintError as error:  # said once, until it works again
             if not self._failing:
                 logger.warning("the lease in the journal cannot be renewed: %s; after %g s "

@@ -121,9 +121,13 @@ class PgConnection(Connection):
     def close(self) -> None:
         self._pg.close()
 
+    def _database_now(self, db: Database) -> float:
+        """The database server's clock: one for every server that shares it."""
+        return float(db.execute("SELECT extract(epoch from clock_timestamp())").fetchone()[0])
+
     @contextmanager
     def _immediate(self) -> Iterator[Database]:
-        self._db.execute("BEGIN")
+        self._db.execute("BEGIN ISOLATION LEVEL READ COMMITTED")  # whatever the default
         try:
             self._db.execute("SELECT pg_advisory_xact_lock(?)", (WRITER_LOCK,))
             yield self._db

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
+from faxprint.errors import JournalError
 from faxprint.journal._connection import translated
 from faxprint.journal._schema import Database, safe
 from faxprint.journal.contacts import Contacts
@@ -14,7 +15,7 @@ from faxprint.journal.queries import Queries
 from faxprint.journal.records import SENDABLE, AttemptRecord, JobRecord, State
 from faxprint.journal.store import JobStore
 from faxprint.journal.work import Work
-from faxprint.lease import server_name, server_of
+from faxprint.lease import LEASE_SECONDS, RENEW, lapsed, server_name, server_of
 
 
 class Journal(Deliveries, Queries, Contacts, Work):
@@ -128,6 +129,10 @@ class Journal(Deliveries, Queries, Contacts, Work):
         error) becomes ``uncertain`` too: it is never sent again unchecked.
         ``force`` sends an uncertain job all the same (a deliberate choice).
         """
+        if lapsed():  # other servers may take this one for dead: it sends nothing now
+            raise JournalError(f"journal {self.where}: this server's lease was not renewed "
+                               f"for {LEASE_SECONDS - RENEW:g} s; no upload starts until "
+                               "it is")  # fmt: skip
         now = self.clock()
         with self._immediate() as db:
             job = self._known(db, key)

@@ -18,7 +18,7 @@ from faxprint.errors import JournalError
 from faxprint.journal._connection import Connection, translated
 from faxprint.journal._schema import Database, safe
 from faxprint.journal.records import WorkItem
-from faxprint.lease import owner_alive
+from faxprint.lease import LEASE_SECONDS, owner_alive
 
 _COLUMNS = "key, kind, account, lane, spec, folder, not_before, queued, owner, taken"
 #: not_before of an item kept for a person (an uncertain fax): never ready by itself.
@@ -100,17 +100,22 @@ class Work(Connection):
 
     @translated
     def renew_lease(self) -> None:
-        """Say this process is alive (:mod:`faxprint.lease`): every RENEW seconds."""
-        with self._immediate() as db:
-            db.execute("INSERT INTO leases (owner, renewed) VALUES (?, ?) ON CONFLICT (owner)"
-                       " DO UPDATE SET renewed = excluded.renewed",
-                       (self.owner, self.clock()))  # fmt: skip
+        """Say this process is alive (:mod:`faxprint.lease`): every RENEW seconds. One
+        statement, outside the writers' turn (a busy journal must not make a live server
+        look dead), timed by the database's clock (the servers' clocks may differ); a
+        day-old lease of a gone process is cleared on the way."""
+        now = self._database_now(self._db)
+        self._db.execute("INSERT INTO leases (owner, renewed) VALUES (?, ?) ON CONFLICT (owner)"
+                         " DO UPDATE SET renewed = excluded.renewed",
+                         (self.owner, now))  # fmt: skip
+        self._db.execute("DELETE FROM leases WHERE renewed < ?", (now - 86400,))
 
     @translated
     def release_lease(self) -> None:
-        """Let this process's lease go (it stops): its work is free at once."""
-        with self._immediate() as db:
-            db.execute("DELETE FROM leases WHERE owner = ?", (self.owner,))
+        """Let this process's lease go (it stops): its work is free at once (the lease is
+        kept, lapsed, so that no one takes the process for a leaseless one)."""
+        lapsed = self._database_now(self._db) - LEASE_SECONDS - 1
+        self._db.execute("UPDATE leases SET renewed = ? WHERE owner = ?", (lapsed, self.owner))
 
     @translated
     def leases(self) -> dict[str, float]:
@@ -136,12 +141,14 @@ class Work(Connection):
         except self.ERRORS as exc:
             raise JournalError(f"journal {self.where} cannot be used: {exc}") from exc
 
-    @staticmethod
-    def _alive(db: Database, owner: str, since: float, now: float) -> bool:
+    def _alive(self, db: Database, owner: str, since: float, now: float) -> bool:
         """Whether ``owner`` (who took a job at ``since``) may still be at it: on this
-        server its process, elsewhere its lease (:func:`faxprint.lease.owner_alive`)."""
+        server its process, elsewhere its lease (:func:`faxprint.lease.owner_alive`),
+        judged by the database's clock, which renewed it."""
         row = db.execute("SELECT renewed FROM leases WHERE owner = ?", (owner,)).fetchone()
-        return owner_alive(owner, since, now, float(row[0]) if row else None)
+        if row is None:
+            return owner_alive(owner, since, now)
+        return owner_alive(owner, since, self._database_now(db), float(row[0]))
 
 
 def _item(row: tuple[object, ...]) -> WorkItem:
