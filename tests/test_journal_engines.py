@@ -152,7 +152,7 @@ def test_journal_migrate_and_copy_on_the_command_line(
         "1 jobs, 1 attempts, 0 decisions, 1 deliveries, 1 contacts, 1 contact_groups, 1 work"
         in copied.stdout
     )
-    again = faxprint("copy", str(old))
+    again = faxprint("copy", str(old), url)  # the database named on the command line
     assert again.returncode != 0 and "has 1 rows in jobs already" in again.stderr
     settings = configuration.load(config, env={})
     with open_journal(settings) as journal:

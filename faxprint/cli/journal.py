@@ -1,7 +1,7 @@
 """``faxprint journal``: the journal's tables. ``migrate`` brings them to this faxprint's
 version (a shared PostgreSQL journal is migrated by an admin, once every server runs the
-new faxprint); ``copy SQLITE`` moves an SQLite journal into the configured PostgreSQL
-one."""
+new faxprint); ``copy SQLITE [POSTGRES]`` moves an SQLite journal into a PostgreSQL one
+(the configured one by default)."""
 
 from __future__ import annotations
 
@@ -24,9 +24,19 @@ def run(args: argparse.Namespace, config: ConfigSource) -> int:
                                                else f"were version {before}")  # fmt: skip
             print(f"faxprint: journal {journal.where}: tables version {VERSION} ({said})")
         return 0
+    if args.destination:  # a database named on the command line (no password in it)
+        from dataclasses import replace
+
+        from faxprint.account import database_of
+        from faxprint.errors import ConfigError
+
+        target = database_of(args.destination, "journal copy")
+        if not target:
+            raise ConfigError("journal copy: POSTGRES must be a postgresql:// URL")
+        settings = replace(settings, database=target)
     if not settings.database:
-        return say("journal copy moves a journal into PostgreSQL: set journal = "
-                   '"postgresql://..." in the config first', EX_USAGE)  # fmt: skip
+        return say("journal copy moves a journal into PostgreSQL: give its URL, or set "
+                   'journal = "postgresql://..." in the config', EX_USAGE)  # fmt: skip
     if args.source is None or not args.source.is_file():
         return say(f"journal copy needs the SQLite journal to copy (not found: {args.source})",
                    EX_USAGE)  # fmt: skip
@@ -47,6 +57,9 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
                         "move an SQLite journal into the configured PostgreSQL one")  # fmt: skip
     parser.add_argument("source", type=Path, nargs="?", metavar="SQLITE",
                         help="the SQLite journal to copy (copy only)")  # fmt: skip
+    parser.add_argument("destination", nargs="?", metavar="POSTGRES",
+                        help="the PostgreSQL URL to copy into (default: the config's "
+                        "journal; the password from journal_passfile or ~/.pgpass)")  # fmt: skip
 
 
 COMMANDS = (
@@ -56,7 +69,8 @@ COMMANDS = (
         description="journal migrate: create the journal's tables or bring them to this "
         "faxprint's version (an SQLite journal is migrated when opened; a PostgreSQL one "
         "shared by several servers only by this command, once every server runs this "
-        "faxprint). journal copy SQLITE: copy an SQLite journal, whole, into the "
-        "PostgreSQL database the config's journal names, which must hold no jobs yet.",
+        "faxprint). journal copy SQLITE [POSTGRES]: copy an SQLite journal, whole, into "
+        "the PostgreSQL database POSTGRES (default: the config's journal), which must "
+        "hold nothing yet.",
     ),
 )  # fmt: skip
