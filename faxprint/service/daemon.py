@@ -31,6 +31,7 @@ from faxprint.link import wire
 from faxprint.logfmt import event
 from faxprint.pacing import Pacer, pacer_for
 from faxprint.service.hub import Hub
+from faxprint.service.queue import queue_folder, sweep
 from faxprint.service.scheduler import Candidate, Scheduler
 from faxprint.service.server import listen
 from faxprint.service.worker import Worker, ended, later
@@ -65,6 +66,7 @@ class Service:
         self._lock = take_lock(self.settings.journal)
         with open_journal(self.settings):  # its tables exist before anyone hands over
             pass
+        sweep(self.settings.journal)  # what a killed service left of settled items
         keeper = (LeaseKeeper(lambda: open_journal(self.settings)).start()
                   if self.settings.database else None)  # fmt: skip
         server = listen(Path(wire.socket_path(self.settings.journal)), self._message)
@@ -119,9 +121,12 @@ class Service:
 
     def _here(self, item: WorkItem) -> bool:
         """Whether an item's documents are on this server (a queue folder of another
-        server's: it waits for that server, said once)."""
-        if Path(item.folder).is_dir():
+        server's: it waits for that server, said once). With a journal of one server's,
+        every item is: one whose folder is gone is settled, or refused, as it is."""
+        if not self.settings.database or Path(item.folder).is_dir():
             return True
+        if Path(item.folder).parent == queue_folder(self.settings.journal):
+            return True  # this server's own (its documents gone: worked on all the same)
         if item.key not in self._elsewhere:
             self._elsewhere.add(item.key)
             event(logger, logging.INFO, "elsewhere", job=item.key, server=server_of(item.owner),

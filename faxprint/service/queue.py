@@ -57,6 +57,34 @@ def remove_folder(folder: str) -> None:
         shutil.rmtree(path, ignore_errors=True)
 
 
+#: A settled item's folder is renamed so before its row goes: a kill between the two
+#: leaves a folder known to be garbage (:func:`sweep`), never one nothing names.
+GONE = ".gone-"
+
+
+def retire_folder(folder: str) -> str:
+    """Rename a settled item's documents' folder out of use; return its new path ("" when
+    there is none in a queue folder)."""
+    path = Path(folder)
+    if not folder or path.parent.name != "queue":
+        return ""
+    gone = path.with_name(GONE + path.name)
+    try:
+        path.rename(gone)
+    except FileNotFoundError:
+        return ""
+    return str(gone)
+
+
+def sweep(journal: Path) -> int:
+    """Remove the folders of settled items a killed service left behind; how many."""
+    root = queue_folder(journal)
+    found = list(root.glob(GONE + "*")) if root.is_dir() else []
+    for path in found:
+        shutil.rmtree(path, ignore_errors=True)
+    return len(found)
+
+
 def lane(source: Source) -> str:
     """Whose turn an item waits for: one lane per user of each way in."""
     return handoff.lane(str(source.kind), source.user)

@@ -39,6 +39,7 @@ from faxprint.service.queue import (
     PrintSpec,
     new_folder,
     remove_folder,
+    retire_folder,
 )
 from faxprint.submitter import Submitter
 
@@ -255,8 +256,9 @@ class Worker:
             remove_folder(item.folder)
 
     def _settle(self, journal: Journal, item: WorkItem) -> None:
+        gone = retire_folder(item.folder)  # first: a kill leaves no folder nothing names
         journal.finish_work(item.key)
-        remove_folder(item.folder)
+        remove_folder(gone)
 
     def _verdict(self, key: str, status: int, lines: list[str]) -> None:
         self.hub.publish(key, {"event": "verdict", "exit": status, "lines": lines}, last=True)
