@@ -275,6 +275,21 @@ def test_the_fax_record_is_one_page_of_pdf_for_its_owner(client: FlaskClient) ->
         assert shown in text, (shown, text)
 
 
+def test_the_fax_record_shows_names_in_any_script(tmp_path: Path) -> None:
+    import io
+
+    from pypdf import PdfReader
+
+    from faxprint.web.proof import proof_pdf
+
+    job = {"name": "Fax-9 ann", "title": "Προσφορά", "user": "ann", "state": "accepted",
+           "recipients": ["5556465589|Ελένη Παππά", "5555568552|王小明"],
+           "documents": ["προσφορά.pdf"], "pages": 2, "created": 1.0, "updated": 2.0}  # fmt: skip
+    text = PdfReader(io.BytesIO(proof_pdf(job))).pages[0].extract_text()
+    for shown in ("Ελένη Παππά", "王小明", "προσφορά.pdf", "Fax transmission record"):
+        assert shown in text, (shown, text)  # not "?": the names as written
+
+
 def test_admins_keep_the_address_book_and_everyone_searches_it(
     settings: configuration.Config, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -8,13 +8,11 @@ at most :data:`MAX_TEMPLATE` bytes, with text fields only among faxprint's names
 draws the values into the fields (:mod:`.template`, :mod:`.draw`: any script, embedded
 fonts, long text wrapped and shrunk, then continued on a page of its own) and removes the
 form: what is sent holds no form, and its text is real text. The built-in cover needs no
-template. :func:`text_pdf` and :func:`show` write plain pages in the standard fonts (the
-fax record).
+template.
 """
 
 from __future__ import annotations
 
-import io
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -175,42 +173,5 @@ def _head(sheet: Sheet, shown: Mapping[str, str]) -> float:
     return y + 20
 
 
-def text_pdf(pages: list[bytes], metadata: Mapping[str, str] | None = None) -> bytes:
-    """A PDF of Letter pages drawn by the content streams ``pages`` (lines of
-    :func:`show`), with Helvetica as /F1 and Helvetica-Bold as /F2 (standard fonts,
-    WinAnsi: nothing embedded)."""
-    from pypdf import PdfWriter
-    from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
-
-    writer = PdfWriter()
-    font = DictionaryObject({NameObject("/Type"): NameObject("/Font"),
-                             NameObject("/Subtype"): NameObject("/Type1"),
-                             NameObject("/BaseFont"): NameObject("/Helvetica"),
-                             NameObject("/Encoding"): NameObject("/WinAnsiEncoding")})  # fmt: skip
-    bold = DictionaryObject({**font, NameObject("/BaseFont"): NameObject("/Helvetica-Bold")})
-    fonts = DictionaryObject({NameObject("/F1"): writer._add_object(font),
-                              NameObject("/F2"): writer._add_object(bold)})  # fmt: skip
-    for text in pages:
-        page = writer.add_blank_page(WIDTH, HEIGHT)
-        page[NameObject("/Resources")] = DictionaryObject({NameObject("/Font"): fonts})
-        content = DecodedStreamObject()
-        content.set_data(text)
-        page[NameObject("/Contents")] = writer._add_object(content)
-    if metadata:
-        writer.add_metadata(dict(metadata))
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
-
-
 def _join(values: Mapping[str, str], *names: str) -> str:
     return ", ".join(str(values[n]) for n in names if values.get(n))
-
-
-def show(font: str, size: int, x: float, y: float, text: str) -> str:
-    """One line of text at (x, y) in /F1 or /F2, as a content-stream operation; characters
-    WinAnsi lacks become ``?``."""
-    shown = "".join(c if c.isprintable() else " " for c in str(text))
-    data = shown.encode("cp1252", "replace").decode("latin-1")
-    data = data.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
-    return f"BT /{font} {size} Tf {x:.1f} {y:.1f} Td ({data}) Tj ET"

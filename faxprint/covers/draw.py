@@ -112,6 +112,10 @@ class Sheet:
     def output(self) -> bytes:
         return bytes(self.pdf.output())
 
+    def wrap(self, text: str, width: float, size: float) -> list[str]:
+        """The lines ``text`` makes in ``width`` at ``size`` (its paragraphs kept)."""
+        return self._lines(text, width, size)
+
     def _lines(self, text: str, width: float, size: float) -> list[str]:
         self.pdf.set_font("body", "", size)
         lines: list[str] = []

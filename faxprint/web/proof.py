@@ -1,21 +1,33 @@
 """A fax's proof of delivery: one page of PDF saying what was sent, to whom, when, and
-what the fax service said of it; what people attach to a file as proof. Written with
-pypdf in the standard Helvetica (no font embedded); characters Helvetica's WinAnsi
-encoding lacks are shown as ``?``."""
+what the fax service said of it; what people attach to a file as proof. Drawn as the
+cover pages are (:mod:`faxprint.covers.draw`): names in any script, in embedded fonts."""
 
 from __future__ import annotations
 
 import time
 from typing import Any
 
-HEIGHT, MARGIN = 792.0, 72.0
+WIDTH, HEIGHT, MARGIN = 612.0, 792.0, 72.0
+#: The lines a value may take on the record, at most.
+MOST_LINES = 8
 
 
 def proof_pdf(job: dict[str, Any]) -> bytes:
     """The proof of ``job`` (as :func:`faxprint.web.jobs.one` shows it) as PDF bytes."""
-    from faxprint.covers import text_pdf
+    from faxprint.covers.draw import LEADING, Box, Sheet
 
-    return text_pdf([_text(job)], {"/Title": f"Fax record {job['name']}", "/Producer": "faxprint"})
+    shown = rows(job)
+    sheet = Sheet(WIDTH, HEIGHT, "".join(value for _, value in shown))
+    sheet.pdf.set_title(f"Fax record {job['name']}")
+    sheet.page()
+    sheet.line(MARGIN, MARGIN - 18, "Fax transmission record", 18, bold=True)
+    y, left, width = MARGIN + 22, MARGIN + 130, WIDTH - 2 * MARGIN - 130
+    for label, value in shown:
+        sheet.line(MARGIN, y, label, 10, bold=True)
+        count = max(1, min(MOST_LINES, len(sheet.wrap(value, width, 10))))
+        sheet.fit(Box(left, y, width, count * 10 * LEADING, 10, True, 10), value)
+        y += count * 10 * LEADING + 4
+    return sheet.output()
 
 
 def rows(job: dict[str, Any]) -> list[tuple[str, str]]:
@@ -40,23 +52,3 @@ def _when(moment: object) -> str:
     if not isinstance(moment, int | float):
         return ""
     return time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime(moment))
-
-
-def _text(job: dict[str, Any]) -> bytes:
-    from faxprint.covers import show
-
-    lines = [show("F2", 18, MARGIN, HEIGHT - MARGIN, "Fax transmission record")]
-    y = HEIGHT - MARGIN - 40
-    for label, value in rows(job):
-        lines.append(show("F2", 10, MARGIN, y, label))
-        for part in _wrapped(value, 70) or [""]:
-            lines.append(show("F1", 10, MARGIN + 130, y, part))
-            y -= 14
-        y -= 4
-    return "\n".join(lines).encode("latin-1")
-
-
-def _wrapped(text: str, width: int) -> list[str]:
-    import textwrap
-
-    return textwrap.wrap(text, width, break_long_words=True)[:8]
