@@ -20,12 +20,14 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Protocol
 
 from faxprint import covers as drawing
 from faxprint import documents as docs
 from faxprint.config import Config, Cover, Limits
 from faxprint.documents import Document
-from faxprint.errors import ConfigError, DocumentError, TicketError
+from faxprint.errors import ConfigError, DocumentError, FaxPrintError, TicketError
+from faxprint.journal.records import Contact
 from faxprint.limits import check_recipients
 from faxprint.protocol import COVER_DEFAULT, COVER_NONE
 from faxprint.ticket import Ticket
@@ -127,14 +129,17 @@ class Covers:
                 for each, recipient in zip(keys, ticket.recipients, strict=True)]  # fmt: skip
 
     def drawn(
-        self, ticket: Ticket, documents: Sequence[Document], subject: str = ""
-    ) -> drawing.Rendered | None:
+        self, ticket: Ticket, documents: Sequence[Document], subject: str = "",
+        book: Named | None = None,
+    ) -> drawing.Rendered | None:  # fmt: skip
         """The ticket's own cover as it is sent before ``documents``; None when the
-        service draws the cover (or there is none)."""
+        service draws the cover (or there is none). ``book``: the contacts, where a
+        recipient's company is found."""
         own = self.chosen(ticket)
         if own is None:
             return None
         shown = values(own.cover, ticket, documents, subject)
+        shown["to_company"] = company(book, ticket)
         rendered = own.draw(shown)
         if rendered.pages > 1 and shown["pages"]:  # the cover's own pages come after it too
             shown["pages"] = str(int(shown["pages"]) + rendered.pages - 1)
@@ -142,12 +147,13 @@ class Covers:
         return rendered
 
     def put_first(
-        self, ticket: Ticket, documents: Sequence[Document], workdir: Path, subject: str = ""
-    ) -> tuple[Ticket, list[Document]]:
+        self, ticket: Ticket, documents: Sequence[Document], workdir: Path, subject: str = "",
+        book: Named | None = None,
+    ) -> tuple[Ticket, list[Document]]:  # fmt: skip
         """The ticket and documents as sent: with an own cover drawn and put first (the
         ticket then asks the service for no cover and carries no cover text), else as
         they are."""
-        rendered = self.drawn(ticket, documents, subject)
+        rendered = self.drawn(ticket, documents, subject, book)
         if rendered is None:
             if ticket.cover == COVER_DEFAULT and self.default:
                 ticket = replace(ticket, cover=self.default)
@@ -163,6 +169,25 @@ class Covers:
             raise ServiceUnavailable(f"the cover page cannot be written: {exc.strerror}") from None
         cover = docs.inspect(path, filename="cover.pdf")
         return replace(ticket, cover=COVER_NONE, cover_text=""), [cover, *documents]
+
+
+class Named(Protocol):
+    """The contacts, as far as a cover asks them (the journal is one)."""
+
+    def named(self, name: str) -> tuple[list[Contact], list[Contact]]: ...
+
+
+def company(book: Named | None, ticket: Ticket) -> str:
+    """The company of a fax's one recipient, from the contacts entry of her name and
+    number ("" when there is none, or several recipients)."""
+    if book is None or len(ticket.recipients) != 1 or not ticket.recipients[0].name:
+        return ""
+    recipient = ticket.recipients[0]
+    try:
+        entries, _ = book.named(recipient.name)
+    except FaxPrintError:  # the book cannot be read now: the cover goes without it
+        return ""
+    return next((e.company for e in entries if e.number == recipient.number), "")
 
 
 def values(

@@ -125,7 +125,7 @@ class Submitter:
                 workdir = _workdir(scratch)
                 documents = self._prepare(self.inspect(ticket, sources), workdir)
                 ticket, documents = self.covers.put_first(ticket, documents, workdir,
-                                                          source.title)  # fmt: skip
+                                                          source.title, self.journal)  # fmt: skip
                 job_limits.check_pages(documents, self.limits)  # the cover's pages count too
             except CancelledError:
                 raise

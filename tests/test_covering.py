@@ -230,3 +230,23 @@ def test_a_job_some_of_whose_faxes_were_refused_is_not_accepted() -> None:
     assert (both.recipients, both.pages) == (2, 2)
     waiting = combined("k", [outcomes[0], Outcome(Status.DEFERRED, "429", "k#to2")])
     assert waiting.status is Status.DEFERRED  # what must happen next comes first
+
+
+def test_the_recipients_company_comes_from_the_contacts(tmp_path: Path) -> None:
+    from faxprint.journal import Contact, Journal
+
+    template = make_template(tmp_path / "t.pdf", ["to_name", "to_company", "to_fax"])
+    covers = Covers({"letterhead": Cover(template=str(template))})
+    with Journal(tmp_path / "journal.sqlite") as book:
+        book.import_contacts(
+            [
+                Contact("Jane Doe", "5556465589", "Doe & Partners"),
+                Contact("Jane Doe", "5555568552", "Another Firm"),
+            ]
+        )  # two of a name
+        drawn = covers.drawn(_ticket("letterhead", "5556465589|Jane Doe"), [], "", book)
+        unknown = covers.drawn(_ticket("letterhead", "5550001111|Jane Doe"), [], "", book)
+    assert drawn is not None and unknown is not None
+    text = PdfReader(io.BytesIO(drawn.data)).pages[0].extract_text()
+    assert "Doe & Partners" in text and "Another Firm" not in text  # her entry, by number
+    assert "Partners" not in PdfReader(io.BytesIO(unknown.data)).pages[0].extract_text()

@@ -142,11 +142,12 @@ def cover_image(settings: configuration.Config, job: dict[str, Any], to: list[st
     from faxprint.ticket import Ticket
 
     _options(to, cover, text)  # the same checks as sending
-    with open_journal(settings) as journal:
-        ticket = Ticket.build(resolve(to[:1], journal), cover=cover, cover_text=text)
     paths = kept(settings, job["key"])
     inspected = [docs.inspect(path) for path in paths]
-    rendered = Covers.of(settings, job["account"]).drawn(ticket, inspected, job["title"])
+    with open_journal(settings) as journal:
+        ticket = Ticket.build(resolve(to[:1], journal), cover=cover, cover_text=text)
+        rendered = Covers.of(settings, job["account"]).drawn(ticket, inspected, job["title"],
+                                                             journal)  # fmt: skip
     if rendered is None:
         raise SettleError("that cover is the fax service's own: it draws it, so it cannot be "
                           "shown here; the covers listed first are faxprint's")  # fmt: skip
