@@ -78,7 +78,11 @@ class Rendered:
 
 def check_template(path: Path) -> TemplateCheck:
     """Read a template and say what it has; DocumentError (one line) if it cannot be one."""
-    _, found = template.read(path)
+    return _checked(path, template.read(path)[1])
+
+
+def _checked(path: Path, found: list[template.Field]) -> TemplateCheck:
+    """What a template's fields offer (read already); DocumentError if it cannot be one."""
     if not found:
         raise DocumentError(f"{printable(path.name)}: has no form fields (make text fields "
                             f"named {', '.join(FIELDS[:3])}, ...)")  # fmt: skip
@@ -98,9 +102,10 @@ def check_template(path: Path) -> TemplateCheck:
 
 def fill(path: Path, values: Mapping[str, str]) -> Rendered:
     """The template with ``values`` in its fields, flattened: real text, no form."""
-    checked = check_template(path)
+    reader, found = template.read(path)  # read once, checked, then filled
+    checked = _checked(path, found)
     shown = {name: _field_text(values.get(name, "")) for name in checked.fields}
-    data, missing, pages = template.fill(path, shown, checked.fields)
+    data, missing, pages = template.fill(reader, found, shown, checked.fields)
     lost = str(values.get("comments", "")).strip() and "comments" not in checked.fields
     return Rendered(data, pages, missing, lost_text=bool(lost))
 

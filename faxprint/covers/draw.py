@@ -98,10 +98,10 @@ class Sheet:
             self.line(box.x, top, shown, size, width=box.width)
             return ""
         size = start
-        lines = self._lines(text, box.width, size)
+        lines = self.wrap(text, box.width, size)
         while size > least and len(lines) * size * LEADING > box.height:
             size = max(least, size - 0.5)
-            lines = self._lines(text, box.width, size)
+            lines = self.wrap(text, box.width, size)
         room = max(1, int(box.height // (size * LEADING)))
         self.pdf.set_font("body", "", size)
         for number, line in enumerate(lines[:room]):
@@ -114,9 +114,6 @@ class Sheet:
 
     def wrap(self, text: str, width: float, size: float) -> list[str]:
         """The lines ``text`` makes in ``width`` at ``size`` (its paragraphs kept)."""
-        return self._lines(text, width, size)
-
-    def _lines(self, text: str, width: float, size: float) -> list[str]:
         self.pdf.set_font("body", "", size)
         lines: list[str] = []
         for paragraph in _shown(text, keep_newlines=True).translate(self._drop).split("\n"):

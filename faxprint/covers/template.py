@@ -97,13 +97,15 @@ def _fields(reader: Any) -> list[Field]:
     return fields
 
 
-def fill(path: Path, values: Mapping[str, str], names: tuple[str, ...]) -> tuple[bytes, str, int]:
-    """The template with ``values`` drawn in its fields named in ``names``, the form
-    removed: the PDF, the characters no font could show, and the cover's page count
-    (2 when the comments continue on a page of their own)."""
+def fill(
+    reader: Any, fields: list[Field], values: Mapping[str, str], names: tuple[str, ...]
+) -> tuple[bytes, str, int]:
+    """The template (its reader and fields, from :func:`read`) with ``values`` drawn in
+    its fields named in ``names``, the form removed: the PDF, the characters no font
+    could show, and the cover's page count (more than one when the comments continue on
+    pages of their own)."""
     from pypdf import PdfReader, PdfWriter, Transformation
 
-    reader, fields = read(path)
     box = reader.pages[0].mediabox
     left, bottom = float(box.left), float(box.bottom)
     width, height = float(box.width), float(box.height)
