@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from faxprint.errors import ConfigError, FaxPrintError
+from faxprint.journal import Placed
 
 logger = logging.getLogger(__name__)
 
@@ -189,18 +190,24 @@ def _recent(record: dict[str, Any], since: float) -> list[float]:
 
 
 def pacer_for(
-    account_name: str, rate: Rate | None, state: Path, journal: Callable[[], Any] | None = None
+    account_name: str, rate: Rate | None, state: Path, journal: Placed | None = None
 ) -> Pacer:
     """The pacer of an account: its record in the transports' state folder (one per
-    user), or, given ``journal`` (opens a journal several servers share), in the journal:
-    then every server's uploads count against the one rate."""
+    user), or, when ``journal`` (a config) names a journal several servers share, in the
+    journal: then every server's uploads count against the one rate."""
     safe = re.sub(r"[^A-Za-z0-9._-]", "_", account_name) or "_"
-    if journal is None:
+    if journal is None or not journal.database:
         return Pacer(state / f"pace-{safe}.json", rate)
+    settings = journal
 
     @contextlib.contextmanager
     def shared() -> Iterator[dict[str, Any]]:
-        with journal() as opened, opened.pacing_record(f"account:{account_name}") as record:
+        from faxprint.journal import open_journal
+
+        with (
+            open_journal(settings) as opened,
+            opened.pacing_record(f"account:{account_name}") as record,
+        ):
             yield record
 
     return Pacer(state / f"pace-{safe}.json", rate, shared=shared)

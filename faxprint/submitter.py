@@ -10,7 +10,6 @@ bounded retries, and records how every attempt ended. Entry points turn the
 from __future__ import annotations
 
 import contextlib
-import functools
 import logging
 import os
 import tempfile
@@ -32,7 +31,7 @@ from faxprint.errors import (
     JournalError,
     ServiceUnavailable,
 )
-from faxprint.journal import SENDABLE, JobRecord, Journal, State, open_journal
+from faxprint.journal import SENDABLE, JobRecord, Journal, State
 from faxprint.lost import MessageStore
 from faxprint.outcome import Outcome, Source, Status, status_of
 from faxprint.pacing import Pacer, pacer_for
@@ -89,8 +88,7 @@ class Submitter:
         """Build the submitter an entry point uses: the account's transport, the config's
         retry policy and uncertain-job policy; keyword ``overrides`` replace any of them."""
         state = state_folder(journal.path, os.geteuid())
-        shared = functools.partial(open_journal, config) if config.database else None
-        pacer = pacer_for(account.name, account.pace(), state, shared) if account.pace() else None
+        pacer = pacer_for(account.name, account.pace(), state, config) if account.pace() else None
         settings: dict[str, Any] = {
             "transport": for_account(account, state, pacer),
             "pacer": pacer,

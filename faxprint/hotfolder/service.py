@@ -33,7 +33,7 @@ from faxprint.hotfolder.job import Gate, Result, refile, run_job, ticket_documen
 from faxprint.hotfolder.settings import HotFolderSettings
 from faxprint.hotfolder.spool import Claim, Spool
 from faxprint.journal import open_journal
-from faxprint.journal.keeper import LeaseKeeper
+from faxprint.journal.keeper import LeaseKeeper, keep_lease
 from faxprint.lease import LEASE_SECONDS
 from faxprint.logfmt import event
 
@@ -110,9 +110,7 @@ class HotFolder:
         """With a journal several servers share, a lease this watcher renews while it runs
         (its claims are its own while it does; then another server's). In ``faxprint
         serve`` (a gate) the service keeps the process's lease."""
-        if not self.config.database or self.gate is not None:
-            return None
-        return LeaseKeeper(lambda: open_journal(self.config)).start()
+        return keep_lease(self.config) if self.gate is None else None
 
     def _resume(self, pool: ThreadPoolExecutor) -> list[Claim]:
         """Start the jobs a dead watcher claimed (at start: this server's last run; with a

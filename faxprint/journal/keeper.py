@@ -6,12 +6,14 @@ its work over (:mod:`faxprint.lease`)."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections.abc import Callable
 from typing import Any
 
 from faxprint.errors import FaxPrintError
+from faxprint.journal import Placed
 from faxprint.lease import LEASE_SECONDS, RENEW, note_renewed
 
 logger = logging.getLogger(__name__)
@@ -61,3 +63,13 @@ class LeaseKeeper:
         if self._failing:
             logger.info("the lease in the journal is renewed again")
         self._failing = False
+
+
+def keep_lease(settings: Placed) -> LeaseKeeper | None:
+    """A started keeper of this process's lease when the journal is one several servers
+    share (a database); None for one server's file, where nothing needs one."""
+    if not settings.database:
+        return None
+    from faxprint.journal import open_journal
+
+    return LeaseKeeper(functools.partial(open_journal, settings)).start()

@@ -25,7 +25,7 @@ from typing import Any, BinaryIO
 from faxprint import config as configuration
 from faxprint.errors import ConfigError, FaxPrintError
 from faxprint.journal import HELD, Journal, WorkItem, open_journal
-from faxprint.journal.keeper import LeaseKeeper
+from faxprint.journal.keeper import keep_lease
 from faxprint.lease import LEASE_SECONDS, server_of
 from faxprint.link import wire
 from faxprint.logfmt import event
@@ -67,8 +67,7 @@ class Service:
         with open_journal(self.settings):  # its tables exist before anyone hands over
             pass
         sweep(self.settings.journal)  # what a killed service left of settled items
-        keeper = (LeaseKeeper(lambda: open_journal(self.settings)).start()
-                  if self.settings.database else None)  # fmt: skip
+        keeper = keep_lease(self.settings)
         server = listen(Path(wire.socket_path(self.settings.journal)), self._message)
         threading.Thread(target=server.serve_forever, name="socket", daemon=True).start()
         hot = self._hot_folder()
@@ -153,12 +152,8 @@ class Service:
                 self._pacers[account] = None
             else:
                 state = state_folder(self.settings.journal, os.geteuid())
-                shared = (
-                    functools.partial(open_journal, self.settings)
-                    if self.settings.database
-                    else None
-                )  # every server's turns: one rate
-                self._pacers[account] = (pacer_for(known.name, known.pace(), state, shared)
+                self._pacers[account] = (pacer_for(known.name, known.pace(), state,
+                                                   self.settings)  # every server's: one rate
                                          if known.pace() else None)  # fmt: skip
         return self._pacers[account]
 

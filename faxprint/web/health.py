@@ -3,7 +3,6 @@ for a person) and each faxprint queue in CUPS, as the service sees them now."""
 
 from __future__ import annotations
 
-import functools
 import os
 import time
 from typing import Any
@@ -36,8 +35,7 @@ def _accounts(settings: configuration.Config) -> list[dict[str, Any]]:
     shown = []
     for name, account in sorted(settings.accounts.items()):
         rate = account.pace()
-        shared = functools.partial(open_journal, settings) if settings.database else None
-        pacer = pacer_for(name, rate, state_folder(settings.journal, os.geteuid()), shared)
+        pacer = pacer_for(name, rate, state_folder(settings.journal, os.geteuid()), settings)
         pause = pacer.wait() if rate else 0.0
         shown.append({"name": name, "transport": account.transport,
                       "rate": str(pacer.current()) if rate else "none",
