@@ -271,9 +271,27 @@ def test_half_made_claims_and_claims_taken_over(tmp_path: Path) -> None:
     old = time.time() - 120
     os.utime(half, (old, old))
     assert spool.recover((), leases={}) == [] and not half.exists()  # abandoned: cleared
+    half.mkdir()  # one server's folder: a half-made claim at start is its own last run's
+    assert spool.recover(()) == [] and not half.exists()
     (tmp_path / "hot" / "a.pdf").write_bytes(b"%PDF-1.4\n")
     claim = spool.claim(tmp_path / "hot", "a.pdf", ["a.pdf"], ticket=False)
     assert claim is not None and spool.still_mine(claim)
     record = json.loads((claim.path / CLAIM).read_text())
     (claim.path / CLAIM).write_text(json.dumps({**record, "owner": "beta:1:1"}))
     assert not spool.still_mine(claim)  # another server took it over: not tried again here
+
+
+def test_a_watcher_of_one_servers_folder_clears_its_last_runs_half_made_claim(
+    tmp_path: Path,
+) -> None:
+    """At start, a claim folder the killed watcher had only begun (no claim.json yet) is
+    its own last run's: cleared at once, not kept for a lease as another server's."""
+    from tests.support.configs import hot_folder_config
+    from tests.support.helpers import Watcher, wait_for
+
+    root = tmp_path / "drop"
+    half = root / "processing" / "20261206-000000-half-00000000"
+    half.mkdir(parents=True, mode=0o700)
+    root.joinpath("processing").chmod(0o700)
+    with Watcher(hot_folder_config(tmp_path, "http://127.0.0.1:9/faxapi.asp"), root):
+        wait_for(lambda: not half.exists(), timeout=10, what="the half-made claim cleared")

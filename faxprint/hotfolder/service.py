@@ -115,7 +115,7 @@ class HotFolder:
     def _resume(self, pool: ThreadPoolExecutor) -> list[Claim]:
         """Start the jobs a dead watcher claimed (at start: this server's last run; with a
         shared journal, every LEASE_SECONDS / 2: another server's that died)."""
-        leases: dict[str, float] = {}
+        leases: dict[str, float] | None = None  # one server's folder: no lease to ask
         if self.config.database:
             try:
                 with open_journal(self.config) as journal:
